@@ -1,0 +1,86 @@
+#include "embedded.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "coordinator.hpp"
+#include "log.hpp"
+#include "node.hpp"
+#include "plan.hpp"
+#include "system_config.hpp"
+
+namespace nagare {
+
+result<job_submission> prepare_submission(const job_definition& job, const std::vector<std::string>& args,
+                                          const run_options& opts) {
+  auto g = build_graph(job, args);
+  if (!g.ok()) return g.error();
+  auto plan = make_plan(g.value(), job.name, {opts.parallelism, opts.max_parallelism});
+  if (!plan.ok()) return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
+  auto valid = validate_graph(g.value());
+  if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
+  NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());
+  job_submission sub;
+  sub.name = job.name;
+  sub.library_path = job.path;
+  sub.args = args;
+  sub.plan = encode_plan(plan.value());
+  sub.parallelism = opts.parallelism;
+  sub.max_parallelism = opts.max_parallelism;
+  sub.batch_records = opts.batch_records;
+  sub.channel_credit = opts.channel_credit;
+  sub.linger_ms = opts.linger_ms;
+  return sub;
+}
+
+result<job_outcome> run_embedded(const job_definition& job, const std::vector<std::string>& args,
+                                 const run_options& opts) {
+  if (opts.nodes == 0) return status::invalid_argument("need at least one node");
+  if (opts.batch_records == 0 || opts.channel_credit == 0)
+    return status::invalid_argument("batch size and channel credit must be positive");
+  auto sub = prepare_submission(job, args, opts);
+  if (!sub.ok()) return sub.error();
+  auto plan = decode_plan(sub->plan);
+  auto slots_needed = plan->max_vertex_parallelism();
+
+  caf::actor_system_config cfg;
+  configure(cfg, opts.threads);
+  caf::actor_system sys{cfg};
+  auto coordinator = sys.spawn(coordinator_actor);
+  std::vector<caf::actor> nodes;
+  for (uint32_t i = 0; i < opts.nodes; ++i) {
+    uint32_t slots = (slots_needed + opts.nodes - 1) / opts.nodes;
+    nodes.push_back(sys.spawn(node_actor, coordinator, node_options{"embedded-" + std::to_string(i), slots}));
+  }
+
+  result<job_outcome> outcome = status(errc::internal, "job did not run");
+  {
+    caf::scoped_actor self{sys};
+    // Nodes register asynchronously; wait until all have.
+    for (uint32_t alive = 0; alive < opts.nodes;) {
+      self->request(coordinator, caf::infinite, nodes_atom::value)
+          .receive([&](uint32_t n) { alive = n; }, [&](caf::error&) {});
+      if (alive < opts.nodes) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    uint64_t job_id = 0;
+    self->request(coordinator, caf::infinite, submit_atom::value, std::move(sub.value()))
+        .receive(
+            [&](uint64_t id, std::string& error) {
+              if (error.empty())
+                job_id = id;
+              else
+                outcome = status::invalid_argument(error);
+            },
+            [&](caf::error& e) { outcome = status(errc::internal, "submit failed: " + to_string(e)); });
+    if (job_id != 0) {
+      self->request(coordinator, caf::infinite, wait_atom::value, job_id)
+          .receive([&](job_outcome& out) { outcome = std::move(out); },
+                   [&](caf::error& e) { outcome = status(errc::internal, "wait failed: " + to_string(e)); });
+    }
+  }
+  for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+  return outcome;
+}
+
+}  // namespace nagare

@@ -1,0 +1,129 @@
+#include "job_master.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "log.hpp"
+
+namespace nagare {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr auto deploy_timeout = std::chrono::seconds(60);
+
+struct master_state {
+  job_master_setup setup;
+  std::vector<caf::actor> tasks;  // by task index
+  std::vector<bool> finished;
+  std::vector<bool> is_source;  // by task index
+  size_t finished_count = 0;
+  size_t pending_replies = 0;
+  task_stats source_stats;
+  clock::time_point started = clock::now();
+  bool over = false;
+
+  std::string log_name() const { return "job " + std::to_string(setup.job_id); }
+};
+
+using state_ptr = std::shared_ptr<master_state>;
+
+void conclude(caf::event_based_actor* self, const state_ptr& st, std::string state, std::string reason) {
+  if (st->over) return;
+  st->over = true;
+  for (auto& t : st->tasks)
+    if (t) self->send_exit(t, caf::exit_reason::kill);
+  job_outcome out;
+  out.job_id = st->setup.job_id;
+  out.state = std::move(state);
+  out.reason = std::move(reason);
+  out.seconds = std::chrono::duration<double>(clock::now() - st->started).count();
+  out.records_out_of_sources = st->source_stats.records_out;
+  NAGARE_LOG(info, st->log_name()) << out.state << (out.reason.empty() ? "" : ": " + out.reason);
+  self->send(st->setup.coordinator, job_done_atom::value, out);
+  self->quit();
+}
+
+// Every task is deployed: tell each one its channel peers, then start all.
+void connect_tasks(caf::event_based_actor* self, const state_ptr& st) {
+  const auto& plan = st->setup.plan;
+  st->pending_replies = st->tasks.size();
+  for (uint32_t v = 0; v < plan.vertices.size(); ++v) {
+    for (uint32_t s = 0; s < plan.vertices[v].parallelism; ++s) {
+      task_wiring w;
+      for (const auto& peer : plan.output_channels(v, s)) {
+        w.outputs.push_back(st->tasks[plan.task_index(peer.vertex, peer.subtask)]);
+        w.output_channels.push_back(peer.channel);
+      }
+      for (const auto& peer : plan.input_channels(v, s)) {
+        w.inputs.push_back(st->tasks[plan.task_index(peer.vertex, peer.subtask)]);
+        w.input_channels.push_back(peer.channel);
+      }
+      self->request(st->tasks[plan.task_index(v, s)], deploy_timeout, connect_atom::value, std::move(w))
+          .then(
+              [self, st](ok_atom) {
+                if (--st->pending_replies > 0 || st->over) return;
+                for (auto& t : st->tasks) self->send(t, start_atom::value);
+                NAGARE_LOG(info, st->log_name()) << "running " << st->tasks.size() << " tasks";
+              },
+              [self, st](caf::error& e) { conclude(self, st, "FAILED", "cannot connect tasks: " + to_string(e)); });
+    }
+  }
+}
+
+void deploy(caf::event_based_actor* self, const state_ptr& st) {
+  const auto& plan = st->setup.plan;
+  // Group the tasks by node: one deploy request per node.
+  std::map<caf::actor, std::vector<task_ref>> by_node;
+  for (uint32_t v = 0; v < plan.vertices.size(); ++v)
+    for (uint32_t s = 0; s < plan.vertices[v].parallelism; ++s) by_node[st->setup.slot_nodes[s]].push_back({v, s});
+  st->pending_replies = by_node.size();
+  for (auto& [node, refs] : by_node) {
+    deploy_request req{st->setup.job_id, st->setup.job, refs, caf::actor_cast<caf::actor>(self)};
+    self->request(node, deploy_timeout, deploy_atom::value, std::move(req))
+        .then(
+            [self, st, refs = refs](std::string& error, std::vector<caf::actor>& actors) {
+              if (st->over) return;
+              if (!error.empty() || actors.size() != refs.size())
+                return conclude(self, st, "FAILED", error.empty() ? "node deployed a wrong number of tasks" : error);
+              for (size_t i = 0; i < refs.size(); ++i) {
+                auto& a = st->tasks[st->setup.plan.task_index(refs[i].vertex, refs[i].subtask)];
+                a = std::move(actors[i]);
+                self->monitor(a);
+              }
+              if (--st->pending_replies == 0) connect_tasks(self, st);
+            },
+            [self, st](caf::error& e) { conclude(self, st, "FAILED", "cannot deploy tasks: " + to_string(e)); });
+  }
+}
+
+}  // namespace
+
+caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
+  auto st = std::make_shared<master_state>();
+  st->setup = std::move(setup);
+  auto n = st->setup.plan.task_count();
+  st->tasks.resize(n);
+  st->finished.resize(n);
+  for (const auto& v : st->setup.plan.vertices)
+    for (uint32_t s = 0; s < v.parallelism; ++s) st->is_source.push_back(v.is_source);
+  self->set_down_handler([self, st](caf::down_msg& m) {
+    for (size_t i = 0; i < st->tasks.size(); ++i) {
+      if (st->tasks[i].address() != m.source || st->finished[i]) continue;
+      conclude(self, st, "FAILED", "task " + std::to_string(i) + " died: " + to_string(m.reason));
+    }
+  });
+  deploy(self, st);
+  return {
+      [self, st](finished_atom, uint32_t task, task_stats& stats) {
+        if (task >= st->finished.size() || st->finished[task]) return;
+        st->finished[task] = true;
+        if (st->is_source[task]) st->source_stats.records_out += stats.records_out;
+        if (++st->finished_count == st->tasks.size()) conclude(self, st, "FINISHED", "");
+      },
+      [self, st](failed_atom, uint32_t, std::string& reason) { conclude(self, st, "FAILED", reason); },
+  };
+}
+
+}  // namespace nagare

@@ -1,0 +1,29 @@
+// The job master: one actor per running job. It deploys the job's tasks onto
+// the nodes the coordinator assigned, wires their channels, starts them and
+// follows them to the end: FINISHED when every task has finished, FAILED
+// when one fails or dies. It reports the outcome to the coordinator.
+//
+// Lifecycle: deploying -> connecting -> running -> (finished | failed).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "messages.hpp"
+#include "plan.hpp"
+
+namespace nagare {
+
+struct job_master_setup {
+  uint64_t job_id = 0;
+  job_submission job;
+  physical_plan plan;
+  std::vector<caf::actor> slot_nodes;  // the node of each slot (subtask)
+  caf::actor coordinator;
+};
+
+caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup);
+
+}  // namespace nagare

@@ -1,0 +1,49 @@
+#include "messages.hpp"
+
+#include <cstring>
+
+#include "batch_generated.h"
+
+namespace nagare {
+
+std::string encode_batch(const detail::record_batch& records) {
+  std::string payload;
+  records.encode(payload);
+  flatbuffers::FlatBufferBuilder b(64);
+  b.Finish(fb::CreateBatchHeader(b, static_cast<uint32_t>(records.size()), static_cast<uint32_t>(payload.size())));
+  std::string wire;
+  uint32_t header_size = b.GetSize();
+  wire.reserve(4 + header_size + payload.size());
+  wire.append(reinterpret_cast<const char*>(&header_size), 4);
+  wire.append(reinterpret_cast<const char*>(b.GetBufferPointer()), header_size);
+  wire += payload;
+  return wire;
+}
+
+result<wire_payload> decode_batch_header(const std::string& wire) {
+  uint32_t header_size = 0;
+  if (wire.size() < 4) return status(errc::io_error, "batch shorter than its header");
+  std::memcpy(&header_size, wire.data(), 4);
+  if (header_size > wire.size() - 4) return status(errc::io_error, "batch header overruns the batch");
+  auto* h = reinterpret_cast<const uint8_t*>(wire.data() + 4);
+  flatbuffers::Verifier v(h, header_size);
+  if (!v.VerifyBuffer<fb::BatchHeader>(nullptr)) return status(errc::io_error, "malformed batch header");
+  auto* header = flatbuffers::GetRoot<fb::BatchHeader>(h);
+  size_t payload_at = 4 + size_t{header_size};
+  if (header->payload_bytes() != wire.size() - payload_at)
+    return status(errc::io_error, "batch payload size differs from its header");
+  return wire_payload{header->record_count(), wire.data() + payload_at, header->payload_bytes()};
+}
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<job_submission>("nagare.job_submission");
+  cfg.add_message_type<task_ref>("nagare.task_ref");
+  cfg.add_message_type<deploy_request>("nagare.deploy_request");
+  cfg.add_message_type<task_wiring>("nagare.task_wiring");
+  cfg.add_message_type<task_stats>("nagare.task_stats");
+  cfg.add_message_type<job_outcome>("nagare.job_outcome");
+  cfg.add_message_type<batch_message>("nagare.batch");
+  cfg.add_message_type<std::vector<uint32_t>>("nagare.u32s");
+}
+
+}  // namespace nagare

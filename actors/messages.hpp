@@ -1,0 +1,150 @@
+// The protocol between coordinator, job masters, nodes and tasks. The same
+// messages travel inside one process (embedded mode) and over BASP between
+// processes. Every type here is registered once at actor-system start (see
+// register_message_types); job libraries never register anything.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "nagare/detail/batch.hpp"
+
+namespace nagare {
+
+using ok_atom = caf::atom_constant<caf::atom("ok")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using wait_atom = caf::atom_constant<caf::atom("wait")>;
+using deploy_atom = caf::atom_constant<caf::atom("deploy")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using eos_atom = caf::atom_constant<caf::atom("eos")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using finished_atom = caf::atom_constant<caf::atom("finished")>;
+using failed_atom = caf::atom_constant<caf::atom("failed")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
+
+// What a client submits: everything needed to run the job, but no user code
+// is run by the coordinator (the plan was built by the client).
+struct job_submission {
+  std::string name;
+  std::string library_path;
+  std::vector<std::string> args;
+  std::string plan;  // FlatBuffers JobPlan (plan.hpp)
+  uint32_t parallelism = 1;
+  uint32_t max_parallelism = 128;
+  uint32_t batch_records = 1024;
+  uint32_t channel_credit = 4;  // batches in flight per channel
+  uint32_t linger_ms = 20;      // partial batches are flushed this often
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
+  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.args, x.plan, x.parallelism,
+           x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
+}
+
+struct task_ref {
+  uint32_t vertex = 0;
+  uint32_t subtask = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_ref& x) {
+  return f(caf::meta::type_name("nagare.task_ref"), x.vertex, x.subtask);
+}
+
+// Job master -> node: spawn these tasks of this job.
+struct deploy_request {
+  uint64_t job_id = 0;
+  job_submission job;
+  std::vector<task_ref> tasks;
+  caf::actor master;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
+  return f(caf::meta::type_name("nagare.deploy_request"), x.job_id, x.job, x.tasks, x.master);
+}
+
+// Job master -> task: the peers of every channel, in the task's channel order.
+struct task_wiring {
+  std::vector<caf::actor> outputs;          // receiver of output channel i
+  std::vector<uint32_t> output_channels;    // its input channel index
+  std::vector<caf::actor> inputs;           // sender of input channel i
+  std::vector<uint32_t> input_channels;     // its output channel index
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
+  return f(caf::meta::type_name("nagare.task_wiring"), x.outputs, x.output_channels, x.inputs, x.input_channels);
+}
+
+// Counters of a task, reported when it finishes (and, later, to the shell).
+struct task_stats {
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  uint64_t batches_in = 0;
+  uint64_t batches_out = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
+  return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in, x.batches_out);
+}
+
+// The end state of a job, as `wait` answers it.
+struct job_outcome {
+  uint64_t job_id = 0;
+  std::string state;   // FINISHED, FAILED or CANCELED
+  std::string reason;  // why, when not FINISHED
+  double seconds = 0;
+  uint64_t records_out_of_sources = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
+  return f(caf::meta::type_name("nagare.job_outcome"), x.job_id, x.state, x.reason, x.seconds,
+           x.records_out_of_sources);
+}
+
+// A batch of records on one channel. In one process `records` is moved
+// between tasks as objects. Serialized (when it crosses a process boundary)
+// it becomes a FlatBuffers header plus the records in the job's codec; the
+// receiver decodes `wire` with its input reader.
+struct batch_message {
+  uint32_t channel = 0;  // the receiver's input channel
+  std::shared_ptr<detail::record_batch> records;
+  std::string wire;  // set only on the receiving side of a process boundary
+};
+
+std::string encode_batch(const detail::record_batch& records);
+// The record count and payload of an encoded batch; an error if malformed.
+struct wire_payload {
+  uint32_t count = 0;
+  const char* data = nullptr;
+  size_t size = 0;
+};
+result<wire_payload> decode_batch_header(const std::string& wire);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_message& x) {
+  if constexpr (Inspector::reads_state) {
+    std::string wire = x.records ? encode_batch(*x.records) : x.wire;
+    return f(caf::meta::type_name("nagare.batch"), x.channel, wire);
+  } else {
+    x.records.reset();
+    return f(caf::meta::type_name("nagare.batch"), x.channel, x.wire);
+  }
+}
+
+void register_message_types(caf::actor_system_config& cfg);
+
+}  // namespace nagare

@@ -1,0 +1,213 @@
+#include "task.hpp"
+
+#include <chrono>
+
+#include "log.hpp"
+#include "nagare/detail/operators.hpp"
+
+namespace nagare {
+
+template <class F>
+bool task_actor::guarded(F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const detail::operator_failure& e) {
+    fail(e.st);
+  } catch (const std::exception& e) {
+    fail(status(errc::user_error, e.what()));
+  } catch (...) {
+    fail(status(errc::user_error, "unknown exception"));
+  }
+  return false;
+}
+
+task_actor::task_actor(caf::actor_config& cfg, task_setup setup)
+    : caf::event_based_actor(cfg), setup_(std::move(setup)) {}
+
+task_actor::~task_actor() = default;
+
+caf::behavior task_actor::make_behavior() {
+  auto built = task_chain::build(*setup_.graph, *setup_.plan, setup_.vertex, setup_.subtask, this, setup_.chain);
+  if (!built.ok()) {
+    fail(built.error());
+    return {};
+  }
+  chain_ = std::move(built.value());
+  return {
+      [this](connect_atom, task_wiring& w) {
+        on_connect(w);
+        return ok_atom::value;
+      },
+      [this](start_atom) { on_start(); },
+      [this](batch_message& m) { on_batch(m); },
+      [this](credit_atom, uint32_t channel, uint32_t n) { on_credit(channel, n); },
+      [this](eos_atom, uint32_t channel) { on_eos(channel); },
+      [this](poll_atom) { on_poll(); },
+      [this](flush_atom) {
+        if (phase_ != phase::running) return;
+        guarded([&] { chain_->flush(); });
+        delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
+      },
+  };
+}
+
+void task_actor::on_connect(task_wiring& w) {
+  outputs_.resize(w.outputs.size());
+  for (size_t i = 0; i < w.outputs.size(); ++i) {
+    outputs_[i].downstream = w.outputs[i];
+    outputs_[i].downstream_channel = w.output_channels[i];
+  }
+  inputs_.resize(w.inputs.size());
+  for (size_t i = 0; i < w.inputs.size(); ++i) {
+    inputs_[i].upstream = w.inputs[i];
+    inputs_[i].upstream_channel = w.input_channels[i];
+    inputs_[i].gate = setup_.input_gates[i];
+  }
+}
+
+void task_actor::on_start() {
+  status opened;
+  if (!guarded([&] { opened = chain_->open(); })) return;
+  if (!opened.ok()) return fail(opened);
+  phase_ = phase::running;
+  for (auto& in : inputs_) send(in.upstream, credit_atom::value, in.upstream_channel, setup_.channel_credit);
+  if (!outputs_.empty()) delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
+  if (chain_->is_source())
+    schedule_poll();
+  else
+    run();
+}
+
+void task_actor::on_batch(batch_message& m) {
+  if (m.channel >= inputs_.size()) return fail(status(errc::internal, "batch on unknown channel"));
+  auto& in = inputs_[m.channel];
+  if (!m.records) {  // arrived from another process
+    auto payload = decode_batch_header(m.wire);
+    if (!payload.ok()) return fail(payload.error());
+    auto decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count);
+    if (!decoded.ok()) return fail(decoded.error());
+    m.records = std::move(decoded.value());
+  }
+  in.queue.push_back(std::move(m.records));
+  run();
+}
+
+void task_actor::on_eos(uint32_t channel) {
+  if (channel >= inputs_.size()) return fail(status(errc::internal, "end of stream on unknown channel"));
+  inputs_[channel].queue.push_back(nullptr);
+  run();
+}
+
+void task_actor::on_credit(uint32_t channel, uint32_t n) {
+  if (channel >= outputs_.size() || phase_ == phase::done) return;
+  outputs_[channel].credit += n;
+  send_ready(outputs_[channel]);
+  if (phase_ == phase::draining) return maybe_done();
+  if (blocked()) return;
+  if (chain_->is_source())
+    schedule_poll();
+  else
+    run();
+}
+
+void task_actor::schedule_poll() {
+  if (poll_scheduled_ || phase_ != phase::running || blocked()) return;
+  poll_scheduled_ = true;
+  send(this, poll_atom::value);
+}
+
+void task_actor::on_poll() {
+  poll_scheduled_ = false;
+  if (phase_ != phase::running || blocked()) return;
+  bool end = false;
+  status polled;
+  if (!guarded([&] { polled = chain_->poll(chain_->info().batch_records, end); })) return;
+  if (!polled.ok()) return fail(polled);
+  if (end) return end_stream();
+  schedule_poll();
+}
+
+void task_actor::run() {
+  if (phase_ != phase::running) return;
+  size_t idle = 0;
+  while (!blocked() && idle < inputs_.size()) {
+    auto& in = inputs_[next_input_];
+    next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
+    if (in.queue.empty()) {
+      ++idle;
+      continue;
+    }
+    idle = 0;
+    auto batch = std::move(in.queue.front());
+    in.queue.pop_front();
+    if (!batch) {
+      in.ended = true;
+      ++ended_inputs_;
+      continue;
+    }
+    stats_.records_in += batch->size();
+    ++stats_.batches_in;
+    if (!guarded([&] { chain_->process(in.gate, *batch); })) return;
+    send(in.upstream, credit_atom::value, in.upstream_channel, uint32_t{1});
+  }
+  if (!chain_->is_source() && ended_inputs_ == inputs_.size() && !blocked()) end_stream();
+}
+
+void task_actor::emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) {
+  auto& out = outputs_[channel];
+  stats_.records_out += batch->size();
+  ++stats_.batches_out;
+  out.queue.push_back(std::move(batch));
+  send_ready(out);
+}
+
+void task_actor::send_ready(output_channel& out) {
+  bool was_blocked = out.blocked;
+  while (!out.queue.empty()) {
+    auto& front = out.queue.front();
+    if (front) {
+      if (out.credit == 0) break;
+      --out.credit;
+      send(out.downstream, batch_message{out.downstream_channel, std::move(front), {}});
+    } else {
+      send(out.downstream, eos_atom::value, out.downstream_channel);
+    }
+    out.queue.pop_front();
+  }
+  out.blocked = !out.queue.empty();
+  if (out.blocked != was_blocked) out.blocked ? ++blocked_outputs_ : --blocked_outputs_;
+}
+
+void task_actor::end_stream() {
+  if (!guarded([&] { chain_->finish(); })) return;
+  phase_ = phase::draining;
+  for (auto& out : outputs_) {
+    out.queue.push_back(nullptr);
+    send_ready(out);
+  }
+  maybe_done();
+}
+
+void task_actor::maybe_done() {
+  if (phase_ != phase::draining || blocked()) return;
+  for (auto& out : outputs_)
+    if (!out.queue.empty()) return;
+  status closed;
+  if (!guarded([&] { closed = chain_->close(); })) return;
+  if (!closed.ok()) return fail(closed);
+  phase_ = phase::done;
+  send(setup_.master, finished_atom::value, setup_.task_index, stats_);
+  quit();
+}
+
+void task_actor::fail(const status& st) {
+  if (phase_ == phase::done) return;
+  phase_ = phase::done;
+  auto task = chain_ ? chain_->info().task_name : "task " + std::to_string(setup_.task_index);
+  NAGARE_LOG(error, "task") << task << " failed: " << st.message();
+  send(setup_.master, failed_atom::value, setup_.task_index, "task '" + task + "' failed: " + st.message());
+  quit(caf::exit_reason::user_shutdown);
+}
+
+}  // namespace nagare

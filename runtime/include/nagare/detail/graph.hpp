@@ -1,0 +1,51 @@
+// The logical graph a job declares: one node per operator, each with the
+// factories that create its per-subtask instances. Built by the fluent API in
+// the job library, read by the planner (which chains nodes into vertices) and
+// by the task builder on the node that runs a subtask.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nagare/detail/operator.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare::detail {
+
+struct input_edge {
+  uint32_t from = 0;  // producing node
+  partition kind = partition::forward;
+  // Creates the writer that routes the producer's records to this node's subtasks.
+  std::function<std::unique_ptr<exchange_writer>(const writer_config&)> make_writer;
+};
+
+struct node_spec {
+  uint32_t id = 0;
+  std::string kind;  // "source", "map", "flat_map", "filter", "reduce", "aggregate", "sink"
+  std::string name;
+  std::string uid;
+  uint32_t parallelism = 0;  // 0: the job's default
+  std::vector<input_edge> inputs;
+  std::function<std::unique_ptr<operator_instance>()> make_operator;
+  std::function<std::unique_ptr<batch_reader>()> make_reader;  // unpacks this node's input
+  std::function<std::unique_ptr<operator_instance>()> make_tee;  // fans out this node's output
+  std::function<status()> validate;
+  bool is_source() const { return kind == "source"; }
+};
+
+class graph {
+ public:
+  node_spec& add(std::string kind, std::string name) {
+    auto& n = nodes.emplace_back();
+    n.id = static_cast<uint32_t>(nodes.size() - 1);
+    n.kind = std::move(kind);
+    n.name = std::move(name);
+    return n;
+  }
+  std::vector<node_spec> nodes;
+};
+
+}  // namespace nagare::detail

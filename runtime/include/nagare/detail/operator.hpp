@@ -1,0 +1,106 @@
+// The contract between operator code (templates instantiated in the job
+// library) and the task that runs it (the runtime). Records cross it as typed
+// objects through input_port<T>; everything the runtime itself touches is
+// type-erased: operator_instance, source_instance, batch_reader,
+// exchange_writer.
+//
+// Threading: one task actor owns a chain of operator instances and calls all
+// of their functions from its own (CAF-scheduled) thread, one at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "nagare/detail/batch.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare {
+
+// Where an operator instance runs: handed to open().
+struct subtask_info {
+  std::string task_name;      // "<chain name> (subtask+1/parallelism)"
+  uint32_t subtask = 0;
+  uint32_t parallelism = 1;
+  uint32_t max_parallelism = 128;
+  uint32_t batch_records = 1024;  // records per batch between tasks
+};
+
+namespace detail {
+
+// Receives records one at a time. push() may move from `record`.
+template <class T>
+class input_port {
+ public:
+  virtual ~input_port() = default;
+  virtual void push(T& record) = 0;
+};
+
+class operator_instance {
+ public:
+  virtual ~operator_instance() = default;
+  // input_port<In>* of this operator (nullptr for sources), type-erased.
+  virtual void* input() { return nullptr; }
+  // Connects the output to the successor's input_port<Out>* (type-erased).
+  virtual void connect(void* next) { (void)next; }
+  virtual status open(const subtask_info& info) {
+    (void)info;
+    return {};
+  }
+  // All input has been seen: push whatever is still pending downstream.
+  // Called head to tail along the chain.
+  virtual void finish() {}
+  virtual status close() { return {}; }
+};
+
+// The head of a source chain: produces records when polled.
+class source_instance : public operator_instance {
+ public:
+  // Pushes at most `max_records` records downstream; sets `end` when exhausted.
+  virtual status poll(size_t max_records, bool& end) = 0;
+};
+
+// Receives full batches from an exchange writer: the task's output channels.
+class batch_emitter {
+ public:
+  virtual ~batch_emitter() = default;
+  // `channel` is the task's output channel index; `batch` is non-empty.
+  virtual void emit(uint32_t channel, std::shared_ptr<record_batch> batch) = 0;
+};
+
+// The tail of a chain whose output leaves the task: routes records into one
+// batch per output channel.
+class exchange_writer : public operator_instance {
+ public:
+  // Emits every partially filled batch.
+  virtual void flush() = 0;
+  void finish() override { flush(); }
+};
+
+enum class partition : uint8_t { forward = 0, rebalance = 1, keyed = 2 };
+
+// Where the records a writer routes go.
+struct writer_config {
+  partition kind = partition::forward;  // as the planner resolved it
+  batch_emitter* emitter = nullptr;
+  uint32_t first_channel = 0;  // task output channel of downstream subtask 0
+  uint32_t channels = 1;       // downstream parallelism (1 for forward)
+  uint32_t max_parallelism = 128;
+  uint32_t batch_records = 1024;
+  uint32_t subtask = 0;        // this task's subtask, to stagger round-robin
+};
+
+// The head of a chain whose input arrives in batches: unpacks them.
+class batch_reader {
+ public:
+  virtual ~batch_reader() = default;
+  virtual void connect(void* next) = 0;
+  // Pushes every record of `batch` downstream; returns how many.
+  virtual size_t process(record_batch& batch) = 0;
+  // Rebuilds a batch that arrived as encoded bytes.
+  virtual result<std::shared_ptr<record_batch>> decode(const char* data, size_t size,
+                                                       uint32_t count) const = 0;
+};
+
+}  // namespace detail
+}  // namespace nagare

@@ -1,0 +1,191 @@
+// The built-in operators: one class per kind, each an operator_instance with a
+// typed input port. Operator objects hold the user's function; their mutable
+// state is the state object (keyed_map) they own per subtask.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "nagare/collector.hpp"
+#include "nagare/detail/keyed_map.hpp"
+#include "nagare/detail/operator.hpp"
+#include "nagare/sink.hpp"
+#include "nagare/source.hpp"
+
+namespace nagare::detail {
+
+// Thrown inside a task when an operator fails with a status; the task catches
+// it and reports the status (it never leaves the task).
+struct operator_failure : std::runtime_error {
+  explicit operator_failure(status s) : std::runtime_error(s.message()), st(std::move(s)) {}
+  status st;
+};
+
+template <class In, class Out>
+class one_input_operator : public operator_instance, public input_port<In> {
+ public:
+  void* input() override { return static_cast<input_port<In>*>(this); }
+  void connect(void* next) override { next_ = static_cast<input_port<Out>*>(next); }
+
+ protected:
+  input_port<Out>* next_ = nullptr;
+};
+
+template <class In, class Out, class F>
+class map_operator final : public one_input_operator<In, Out> {
+ public:
+  explicit map_operator(F f) : f_(std::move(f)) {}
+  void push(In& r) override {
+    Out out = f_(std::move(r));
+    this->next_->push(out);
+  }
+
+ private:
+  F f_;
+};
+
+template <class T, class F>
+class filter_operator final : public one_input_operator<T, T> {
+ public:
+  explicit filter_operator(F f) : f_(std::move(f)) {}
+  void push(T& r) override {
+    if (f_(static_cast<const T&>(r))) this->next_->push(r);
+  }
+
+ private:
+  F f_;
+};
+
+template <class In, class Out, class F>
+class flat_map_operator final : public one_input_operator<In, Out> {
+ public:
+  explicit flat_map_operator(F f) : f_(std::move(f)) {}
+  void push(In& r) override {
+    collector<Out> out(this->next_);
+    f_(static_cast<const In&>(r), out);
+  }
+
+ private:
+  F f_;
+};
+
+// Rolling reduce: every record updates its key's value and emits the result.
+template <class T, class KeyFn, class F>
+class reduce_operator final : public one_input_operator<T, T> {
+  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+
+ public:
+  reduce_operator(KeyFn key, F f) : key_(std::move(key)), f_(std::move(f)) {}
+  status open(const subtask_info& info) override {
+    max_parallelism_ = info.max_parallelism;
+    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
+    return {};
+  }
+  void push(T& r) override {
+    K k = key_(static_cast<const T&>(r));
+    auto kg = key_group_of(key_hash<K>{}(k), max_parallelism_);
+    auto [slot, created] = state_.get_or_create(kg, k, r);
+    if (!created) *slot = f_(static_cast<const T&>(*slot), static_cast<const T&>(r));
+    T out = *slot;
+    this->next_->push(out);
+  }
+
+ private:
+  KeyFn key_;
+  F f_;
+  uint32_t max_parallelism_ = 0;
+  keyed_map<K, T> state_;
+};
+
+// Keyed aggregation over the whole (bounded) input: one accumulator per key,
+// and one (key, result) record per key when the input ends.
+template <class T, class KeyFn, class Agg>
+class aggregate_operator final
+    : public one_input_operator<
+          T, std::pair<std::decay_t<std::invoke_result_t<KeyFn&, const T&>>,
+                       decltype(std::declval<const Agg&>().result(
+                           std::declval<const typename Agg::accumulator&>()))>> {
+  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+  using Acc = typename Agg::accumulator;
+  using Out = std::pair<K, decltype(std::declval<const Agg&>().result(std::declval<const Acc&>()))>;
+
+ public:
+  aggregate_operator(KeyFn key, Agg agg) : key_(std::move(key)), agg_(std::move(agg)) {}
+  status open(const subtask_info& info) override {
+    max_parallelism_ = info.max_parallelism;
+    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
+    return {};
+  }
+  void push(T& r) override {
+    K k = key_(static_cast<const T&>(r));
+    auto kg = key_group_of(key_hash<K>{}(k), max_parallelism_);
+    agg_.add(*state_.get_or_create(kg, k, agg_.create()).first, static_cast<const T&>(r));
+  }
+  void finish() override {
+    state_.for_each([this](const K& k, const Acc& acc) {
+      Out out{k, agg_.result(acc)};
+      this->next_->push(out);
+    });
+  }
+
+ private:
+  KeyFn key_;
+  Agg agg_;
+  uint32_t max_parallelism_ = 0;
+  keyed_map<K, Acc> state_;
+};
+
+// Hands every record to several successors (a stream with several consumers).
+template <class T>
+class tee_operator final : public operator_instance, public input_port<T> {
+ public:
+  void* input() override { return static_cast<input_port<T>*>(this); }
+  void connect(void* next) override { next_.push_back(static_cast<input_port<T>*>(next)); }
+  void push(T& r) override {
+    for (size_t i = 0; i + 1 < next_.size(); ++i) {
+      T copy = r;
+      next_[i]->push(copy);
+    }
+    next_.back()->push(r);
+  }
+
+ private:
+  std::vector<input_port<T>*> next_;
+};
+
+template <class T>
+class sink_operator final : public operator_instance, public input_port<T> {
+ public:
+  explicit sink_operator(std::unique_ptr<sink<T>> s) : sink_(std::move(s)) {}
+  void* input() override { return static_cast<input_port<T>*>(this); }
+  status open(const subtask_info& info) override { return sink_->open(info); }
+  void push(T& r) override {
+    auto st = sink_->write(r);
+    if (!st.ok()) throw operator_failure(std::move(st));
+  }
+  status close() override { return sink_->close(); }
+
+ private:
+  std::unique_ptr<sink<T>> sink_;
+};
+
+template <class T>
+class source_operator final : public source_instance {
+ public:
+  explicit source_operator(std::unique_ptr<source_reader<T>> r) : reader_(std::move(r)) {}
+  void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
+  status open(const subtask_info& info) override { return reader_->open(info); }
+  status poll(size_t max_records, bool& end) override {
+    collector<T> out(next_);
+    return reader_->poll(max_records, out, end);
+  }
+  status close() override { return reader_->close(); }
+
+ private:
+  std::unique_ptr<source_reader<T>> reader_;
+  input_port<T>* next_ = nullptr;
+};
+
+}  // namespace nagare::detail

@@ -1,0 +1,198 @@
+// The fluent job API: a job declares its dataflow from sources through
+// transformations to sinks.
+//
+//   job.source(nagare::text_file_source(paths)).name("lines")
+//      .flat_map<std::string>(split_words)
+//      .key_by([](const std::string& w) { return w; })
+//      .aggregate(nagare::count())
+//      .sink(nagare::file_sink<std::pair<std::string, uint64_t>>(dir));
+//
+// Every call records a node in the job's graph; nothing runs until the
+// runtime plans and deploys the graph. Operators connected one-to-one with
+// equal parallelism run chained in one task; key_by starts a keyed exchange.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "nagare/aggregate.hpp"
+#include "nagare/detail/exchange.hpp"
+#include "nagare/detail/graph.hpp"
+#include "nagare/detail/operators.hpp"
+#include "nagare/sink.hpp"
+#include "nagare/source.hpp"
+
+namespace nagare {
+
+template <class T>
+class data_stream;
+
+// Settings shared by every kind of operator handle.
+template <class Self>
+class operator_handle {
+ public:
+  // The operator's name in plans, logs and the admin shell.
+  Self& name(std::string n) { return set([&](auto& node) { node.name = std::move(n); }); }
+  // A stable id under which the operator's state is stored across job versions.
+  Self& uid(std::string u) { return set([&](auto& node) { node.uid = std::move(u); }); }
+  // The operator's own parallelism (default: the job's).
+  Self& parallelism(uint32_t p) { return set([&](auto& node) { node.parallelism = p; }); }
+
+ protected:
+  operator_handle(detail::graph* g, uint32_t id) : g_(g), id_(id) {}
+  detail::node_spec& node() const { return g_->nodes[id_]; }
+  template <class F>
+  Self& set(F&& f) {
+    f(node());
+    return static_cast<Self&>(*this);
+  }
+  detail::graph* g_;
+  uint32_t id_;
+};
+
+class sink_handle : public operator_handle<sink_handle> {
+ public:
+  sink_handle(detail::graph* g, uint32_t id) : operator_handle(g, id) {}
+};
+
+template <class T, class KeyFn>
+class keyed_stream;
+
+template <class T>
+class data_stream : public operator_handle<data_stream<T>> {
+  using base = operator_handle<data_stream<T>>;
+
+ public:
+  using record_type = T;
+  data_stream(detail::graph* g, uint32_t id) : base(g, id) {}
+
+  // One output record per input record.
+  template <class F, class Out = std::decay_t<std::invoke_result_t<F&, T&&>>>
+  data_stream<Out> map(F f) {
+    return then<Out>("map", [f] { return std::make_unique<detail::map_operator<T, Out, F>>(f); });
+  }
+
+  // Zero or more output records per input record: f(const T&, collector<Out>&).
+  template <class Out, class F>
+  data_stream<Out> flat_map(F f) {
+    return then<Out>("flat_map", [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); });
+  }
+
+  // Keeps the records for which f(const T&) is true.
+  template <class F>
+  data_stream<T> filter(F f) {
+    return then<T>("filter", [f] { return std::make_unique<detail::filter_operator<T, F>>(f); });
+  }
+
+  // Partitions the stream by key(const T&): all records of a key reach the
+  // same subtask of the next operator, which may keep state per key.
+  template <class KeyFn>
+  keyed_stream<T, KeyFn> key_by(KeyFn key) {
+    return keyed_stream<T, KeyFn>(this->g_, this->id_, std::move(key));
+  }
+
+  // Writes the stream with a sink descriptor (file_sink, stdout_sink, ...).
+  template <class Sink>
+  sink_handle sink(Sink spec) {
+    static_assert(std::is_same_v<typename Sink::record_type, T>, "sink record type differs from the stream's");
+    auto& n = add_node("sink", spec.name(), forward_edge());
+    n.make_operator = [spec] { return std::make_unique<detail::sink_operator<T>>(spec.create()); };
+    n.validate = [spec] { return spec.validate(); };
+    return sink_handle(this->g_, n.id);
+  }
+
+  // The input edge of an operator that consumes this stream one-to-one
+  // (forward, or round-robin when the parallelism differs).
+  detail::input_edge forward_edge() const {
+    return {this->id_, detail::partition::forward, [](const detail::writer_config& c) -> std::unique_ptr<detail::exchange_writer> {
+              if (c.kind == detail::partition::forward)
+                return std::make_unique<detail::routing_writer<T, detail::forward_route>>(c, detail::forward_route{});
+              return std::make_unique<detail::routing_writer<T, detail::rebalance_route>>(
+                  c, detail::rebalance_route{c.subtask % c.channels, c.channels});
+            }};
+  }
+
+  // Adds a node that reads this stream through `edge`.
+  detail::node_spec& add_node(std::string kind, std::string name, detail::input_edge edge) {
+    auto& n = this->g_->add(std::move(kind), std::move(name));
+    n.inputs.push_back(std::move(edge));
+    n.make_reader = [] { return std::make_unique<detail::typed_reader<T>>(); };
+    return n;
+  }
+
+ private:
+  template <class Out, class Make>
+  data_stream<Out> then(const char* kind, Make make) {
+    auto& n = add_node(kind, kind, forward_edge());
+    n.make_operator = std::move(make);
+    n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
+    return data_stream<Out>(this->g_, n.id);
+  }
+};
+
+template <class T, class KeyFn>
+class keyed_stream {
+  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+
+ public:
+  keyed_stream(detail::graph* g, uint32_t from, KeyFn key) : g_(g), from_(from), key_(std::move(key)) {}
+
+  // Rolling reduce: emits f(previous, record) for every record (the record
+  // itself for a key's first). f(const T&, const T&) -> T.
+  template <class F>
+  data_stream<T> reduce(F f) {
+    return then<T>("reduce", [key = key_, f] { return std::make_unique<detail::reduce_operator<T, KeyFn, F>>(key, f); });
+  }
+
+  // Aggregates each key's records (see nagare/aggregate.hpp) and emits one
+  // (key, result) pair per key when the input ends.
+  template <class Agg, class R = decltype(std::declval<const Agg&>().result(
+                           std::declval<const typename Agg::accumulator&>()))>
+  data_stream<std::pair<K, R>> aggregate(Agg agg) {
+    return then<std::pair<K, R>>(
+        "aggregate", [key = key_, agg] { return std::make_unique<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg); });
+  }
+
+ private:
+  template <class Out, class Make>
+  data_stream<Out> then(const char* kind, Make make) {
+    detail::input_edge edge{from_, detail::partition::keyed, [key = key_](const detail::writer_config& c) {
+                              using route = detail::key_route<T, KeyFn>;
+                              return std::unique_ptr<detail::exchange_writer>(
+                                  std::make_unique<detail::routing_writer<T, route>>(
+                                      c, route{key, c.max_parallelism, c.channels}));
+                            }};
+    auto& n = data_stream<T>(g_, from_).add_node(kind, kind, std::move(edge));
+    n.make_operator = std::move(make);
+    n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
+    return data_stream<Out>(g_, n.id);
+  }
+
+  detail::graph* g_;
+  uint32_t from_;
+  KeyFn key_;
+};
+
+// The builder a job's entry point receives.
+class job {
+ public:
+  explicit job(detail::graph& g) : g_(&g) {}
+
+  template <class Source>
+  data_stream<typename Source::record_type> source(Source spec) {
+    using T = typename Source::record_type;
+    auto& n = g_->add("source", spec.name());
+    n.make_operator = [spec] { return std::make_unique<detail::source_operator<T>>(spec.create()); };
+    n.make_tee = [] { return std::make_unique<detail::tee_operator<T>>(); };
+    n.validate = [spec] { return spec.validate(); };
+    return data_stream<T>(g_, n.id);
+  }
+
+ private:
+  detail::graph* g_;
+};
+
+}  // namespace nagare

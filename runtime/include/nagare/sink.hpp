@@ -1,0 +1,164 @@
+// Sinks. A sink descriptor creates one sink<T> per sink subtask.
+//
+// Descriptor contract (any type with):
+//   using record_type = T;
+//   std::string name() const;
+//   nagare::status validate() const;       // checked before the job starts
+//   std::unique_ptr<sink<T>> create() const;
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "nagare/detail/operator.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare {
+
+template <class T>
+class sink {
+ public:
+  virtual ~sink() = default;
+  virtual status open(const subtask_info& info) = 0;
+  virtual status write(const T& record) = 0;
+  // All input has been written: make it durable.
+  virtual status close() = 0;
+};
+
+// format_record: the text of a record in file and stdout sinks. Strings as
+// they are, numbers in decimal, pairs and tuples tab-separated.
+inline void format_record(const std::string& s, std::string& out) { out += s; }
+template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+void format_record(T v, std::string& out) {
+  out += std::to_string(v);
+}
+template <class A, class B>
+void format_record(const std::pair<A, B>& p, std::string& out) {
+  format_record(p.first, out);
+  out += '\t';
+  format_record(p.second, out);
+}
+template <class... Ts>
+void format_record(const std::tuple<Ts...>& t, std::string& out) {
+  size_t i = 0;
+  std::apply([&](const auto&... e) { ((out += (i++ ? "\t" : ""), format_record(e, out)), ...); }, t);
+}
+
+template <class T>
+using formatter = std::function<void(const T&, std::string&)>;
+
+template <class T>
+formatter<T> default_formatter() {
+  return [](const T& r, std::string& out) { format_record(r, out); };
+}
+
+namespace detail {
+
+// Appends text to a file through a large buffer. Not thread-safe.
+class line_file {
+ public:
+  line_file() = default;
+  line_file(const line_file&) = delete;
+  line_file& operator=(const line_file&) = delete;
+  ~line_file();
+  status open(const std::string& path);
+  std::string& buffer() { return buf_; }
+  // Writes the buffer out when it is large; call after appending.
+  status maybe_write() { return buf_.size() >= (1u << 20) ? write_buffer() : status{}; }
+  status write_buffer();
+  status close();  // writes, fsyncs and closes
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::string buf_;
+};
+
+// Text written to standard output, a buffer at a time, never interleaved.
+status write_stdout(const std::string& text);
+
+// Creates `dir` if needed; an error if it is not a writable directory or
+// already holds results (files not starting with '.' or '_').
+status prepare_output_dir(const std::string& dir);
+
+}  // namespace detail
+
+// One text file per sink subtask, DIR/part-SSSSS, one line per record.
+template <class T>
+class file_sink {
+ public:
+  using record_type = T;
+  explicit file_sink(std::string dir, formatter<T> fmt = default_formatter<T>())
+      : dir_(std::move(dir)), fmt_(std::move(fmt)) {}
+  std::string name() const { return "file sink"; }
+  status validate() const { return detail::prepare_output_dir(dir_); }
+  std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(dir_, fmt_); }
+
+ private:
+  class writer final : public sink<T> {
+   public:
+    writer(std::string dir, formatter<T> fmt) : dir_(std::move(dir)), fmt_(std::move(fmt)) {}
+    status open(const subtask_info& info) override {
+      char name[32];
+      std::snprintf(name, sizeof name, "/part-%05u", info.subtask);
+      return file_.open(dir_ + name);
+    }
+    status write(const T& record) override {
+      fmt_(record, file_.buffer());
+      file_.buffer() += '\n';
+      return file_.maybe_write();
+    }
+    status close() override { return file_.close(); }
+
+   private:
+    std::string dir_;
+    formatter<T> fmt_;
+    detail::line_file file_;
+  };
+
+  std::string dir_;
+  formatter<T> fmt_;
+};
+
+// Lines on standard output; subtasks write whole buffers, never parts of lines.
+template <class T>
+class stdout_sink {
+ public:
+  using record_type = T;
+  explicit stdout_sink(formatter<T> fmt = default_formatter<T>()) : fmt_(std::move(fmt)) {}
+  std::string name() const { return "stdout sink"; }
+  status validate() const { return {}; }
+  std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(fmt_); }
+
+ private:
+  class writer final : public sink<T> {
+   public:
+    explicit writer(formatter<T> fmt) : fmt_(std::move(fmt)) {}
+    status open(const subtask_info&) override { return {}; }
+    status write(const T& record) override {
+      fmt_(record, buf_);
+      buf_ += '\n';
+      return buf_.size() >= (64u << 10) ? flush() : status{};
+    }
+    status close() override { return flush(); }
+
+   private:
+    status flush() {
+      auto st = detail::write_stdout(buf_);
+      buf_.clear();
+      return st;
+    }
+    formatter<T> fmt_;
+    std::string buf_;
+  };
+
+  formatter<T> fmt_;
+};
+
+}  // namespace nagare

@@ -1,0 +1,61 @@
+// Errors as values. Every expected failure in Nagare (bad input, missing file,
+// a job that cannot be loaded) is a `status` with a code and a message a user
+// can act on; exceptions never cross an actor boundary.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace nagare {
+
+enum class errc {
+  ok = 0,
+  invalid_argument,  // bad job arguments or options
+  not_found,         // a file, job or actor that does not exist
+  io_error,          // reading or writing failed
+  library_error,     // a job library could not be loaded
+  api_mismatch,      // a job library built for another API version
+  user_error,        // job code threw
+  internal,          // a Nagare bug
+};
+
+const char* to_string(errc code);
+
+class status {
+ public:
+  status() = default;  // ok
+  status(errc code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static status invalid_argument(std::string m) { return {errc::invalid_argument, std::move(m)}; }
+  static status not_found(std::string m) { return {errc::not_found, std::move(m)}; }
+  static status io_error(std::string m) { return {errc::io_error, std::move(m)}; }
+
+  bool ok() const { return code_ == errc::ok; }
+  errc code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  errc code_ = errc::ok;
+  std::string message_;
+};
+
+// A value or the status that explains why there is none.
+template <class T>
+class result {
+ public:
+  result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  result(status error) : v_(std::move(error)) {}  // REQUIRES: !error.ok()
+
+  bool ok() const { return v_.index() == 0; }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  T* operator->() { return &value(); }
+  const status& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, status> v_;
+};
+
+}  // namespace nagare

@@ -1,0 +1,61 @@
+#include "nagare/job_args.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace nagare {
+
+namespace {
+bool is_option(const std::string& s) { return s.size() > 2 && s[0] == '-' && s[1] == '-'; }
+}  // namespace
+
+bool job_args::has(std::string_view option) const {
+  for (const auto& a : argv_)
+    if (a == option) return true;
+  return false;
+}
+
+std::vector<std::string> job_args::values(std::string_view option) const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv_.size(); ++i) {
+    if (argv_[i] != option) continue;
+    for (size_t j = i + 1; j < argv_.size() && !is_option(argv_[j]); ++j) out.push_back(argv_[j]);
+  }
+  return out;
+}
+
+result<std::string> job_args::required(std::string_view option) const {
+  auto v = values(option);
+  if (v.empty()) return status::invalid_argument("missing " + std::string(option) + " VALUE");
+  if (v.size() > 1) return status::invalid_argument(std::string(option) + " takes one value, got " + std::to_string(v.size()));
+  return v.front();
+}
+
+result<int64_t> job_args::integer(std::string_view option, int64_t fallback) const {
+  auto v = values(option);
+  if (v.empty() && !has(option)) return fallback;
+  if (v.size() != 1) return status::invalid_argument(std::string(option) + " takes one integer value");
+  errno = 0;
+  char* end = nullptr;
+  long long x = std::strtoll(v.front().c_str(), &end, 10);
+  if (errno != 0 || end == v.front().c_str() || *end != '\0')
+    return status::invalid_argument(std::string(option) + ": '" + v.front() + "' is not an integer");
+  return static_cast<int64_t>(x);
+}
+
+status job_args::only(std::initializer_list<std::string_view> known) const {
+  bool after_option = false;
+  for (const auto& a : argv_) {
+    if (!is_option(a)) {
+      if (!after_option) return status::invalid_argument("unexpected argument '" + a + "'");
+      continue;
+    }
+    bool ok = false;
+    for (auto k : known) ok = ok || a == k;
+    if (!ok) return status::invalid_argument("unknown option '" + a + "'");
+    after_option = true;
+  }
+  return {};
+}
+
+}  // namespace nagare

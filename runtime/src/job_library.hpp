@@ -1,0 +1,30 @@
+// Loading a job: a shared library with a NAGARE_JOB entry point (or, in tests,
+// a main function linked in), and building its logical graph.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nagare/api.hpp"
+#include "nagare/detail/graph.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare {
+
+struct job_definition {
+  std::string name;
+  std::string path;  // the library file; empty for a linked-in job
+  job_main main = nullptr;
+};
+
+// Opens the library and checks its entry point and API version. Libraries
+// stay loaded for the life of the process (their code backs running tasks).
+result<job_definition> load_job_library(const std::string& path);
+
+// Runs the job's main with `args`; a thrown exception becomes an error.
+result<detail::graph> build_graph(const job_definition& job, const std::vector<std::string>& args);
+
+// Every source's and sink's validate(), in graph order; the first error.
+status validate_graph(const detail::graph& g);
+
+}  // namespace nagare

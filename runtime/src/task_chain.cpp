@@ -1,0 +1,88 @@
+#include "task_chain.hpp"
+
+namespace nagare {
+
+result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g, const physical_plan& p, uint32_t v,
+                                                      uint32_t subtask, detail::batch_emitter* emitter,
+                                                      const chain_options& opts) {
+  if (v >= p.vertices.size() || subtask >= p.vertices[v].parallelism)
+    return status(errc::internal, "no task " + std::to_string(v) + "/" + std::to_string(subtask) + " in the plan");
+  const auto& vx = p.vertices[v];
+  auto chain = std::make_unique<task_chain>();
+  chain->info_.task_name = vx.name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(vx.parallelism) + ")";
+  chain->info_.subtask = subtask;
+  chain->info_.parallelism = vx.parallelism;
+  chain->info_.max_parallelism = p.max_parallelism;
+  chain->info_.batch_records = opts.batch_records;
+
+  auto& ops = chain->operators_;
+  for (auto id : vx.nodes) {
+    if (id >= g.nodes.size()) return status(errc::internal, "plan names an unknown operator");
+    ops.push_back(g.nodes[id].make_operator());
+  }
+  for (size_t i = 0; i + 1 < ops.size(); ++i) ops[i]->connect(ops[i + 1]->input());
+  const auto& head = g.nodes[vx.nodes.front()];
+  if (head.is_source()) {
+    chain->source_ = static_cast<detail::source_instance*>(ops.front().get());
+  } else {
+    for (size_t gate = 0; gate < p.inputs_of(v).size(); ++gate) {
+      auto r = head.make_reader();
+      r->connect(ops.front()->input());
+      chain->readers_.push_back(std::move(r));
+    }
+  }
+
+  // The tail routes into one writer per output exchange (through a tee when several).
+  auto outputs = p.outputs_of(v);
+  auto offsets = p.output_offsets(v);
+  detail::operator_instance* tail = ops.back().get();
+  if (outputs.size() > 1) {
+    ops.push_back(g.nodes[vx.nodes.back()].make_tee());
+    tail->connect(ops.back()->input());
+    tail = ops.back().get();
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& e = outputs[i];
+    const auto& target_head = g.nodes[p.vertices[e.target].nodes.front()];
+    detail::writer_config cfg;
+    cfg.kind = e.kind;
+    cfg.emitter = emitter;
+    cfg.first_channel = offsets[i];
+    cfg.channels = e.kind == detail::partition::forward ? 1 : p.vertices[e.target].parallelism;
+    cfg.max_parallelism = p.max_parallelism;
+    cfg.batch_records = opts.batch_records;
+    cfg.subtask = subtask;
+    auto w = target_head.inputs[e.gate].make_writer(cfg);
+    tail->connect(w->input());
+    chain->writers_.push_back(w.get());
+    ops.push_back(std::move(w));
+  }
+  return chain;
+}
+
+status task_chain::open() {
+  for (auto& op : operators_) {
+    auto st = op->open(info_);
+    if (!st.ok()) return st;
+  }
+  return {};
+}
+
+void task_chain::flush() {
+  for (auto* w : writers_) w->flush();
+}
+
+void task_chain::finish() {
+  for (auto& op : operators_) op->finish();
+}
+
+status task_chain::close() {
+  status first;
+  for (auto& op : operators_) {
+    auto st = op->close();
+    if (first.ok() && !st.ok()) first = st;
+  }
+  return first;
+}
+
+}  // namespace nagare
