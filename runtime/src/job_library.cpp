@@ -6,10 +6,34 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <map>
+#include <mutex>
 
 namespace nagare {
 
+namespace {
+constexpr const char* linked_prefix = "linked:";
+std::mutex linked_mutex;
+std::map<std::string, job_main>& linked_jobs() {
+  static std::map<std::string, job_main> jobs;
+  return jobs;
+}
+}  // namespace
+
+job_definition register_linked_job(const std::string& name, job_main main) {
+  std::lock_guard<std::mutex> lock(linked_mutex);
+  linked_jobs()[name] = main;
+  return {name, linked_prefix + name, main};
+}
+
 result<job_definition> load_job_library(const std::string& path) {
+  if (path.rfind(linked_prefix, 0) == 0) {
+    std::lock_guard<std::mutex> lock(linked_mutex);
+    auto name = path.substr(std::string(linked_prefix).size());
+    auto j = linked_jobs().find(name);
+    if (j == linked_jobs().end()) return status(errc::not_found, "no linked job '" + name + "'");
+    return job_definition{name, path, j->second};
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return status(errc::not_found, "job library '" + path + "': " + std::strerror(errno));

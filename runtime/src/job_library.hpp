@@ -19,7 +19,12 @@ struct job_definition {
 
 // Opens the library and checks its entry point and API version. Libraries
 // stay loaded for the life of the process (their code backs running tasks).
+// "linked:NAME" names a job registered with register_linked_job instead.
 result<job_definition> load_job_library(const std::string& path);
+
+// Makes a job compiled into this process loadable as "linked:NAME" (tests
+// run in-process jobs through the same path as libraries). Thread-safe.
+job_definition register_linked_job(const std::string& name, job_main main);
 
 // Runs the job's main with `args`; a thrown exception becomes an error.
 result<detail::graph> build_graph(const job_definition& job, const std::vector<std::string>& args);
