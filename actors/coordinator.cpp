@@ -95,6 +95,10 @@ caf::behavior coordinator_actor(caf::event_based_actor* self) {
       NAGARE_LOG(warning, "coordinator") << "node " << n.name << " lost: " << to_string(m.reason);
     }
   });
+  self->attach_functor([st](const caf::error&) {
+    st->nodes.clear();
+    st->jobs.clear();
+  });
   return {
       [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name) {
         self->monitor(node);

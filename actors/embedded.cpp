@@ -1,6 +1,10 @@
 #include "embedded.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "coordinator.hpp"
@@ -33,6 +37,29 @@ result<job_submission> prepare_submission(const job_definition& job, const std::
   return sub;
 }
 
+namespace {
+
+// Last resort against a shutdown that never completes (CAF-NOTES §4: a
+// remaining actor makes ~actor_system wait forever): once armed, exits the
+// process unless disarmed within the grace period.
+class shutdown_watchdog {
+ public:
+  ~shutdown_watchdog() { *disarmed_ = true; }
+  void arm(std::chrono::seconds grace) {
+    std::thread([grace, disarmed = disarmed_] {
+      std::this_thread::sleep_for(grace);
+      if (*disarmed) return;
+      std::fputs("nagare: error: actor system did not shut down; exiting\n", stderr);
+      ::_exit(3);
+    }).detach();
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> disarmed_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
 result<job_outcome> run_embedded(const job_definition& job, const std::vector<std::string>& args,
                                  const run_options& opts) {
   if (opts.nodes == 0) return status::invalid_argument("need at least one node");
@@ -43,6 +70,7 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
   auto plan = decode_plan(sub->plan);
   auto slots_needed = plan->max_vertex_parallelism();
 
+  shutdown_watchdog watchdog;  // destroyed after the actor system
   caf::actor_system_config cfg;
   configure(cfg, opts.threads);
   caf::actor_system sys{cfg};
@@ -80,6 +108,7 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
   }
   for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+  watchdog.arm(std::chrono::seconds(30));
   return outcome;
 }
 

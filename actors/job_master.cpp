@@ -33,7 +33,7 @@ void conclude(caf::event_based_actor* self, const state_ptr& st, std::string sta
   if (st->over) return;
   st->over = true;
   for (auto& t : st->tasks)
-    if (t) self->send_exit(t, caf::exit_reason::kill);
+    if (t) self->send_exit(t, caf::exit_reason::user_shutdown);  // kill cannot be trapped: it would take the node too
   job_outcome out;
   out.job_id = st->setup.job_id;
   out.state = std::move(state);
@@ -113,6 +113,12 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       if (st->tasks[i].address() != m.source || st->finished[i]) continue;
       conclude(self, st, "FAILED", "task " + std::to_string(i) + " died: " + to_string(m.reason));
     }
+  });
+  // The state holds the tasks, which hold this actor: release on exit.
+  self->attach_functor([st](const caf::error&) {
+    st->tasks.clear();
+    st->setup.slot_nodes.clear();
+    st->setup.coordinator = nullptr;
   });
   deploy(self, st);
   return {

@@ -72,6 +72,10 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
               NAGARE_LOG(error, "node") << "cannot register with the coordinator: " << to_string(e);
               self->quit(e);
             });
+  self->attach_functor([st](const caf::error&) {
+    st->jobs.clear();
+    st->tasks.clear();
+  });
   return {
       [self, st](deploy_atom, deploy_request& req) -> std::tuple<std::string, std::vector<caf::actor>> {
         auto job = prepare_job(*st, req);

@@ -27,6 +27,13 @@ task_actor::task_actor(caf::actor_config& cfg, task_setup setup)
 
 task_actor::~task_actor() = default;
 
+void task_actor::on_exit() {
+  inputs_.clear();
+  outputs_.clear();
+  setup_.master = nullptr;
+  chain_.reset();
+}
+
 caf::behavior task_actor::make_behavior() {
   auto built = task_chain::build(*setup_.graph, *setup_.plan, setup_.vertex, setup_.subtask, this, setup_.chain);
   if (!built.ok()) {
@@ -205,7 +212,7 @@ void task_actor::fail(const status& st) {
   if (phase_ == phase::done) return;
   phase_ = phase::done;
   auto task = chain_ ? chain_->info().task_name : "task " + std::to_string(setup_.task_index);
-  NAGARE_LOG(error, "task") << task << " failed: " << st.message();
+  NAGARE_LOG(info, "task") << task << " failed: " << st.message();
   send(setup_.master, failed_atom::value, setup_.task_index, "task '" + task + "' failed: " + st.message());
   quit(caf::exit_reason::user_shutdown);
 }

@@ -42,6 +42,9 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   ~task_actor() override;
   caf::behavior make_behavior() override;
   const char* name() const override { return "nagare.task"; }
+  // Drops the handles of peers and master: a quit actor keeps its members
+  // until its last reference goes, and peers reference each other.
+  void on_exit() override;
 
  private:
   struct input_channel {

@@ -127,3 +127,16 @@ TEST(cli_help, run_help_lists_options) {
 
 }  // namespace
 }  // namespace nagare::testing
+
+namespace nagare::testing {
+namespace {
+
+// User code that throws fails the job with the exception's message and the task's name.
+TEST(job_failure, exception_in_user_code_fails_the_job) {
+  auto r = run_process({nagare_bin(), "run", fixture_library("throwing_job"), "-p", "2", "--", "--fail-at", "5000"},
+                       std::chrono::seconds(60));
+  expect_clear_error(r, "job throwing FAILED: task 'generate -> explode -> filter -> stdout sink (1/2)' failed: boom at record 5000");
+}
+
+}  // namespace
+}  // namespace nagare::testing
