@@ -20,7 +20,7 @@ struct master_state {
   std::vector<bool> is_source;  // by task index
   size_t finished_count = 0;
   size_t pending_replies = 0;
-  task_stats source_stats;
+  uint64_t source_records = 0;  // produced by every source
   clock::time_point started = clock::now();
   bool over = false;
 
@@ -39,7 +39,7 @@ void conclude(caf::event_based_actor* self, const state_ptr& st, std::string sta
   out.state = std::move(state);
   out.reason = std::move(reason);
   out.seconds = std::chrono::duration<double>(clock::now() - st->started).count();
-  out.records_out_of_sources = st->source_stats.records_out;
+  out.source_records = st->source_records;
   NAGARE_LOG(info, st->log_name()) << out.state << (out.reason.empty() ? "" : ": " + out.reason);
   self->send(st->setup.coordinator, job_done_atom::value, out);
   self->quit();
@@ -125,7 +125,7 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       [self, st](finished_atom, uint32_t task, task_stats& stats) {
         if (task >= st->finished.size() || st->finished[task]) return;
         st->finished[task] = true;
-        if (st->is_source[task]) st->source_stats.records_out += stats.records_out;
+        if (st->is_source[task]) st->source_records += stats.records_in;
         if (++st->finished_count == st->tasks.size()) conclude(self, st, "FINISHED", "");
       },
       [self, st](failed_atom, uint32_t, std::string& reason) { conclude(self, st, "FAILED", reason); },

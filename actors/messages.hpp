@@ -89,7 +89,7 @@ typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
 
 // Counters of a task, reported when it finishes (and, later, to the shell).
 struct task_stats {
-  uint64_t records_in = 0;
+  uint64_t records_in = 0;  // for a source task: records its source produced
   uint64_t records_out = 0;
   uint64_t batches_in = 0;
   uint64_t batches_out = 0;
@@ -106,13 +106,13 @@ struct job_outcome {
   std::string state;   // FINISHED, FAILED or CANCELED
   std::string reason;  // why, when not FINISHED
   double seconds = 0;
-  uint64_t records_out_of_sources = 0;
+  uint64_t source_records = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("nagare.job_outcome"), x.job_id, x.state, x.reason, x.seconds,
-           x.records_out_of_sources);
+           x.source_records);
 }
 
 // A batch of records on one channel. In one process `records` is moved

@@ -129,7 +129,7 @@ void task_actor::on_poll() {
   if (phase_ != phase::running || blocked()) return;
   bool end = false;
   status polled;
-  if (!guarded([&] { polled = chain_->poll(chain_->info().batch_records, end); })) return;
+  if (!guarded([&] { polled = chain_->poll(chain_->info().batch_records, stats_.records_in, end); })) return;
   if (!polled.ok()) return fail(polled);
   if (end) return end_stream();
   schedule_poll();

@@ -32,7 +32,7 @@ class task_chain {
 
   status open();
   // Sources: pushes at most `max_records` records through the chain.
-  status poll(size_t max_records, bool& end) { return source_->poll(max_records, end); }
+  status poll(size_t max_records, uint64_t& emitted, bool& end) { return source_->poll(max_records, emitted, end); }
   // Pushes a batch that arrived on input gate `gate` through the chain.
   size_t process(uint32_t gate, detail::record_batch& batch) { return readers_[gate]->process(batch); }
   result<std::shared_ptr<detail::record_batch>> decode(uint32_t gate, const char* data, size_t size,

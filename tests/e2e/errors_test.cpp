@@ -107,7 +107,9 @@ TEST_F(run_errors, unknown_job_option) {
 TEST_F(run_errors, bad_parallelism) {
   expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "0", "--", "--input",
                                   input, "--output", dir / "out"}),
-                     "parallelism must be between 1 and the max parallelism");
+                     "--parallelism must be between 1 and 128, got 0");
+  expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "-1"}),
+                     "--parallelism must be between 1 and 128, got -1");
   expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "many"}),
                      "parallelism");
 }

@@ -22,21 +22,21 @@ struct count {
   uint64_t result(accumulator a) const { return a; }
 };
 
-// Sums value(record) as a signed 64-bit integer.
-template <class ValueFn>
+// Sums value(record) in a V (default: signed 64-bit integer; sum<double>(f) for fractions).
+template <class V, class ValueFn>
 struct sum_of {
-  using accumulator = int64_t;
+  using accumulator = V;
   ValueFn value;
-  accumulator create() const { return 0; }
+  accumulator create() const { return V{}; }
   template <class In>
   void add(accumulator& a, const In& r) const {
-    a += static_cast<int64_t>(value(r));
+    a += static_cast<V>(value(r));
   }
-  int64_t result(accumulator a) const { return a; }
+  V result(accumulator a) const { return a; }
 };
 
-template <class ValueFn>
-sum_of<ValueFn> sum(ValueFn value) {
+template <class V = int64_t, class ValueFn>
+sum_of<V, ValueFn> sum(ValueFn value) {
   return {std::move(value)};
 }
 

@@ -64,13 +64,25 @@ inline void write_varint(std::string& out, uint64_t v) {
 
 template <class T, class = void>
 struct codec;
+
+namespace detail {
+// Types with a codec of their own below, even where they are trivially copyable.
+template <class T>
+struct structural : std::false_type {};
+template <class T>
+struct structural<std::optional<T>> : std::true_type {};
+template <class A, class B>
+struct structural<std::pair<A, B>> : std::true_type {};
+template <class... Ts>
+struct structural<std::tuple<Ts...>> : std::true_type {};
+}  // namespace detail
 // template <> struct codec<my_type> {
 //   static void encode(const my_type& x, std::string& out);   // append to out
 //   static bool decode(byte_reader& in, my_type& x);         // false: malformed
 // };
 
 template <class T>
-struct codec<T, std::enable_if_t<std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>>> {
+struct codec<T, std::enable_if_t<std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !detail::structural<T>::value>> {
   static void encode(const T& x, std::string& out) {
     out.append(reinterpret_cast<const char*>(&x), sizeof(T));
   }
@@ -104,7 +116,7 @@ struct codec<std::pair<A, B>> {
 };
 
 template <class... Ts>
-struct codec<std::tuple<Ts...>, std::enable_if_t<!std::is_trivially_copyable_v<std::tuple<Ts...>>>> {
+struct codec<std::tuple<Ts...>> {
   static void encode(const std::tuple<Ts...>& x, std::string& out) {
     std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(e, out), ...); }, x);
   }

@@ -56,8 +56,9 @@ class operator_instance {
 // The head of a source chain: produces records when polled.
 class source_instance : public operator_instance {
  public:
-  // Pushes at most `max_records` records downstream; sets `end` when exhausted.
-  virtual status poll(size_t max_records, bool& end) = 0;
+  // Pushes at most `max_records` records downstream, adds their number to
+  // `emitted`, and sets `end` when exhausted.
+  virtual status poll(size_t max_records, uint64_t& emitted, bool& end) = 0;
 };
 
 // Receives full batches from an exchange writer: the task's output channels.

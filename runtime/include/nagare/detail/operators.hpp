@@ -177,9 +177,11 @@ class source_operator final : public source_instance {
   explicit source_operator(std::unique_ptr<source_reader<T>> r) : reader_(std::move(r)) {}
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
   status open(const subtask_info& info) override { return reader_->open(info); }
-  status poll(size_t max_records, bool& end) override {
+  status poll(size_t max_records, uint64_t& emitted, bool& end) override {
     collector<T> out(next_);
-    return reader_->poll(max_records, out, end);
+    auto st = reader_->poll(max_records, out, end);
+    emitted += out.emitted();
+    return st;
   }
   status close() override { return reader_->close(); }
 
