@@ -32,6 +32,8 @@ result<wire_payload> decode_batch_header(const std::string& wire) {
   size_t payload_at = 4 + size_t{header_size};
   if (header->payload_bytes() != wire.size() - payload_at)
     return status(errc::io_error, "batch payload size differs from its header");
+  if (header->record_count() > header->payload_bytes())
+    return status(errc::io_error, "batch claims more records than it has bytes");
   return wire_payload{header->record_count(), wire.data() + payload_at, header->payload_bytes()};
 }
 

@@ -92,7 +92,8 @@ void task_actor::on_batch(batch_message& m) {
   if (!m.records) {  // arrived from another process
     auto payload = decode_batch_header(m.wire);
     if (!payload.ok()) return fail(payload.error());
-    auto decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count);
+    result<std::shared_ptr<detail::record_batch>> decoded = status(errc::internal, "not decoded");
+    if (!guarded([&] { decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count); })) return;
     if (!decoded.ok()) return fail(decoded.error());
     m.records = std::move(decoded.value());
   }

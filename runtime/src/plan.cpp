@@ -195,10 +195,12 @@ result<physical_plan> decode_plan(const std::string& bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!fb::VerifyJobPlanBuffer(verifier)) return status(errc::invalid_argument, "malformed job plan");
   auto* fp = fb::GetJobPlan(bytes.data());
+  auto malformed = [](const std::string& why) { return status(errc::invalid_argument, "malformed job plan: " + why); };
   physical_plan p;
   p.job_name = fp->job_name() ? fp->job_name()->str() : "";
   p.max_parallelism = fp->max_parallelism();
   p.fingerprint = fp->fingerprint();
+  if (p.max_parallelism < 1 || p.max_parallelism > 32768) return malformed("max parallelism out of range");
   if (fp->vertices()) {
     for (const auto* v : *fp->vertices()) {
       vertex out;
@@ -207,8 +209,9 @@ result<physical_plan> decode_plan(const std::string& bytes) {
       if (v->operators()) out.nodes.assign(v->operators()->begin(), v->operators()->end());
       out.parallelism = v->parallelism();
       out.is_source = v->is_source();
-      if (out.id != p.vertices.size() || out.parallelism == 0)
-        return status(errc::invalid_argument, "malformed job plan: bad vertex " + std::to_string(out.id));
+      if (out.id != p.vertices.size() || out.nodes.empty() || out.parallelism == 0 ||
+          out.parallelism > p.max_parallelism)
+        return malformed("bad vertex " + std::to_string(out.id));
       p.vertices.push_back(std::move(out));
     }
   }
@@ -216,7 +219,12 @@ result<physical_plan> decode_plan(const std::string& bytes) {
     for (const auto* e : *fp->exchanges()) {
       exchange out{e->source_vertex(), e->target_vertex(), static_cast<detail::partition>(e->partition()), e->gate()};
       if (out.source >= p.vertices.size() || out.target >= p.vertices.size())
-        return status(errc::invalid_argument, "malformed job plan: exchange to an unknown vertex");
+        return malformed("exchange to an unknown vertex");
+      if (static_cast<uint8_t>(out.kind) > static_cast<uint8_t>(detail::partition::keyed))
+        return malformed("unknown partition kind");
+      if (out.kind == detail::partition::forward &&
+          p.vertices[out.source].parallelism != p.vertices[out.target].parallelism)
+        return malformed("forward exchange between different parallelisms");
       p.exchanges.push_back(out);
     }
   }

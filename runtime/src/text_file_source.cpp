@@ -36,7 +36,7 @@ class text_file_reader final : public source_reader<std::string> {
       while (emitted < max_records) {
         auto* nl = static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', buf_.size() - pos_));
         if (!nl) break;
-        emit_line(pos_, static_cast<size_t>(nl - buf_.data()), out);
+        emit_line(pos_, static_cast<size_t>(nl - buf_.data()), true, out);
         pos_ = static_cast<size_t>(nl - buf_.data()) + 1;
         ++emitted;
       }
@@ -57,7 +57,7 @@ class text_file_reader final : public source_reader<std::string> {
       buf_.resize(old + static_cast<size_t>(n));
       if (n == 0) {  // end of file: a last line without "\n" is a record too
         if (!buf_.empty()) {
-          emit_line(0, buf_.size(), out);
+          emit_line(0, buf_.size(), false, out);
           ++emitted;
         }
         close_file();
@@ -90,8 +90,9 @@ class text_file_reader final : public source_reader<std::string> {
     return {};
   }
 
-  void emit_line(size_t begin, size_t end, collector<std::string>& out) {
-    splits_[current_].offset += end - begin + 1;
+  // Emits buf_[begin, end) and advances the split's offset past it (and its "\n").
+  void emit_line(size_t begin, size_t end, bool newline, collector<std::string>& out) {
+    splits_[current_].offset += end - begin + (newline ? 1 : 0);
     auto len = end - begin;
     if (len > 0 && buf_[begin + len - 1] == '\r') --len;
     out.emit(std::string(buf_.data() + begin, len));

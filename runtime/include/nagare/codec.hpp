@@ -69,6 +69,8 @@ namespace detail {
 // Types with a codec of their own below, even where they are trivially copyable.
 template <class T>
 struct structural : std::false_type {};
+template <>
+struct structural<bool> : std::true_type {};
 template <class T>
 struct structural<std::optional<T>> : std::true_type {};
 template <class A, class B>
@@ -87,6 +89,17 @@ struct codec<T, std::enable_if_t<std::is_trivially_copyable_v<T> && !std::is_poi
     out.append(reinterpret_cast<const char*>(&x), sizeof(T));
   }
   static bool decode(byte_reader& in, T& x) { return in.read(&x, sizeof(T)); }
+};
+
+template <>
+struct codec<bool> {
+  static void encode(bool x, std::string& out) { out.push_back(x ? 1 : 0); }
+  static bool decode(byte_reader& in, bool& x) {
+    unsigned char b;
+    if (!in.read(&b, 1) || b > 1) return false;
+    x = b == 1;
+    return true;
+  }
 };
 
 template <>

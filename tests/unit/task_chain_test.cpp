@@ -1,0 +1,299 @@
+// Task chains: the operators of one subtask wired from batch reader or source
+// to exchange writers. A fake emitter stands in for the task's output channels.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nagare/job.hpp"
+#include "plan.hpp"
+#include "task_chain.hpp"
+
+namespace nagare {
+namespace {
+
+using kv = std::pair<std::string, int64_t>;
+using counted = std::pair<std::string, uint64_t>;
+using strings = std::vector<std::string>;
+
+// Records every batch a chain's writers hand to the task, in order.
+class recording_emitter final : public detail::batch_emitter {
+ public:
+  struct emitted {
+    uint32_t channel;
+    std::shared_ptr<detail::record_batch> batch;
+  };
+  void emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) override {
+    out.push_back({channel, std::move(batch)});
+  }
+  // Every record emitted on `channel` (all channels when unset), in order.
+  template <class T>
+  std::vector<T> records(int channel = -1) const {
+    std::vector<T> all;
+    for (const auto& e : out) {
+      if (channel >= 0 && e.channel != static_cast<uint32_t>(channel)) continue;
+      const auto& rs = static_cast<const detail::typed_batch<T>&>(*e.batch).records;
+      all.insert(all.end(), rs.begin(), rs.end());
+    }
+    return all;
+  }
+  std::vector<emitted> out;
+};
+
+// The owner of a string key among `parallelism` subtasks, computed from the public hash functions.
+uint32_t owner(const std::string& key, uint32_t max_parallelism, uint32_t parallelism) {
+  return subtask_of(key_group_of(key_hash<std::string>{}(key), max_parallelism), max_parallelism, parallelism);
+}
+
+// The first `n` keys "k0", "k1", ... that subtask `s` of `p` owns.
+strings keys_owned_by(uint32_t s, uint32_t p, uint32_t max, size_t n) {
+  strings keys;
+  for (uint32_t i = 0; keys.size() < n; ++i)
+    if (owner("k" + std::to_string(i), max, p) == s) keys.push_back("k" + std::to_string(i));
+  return keys;
+}
+
+template <class T>
+detail::typed_batch<T> batch_of(std::vector<T> records) {
+  detail::typed_batch<T> b;
+  b.records = std::move(records);
+  return b;
+}
+
+// source -> key_by(first).reduce(sum of second) ["sum", parallelism 2] -> sink [parallelism 1]
+detail::graph reduce_graph() {
+  detail::graph g;
+  job j(g);
+  j.source(generator_source<kv>(0, [](uint64_t) { return kv{}; }))
+      .key_by([](const kv& r) { return r.first; })
+      .reduce([](const kv& a, const kv& b) { return kv{a.first, a.second + b.second}; })
+      .name("sum")
+      .sink(stdout_sink<kv>())
+      .parallelism(1);
+  return g;
+}
+
+// source -> key_by(word).aggregate(count) ["count", parallelism 2] -> sink [parallelism 1]
+detail::graph count_graph(uint64_t words = 0) {
+  detail::graph g;
+  job j(g);
+  j.source(generator_source<std::string>(words, [](uint64_t i) { return "w" + std::to_string(i); }))
+      .key_by([](const std::string& w) { return w; })
+      .aggregate(count())
+      .name("count")
+      .parallelism(3)
+      .sink(stdout_sink<counted>())
+      .parallelism(1);
+  return g;
+}
+
+struct built {
+  physical_plan plan;
+  std::unique_ptr<task_chain> chain;
+};
+
+// Plans `g` and builds (and opens) the chain of one task.
+built build(const detail::graph& g, uint32_t vertex, uint32_t subtask, detail::batch_emitter* emitter,
+            uint32_t batch_records, plan_options opts = {2, 128}) {
+  built b;
+  auto p = make_plan(g, "test", opts);
+  EXPECT_TRUE(p.ok()) << p.error().message();
+  if (!p.ok()) return b;
+  b.plan = p.value();
+  auto c = task_chain::build(g, b.plan, vertex, subtask, emitter, chain_options{batch_records});
+  EXPECT_TRUE(c.ok()) << c.error().message();
+  if (!c.ok()) return b;
+  b.chain = std::move(c.value());
+  auto st = b.chain->open();
+  EXPECT_TRUE(st.ok()) << st.message();
+  return b;
+}
+
+// The chain of a vertex's subtask knows where it runs.
+TEST(task_chain, describes_its_subtask) {
+  recording_emitter em;
+  auto b = build(reduce_graph(), 1, 1, &em, 16, {2, 64});
+  ASSERT_TRUE(b.chain);
+  EXPECT_EQ(b.chain->info().task_name, "sum (2/2)");
+  EXPECT_EQ(b.chain->info().subtask, 1u);
+  EXPECT_EQ(b.chain->info().parallelism, 2u);
+  EXPECT_EQ(b.chain->info().max_parallelism, 64u);
+  EXPECT_EQ(b.chain->info().batch_records, 16u);
+  EXPECT_FALSE(b.chain->is_source());
+  EXPECT_EQ(b.chain->input_gates(), 1u);
+}
+
+// A task the plan does not have is an internal error, not a crash.
+TEST(task_chain, rejects_unknown_task) {
+  auto g = reduce_graph();
+  auto p = make_plan(g, "test", {2, 128});
+  ASSERT_TRUE(p.ok());
+  recording_emitter em;
+  EXPECT_FALSE(task_chain::build(g, p.value(), 7, 0, &em, {}).ok());
+  auto r = task_chain::build(g, p.value(), 1, 2, &em, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), errc::internal);
+}
+
+// Rolling reduce emits the running value of its key for every record, in input order.
+TEST(task_chain, reduce_emits_a_rolling_value_per_record) {
+  auto keys = keys_owned_by(0, 2, 128, 2);
+  const auto& a = keys[0];
+  const auto& b = keys[1];
+  recording_emitter em;
+  auto t = build(reduce_graph(), 1, 0, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  auto first = batch_of<kv>({{a, 1}, {b, 10}, {a, 2}});
+  auto second = batch_of<kv>({{a, 3}, {b, 20}});
+  EXPECT_EQ(t.chain->process(0, first), 3u);
+  EXPECT_EQ(t.chain->process(0, second), 2u);
+  EXPECT_TRUE(em.out.empty()) << "a partial batch left before flush()";
+  t.chain->flush();
+  ASSERT_EQ(em.out.size(), 1u);
+  EXPECT_EQ(em.out[0].channel, 0u);
+  EXPECT_EQ(em.records<kv>(), (std::vector<kv>{{a, 1}, {b, 10}, {a, 3}, {a, 6}, {b, 30}}));
+  t.chain->finish();
+  EXPECT_EQ(em.out.size(), 1u) << "reduce holds nothing back at finish()";
+  EXPECT_TRUE(t.chain->close().ok());
+}
+
+// Reduce state is per key and survives across batches and flushes.
+TEST(task_chain, reduce_state_survives_flush) {
+  auto a = keys_owned_by(1, 2, 128, 1)[0];
+  recording_emitter em;
+  auto t = build(reduce_graph(), 1, 1, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  auto first = batch_of<kv>({{a, 5}});
+  t.chain->process(0, first);
+  t.chain->flush();
+  auto second = batch_of<kv>({{a, 7}});
+  t.chain->process(0, second);
+  t.chain->flush();
+  EXPECT_EQ(em.records<kv>(), (std::vector<kv>{{a, 5}, {a, 12}}));
+}
+
+// Aggregate emits nothing while input arrives, then one (key, count) per key at finish().
+TEST(task_chain, aggregate_emits_once_per_key_at_finish) {
+  auto keys = keys_owned_by(2, 3, 128, 3);
+  recording_emitter em;
+  auto t = build(count_graph(), 1, 2, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  auto first = batch_of<std::string>({keys[0], keys[1], keys[0]});
+  auto second = batch_of<std::string>({keys[2], keys[0], keys[1]});
+  t.chain->process(0, first);
+  t.chain->process(0, second);
+  t.chain->flush();
+  EXPECT_TRUE(em.out.empty()) << "aggregate emitted before its input ended";
+  t.chain->finish();
+  auto got = em.records<counted>();
+  std::sort(got.begin(), got.end());
+  std::vector<counted> expected{{keys[0], 3}, {keys[1], 2}, {keys[2], 1}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(got, expected);
+}
+
+// Full batches leave as soon as they fill; flush() sends the rest; none exceeds batch_records.
+TEST(task_chain, batches_never_exceed_batch_records) {
+  auto keys = keys_owned_by(0, 2, 128, 2);
+  recording_emitter em;
+  auto t = build(reduce_graph(), 1, 0, &em, 2);
+  ASSERT_TRUE(t.chain);
+  auto in = batch_of<kv>({{keys[0], 1}, {keys[1], 1}, {keys[0], 1}, {keys[1], 1}, {keys[0], 1}});
+  t.chain->process(0, in);
+  ASSERT_EQ(em.out.size(), 2u);
+  for (const auto& e : em.out) EXPECT_EQ(e.batch->size(), 2u);
+  t.chain->flush();
+  ASSERT_EQ(em.out.size(), 3u);
+  EXPECT_EQ(em.out[2].batch->size(), 1u);
+  EXPECT_EQ(em.records<kv>(),
+            (std::vector<kv>{{keys[0], 1}, {keys[1], 1}, {keys[0], 2}, {keys[1], 2}, {keys[0], 3}}));
+  // Nothing is pending: another flush emits nothing (batches are never empty).
+  t.chain->flush();
+  EXPECT_EQ(em.out.size(), 3u);
+}
+
+// The source's keyed writer sends each key to the subtask owning its key group, in batches of at most batch_records.
+TEST(task_chain, keyed_writer_routes_by_key_group) {
+  constexpr uint32_t max = 64;
+  constexpr uint32_t batch_records = 4;
+  recording_emitter em;
+  auto t = build(count_graph(100), 0, 1, &em, batch_records, {2, max});
+  ASSERT_TRUE(t.chain);
+  ASSERT_TRUE(t.chain->is_source());
+  bool end = false;
+  uint64_t produced = 0;
+  for (int polls = 0; !end && polls < 1000; ++polls) ASSERT_TRUE(t.chain->poll(7, produced, end).ok());
+  ASSERT_TRUE(end);
+  EXPECT_EQ(produced, 50u);
+  const auto during_poll = em.out.size();
+  for (const auto& e : em.out) EXPECT_EQ(e.batch->size(), batch_records) << "only full batches leave before flush()";
+  t.chain->flush();
+  for (size_t i = during_poll; i < em.out.size(); ++i) {
+    EXPECT_GT(em.out[i].batch->size(), 0u);
+    EXPECT_LT(em.out[i].batch->size(), batch_records);
+  }
+  // Subtask 1 of 2 generates the odd indices.
+  strings expected;
+  for (uint64_t i = 1; i < 100; i += 2) expected.push_back("w" + std::to_string(i));
+  strings all;
+  for (uint32_t ch = 0; ch < 3; ++ch) {
+    auto got = em.records<std::string>(static_cast<int>(ch));
+    EXPECT_FALSE(got.empty()) << "channel " << ch;
+    for (const auto& w : got) EXPECT_EQ(owner(w, max, 3), ch) << w;
+    all.insert(all.end(), got.begin(), got.end());
+  }
+  for (const auto& e : em.out) EXPECT_LT(e.channel, 3u);
+  std::sort(all.begin(), all.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(all, expected);
+}
+
+// A round-robin writer starts at its own subtask's channel, so subtasks do not all hit channel 0 first.
+TEST(task_chain, rebalance_writer_staggers_by_subtask) {
+  detail::graph g;
+  job j(g);
+  j.source(generator_source<std::string>(12, [](uint64_t i) { return std::to_string(i); }))
+      .map([](std::string s) { return s; })
+      .parallelism(3)
+      .sink(stdout_sink<std::string>())
+      .parallelism(3);
+  recording_emitter em;
+  auto t = build(g, 0, 1, &em, 1);
+  ASSERT_TRUE(t.chain);
+  bool end = false;
+  uint64_t produced = 0;
+  ASSERT_TRUE(t.chain->poll(100, produced, end).ok());
+  ASSERT_TRUE(end);
+  EXPECT_EQ(produced, 6u);
+  std::vector<uint32_t> channels;
+  for (const auto& e : em.out) channels.push_back(e.channel);
+  EXPECT_EQ(channels, (std::vector<uint32_t>{1, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(em.records<std::string>(), (strings{"1", "3", "5", "7", "9", "11"}));
+}
+
+// A stream read by two consumers reaches both output channels in full, through a tee.
+TEST(task_chain, fan_out_sends_every_record_to_each_consumer) {
+  detail::graph g;
+  job j(g);
+  auto s = j.source(generator_source<std::string>(6, [](uint64_t i) { return "r" + std::to_string(i); }));
+  s.sink(stdout_sink<std::string>());
+  s.sink(stdout_sink<std::string>());
+  recording_emitter em;
+  auto t = build(g, 0, 0, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  bool end = false;
+  uint64_t produced = 0;
+  ASSERT_TRUE(t.chain->poll(100, produced, end).ok());
+  EXPECT_EQ(produced, 3u) << "a record read once counts once, however many consumers";
+  t.chain->finish();
+  strings expected{"r0", "r2", "r4"};
+  EXPECT_EQ(em.records<std::string>(0), expected);
+  EXPECT_EQ(em.records<std::string>(1), expected);
+}
+
+}  // namespace
+}  // namespace nagare
