@@ -35,7 +35,8 @@ struct coordinator_state {
 
 using state_ptr = std::shared_ptr<coordinator_state>;
 
-std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st, job_submission& job) {
+std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st,
+                                         job_submission& job) {
   auto plan = decode_plan(job.plan);
   if (!plan.ok()) return {0, plan.error().message()};
   std::vector<node_slots> slots;
@@ -103,13 +104,15 @@ caf::behavior coordinator_actor(caf::event_based_actor* self) {
       [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name) {
         self->monitor(node);
         st->nodes.push_back({node, name, {slots, 0, true}});
-        NAGARE_LOG(info, "coordinator") << "node " << name << " registered with " << slots << " slots";
+        NAGARE_LOG(info, "coordinator")
+            << "node " << name << " registered with " << slots << " slots";
         return static_cast<uint32_t>(st->nodes.size() - 1);
       },
       [self, st](submit_atom, job_submission& job) { return submit(self, st, job); },
       [self, st](wait_atom, uint64_t id) -> caf::result<job_outcome> {
         auto j = st->jobs.find(id);
-        if (j == st->jobs.end()) return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
+        if (j == st->jobs.end())
+          return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
         if (j->second.ended) return j->second.outcome;
         auto promise = self->make_response_promise<job_outcome>();
         j->second.waiters.push_back(promise);

@@ -15,12 +15,14 @@
 
 namespace nagare {
 
-result<job_submission> prepare_submission(const job_definition& job, const std::vector<std::string>& args,
+result<job_submission> prepare_submission(const job_definition& job,
+                                          const std::vector<std::string>& args,
                                           const run_options& opts) {
   auto g = build_graph(job, args);
   if (!g.ok()) return g.error();
   auto plan = make_plan(g.value(), job.name, {opts.parallelism, opts.max_parallelism});
-  if (!plan.ok()) return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
+  if (!plan.ok())
+    return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
   auto valid = validate_graph(g.value());
   if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
   NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());
@@ -78,7 +80,8 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
   std::vector<caf::actor> nodes;
   for (uint32_t i = 0; i < opts.nodes; ++i) {
     uint32_t slots = (slots_needed + opts.nodes - 1) / opts.nodes;
-    nodes.push_back(sys.spawn(node_actor, coordinator, node_options{"embedded-" + std::to_string(i), slots}));
+    nodes.push_back(
+        sys.spawn(node_actor, coordinator, node_options{"embedded-" + std::to_string(i), slots}));
   }
 
   result<job_outcome> outcome = status(errc::internal, "job did not run");
@@ -99,11 +102,15 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
               else
                 outcome = status::invalid_argument(error);
             },
-            [&](caf::error& e) { outcome = status(errc::internal, "submit failed: " + to_string(e)); });
+            [&](caf::error& e) {
+              outcome = status(errc::internal, "submit failed: " + to_string(e));
+            });
     if (job_id != 0) {
       self->request(coordinator, caf::infinite, wait_atom::value, job_id)
           .receive([&](job_outcome& out) { outcome = std::move(out); },
-                   [&](caf::error& e) { outcome = status(errc::internal, "wait failed: " + to_string(e)); });
+                   [&](caf::error& e) {
+                     outcome = status(errc::internal, "wait failed: " + to_string(e));
+                   });
     }
   }
   for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);

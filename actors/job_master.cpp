@@ -29,11 +29,15 @@ struct master_state {
 
 using state_ptr = std::shared_ptr<master_state>;
 
-void conclude(caf::event_based_actor* self, const state_ptr& st, std::string state, std::string reason) {
+void conclude(caf::event_based_actor* self, const state_ptr& st, std::string state,
+              std::string reason) {
   if (st->over) return;
   st->over = true;
   for (auto& t : st->tasks)
-    if (t) self->send_exit(t, caf::exit_reason::user_shutdown);  // kill cannot be trapped: it would take the node too
+    if (t)
+      self->send_exit(
+          t,
+          caf::exit_reason::user_shutdown);  // kill cannot be trapped: it would take the node too
   job_outcome out;
   out.job_id = st->setup.job_id;
   out.state = std::move(state);
@@ -60,14 +64,17 @@ void connect_tasks(caf::event_based_actor* self, const state_ptr& st) {
         w.inputs.push_back(st->tasks[plan.task_index(peer.vertex, peer.subtask)]);
         w.input_channels.push_back(peer.channel);
       }
-      self->request(st->tasks[plan.task_index(v, s)], deploy_timeout, connect_atom::value, std::move(w))
+      self->request(st->tasks[plan.task_index(v, s)], deploy_timeout, connect_atom::value,
+                    std::move(w))
           .then(
               [self, st](ok_atom) {
                 if (--st->pending_replies > 0 || st->over) return;
                 for (auto& t : st->tasks) self->send(t, start_atom::value);
                 NAGARE_LOG(info, st->log_name()) << "running " << st->tasks.size() << " tasks";
               },
-              [self, st](caf::error& e) { conclude(self, st, "FAILED", "cannot connect tasks: " + to_string(e)); });
+              [self, st](caf::error& e) {
+                conclude(self, st, "FAILED", "cannot connect tasks: " + to_string(e));
+              });
     }
   }
 }
@@ -77,7 +84,8 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
   // Group the tasks by node: one deploy request per node.
   std::map<caf::actor, std::vector<task_ref>> by_node;
   for (uint32_t v = 0; v < plan.vertices.size(); ++v)
-    for (uint32_t s = 0; s < plan.vertices[v].parallelism; ++s) by_node[st->setup.slot_nodes[s]].push_back({v, s});
+    for (uint32_t s = 0; s < plan.vertices[v].parallelism; ++s)
+      by_node[st->setup.slot_nodes[s]].push_back({v, s});
   st->pending_replies = by_node.size();
   for (auto& [node, refs] : by_node) {
     deploy_request req{st->setup.job_id, st->setup.job, refs, caf::actor_cast<caf::actor>(self)};
@@ -86,7 +94,8 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
             [self, st, refs = refs](std::string& error, std::vector<caf::actor>& actors) {
               if (st->over) return;
               if (!error.empty() || actors.size() != refs.size())
-                return conclude(self, st, "FAILED", error.empty() ? "node deployed a wrong number of tasks" : error);
+                return conclude(self, st, "FAILED",
+                                error.empty() ? "node deployed a wrong number of tasks" : error);
               for (size_t i = 0; i < refs.size(); ++i) {
                 auto& a = st->tasks[st->setup.plan.task_index(refs[i].vertex, refs[i].subtask)];
                 a = std::move(actors[i]);
@@ -94,7 +103,9 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
               }
               if (--st->pending_replies == 0) connect_tasks(self, st);
             },
-            [self, st](caf::error& e) { conclude(self, st, "FAILED", "cannot deploy tasks: " + to_string(e)); });
+            [self, st](caf::error& e) {
+              conclude(self, st, "FAILED", "cannot deploy tasks: " + to_string(e));
+            });
   }
 }
 
@@ -128,7 +139,9 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         if (st->is_source[task]) st->source_records += stats.records_in;
         if (++st->finished_count == st->tasks.size()) conclude(self, st, "FINISHED", "");
       },
-      [self, st](failed_atom, uint32_t, std::string& reason) { conclude(self, st, "FAILED", reason); },
+      [self, st](failed_atom, uint32_t, std::string& reason) {
+        conclude(self, st, "FAILED", reason);
+      },
   };
 }
 

@@ -10,7 +10,8 @@ std::string encode_batch(const detail::record_batch& records) {
   std::string payload;
   records.encode(payload);
   flatbuffers::FlatBufferBuilder b(64);
-  b.Finish(fb::CreateBatchHeader(b, static_cast<uint32_t>(records.size()), static_cast<uint32_t>(payload.size())));
+  b.Finish(fb::CreateBatchHeader(b, static_cast<uint32_t>(records.size()),
+                                 static_cast<uint32_t>(payload.size())));
   std::string wire;
   uint32_t header_size = b.GetSize();
   wire.reserve(4 + header_size + payload.size());
@@ -24,10 +25,12 @@ result<wire_payload> decode_batch_header(const std::string& wire) {
   uint32_t header_size = 0;
   if (wire.size() < 4) return status(errc::io_error, "batch shorter than its header");
   std::memcpy(&header_size, wire.data(), 4);
-  if (header_size > wire.size() - 4) return status(errc::io_error, "batch header overruns the batch");
+  if (header_size > wire.size() - 4)
+    return status(errc::io_error, "batch header overruns the batch");
   auto* h = reinterpret_cast<const uint8_t*>(wire.data() + 4);
   flatbuffers::Verifier v(h, header_size);
-  if (!v.VerifyBuffer<fb::BatchHeader>(nullptr)) return status(errc::io_error, "malformed batch header");
+  if (!v.VerifyBuffer<fb::BatchHeader>(nullptr))
+    return status(errc::io_error, "malformed batch header");
   auto* header = flatbuffers::GetRoot<fb::BatchHeader>(h);
   size_t payload_at = 4 + size_t{header_size};
   if (header->payload_bytes() != wire.size() - payload_at)

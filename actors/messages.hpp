@@ -47,8 +47,8 @@ struct job_submission {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
-  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.args, x.plan, x.parallelism,
-           x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
+  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.args, x.plan,
+           x.parallelism, x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
 }
 
 struct task_ref {
@@ -76,15 +76,16 @@ typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
 
 // Job master -> task: the peers of every channel, in the task's channel order.
 struct task_wiring {
-  std::vector<caf::actor> outputs;          // receiver of output channel i
-  std::vector<uint32_t> output_channels;    // its input channel index
-  std::vector<caf::actor> inputs;           // sender of input channel i
-  std::vector<uint32_t> input_channels;     // its output channel index
+  std::vector<caf::actor> outputs;        // receiver of output channel i
+  std::vector<uint32_t> output_channels;  // its input channel index
+  std::vector<caf::actor> inputs;         // sender of input channel i
+  std::vector<uint32_t> input_channels;   // its output channel index
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
-  return f(caf::meta::type_name("nagare.task_wiring"), x.outputs, x.output_channels, x.inputs, x.input_channels);
+  return f(caf::meta::type_name("nagare.task_wiring"), x.outputs, x.output_channels, x.inputs,
+           x.input_channels);
 }
 
 // Counters of a task, reported when it finishes (and, later, to the shell).
@@ -97,7 +98,8 @@ struct task_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
-  return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in, x.batches_out);
+  return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in,
+           x.batches_out);
 }
 
 // The end state of a job, as `wait` answers it.

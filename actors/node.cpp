@@ -43,7 +43,8 @@ result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& 
   if (!mine.ok()) return mine.error();
   if (mine->fingerprint != submitted->fingerprint)
     return status(errc::library_error,
-                  "the job's graph on node differs from the submitted plan (does the job's main depend on more than "
+                  "the job's graph on node differs from the submitted plan (does the job's main "
+                  "depend on more than "
                   "its arguments?)");
   node_state::job_entry e{std::make_shared<const detail::graph>(std::move(g.value())),
                           std::make_shared<const physical_plan>(std::move(submitted.value()))};
@@ -63,21 +64,26 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
     if (t == st->tasks.end()) return self->quit(m.reason);
     auto j = st->jobs.find(t->second);
     st->tasks.erase(t);
-    if (j != st->jobs.end() && --j->second.live_tasks == 0) st->jobs.erase(j);  // the job's graph is no longer needed
+    if (j != st->jobs.end() && --j->second.live_tasks == 0)
+      st->jobs.erase(j);  // the job's graph is no longer needed
   });
-  self->request(coordinator, std::chrono::seconds(30), register_atom::value, caf::actor_cast<caf::actor>(self),
-                st->opts.slots, st->opts.name)
-      .then([st](uint32_t id) { NAGARE_LOG(info, "node " + st->opts.name) << "registered as node " << id; },
-            [self](caf::error& e) {
-              NAGARE_LOG(error, "node") << "cannot register with the coordinator: " << to_string(e);
-              self->quit(e);
-            });
+  self->request(coordinator, std::chrono::seconds(30), register_atom::value,
+                caf::actor_cast<caf::actor>(self), st->opts.slots, st->opts.name)
+      .then(
+          [st](uint32_t id) {
+            NAGARE_LOG(info, "node " + st->opts.name) << "registered as node " << id;
+          },
+          [self](caf::error& e) {
+            NAGARE_LOG(error, "node") << "cannot register with the coordinator: " << to_string(e);
+            self->quit(e);
+          });
   self->attach_functor([st](const caf::error&) {
     st->jobs.clear();
     st->tasks.clear();
   });
   return {
-      [self, st](deploy_atom, deploy_request& req) -> std::tuple<std::string, std::vector<caf::actor>> {
+      [self, st](deploy_atom,
+                 deploy_request& req) -> std::tuple<std::string, std::vector<caf::actor>> {
         auto job = prepare_job(*st, req);
         if (!job.ok()) return {job.error().message(), {}};
         std::vector<caf::actor> tasks;
@@ -99,7 +105,8 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
           tasks.push_back(std::move(task));
         }
         st->jobs[req.job_id].live_tasks += tasks.size();
-        NAGARE_LOG(info, "node " + st->opts.name) << "deployed " << tasks.size() << " tasks of job " << req.job_id;
+        NAGARE_LOG(info, "node " + st->opts.name)
+            << "deployed " << tasks.size() << " tasks of job " << req.job_id;
         return {std::string{}, std::move(tasks)};
       },
   };

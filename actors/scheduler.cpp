@@ -10,8 +10,9 @@ result<std::vector<uint32_t>> assign_slots(uint32_t needed, const std::vector<no
     free_total += free[i];
   }
   if (free_total < needed)
-    return status::invalid_argument("job needs " + std::to_string(needed) + " slots but the cluster has " +
-                                    std::to_string(free_total) + " free");
+    return status::invalid_argument("job needs " + std::to_string(needed) +
+                                    " slots but the cluster has " + std::to_string(free_total) +
+                                    " free");
   std::vector<uint32_t> out;
   for (size_t i = 0; out.size() < needed; i = (i + 1) % nodes.size()) {
     if (free[i] == 0) continue;

@@ -35,7 +35,8 @@ void task_actor::on_exit() {
 }
 
 caf::behavior task_actor::make_behavior() {
-  auto built = task_chain::build(*setup_.graph, *setup_.plan, setup_.vertex, setup_.subtask, this, setup_.chain);
+  auto built = task_chain::build(*setup_.graph, *setup_.plan, setup_.vertex, setup_.subtask, this,
+                                 setup_.chain);
   if (!built.ok()) {
     fail(built.error());
     return {};
@@ -78,8 +79,10 @@ void task_actor::on_start() {
   if (!guarded([&] { opened = chain_->open(); })) return;
   if (!opened.ok()) return fail(opened);
   phase_ = phase::running;
-  for (auto& in : inputs_) send(in.upstream, credit_atom::value, in.upstream_channel, setup_.channel_credit);
-  if (!outputs_.empty()) delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
+  for (auto& in : inputs_)
+    send(in.upstream, credit_atom::value, in.upstream_channel, setup_.channel_credit);
+  if (!outputs_.empty())
+    delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
   if (chain_->is_source())
     schedule_poll();
   else
@@ -93,7 +96,10 @@ void task_actor::on_batch(batch_message& m) {
     auto payload = decode_batch_header(m.wire);
     if (!payload.ok()) return fail(payload.error());
     result<std::shared_ptr<detail::record_batch>> decoded = status(errc::internal, "not decoded");
-    if (!guarded([&] { decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count); })) return;
+    if (!guarded([&] {
+          decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count);
+        }))
+      return;
     if (!decoded.ok()) return fail(decoded.error());
     m.records = std::move(decoded.value());
   }
@@ -102,7 +108,8 @@ void task_actor::on_batch(batch_message& m) {
 }
 
 void task_actor::on_eos(uint32_t channel) {
-  if (channel >= inputs_.size()) return fail(status(errc::internal, "end of stream on unknown channel"));
+  if (channel >= inputs_.size())
+    return fail(status(errc::internal, "end of stream on unknown channel"));
   inputs_[channel].queue.push_back(nullptr);
   run();
 }
@@ -130,7 +137,9 @@ void task_actor::on_poll() {
   if (phase_ != phase::running || blocked()) return;
   bool end = false;
   status polled;
-  if (!guarded([&] { polled = chain_->poll(chain_->info().batch_records, stats_.records_in, end); })) return;
+  if (!guarded(
+          [&] { polled = chain_->poll(chain_->info().batch_records, stats_.records_in, end); }))
+    return;
   if (!polled.ok()) return fail(polled);
   if (end) return end_stream();
   schedule_poll();
@@ -214,7 +223,8 @@ void task_actor::fail(const status& st) {
   phase_ = phase::done;
   auto task = chain_ ? chain_->info().task_name : "task " + std::to_string(setup_.task_index);
   NAGARE_LOG(info, "task") << task << " failed: " << st.message();
-  send(setup_.master, failed_atom::value, setup_.task_index, "task '" + task + "' failed: " + st.message());
+  send(setup_.master, failed_atom::value, setup_.task_index,
+       "task '" + task + "' failed: " + st.message());
   quit(caf::exit_reason::user_shutdown);
 }
 

@@ -59,7 +59,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
     uint32_t downstream_channel = 0;
     uint32_t credit = 0;
     std::deque<std::shared_ptr<detail::record_batch>> queue;  // nullptr: end of stream
-    bool blocked = false;  // holds a batch it has no credit for
+    bool blocked = false;                                     // holds a batch it has no credit for
   };
   enum class phase { wired, running, draining, done };
 
@@ -70,12 +70,12 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_credit(uint32_t channel, uint32_t n);
   void on_eos(uint32_t channel);
 
-  void run();          // processes queued input until blocked or idle
-  void on_poll();      // sources: one poll step, then yield to the mailbox
+  void run();      // processes queued input until blocked or idle
+  void on_poll();  // sources: one poll step, then yield to the mailbox
   void schedule_poll();
   bool blocked() const { return blocked_outputs_ > 0; }
   void send_ready(output_channel& out);
-  void end_stream();   // all input consumed: finish the chain, send end-of-stream
+  void end_stream();  // all input consumed: finish the chain, send end-of-stream
   void maybe_done();
   void fail(const status& st);
   // Runs job code; an exception becomes a task failure. False if it failed.

@@ -8,6 +8,8 @@
 
 namespace nagare::bench {
 
-inline uint64_t key(uint64_t seed, uint64_t i, uint64_t keys) { return mix64(seed * 0x9e3779b97f4a7c15ULL + i) % keys; }
+inline uint64_t key(uint64_t seed, uint64_t i, uint64_t keys) {
+  return mix64(seed * 0x9e3779b97f4a7c15ULL + i) % keys;
+}
 
 }  // namespace nagare::bench

@@ -21,16 +21,22 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   for (auto* r : {&records, &keys, &seed})
     if (!r->ok()) return r->error();
   if (!output.ok()) return output.error();
-  if (*records < 0 || *keys <= 0) return nagare::status::invalid_argument("--records must be >= 0 and --keys > 0");
+  if (*records < 0 || *keys <= 0)
+    return nagare::status::invalid_argument("--records must be >= 0 and --keys > 0");
 
   auto s = static_cast<uint64_t>(*seed);
   auto k = static_cast<uint64_t>(*keys);
-  job.source(nagare::generator_source<uint64_t>(static_cast<uint64_t>(*records),
-                                                [s, k](uint64_t i) { return nagare::bench::key(s, i, k); }))
-      .name("generate").uid("generate")
+  job.source(nagare::generator_source<uint64_t>(
+                 static_cast<uint64_t>(*records),
+                 [s, k](uint64_t i) { return nagare::bench::key(s, i, k); }))
+      .name("generate")
+      .uid("generate")
       .key_by([](uint64_t key) { return key; })
-      .aggregate(nagare::count()).name("count").uid("count")
-      .sink(nagare::file_sink<key_count>(*output)).name("write");
+      .aggregate(nagare::count())
+      .name("count")
+      .uid("count")
+      .sink(nagare::file_sink<key_count>(*output))
+      .name("write");
   return {};
 }
 

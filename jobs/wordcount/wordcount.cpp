@@ -10,7 +10,9 @@ namespace {
 
 using word_count = std::pair<std::string, uint64_t>;
 
-bool is_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 void split_words(const std::string& line, nagare::collector<std::string>& out) {
   size_t i = 0;
@@ -33,11 +35,17 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
 
-  job.source(nagare::text_file_source(inputs)).name("lines").uid("lines")
-      .flat_map<std::string>(split_words).name("split")
+  job.source(nagare::text_file_source(inputs))
+      .name("lines")
+      .uid("lines")
+      .flat_map<std::string>(split_words)
+      .name("split")
       .key_by([](const std::string& word) -> const std::string& { return word; })
-      .aggregate(nagare::count()).name("count").uid("count")
-      .sink(nagare::file_sink<word_count>(*output)).name("write");
+      .aggregate(nagare::count())
+      .name("count")
+      .uid("count")
+      .sink(nagare::file_sink<word_count>(*output))
+      .name("write");
   return {};
 }
 

@@ -36,5 +36,6 @@ int main(int argc, char** argv) {
     (in_job ? job_args : args).push_back(argv[i]);
   }
   if (command == "run") return nagare::cli::run_command(args, job_args);
-  return nagare::cli::fail(nagare::cli::usage, "unknown command '" + command + "' (see nagare --help)");
+  return nagare::cli::fail(nagare::cli::usage,
+                           "unknown command '" + command + "' (see nagare --help)");
 }

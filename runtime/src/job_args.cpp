@@ -27,19 +27,23 @@ std::vector<std::string> job_args::values(std::string_view option) const {
 result<std::string> job_args::required(std::string_view option) const {
   auto v = values(option);
   if (v.empty()) return status::invalid_argument("missing " + std::string(option) + " VALUE");
-  if (v.size() > 1) return status::invalid_argument(std::string(option) + " takes one value, got " + std::to_string(v.size()));
+  if (v.size() > 1)
+    return status::invalid_argument(std::string(option) + " takes one value, got " +
+                                    std::to_string(v.size()));
   return v.front();
 }
 
 result<int64_t> job_args::integer(std::string_view option, int64_t fallback) const {
   auto v = values(option);
   if (v.empty() && !has(option)) return fallback;
-  if (v.size() != 1) return status::invalid_argument(std::string(option) + " takes one integer value");
+  if (v.size() != 1)
+    return status::invalid_argument(std::string(option) + " takes one integer value");
   errno = 0;
   char* end = nullptr;
   long long x = std::strtoll(v.front().c_str(), &end, 10);
   if (errno != 0 || end == v.front().c_str() || *end != '\0')
-    return status::invalid_argument(std::string(option) + ": '" + v.front() + "' is not an integer");
+    return status::invalid_argument(std::string(option) + ": '" + v.front() +
+                                    "' is not an integer");
   return static_cast<int64_t>(x);
 }
 

@@ -37,27 +37,32 @@ result<job_definition> load_job_library(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return status(errc::not_found, "job library '" + path + "': " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return status(errc::library_error, "job library '" + path + "' is not a regular file");
+  if (!S_ISREG(st.st_mode))
+    return status(errc::library_error, "job library '" + path + "' is not a regular file");
   // A path without '/' would make dlopen search the library path instead.
   auto file = path.find('/') == std::string::npos ? "./" + path : path;
   void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = ::dlerror();
-    return status(errc::library_error,
-                  "'" + path + "' is not a loadable shared library: " + std::string(why ? why : "unknown error"));
+    return status(errc::library_error, "'" + path + "' is not a loadable shared library: " +
+                                           std::string(why ? why : "unknown error"));
   }
   using entry_fn = const nagare_job_descriptor* (*)();
   auto entry = reinterpret_cast<entry_fn>(::dlsym(handle, NAGARE_ENTRY_SYMBOL));
   if (!entry)
-    return status(errc::library_error, "job library '" + path + "' has no entry point '" NAGARE_ENTRY_SYMBOL
-                                       "' (declare the job with NAGARE_JOB)");
+    return status(errc::library_error, "job library '" + path +
+                                           "' has no entry point '" NAGARE_ENTRY_SYMBOL
+                                           "' (declare the job with NAGARE_JOB)");
   const nagare_job_descriptor* d = entry();
-  if (!d) return status(errc::library_error, "job library '" + path + "' returned no job descriptor");
+  if (!d)
+    return status(errc::library_error, "job library '" + path + "' returned no job descriptor");
   if (d->api_version != NAGARE_API_VERSION)
-    return status(errc::api_mismatch, "job library '" + path + "' was built for Nagare API version " +
-                                          std::to_string(d->api_version) + ", this runtime supports version " +
-                                          std::to_string(NAGARE_API_VERSION) + "; rebuild the job");
-  if (!d->main) return status(errc::library_error, "job library '" + path + "' has no main function");
+    return status(errc::api_mismatch,
+                  "job library '" + path + "' was built for Nagare API version " +
+                      std::to_string(d->api_version) + ", this runtime supports version " +
+                      std::to_string(NAGARE_API_VERSION) + "; rebuild the job");
+  if (!d->main)
+    return status(errc::library_error, "job library '" + path + "' has no main function");
   return job_definition{d->name ? d->name : "job", path, d->main};
 }
 

@@ -67,8 +67,10 @@ status line_file::write_buffer() {
 status line_file::close() {
   if (fd_ < 0) return {};
   auto st = write_buffer();
-  if (st.ok() && ::fsync(fd_) != 0) st = status::io_error("cannot sync '" + path_ + "': " + errno_text());
-  if (::close(fd_) != 0 && st.ok()) st = status::io_error("cannot close '" + path_ + "': " + errno_text());
+  if (st.ok() && ::fsync(fd_) != 0)
+    st = status::io_error("cannot sync '" + path_ + "': " + errno_text());
+  if (::close(fd_) != 0 && st.ok())
+    st = status::io_error("cannot close '" + path_ + "': " + errno_text());
   fd_ = -1;
   return st;
 }
@@ -89,7 +91,8 @@ status prepare_output_dir(const std::string& dir) {
   // Writability as the process really sees it (root ignores modes, not read-only mounts).
   auto probe = dir + "/.nagare-probe-" + std::to_string(::getpid());
   int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return status::io_error("output directory '" + dir + "' is not writable: " + errno_text());
+  if (fd < 0)
+    return status::io_error("output directory '" + dir + "' is not writable: " + errno_text());
   ::close(fd);
   ::unlink(probe.c_str());
   DIR* d = ::opendir(dir.c_str());

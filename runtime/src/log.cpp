@@ -28,8 +28,8 @@ void write(level l, const std::string& component, const std::string& message) {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
   std::lock_guard<std::mutex> lock(out_mutex);
-  std::fprintf(stderr, "%s.%03d %-5s %s: %s\n", stamp, static_cast<int>(ms), names[static_cast<int>(l)],
-               component.c_str(), message.c_str());
+  std::fprintf(stderr, "%s.%03d %-5s %s: %s\n", stamp, static_cast<int>(ms),
+               names[static_cast<int>(l)], component.c_str(), message.c_str());
 }
 
 bool parse_level(const std::string& text, level& out) {

@@ -18,9 +18,9 @@ bool parse_level(const std::string& text, level& out);
 }  // namespace nagare::log
 
 // NAGARE_LOG(info, "node") << "registered with " << slots << " slots";
-#define NAGARE_LOG(LEVEL, COMPONENT)                                        \
-  for (bool nagare_log_once = ::nagare::log::enabled(::nagare::log::level::LEVEL); nagare_log_once; \
-       nagare_log_once = false)                                             \
+#define NAGARE_LOG(LEVEL, COMPONENT)                                               \
+  for (bool nagare_log_once = ::nagare::log::enabled(::nagare::log::level::LEVEL); \
+       nagare_log_once; nagare_log_once = false)                                   \
   ::nagare::log::line(::nagare::log::level::LEVEL, COMPONENT).stream()
 
 namespace nagare::log {

@@ -18,7 +18,8 @@ uint64_t fingerprint_of(const detail::graph& g, const std::vector<vertex>& verti
   std::string shape;
   for (const auto& n : g.nodes) {
     shape += n.kind + '|' + n.name + '|' + n.uid + '|' + std::to_string(n.parallelism);
-    for (const auto& e : n.inputs) shape += '<' + std::to_string(e.from) + ':' + std::to_string(int(e.kind));
+    for (const auto& e : n.inputs)
+      shape += '<' + std::to_string(e.from) + ':' + std::to_string(int(e.kind));
     shape += ';';
   }
   for (const auto& v : vertices) shape += std::to_string(v.parallelism) + ',';
@@ -27,7 +28,8 @@ uint64_t fingerprint_of(const detail::graph& g, const std::vector<vertex>& verti
 
 }  // namespace
 
-result<physical_plan> make_plan(const detail::graph& g, const std::string& job_name, const plan_options& opts) {
+result<physical_plan> make_plan(const detail::graph& g, const std::string& job_name,
+                                const plan_options& opts) {
   if (opts.max_parallelism < 1 || opts.max_parallelism > 32768)
     return status::invalid_argument("max parallelism must be between 1 and 32768");
   if (opts.parallelism < 1 || opts.parallelism > opts.max_parallelism)
@@ -42,17 +44,20 @@ result<physical_plan> make_plan(const detail::graph& g, const std::string& job_n
   for (const auto& node : g.nodes) {
     par[node.id] = node.parallelism ? node.parallelism : opts.parallelism;
     if (par[node.id] > opts.max_parallelism)
-      return status::invalid_argument("operator '" + node.name + "' has parallelism " + std::to_string(par[node.id]) +
-                                      ", above the max parallelism " + std::to_string(opts.max_parallelism));
+      return status::invalid_argument(
+          "operator '" + node.name + "' has parallelism " + std::to_string(par[node.id]) +
+          ", above the max parallelism " + std::to_string(opts.max_parallelism));
     has_source = has_source || node.is_source();
     for (const auto& e : node.inputs) consumers[e.from].push_back(node.id);
     if (node.inputs.size() > 1)
-      return status::invalid_argument("operator '" + node.name + "' has several inputs (not supported yet)");
+      return status::invalid_argument("operator '" + node.name +
+                                      "' has several inputs (not supported yet)");
   }
   if (!has_source) return status::invalid_argument("the job declares no source");
   for (const auto& node : g.nodes)
     if (consumers[node.id].empty() && node.kind != "sink")
-      return status::invalid_argument("the output of operator '" + node.name + "' is not consumed; end it with a sink");
+      return status::invalid_argument("the output of operator '" + node.name +
+                                      "' is not consumed; end it with a sink");
 
   // Chain: a node joins its producer's vertex when it is the producer's only
   // consumer, reads it one-to-one and runs with the same parallelism.
@@ -64,7 +69,8 @@ result<physical_plan> make_plan(const detail::graph& g, const std::string& job_n
     bool chained = false;
     if (node.inputs.size() == 1) {
       const auto& e = node.inputs[0];
-      chained = e.kind == detail::partition::forward && consumers[e.from].size() == 1 && par[e.from] == par[node.id];
+      chained = e.kind == detail::partition::forward && consumers[e.from].size() == 1 &&
+                par[e.from] == par[node.id];
     }
     if (chained) {
       auto& v = p.vertices[vertex_of[node.inputs[0].from]];
@@ -83,7 +89,8 @@ result<physical_plan> make_plan(const detail::graph& g, const std::string& job_n
     for (uint32_t gate = 0; gate < node.inputs.size(); ++gate) {
       const auto& e = node.inputs[gate];
       auto kind = e.kind;
-      if (kind == detail::partition::forward && par[e.from] != v.parallelism) kind = detail::partition::rebalance;
+      if (kind == detail::partition::forward && par[e.from] != v.parallelism)
+        kind = detail::partition::rebalance;
       p.exchanges.push_back({vertex_of[e.from], v.id, kind, gate});
     }
     p.vertices.push_back(std::move(v));
@@ -96,7 +103,8 @@ std::vector<exchange> physical_plan::inputs_of(uint32_t v) const {
   std::vector<exchange> out;
   for (const auto& e : exchanges)
     if (e.target == v) out.push_back(e);
-  std::sort(out.begin(), out.end(), [](const exchange& a, const exchange& b) { return a.gate < b.gate; });
+  std::sort(out.begin(), out.end(),
+            [](const exchange& a, const exchange& b) { return a.gate < b.gate; });
   return out;
 }
 
@@ -136,7 +144,8 @@ std::vector<channel_peer> physical_plan::output_channels(uint32_t v, uint32_t su
     if (e.kind == detail::partition::forward) {
       out.push_back({e.target, subtask, gate_offset});
     } else {
-      for (uint32_t t = 0; t < vertices[e.target].parallelism; ++t) out.push_back({e.target, t, gate_offset + subtask});
+      for (uint32_t t = 0; t < vertices[e.target].parallelism; ++t)
+        out.push_back({e.target, t, gate_offset + subtask});
     }
   }
   return out;
@@ -154,7 +163,8 @@ std::vector<channel_peer> physical_plan::input_channels(uint32_t v, uint32_t sub
     if (e.kind == detail::partition::forward) {
       out.push_back({e.source, subtask, offset});
     } else {
-      for (uint32_t s = 0; s < vertices[e.source].parallelism; ++s) out.push_back({e.source, s, offset + subtask});
+      for (uint32_t s = 0; s < vertices[e.source].parallelism; ++s)
+        out.push_back({e.source, s, offset + subtask});
     }
   }
   return out;
@@ -182,25 +192,31 @@ std::string encode_plan(const physical_plan& p) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::Vertex>> vs;
   for (const auto& v : p.vertices)
-    vs.push_back(fb::CreateVertex(b, v.id, b.CreateString(v.name), b.CreateVector(v.nodes), v.parallelism, v.is_source));
+    vs.push_back(fb::CreateVertex(b, v.id, b.CreateString(v.name), b.CreateVector(v.nodes),
+                                  v.parallelism, v.is_source));
   std::vector<flatbuffers::Offset<fb::Exchange>> es;
   for (const auto& e : p.exchanges)
-    es.push_back(fb::CreateExchange(b, e.source, e.target, static_cast<fb::Partition>(e.kind), e.gate));
-  b.Finish(fb::CreateJobPlan(b, b.CreateString(p.job_name), p.max_parallelism, b.CreateVector(vs), b.CreateVector(es),
-                             p.fingerprint));
+    es.push_back(
+        fb::CreateExchange(b, e.source, e.target, static_cast<fb::Partition>(e.kind), e.gate));
+  b.Finish(fb::CreateJobPlan(b, b.CreateString(p.job_name), p.max_parallelism, b.CreateVector(vs),
+                             b.CreateVector(es), p.fingerprint));
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
 result<physical_plan> decode_plan(const std::string& bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (!fb::VerifyJobPlanBuffer(verifier)) return status(errc::invalid_argument, "malformed job plan");
+  if (!fb::VerifyJobPlanBuffer(verifier))
+    return status(errc::invalid_argument, "malformed job plan");
   auto* fp = fb::GetJobPlan(bytes.data());
-  auto malformed = [](const std::string& why) { return status(errc::invalid_argument, "malformed job plan: " + why); };
+  auto malformed = [](const std::string& why) {
+    return status(errc::invalid_argument, "malformed job plan: " + why);
+  };
   physical_plan p;
   p.job_name = fp->job_name() ? fp->job_name()->str() : "";
   p.max_parallelism = fp->max_parallelism();
   p.fingerprint = fp->fingerprint();
-  if (p.max_parallelism < 1 || p.max_parallelism > 32768) return malformed("max parallelism out of range");
+  if (p.max_parallelism < 1 || p.max_parallelism > 32768)
+    return malformed("max parallelism out of range");
   if (fp->vertices()) {
     for (const auto* v : *fp->vertices()) {
       vertex out;
@@ -217,7 +233,8 @@ result<physical_plan> decode_plan(const std::string& bytes) {
   }
   if (fp->exchanges()) {
     for (const auto* e : *fp->exchanges()) {
-      exchange out{e->source_vertex(), e->target_vertex(), static_cast<detail::partition>(e->partition()), e->gate()};
+      exchange out{e->source_vertex(), e->target_vertex(),
+                   static_cast<detail::partition>(e->partition()), e->gate()};
       if (out.source >= p.vertices.size() || out.target >= p.vertices.size())
         return malformed("exchange to an unknown vertex");
       if (static_cast<uint8_t>(out.kind) > static_cast<uint8_t>(detail::partition::keyed))
@@ -236,7 +253,8 @@ std::string describe(const physical_plan& p) {
   static const char* kinds[] = {"forward", "rebalance", "keyed"};
   for (const auto& v : p.vertices) {
     os << "vertex " << v.id << " [" << v.parallelism << "] " << v.name;
-    for (const auto& e : p.inputs_of(v.id)) os << "  <- " << kinds[int(e.kind)] << " from vertex " << e.source;
+    for (const auto& e : p.inputs_of(v.id))
+      os << "  <- " << kinds[int(e.kind)] << " from vertex " << e.source;
     os << '\n';
   }
   return os.str();

@@ -30,7 +30,7 @@ struct exchange {
   uint32_t source = 0;  // vertex ids
   uint32_t target = 0;
   detail::partition kind = detail::partition::forward;
-  uint32_t gate = 0;    // index among the target's inputs
+  uint32_t gate = 0;  // index among the target's inputs
 };
 
 // One end of a channel: the task at the other side and its channel index.
@@ -66,7 +66,8 @@ struct physical_plan {
 
 // Chains the graph's operators and resolves parallelism and partitioning.
 // Errors name the offending operator.
-result<physical_plan> make_plan(const detail::graph& g, const std::string& job_name, const plan_options& opts);
+result<physical_plan> make_plan(const detail::graph& g, const std::string& job_name,
+                                const plan_options& opts);
 
 std::string encode_plan(const physical_plan& p);
 result<physical_plan> decode_plan(const std::string& bytes);

@@ -2,14 +2,18 @@
 
 namespace nagare {
 
-result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g, const physical_plan& p, uint32_t v,
-                                                      uint32_t subtask, detail::batch_emitter* emitter,
+result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
+                                                      const physical_plan& p, uint32_t v,
+                                                      uint32_t subtask,
+                                                      detail::batch_emitter* emitter,
                                                       const chain_options& opts) {
   if (v >= p.vertices.size() || subtask >= p.vertices[v].parallelism)
-    return status(errc::internal, "no task " + std::to_string(v) + "/" + std::to_string(subtask) + " in the plan");
+    return status(errc::internal,
+                  "no task " + std::to_string(v) + "/" + std::to_string(subtask) + " in the plan");
   const auto& vx = p.vertices[v];
   auto chain = std::make_unique<task_chain>();
-  chain->info_.task_name = vx.name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(vx.parallelism) + ")";
+  chain->info_.task_name =
+      vx.name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(vx.parallelism) + ")";
   chain->info_.subtask = subtask;
   chain->info_.parallelism = vx.parallelism;
   chain->info_.max_parallelism = p.max_parallelism;

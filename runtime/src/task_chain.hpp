@@ -22,8 +22,9 @@ struct chain_options {
 
 class task_chain {
  public:
-  static result<std::unique_ptr<task_chain>> build(const detail::graph& g, const physical_plan& p, uint32_t vertex,
-                                                   uint32_t subtask, detail::batch_emitter* emitter,
+  static result<std::unique_ptr<task_chain>> build(const detail::graph& g, const physical_plan& p,
+                                                   uint32_t vertex, uint32_t subtask,
+                                                   detail::batch_emitter* emitter,
                                                    const chain_options& opts);
 
   const subtask_info& info() const { return info_; }
@@ -32,9 +33,13 @@ class task_chain {
 
   status open();
   // Sources: pushes at most `max_records` records through the chain.
-  status poll(size_t max_records, uint64_t& emitted, bool& end) { return source_->poll(max_records, emitted, end); }
+  status poll(size_t max_records, uint64_t& emitted, bool& end) {
+    return source_->poll(max_records, emitted, end);
+  }
   // Pushes a batch that arrived on input gate `gate` through the chain.
-  size_t process(uint32_t gate, detail::record_batch& batch) { return readers_[gate]->process(batch); }
+  size_t process(uint32_t gate, detail::record_batch& batch) {
+    return readers_[gate]->process(batch);
+  }
   result<std::shared_ptr<detail::record_batch>> decode(uint32_t gate, const char* data, size_t size,
                                                        uint32_t count) const {
     return readers_[gate]->decode(data, size, count);
@@ -48,7 +53,7 @@ class task_chain {
  private:
   subtask_info info_;
   std::vector<std::unique_ptr<detail::operator_instance>> operators_;  // head to tail, writers last
-  std::vector<std::unique_ptr<detail::batch_reader>> readers_;        // one per input gate
+  std::vector<std::unique_ptr<detail::batch_reader>> readers_;         // one per input gate
   std::vector<detail::exchange_writer*> writers_;
   detail::source_instance* source_ = nullptr;
 };

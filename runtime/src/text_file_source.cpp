@@ -21,7 +21,8 @@ class text_file_reader final : public source_reader<std::string> {
   ~text_file_reader() override { close_file(); }
 
   status open(const subtask_info& info) override {
-    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism) splits_.push_back({all_[i], 0});
+    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism)
+      splits_.push_back({all_[i], 0});
     return {};
   }
 
@@ -34,7 +35,8 @@ class text_file_reader final : public source_reader<std::string> {
       }
       // Emit the complete lines in the buffer.
       while (emitted < max_records) {
-        auto* nl = static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', buf_.size() - pos_));
+        auto* nl =
+            static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', buf_.size() - pos_));
         if (!nl) break;
         emit_line(pos_, static_cast<size_t>(nl - buf_.data()), true, out);
         pos_ = static_cast<size_t>(nl - buf_.data()) + 1;
@@ -52,7 +54,8 @@ class text_file_reader final : public source_reader<std::string> {
           buf_.resize(old);
           continue;
         }
-        return status::io_error("cannot read '" + splits_[current_].path + "': " + std::strerror(errno));
+        return status::io_error("cannot read '" + splits_[current_].path +
+                                "': " + std::strerror(errno));
       }
       buf_.resize(old + static_cast<size_t>(n));
       if (n == 0) {  // end of file: a last line without "\n" is a record too
@@ -82,7 +85,8 @@ class text_file_reader final : public source_reader<std::string> {
   status open_split() {
     auto& s = splits_[current_];
     fd_ = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return status::io_error("cannot open input file '" + s.path + "': " + std::strerror(errno));
+    if (fd_ < 0)
+      return status::io_error("cannot open input file '" + s.path + "': " + std::strerror(errno));
     if (s.offset > 0 && ::lseek(fd_, static_cast<off_t>(s.offset), SEEK_SET) < 0)
       return status::io_error("cannot seek in '" + s.path + "': " + std::strerror(errno));
     buf_.clear();
@@ -119,7 +123,8 @@ status text_file_source::validate() const {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0)
       return status::not_found("input file '" + p + "': " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) return status::invalid_argument("input '" + p + "' is not a regular file");
+    if (!S_ISREG(st.st_mode))
+      return status::invalid_argument("input '" + p + "' is not a regular file");
     if (::access(p.c_str(), R_OK) != 0)
       return status::io_error("input file '" + p + "' is not readable: " + std::strerror(errno));
   }

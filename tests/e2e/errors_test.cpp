@@ -18,7 +18,8 @@ void expect_clear_error(const process_result& r, const std::string& phrase) {
   EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in: " << r.err;
 }
 
-process_result run_wordcount_job(const std::string& library, const std::vector<std::string>& job_args) {
+process_result run_wordcount_job(const std::string& library,
+                                 const std::vector<std::string>& job_args) {
   std::vector<std::string> argv = {nagare_bin(), "run", library, "--"};
   argv.insert(argv.end(), job_args.begin(), job_args.end());
   return run_process(argv, std::chrono::seconds(60));
@@ -34,8 +35,9 @@ using run_errors = input_fixture;
 
 // A job file that does not exist.
 TEST_F(run_errors, missing_job_file) {
-  expect_clear_error(run_wordcount_job(dir / "nope.so", {"--input", input, "--output", dir / "out"}),
-                     "nope.so': No such file or directory");
+  expect_clear_error(
+      run_wordcount_job(dir / "nope.so", {"--input", input, "--output", dir / "out"}),
+      "nope.so': No such file or directory");
 }
 
 // A file that is not a shared library.
@@ -51,7 +53,8 @@ TEST_F(run_errors, directory_as_job) {
 
 // A shared library without the entry point.
 TEST_F(run_errors, library_without_entry_point) {
-  expect_clear_error(run_wordcount_job(fixture_library("no_entry"), {}), "has no entry point 'nagare_job_entry'");
+  expect_clear_error(run_wordcount_job(fixture_library("no_entry"), {}),
+                     "has no entry point 'nagare_job_entry'");
 }
 
 // A library built for another API version is refused before its code runs.
@@ -63,55 +66,64 @@ TEST_F(run_errors, wrong_api_version) {
 
 // A missing input file is named.
 TEST_F(run_errors, missing_input_file) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", dir / "missing.txt", "--output", dir / "out"}),
+  expect_clear_error(run_wordcount_job(job_library("wordcount"),
+                                       {"--input", dir / "missing.txt", "--output", dir / "out"}),
                      "input file '" + (dir / "missing.txt") + "': No such file or directory");
 }
 
 // An output path that is a file cannot be an output directory.
 TEST_F(run_errors, output_path_is_a_file) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", input}),
-                     "exists and is not a directory");
+  expect_clear_error(
+      run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", input}),
+      "exists and is not a directory");
 }
 
 // An output directory below a file cannot be created.
 TEST_F(run_errors, output_directory_cannot_be_created) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", input + "/out"}),
-                     "cannot create output directory");
+  expect_clear_error(
+      run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", input + "/out"}),
+      "cannot create output directory");
 }
 
 // A read-only output directory (as root, modes are ignored: /proc is read-only for everyone).
 TEST_F(run_errors, unwritable_output_directory) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", "/proc/self"}),
-                     "is not writable");
+  expect_clear_error(
+      run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", "/proc/self"}),
+      "is not writable");
 }
 
 // Results of an earlier run are never silently mixed with new ones.
 TEST_F(run_errors, output_directory_with_results) {
   ::mkdir((dir / "out").c_str(), 0755);
   write_file(dir / "out/part-00000", "old\t1\n");
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", dir / "out"}),
-                     "already holds results");
+  expect_clear_error(
+      run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", dir / "out"}),
+      "already holds results");
 }
 
 // The job's own argument errors are reported with the job's name.
 TEST_F(run_errors, missing_job_argument) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input}), "job wordcount: missing --output");
+  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input}),
+                     "job wordcount: missing --output");
 }
 
 TEST_F(run_errors, unknown_job_option) {
-  expect_clear_error(run_wordcount_job(job_library("wordcount"), {"--input", input, "--output", dir / "o", "--colour"}),
+  expect_clear_error(run_wordcount_job(job_library("wordcount"),
+                                       {"--input", input, "--output", dir / "o", "--colour"}),
                      "unknown option '--colour'");
 }
 
 // Options of nagare itself.
 TEST_F(run_errors, bad_parallelism) {
-  expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "0", "--", "--input",
-                                  input, "--output", dir / "out"}),
+  expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism",
+                                  "0", "--", "--input", input, "--output", dir / "out"}),
                      "--parallelism must be between 1 and 128, got 0");
-  expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "-1"}),
-                     "--parallelism must be between 1 and 128, got -1");
-  expect_clear_error(run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "many"}),
-                     "parallelism");
+  expect_clear_error(
+      run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "-1"}),
+      "--parallelism must be between 1 and 128, got -1");
+  expect_clear_error(
+      run_process({nagare_bin(), "run", job_library("wordcount"), "--parallelism", "many"}),
+      "parallelism");
 }
 
 TEST(cli_errors, unknown_command_and_missing_job) {
@@ -135,9 +147,12 @@ namespace {
 
 // User code that throws fails the job with the exception's message and the task's name.
 TEST(job_failure, exception_in_user_code_fails_the_job) {
-  auto r = run_process({nagare_bin(), "run", fixture_library("throwing_job"), "-p", "2", "--", "--fail-at", "5000"},
-                       std::chrono::seconds(60));
-  expect_clear_error(r, "job throwing FAILED: task 'generate -> explode -> filter -> stdout sink (1/2)' failed: boom at record 5000");
+  auto r = run_process(
+      {nagare_bin(), "run", fixture_library("throwing_job"), "-p", "2", "--", "--fail-at", "5000"},
+      std::chrono::seconds(60));
+  expect_clear_error(r,
+                     "job throwing FAILED: task 'generate -> explode -> filter -> stdout sink "
+                     "(1/2)' failed: boom at record 5000");
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ class slow_sink final : public sink<uint64_t> {
   status write(const uint64_t& r) override {
     auto done = consumed.fetch_add(1) + 1;
     auto in_flight = produced.load() - done;
-    for (auto m = max_in_flight.load(); in_flight > m && !max_in_flight.compare_exchange_weak(m, in_flight);) {
+    for (auto m = max_in_flight.load();
+         in_flight > m && !max_in_flight.compare_exchange_weak(m, in_flight);) {
     }
     checksum.fetch_add(r);
     if (done % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -76,7 +77,8 @@ TEST(flow_control, slow_sink_bounds_records_in_flight) {
   const uint64_t bound = sink_parallelism * (credit + 3) * batch;
   EXPECT_LE(max_in_flight.load(), bound) << "the source ran ahead of the slow sink";
   EXPECT_GT(max_in_flight.load(), 0u);
-  std::printf("max records in flight: %llu (bound %llu)\n", (unsigned long long)max_in_flight.load(), (unsigned long long)bound);
+  std::printf("max records in flight: %llu (bound %llu)\n",
+              (unsigned long long)max_in_flight.load(), (unsigned long long)bound);
 }
 
 }  // namespace

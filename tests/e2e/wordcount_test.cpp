@@ -10,7 +10,9 @@
 namespace nagare::testing {
 namespace {
 
-bool ascii_alnum(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+bool ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
 
 void count_words(const std::string& text, std::map<std::string, uint64_t>& counts) {
   std::string word;
@@ -28,15 +30,17 @@ void count_words(const std::string& text, std::map<std::string, uint64_t>& count
 // CRLF and LF endings, empty lines and no final newline.
 std::string generate_text(uint32_t seed, size_t lines) {
   std::mt19937_64 rng(seed);
-  const std::vector<std::string> vocabulary = {"stream", "Stream", "STREAM", "window", "key", "Flink", "nagare",
-                                               "caf",    "2026",   "x1y2",   "a",      "I",   "naïve",  "café",
-                                               "don't",  "e-mail", "under_score"};
-  const std::string separators[] = {" ", "  ", "\t", ", ", ". ", "; ", " (", ") ", "!", "—", "\xC3\xA9"};
+  const std::vector<std::string> vocabulary = {
+      "stream", "Stream", "STREAM", "window", "key",  "Flink", "nagare", "caf",        "2026",
+      "x1y2",   "a",      "I",      "naïve",  "café", "don't", "e-mail", "under_score"};
+  const std::string separators[] = {" ",  "  ", "\t", ", ", ". ",      "; ",
+                                    " (", ") ", "!",  "—",  "\xC3\xA9"};
   std::string text;
   for (size_t l = 0; l < lines; ++l) {
     auto words = rng() % 14;
     for (size_t w = 0; w < words; ++w) {
-      text += rng() % 4 == 0 ? "w" + std::to_string(rng() % 3000) : vocabulary[rng() % vocabulary.size()];
+      text += rng() % 4 == 0 ? "w" + std::to_string(rng() % 3000)
+                             : vocabulary[rng() % vocabulary.size()];
       text += separators[rng() % std::size(separators)];
     }
     text += rng() % 5 == 0 ? "\r\n" : "\n";
@@ -63,8 +67,9 @@ class wordcount : public ::testing::TestWithParam<int> {};
 TEST_P(wordcount, matches_independent_count) {
   temp_dir dir;
   std::map<std::string, uint64_t> expected;
-  std::vector<std::string> args = {nagare_bin(), "run", job_library("wordcount"), "--parallelism",
-                                   std::to_string(GetParam()), "--", "--input"};
+  std::vector<std::string> args = {
+      nagare_bin(), "run",    job_library("wordcount"), "--parallelism", std::to_string(GetParam()),
+      "--",         "--input"};
   // Three files of different sizes; the largest spans several 1 MiB read buffers.
   const size_t sizes[] = {60000, 3000, 1};
   for (uint32_t i = 0; i < 3; ++i) {
@@ -88,8 +93,8 @@ INSTANTIATE_TEST_SUITE_P(parallelism, wordcount, ::testing::Values(1, 4));
 TEST(wordcount_edge, empty_input_gives_empty_result) {
   temp_dir dir;
   write_file(dir / "empty.txt", "");
-  auto r = run_process({nagare_bin(), "run", job_library("wordcount"), "-p", "2", "--", "--input", dir / "empty.txt",
-                        "--output", dir / "out"});
+  auto r = run_process({nagare_bin(), "run", job_library("wordcount"), "-p", "2", "--", "--input",
+                        dir / "empty.txt", "--output", dir / "out"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(read_result_lines(dir / "out").empty());
 }

@@ -19,7 +19,8 @@ namespace nagare::testing {
 
 process_result run_process(const std::vector<std::string>& argv, std::chrono::seconds deadline) {
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe");
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out_pipe[1], 1);
@@ -39,7 +40,8 @@ process_result run_process(const std::vector<std::string>& argv, std::chrono::se
   std::string* sinks[2] = {&r.out, &r.err};
   int open_fds = 2;
   while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
       ::kill(pid, SIGKILL);
@@ -71,14 +73,20 @@ process_result run_process(const std::vector<std::string>& argv, std::chrono::se
 namespace {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
-  if (!v) throw std::runtime_error(std::string("environment variable ") + name + " is not set (run through meson test)");
+  if (!v)
+    throw std::runtime_error(std::string("environment variable ") + name +
+                             " is not set (run through meson test)");
   return v;
 }
 }  // namespace
 
 std::string nagare_bin() { return env("NAGARE_BIN"); }
-std::string job_library(const std::string& name) { return env("NAGARE_JOBS_DIR") + "/lib" + name + ".so"; }
-std::string fixture_library(const std::string& name) { return env("NAGARE_FIXTURES_DIR") + "/lib" + name + ".so"; }
+std::string job_library(const std::string& name) {
+  return env("NAGARE_JOBS_DIR") + "/lib" + name + ".so";
+}
+std::string fixture_library(const std::string& name) {
+  return env("NAGARE_FIXTURES_DIR") + "/lib" + name + ".so";
+}
 
 temp_dir::temp_dir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "nagare-test-XXXXXX").string();
@@ -88,7 +96,8 @@ temp_dir::temp_dir() {
 
 temp_dir::~temp_dir() {
   std::error_code ec;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::add, ec);
   std::filesystem::remove_all(path_, ec);
 }
 

@@ -21,8 +21,8 @@ process_result run_process(const std::vector<std::string>& argv,
                            std::chrono::seconds deadline = std::chrono::seconds(120));
 
 // Paths the build passes to tests through the environment.
-std::string nagare_bin();                        // NAGARE_BIN
-std::string job_library(const std::string& name);  // NAGARE_JOBS_DIR/lib<name>.so
+std::string nagare_bin();                              // NAGARE_BIN
+std::string job_library(const std::string& name);      // NAGARE_JOBS_DIR/lib<name>.so
 std::string fixture_library(const std::string& name);  // NAGARE_FIXTURES_DIR/lib<name>.so
 
 // A fresh directory, removed with everything in it on destruction.

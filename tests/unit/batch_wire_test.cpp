@@ -135,7 +135,8 @@ TEST(batch_wire, typed_decode_rejects_every_truncation) {
   for (const auto& r : sample) payload += encode(r);
   for (size_t n = 0; n < payload.size(); ++n) {
     std::vector<char> cut(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(n));
-    EXPECT_FALSE(detail::typed_batch<record>::decode(cut.data(), cut.size(), sample.size()).ok()) << n;
+    EXPECT_FALSE(detail::typed_batch<record>::decode(cut.data(), cut.size(), sample.size()).ok())
+        << n;
   }
 }
 
@@ -150,7 +151,9 @@ struct counted_record {
 
 template <>
 struct codec<counted_record> {
-  static void encode(const counted_record& x, std::string& out) { out.push_back(static_cast<char>(x.value)); }
+  static void encode(const counted_record& x, std::string& out) {
+    out.push_back(static_cast<char>(x.value));
+  }
   static bool decode(byte_reader& in, counted_record& x) { return in.read(&x.value, 1); }
 };
 
@@ -222,7 +225,8 @@ TEST_F(batch_wire_caf, wire_only_batch_reserializes_unchanged) {
   EXPECT_EQ(out.wire, wire);
 }
 
-// A batch inside a caf::message (the path BASP takes) arrives as the registered type with its wire set.
+// A batch inside a caf::message (the path BASP takes) arrives as the registered type with its wire
+// set.
 TEST_F(batch_wire_caf, batch_in_a_message_round_trips) {
   auto msg = caf::make_message(batch_message{5, make_batch(sample), ""});
   std::vector<char> buf;

@@ -43,8 +43,8 @@ TEST(codec, string_round_trips) {
   for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
   std::string long_text(300000, 'x');
   long_text[123456] = '\0';
-  for (const std::string& s : {std::string(), std::string("a"), std::string(127, 'b'), std::string(128, 'c'),
-                               binary, long_text})
+  for (const std::string& s : {std::string(), std::string("a"), std::string(127, 'b'),
+                               std::string(128, 'c'), binary, long_text})
     EXPECT_EQ(round_trip(s), s) << "length " << s.size();
 }
 
@@ -136,7 +136,8 @@ TEST(codec, values_decode_back_to_back) {
 
 // Every strict prefix of a valid encoding is rejected (truncation never overruns).
 TEST(codec, truncated_input_is_rejected) {
-  std::vector<std::pair<std::string, std::optional<std::string>>> v{{"alpha", "1"}, {"", std::nullopt}, {"gamma", "3"}};
+  std::vector<std::pair<std::string, std::optional<std::string>>> v{
+      {"alpha", "1"}, {"", std::nullopt}, {"gamma", "3"}};
   auto bytes = encode(v);
   for (size_t n = 0; n < bytes.size(); ++n) {
     // Copy into an exact-size heap buffer so a sanitizer build sees any overrun.
@@ -194,8 +195,8 @@ TEST(codec, unterminated_varint_is_rejected) {
 
 // write_varint and read_varint agree at the boundaries of every byte count.
 TEST(codec, varint_round_trips) {
-  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{16383}, uint64_t{16384},
-                     uint64_t{1} << 35, ~uint64_t{0}}) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{16383},
+                     uint64_t{16384}, uint64_t{1} << 35, ~uint64_t{0}}) {
     std::string bytes;
     write_varint(bytes, v);
     byte_reader in(bytes.data(), bytes.size());

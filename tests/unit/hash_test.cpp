@@ -26,20 +26,24 @@ void check_inverse(uint32_t max_parallelism, uint32_t parallelism) {
     ASSERT_LE(r.first, r.last) << "subtask " << s;
     // Nobody is left without key groups while parallelism <= max parallelism.
     ASSERT_GE(r.size(), 1u) << "subtask " << s;
-    for (uint32_t kg = r.first; kg < r.last; ++kg) ASSERT_EQ(subtask_of(kg, max_parallelism, parallelism), s);
+    for (uint32_t kg = r.first; kg < r.last; ++kg)
+      ASSERT_EQ(subtask_of(kg, max_parallelism, parallelism), s);
     next = r.last;
   }
   ASSERT_EQ(next, max_parallelism);
-  // contains() agrees: each key group is in exactly one range (skipped when quadratic cost is too high).
+  // contains() agrees: each key group is in exactly one range (skipped when quadratic cost is too
+  // high).
   if (uint64_t{max_parallelism} * parallelism > 4'000'000) return;
   for (uint32_t kg = 0; kg < max_parallelism; ++kg) {
     uint32_t owners = 0;
-    for (uint32_t s = 0; s < parallelism; ++s) owners += key_groups_of(s, max_parallelism, parallelism).contains(kg);
+    for (uint32_t s = 0; s < parallelism; ++s)
+      owners += key_groups_of(s, max_parallelism, parallelism).contains(kg);
     ASSERT_EQ(owners, 1u) << "key group " << kg;
   }
 }
 
-// key_groups_of is the exact inverse of subtask_of for every parallelism up to small max parallelisms.
+// key_groups_of is the exact inverse of subtask_of for every parallelism up to small max
+// parallelisms.
 TEST(hash, key_groups_of_inverts_subtask_of_exhaustively) {
   for (uint32_t max : {1u, 2u, 3u, 7u, 10u, 64u, 100u, 128u})
     for (uint32_t p = 1; p <= max; ++p) check_inverse(max, p);
@@ -112,7 +116,8 @@ TEST(hash, key_groups_of_known_keys_are_stable) {
 // on trailing bytes beyond its length.
 TEST(hash, string_hash_depends_only_on_the_bytes) {
   std::string buf = "xxhello-world";
-  EXPECT_EQ(key_hash<std::string>{}(std::string_view(buf).substr(2, 5)), key_hash<std::string>{}("hello"));
+  EXPECT_EQ(key_hash<std::string>{}(std::string_view(buf).substr(2, 5)),
+            key_hash<std::string>{}("hello"));
   EXPECT_EQ(hash_bytes(buf.data() + 2, 5), hash_bytes("hello", 5));
   EXPECT_NE(key_hash<std::string>{}("hello"), key_hash<std::string>{}(std::string("hello\0", 6)));
 }
@@ -133,7 +138,8 @@ TEST(hash, string_keys_spread_over_key_groups) {
   constexpr uint32_t groups = 128;
   constexpr uint32_t keys = 100000;
   std::vector<uint32_t> count(groups);
-  for (uint32_t i = 0; i < keys; ++i) ++count[key_group_of(key_hash<std::string>{}("key-" + std::to_string(i)), groups)];
+  for (uint32_t i = 0; i < keys; ++i)
+    ++count[key_group_of(key_hash<std::string>{}("key-" + std::to_string(i)), groups)];
   const double mean = double(keys) / groups;
   for (uint32_t g = 0; g < groups; ++g) {
     EXPECT_GT(count[g], 0u) << "key group " << g;
@@ -146,7 +152,8 @@ TEST(hash, integer_keys_spread_over_key_groups) {
   constexpr uint32_t groups = 128;
   constexpr uint32_t keys = 100000;
   std::vector<uint32_t> count(groups);
-  for (uint64_t i = 0; i < keys; ++i) ++count[key_group_of(key_hash<uint64_t>{}(i * groups), groups)];
+  for (uint64_t i = 0; i < keys; ++i)
+    ++count[key_group_of(key_hash<uint64_t>{}(i * groups), groups)];
   const double mean = double(keys) / groups;
   for (uint32_t g = 0; g < groups; ++g) {
     EXPECT_GT(count[g], 0u) << "key group " << g;

@@ -12,7 +12,9 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-bool mentions(const status& st, const std::string& text) { return st.message().find(text) != std::string::npos; }
+bool mentions(const status& st, const std::string& text) {
+  return st.message().find(text) != std::string::npos;
+}
 
 // values() collects everything after the option up to the next option.
 TEST(job_args, values_stop_at_the_next_option) {

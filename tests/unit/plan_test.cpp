@@ -63,7 +63,9 @@ TEST(plan, survives_encoding) {
   EXPECT_EQ(q->vertices[1].name, p->vertices[1].name);
 }
 
-bool mentions(const status& st, const std::string& text) { return st.message().find(text) != std::string::npos; }
+bool mentions(const status& st, const std::string& text) {
+  return st.message().find(text) != std::string::npos;
+}
 
 generator_source<std::string> numbers() {
   return generator_source<std::string>(10, [](uint64_t i) { return std::to_string(i); });
@@ -107,12 +109,16 @@ TEST(plan, rejects_unconsumed_source_naming_it) {
   EXPECT_TRUE(mentions(p.error(), "'idle input'")) << p.error().message();
 }
 
-// An operator parallelism above the max parallelism is rejected, naming the operator and both numbers.
+// An operator parallelism above the max parallelism is rejected, naming the operator and both
+// numbers.
 TEST(plan, rejects_operator_parallelism_above_max) {
   detail::graph g;
   job j(g);
-  j.source(numbers()).map([](std::string s) { return s; }).name("too wide").parallelism(200).sink(
-      stdout_sink<std::string>());
+  j.source(numbers())
+      .map([](std::string s) { return s; })
+      .name("too wide")
+      .parallelism(200)
+      .sink(stdout_sink<std::string>());
   auto p = make_plan(g, "j", {2, 128});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code(), errc::invalid_argument);
@@ -130,7 +136,8 @@ TEST(plan, rejects_default_parallelism_above_max) {
   EXPECT_FALSE(make_plan(wordcount_graph(), "wc", {1, 0}).ok());
 }
 
-// A one-to-one edge between operators of different parallelism is not chained and becomes round-robin.
+// A one-to-one edge between operators of different parallelism is not chained and becomes
+// round-robin.
 TEST(plan, forward_edge_with_parallelism_change_becomes_rebalance) {
   detail::graph g;
   job j(g);
@@ -149,7 +156,8 @@ TEST(plan, forward_edge_with_parallelism_change_becomes_rebalance) {
   EXPECT_EQ(p->vertices[1].parallelism, 3u);
   ASSERT_EQ(p->exchanges.size(), 1u);
   EXPECT_EQ(p->exchanges[0].kind, detail::partition::rebalance);
-  // Every source subtask has a channel to each of the 3 map subtasks; each map subtask one from each source.
+  // Every source subtask has a channel to each of the 3 map subtasks; each map subtask one from
+  // each source.
   EXPECT_EQ(p->output_channels(0, 1).size(), 3u);
   EXPECT_EQ(p->input_channels(1, 2).size(), 2u);
 }
@@ -158,7 +166,9 @@ TEST(plan, forward_edge_with_parallelism_change_becomes_rebalance) {
 TEST(plan, forward_edge_with_equal_parallelism_is_chained) {
   detail::graph g;
   job j(g);
-  j.source(numbers()).filter([](const std::string& s) { return !s.empty(); }).sink(stdout_sink<std::string>());
+  j.source(numbers())
+      .filter([](const std::string& s) { return !s.empty(); })
+      .sink(stdout_sink<std::string>());
   auto p = make_plan(g, "j", {4, 128});
   ASSERT_TRUE(p.ok()) << p.error().message();
   ASSERT_EQ(p->vertices.size(), 1u);
@@ -237,15 +247,18 @@ struct raw_vertex {
   std::vector<uint32_t> nodes;
   uint32_t parallelism;
 };
-std::string raw_plan(uint32_t max_parallelism, const std::vector<raw_vertex>& vertices, int8_t partition) {
+std::string raw_plan(uint32_t max_parallelism, const std::vector<raw_vertex>& vertices,
+                     int8_t partition) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::Vertex>> vs;
   for (uint32_t i = 0; i < vertices.size(); ++i)
-    vs.push_back(fb::CreateVertex(b, i, b.CreateString("v" + std::to_string(i)), b.CreateVector(vertices[i].nodes),
-                                  vertices[i].parallelism, i == 0));
+    vs.push_back(fb::CreateVertex(b, i, b.CreateString("v" + std::to_string(i)),
+                                  b.CreateVector(vertices[i].nodes), vertices[i].parallelism,
+                                  i == 0));
   std::vector<flatbuffers::Offset<fb::Exchange>> es{
       fb::CreateExchange(b, 0, 1, static_cast<fb::Partition>(partition), 0)};
-  b.Finish(fb::CreateJobPlan(b, b.CreateString("raw"), max_parallelism, b.CreateVector(vs), b.CreateVector(es), 1));
+  b.Finish(fb::CreateJobPlan(b, b.CreateString("raw"), max_parallelism, b.CreateVector(vs),
+                             b.CreateVector(es), 1));
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
@@ -262,7 +275,8 @@ TEST(plan, raw_plan_helper_is_valid) {
 // "malformed job plan", not undefined behaviour further down.
 TEST(plan, decode_rejects_impossible_plans) {
   EXPECT_FALSE(decode_plan(raw_plan(128, {{{0}, 2}, {{1}, 2}}, 9)).ok()) << "unknown partition";
-  EXPECT_FALSE(decode_plan(raw_plan(128, {{{0}, 2}, {{}, 2}}, 2)).ok()) << "vertex without operators";
+  EXPECT_FALSE(decode_plan(raw_plan(128, {{{0}, 2}, {{}, 2}}, 2)).ok())
+      << "vertex without operators";
   EXPECT_FALSE(decode_plan(raw_plan(0, {{{0}, 1}, {{1}, 1}}, 2)).ok()) << "max parallelism 0";
   EXPECT_FALSE(decode_plan(raw_plan(4, {{{0}, 2}, {{1}, 8}}, 2)).ok()) << "parallelism above max";
 }

@@ -13,7 +13,9 @@ namespace {
 
 using slots = std::vector<uint32_t>;
 
-node_slots node(uint32_t total, uint32_t used = 0, bool alive = true) { return {total, used, alive}; }
+node_slots node(uint32_t total, uint32_t used = 0, bool alive = true) {
+  return {total, used, alive};
+}
 
 // Slots are taken one node at a time, in turn.
 TEST(scheduler, spreads_round_robin) {

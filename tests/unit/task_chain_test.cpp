@@ -46,7 +46,8 @@ class recording_emitter final : public detail::batch_emitter {
 
 // The owner of a string key among `parallelism` subtasks, computed from the public hash functions.
 uint32_t owner(const std::string& key, uint32_t max_parallelism, uint32_t parallelism) {
-  return subtask_of(key_group_of(key_hash<std::string>{}(key), max_parallelism), max_parallelism, parallelism);
+  return subtask_of(key_group_of(key_hash<std::string>{}(key), max_parallelism), max_parallelism,
+                    parallelism);
 }
 
 // The first `n` keys "k0", "k1", ... that subtask `s` of `p` owns.
@@ -70,7 +71,9 @@ detail::graph reduce_graph() {
   job j(g);
   j.source(generator_source<kv>(0, [](uint64_t) { return kv{}; }))
       .key_by([](const kv& r) { return r.first; })
-      .reduce([](const kv& a, const kv& b) { return kv{a.first, a.second + b.second}; })
+      .reduce([](const kv& a, const kv& b) {
+        return kv{a.first, a.second + b.second};
+      })
       .name("sum")
       .sink(stdout_sink<kv>())
       .parallelism(1);
@@ -97,8 +100,8 @@ struct built {
 };
 
 // Plans `g` and builds (and opens) the chain of one task.
-built build(const detail::graph& g, uint32_t vertex, uint32_t subtask, detail::batch_emitter* emitter,
-            uint32_t batch_records, plan_options opts = {2, 128}) {
+built build(const detail::graph& g, uint32_t vertex, uint32_t subtask,
+            detail::batch_emitter* emitter, uint32_t batch_records, plan_options opts = {2, 128}) {
   built b;
   auto p = make_plan(g, "test", opts);
   EXPECT_TRUE(p.ok()) << p.error().message();
@@ -209,14 +212,16 @@ TEST(task_chain, batches_never_exceed_batch_records) {
   t.chain->flush();
   ASSERT_EQ(em.out.size(), 3u);
   EXPECT_EQ(em.out[2].batch->size(), 1u);
-  EXPECT_EQ(em.records<kv>(),
-            (std::vector<kv>{{keys[0], 1}, {keys[1], 1}, {keys[0], 2}, {keys[1], 2}, {keys[0], 3}}));
+  EXPECT_EQ(
+      em.records<kv>(),
+      (std::vector<kv>{{keys[0], 1}, {keys[1], 1}, {keys[0], 2}, {keys[1], 2}, {keys[0], 3}}));
   // Nothing is pending: another flush emits nothing (batches are never empty).
   t.chain->flush();
   EXPECT_EQ(em.out.size(), 3u);
 }
 
-// The source's keyed writer sends each key to the subtask owning its key group, in batches of at most batch_records.
+// The source's keyed writer sends each key to the subtask owning its key group, in batches of at
+// most batch_records.
 TEST(task_chain, keyed_writer_routes_by_key_group) {
   constexpr uint32_t max = 64;
   constexpr uint32_t batch_records = 4;
@@ -226,11 +231,13 @@ TEST(task_chain, keyed_writer_routes_by_key_group) {
   ASSERT_TRUE(t.chain->is_source());
   bool end = false;
   uint64_t produced = 0;
-  for (int polls = 0; !end && polls < 1000; ++polls) ASSERT_TRUE(t.chain->poll(7, produced, end).ok());
+  for (int polls = 0; !end && polls < 1000; ++polls)
+    ASSERT_TRUE(t.chain->poll(7, produced, end).ok());
   ASSERT_TRUE(end);
   EXPECT_EQ(produced, 50u);
   const auto during_poll = em.out.size();
-  for (const auto& e : em.out) EXPECT_EQ(e.batch->size(), batch_records) << "only full batches leave before flush()";
+  for (const auto& e : em.out)
+    EXPECT_EQ(e.batch->size(), batch_records) << "only full batches leave before flush()";
   t.chain->flush();
   for (size_t i = during_poll; i < em.out.size(); ++i) {
     EXPECT_GT(em.out[i].batch->size(), 0u);
@@ -252,7 +259,8 @@ TEST(task_chain, keyed_writer_routes_by_key_group) {
   EXPECT_EQ(all, expected);
 }
 
-// A round-robin writer starts at its own subtask's channel, so subtasks do not all hit channel 0 first.
+// A round-robin writer starts at its own subtask's channel, so subtasks do not all hit channel 0
+// first.
 TEST(task_chain, rebalance_writer_staggers_by_subtask) {
   detail::graph g;
   job j(g);
@@ -279,7 +287,8 @@ TEST(task_chain, rebalance_writer_staggers_by_subtask) {
 TEST(task_chain, fan_out_sends_every_record_to_each_consumer) {
   detail::graph g;
   job j(g);
-  auto s = j.source(generator_source<std::string>(6, [](uint64_t i) { return "r" + std::to_string(i); }));
+  auto s = j.source(
+      generator_source<std::string>(6, [](uint64_t i) { return "r" + std::to_string(i); }));
   s.sink(stdout_sink<std::string>());
   s.sink(stdout_sink<std::string>());
   recording_emitter em;

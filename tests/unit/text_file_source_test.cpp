@@ -108,7 +108,8 @@ TEST_F(text_file_source_test, reads_lines_across_buffer_boundaries) {
   strings expected;
   std::string content;
   for (uint32_t i = 0; content.size() < 3 * (1u << 20) + 12345; ++i) {
-    expected.push_back("line " + std::to_string(i) + std::string(i % 97, static_cast<char>('a' + i % 26)));
+    expected.push_back("line " + std::to_string(i) +
+                       std::string(i % 97, static_cast<char>('a' + i % 26)));
     content += expected.back();
     content += (i % 5 == 0) ? "\r\n" : "\n";
   }
@@ -135,7 +136,8 @@ TEST_F(text_file_source_test, line_longer_than_buffer_is_one_record) {
 // Split i goes to subtask i % parallelism, each subtask reading its files in order.
 TEST_F(text_file_source_test, assigns_files_round_robin) {
   strings paths;
-  for (int i = 0; i < 5; ++i) paths.push_back(write("f" + std::to_string(i), "f" + std::to_string(i) + "\n"));
+  for (int i = 0; i < 5; ++i)
+    paths.push_back(write("f" + std::to_string(i), "f" + std::to_string(i) + "\n"));
   EXPECT_EQ(read_all(paths, 0, 2), (strings{"f0", "f2", "f4"}));
   EXPECT_EQ(read_all(paths, 1, 2), (strings{"f1", "f3"}));
   EXPECT_EQ(read_all(paths, 2, 3), (strings{"f2"}));

@@ -31,9 +31,9 @@ struct nagare_job_descriptor {
 
 #define NAGARE_ENTRY_SYMBOL "nagare_job_entry"
 
-#define NAGARE_JOB(NAME, MAIN)                                                          \
-  extern "C" __attribute__((visibility("default"))) const nagare_job_descriptor*       \
-  nagare_job_entry() {                                                                  \
-    static const nagare_job_descriptor descriptor{NAGARE_API_VERSION, NAME, &(MAIN)};  \
-    return &descriptor;                                                                 \
+#define NAGARE_JOB(NAME, MAIN)                                                        \
+  extern "C" __attribute__((visibility("default"))) const nagare_job_descriptor*      \
+  nagare_job_entry() {                                                                \
+    static const nagare_job_descriptor descriptor{NAGARE_API_VERSION, NAME, &(MAIN)}; \
+    return &descriptor;                                                               \
   }

@@ -84,7 +84,8 @@ struct structural<std::tuple<Ts...>> : std::true_type {};
 // };
 
 template <class T>
-struct codec<T, std::enable_if_t<std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !detail::structural<T>::value>> {
+struct codec<T, std::enable_if_t<std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
+                                 !detail::structural<T>::value>> {
   static void encode(const T& x, std::string& out) {
     out.append(reinterpret_cast<const char*>(&x), sizeof(T));
   }
@@ -131,11 +132,12 @@ struct codec<std::pair<A, B>> {
 template <class... Ts>
 struct codec<std::tuple<Ts...>> {
   static void encode(const std::tuple<Ts...>& x, std::string& out) {
-    std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(e, out), ...); }, x);
+    std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(e, out), ...); },
+               x);
   }
   static bool decode(byte_reader& in, std::tuple<Ts...>& x) {
-    return std::apply([&](auto&... e) { return (codec<std::decay_t<decltype(e)>>::decode(in, e) && ...); },
-                      x);
+    return std::apply(
+        [&](auto&... e) { return (codec<std::decay_t<decltype(e)>>::decode(in, e) && ...); }, x);
   }
 };
 

@@ -37,7 +37,9 @@ class flat {
 
 template <class Table>
 struct codec<flat<Table>> {
-  static void encode(const flat<Table>& x, std::string& out) { codec<std::string>::encode(x.bytes(), out); }
+  static void encode(const flat<Table>& x, std::string& out) {
+    codec<std::string>::encode(x.bytes(), out);
+  }
   static bool decode(byte_reader& in, flat<Table>& x) {
     std::string bytes;
     if (!codec<std::string>::decode(in, bytes)) return false;

@@ -35,11 +35,17 @@ template <class Self>
 class operator_handle {
  public:
   // The operator's name in plans, logs and the admin shell.
-  Self& name(std::string n) { return set([&](auto& node) { node.name = std::move(n); }); }
+  Self& name(std::string n) {
+    return set([&](auto& node) { node.name = std::move(n); });
+  }
   // A stable id under which the operator's state is stored across job versions.
-  Self& uid(std::string u) { return set([&](auto& node) { node.uid = std::move(u); }); }
+  Self& uid(std::string u) {
+    return set([&](auto& node) { node.uid = std::move(u); });
+  }
   // The operator's own parallelism (default: the job's).
-  Self& parallelism(uint32_t p) { return set([&](auto& node) { node.parallelism = p; }); }
+  Self& parallelism(uint32_t p) {
+    return set([&](auto& node) { node.parallelism = p; });
+  }
 
  protected:
   operator_handle(detail::graph* g, uint32_t id) : g_(g), id_(id) {}
@@ -78,7 +84,8 @@ class data_stream : public operator_handle<data_stream<T>> {
   // Zero or more output records per input record: f(const T&, collector<Out>&).
   template <class Out, class F>
   data_stream<Out> flat_map(F f) {
-    return then<Out>("flat_map", [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); });
+    return then<Out>("flat_map",
+                     [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); });
   }
 
   // Keeps the records for which f(const T&) is true.
@@ -97,7 +104,8 @@ class data_stream : public operator_handle<data_stream<T>> {
   // Writes the stream with a sink descriptor (file_sink, stdout_sink, ...).
   template <class Sink>
   sink_handle sink(Sink spec) {
-    static_assert(std::is_same_v<typename Sink::record_type, T>, "sink record type differs from the stream's");
+    static_assert(std::is_same_v<typename Sink::record_type, T>,
+                  "sink record type differs from the stream's");
     auto& n = add_node("sink", spec.name(), forward_edge());
     n.make_operator = [spec] { return std::make_unique<detail::sink_operator<T>>(spec.create()); };
     n.validate = [spec] { return spec.validate(); };
@@ -107,9 +115,11 @@ class data_stream : public operator_handle<data_stream<T>> {
   // The input edge of an operator that consumes this stream one-to-one
   // (forward, or round-robin when the parallelism differs).
   detail::input_edge forward_edge() const {
-    return {this->id_, detail::partition::forward, [](const detail::writer_config& c) -> std::unique_ptr<detail::exchange_writer> {
+    return {this->id_, detail::partition::forward,
+            [](const detail::writer_config& c) -> std::unique_ptr<detail::exchange_writer> {
               if (c.kind == detail::partition::forward)
-                return std::make_unique<detail::routing_writer<T, detail::forward_route>>(c, detail::forward_route{});
+                return std::make_unique<detail::routing_writer<T, detail::forward_route>>(
+                    c, detail::forward_route{});
               return std::make_unique<detail::routing_writer<T, detail::rebalance_route>>(
                   c, detail::rebalance_route{c.subtask % c.channels, c.channels});
             }};
@@ -138,13 +148,16 @@ class keyed_stream {
   using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 
  public:
-  keyed_stream(detail::graph* g, uint32_t from, KeyFn key) : g_(g), from_(from), key_(std::move(key)) {}
+  keyed_stream(detail::graph* g, uint32_t from, KeyFn key)
+      : g_(g), from_(from), key_(std::move(key)) {}
 
   // Rolling reduce: emits f(previous, record) for every record (the record
   // itself for a key's first). f(const T&, const T&) -> T.
   template <class F>
   data_stream<T> reduce(F f) {
-    return then<T>("reduce", [key = key_, f] { return std::make_unique<detail::reduce_operator<T, KeyFn, F>>(key, f); });
+    return then<T>("reduce", [key = key_, f] {
+      return std::make_unique<detail::reduce_operator<T, KeyFn, F>>(key, f);
+    });
   }
 
   // Aggregates each key's records (see nagare/aggregate.hpp) and emits one
@@ -152,14 +165,16 @@ class keyed_stream {
   template <class Agg, class R = decltype(std::declval<const Agg&>().result(
                            std::declval<const typename Agg::accumulator&>()))>
   data_stream<std::pair<K, R>> aggregate(Agg agg) {
-    return then<std::pair<K, R>>(
-        "aggregate", [key = key_, agg] { return std::make_unique<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg); });
+    return then<std::pair<K, R>>("aggregate", [key = key_, agg] {
+      return std::make_unique<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg);
+    });
   }
 
  private:
   template <class Out, class Make>
   data_stream<Out> then(const char* kind, Make make) {
-    detail::input_edge edge{from_, detail::partition::keyed, [key = key_](const detail::writer_config& c) {
+    detail::input_edge edge{from_, detail::partition::keyed,
+                            [key = key_](const detail::writer_config& c) {
                               using route = detail::key_route<T, KeyFn>;
                               return std::unique_ptr<detail::exchange_writer>(
                                   std::make_unique<detail::routing_writer<T, route>>(
@@ -185,7 +200,9 @@ class job {
   data_stream<typename Source::record_type> source(Source spec) {
     using T = typename Source::record_type;
     auto& n = g_->add("source", spec.name());
-    n.make_operator = [spec] { return std::make_unique<detail::source_operator<T>>(spec.create()); };
+    n.make_operator = [spec] {
+      return std::make_unique<detail::source_operator<T>>(spec.create());
+    };
     n.make_tee = [] { return std::make_unique<detail::tee_operator<T>>(); };
     n.validate = [spec] { return spec.validate(); };
     return data_stream<T>(g_, n.id);

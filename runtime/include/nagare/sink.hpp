@@ -47,7 +47,8 @@ void format_record(const std::pair<A, B>& p, std::string& out) {
 template <class... Ts>
 void format_record(const std::tuple<Ts...>& t, std::string& out) {
   size_t i = 0;
-  std::apply([&](const auto&... e) { ((out += (i++ ? "\t" : ""), format_record(e, out)), ...); }, t);
+  std::apply([&](const auto&... e) { ((out += (i++ ? "\t" : ""), format_record(e, out)), ...); },
+             t);
 }
 
 template <class T>

@@ -64,14 +64,16 @@ class generator_source {
  private:
   class reader final : public source_reader<T> {
    public:
-    reader(uint64_t count, std::function<T(uint64_t)> make) : count_(count), make_(std::move(make)) {}
+    reader(uint64_t count, std::function<T(uint64_t)> make)
+        : count_(count), make_(std::move(make)) {}
     status open(const subtask_info& info) override {
       next_ = info.subtask;
       stride_ = info.parallelism;
       return {};
     }
     status poll(size_t max_records, collector<T>& out, bool& end) override {
-      for (size_t n = 0; n < max_records && next_ < count_; ++n, next_ += stride_) out.emit(make_(next_));
+      for (size_t n = 0; n < max_records && next_ < count_; ++n, next_ += stride_)
+        out.emit(make_(next_));
       end = next_ >= count_;
       return {};
     }

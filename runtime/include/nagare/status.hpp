@@ -44,7 +44,7 @@ class status {
 template <class T>
 class result {
  public:
-  result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  result(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
   result(status error) : v_(std::move(error)) {}  // REQUIRES: !error.ok()
 
   bool ok() const { return v_.index() == 0; }

@@ -35,7 +35,8 @@ class typed_batch final : public record_batch {
   // Decodes `count` records; an error if the bytes are malformed or left over.
   // Every record encodes to at least one byte, so a count above `size` is
   // refused before anything is allocated.
-  static result<std::shared_ptr<record_batch>> decode(const char* data, size_t size, uint32_t count) {
+  static result<std::shared_ptr<record_batch>> decode(const char* data, size_t size,
+                                                      uint32_t count) {
     if (count > size) return status(errc::io_error, "batch claims more records than it has bytes");
     auto b = std::make_shared<typed_batch<T>>();
     b->records.resize(count);

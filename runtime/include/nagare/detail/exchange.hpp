@@ -30,7 +30,8 @@ class routing_writer final : public exchange_writer, public input_port<T> {
       b->records.reserve(cfg_.batch_records);
     }
     b->records.push_back(std::move(record));
-    if (b->records.size() >= cfg_.batch_records) cfg_.emitter->emit(cfg_.first_channel + ch, std::move(b));
+    if (b->records.size() >= cfg_.batch_records)
+      cfg_.emitter->emit(cfg_.first_channel + ch, std::move(b));
   }
 
   void flush() override {

@@ -30,7 +30,7 @@ struct node_spec {
   uint32_t parallelism = 0;  // 0: the job's default
   std::vector<input_edge> inputs;
   std::function<std::unique_ptr<operator_instance>()> make_operator;
-  std::function<std::unique_ptr<batch_reader>()> make_reader;  // unpacks this node's input
+  std::function<std::unique_ptr<batch_reader>()> make_reader;    // unpacks this node's input
   std::function<std::unique_ptr<operator_instance>()> make_tee;  // fans out this node's output
   std::function<status()> validate;
   bool is_source() const { return kind == "source"; }

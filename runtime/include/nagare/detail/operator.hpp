@@ -19,7 +19,7 @@ namespace nagare {
 
 // Where an operator instance runs: handed to open().
 struct subtask_info {
-  std::string task_name;      // "<chain name> (subtask+1/parallelism)"
+  std::string task_name;  // "<chain name> (subtask+1/parallelism)"
   uint32_t subtask = 0;
   uint32_t parallelism = 1;
   uint32_t max_parallelism = 128;
@@ -88,7 +88,7 @@ struct writer_config {
   uint32_t channels = 1;       // downstream parallelism (1 for forward)
   uint32_t max_parallelism = 128;
   uint32_t batch_records = 1024;
-  uint32_t subtask = 0;        // this task's subtask, to stagger round-robin
+  uint32_t subtask = 0;  // this task's subtask, to stagger round-robin
 };
 
 // The head of a chain whose input arrives in batches: unpacks them.

@@ -103,10 +103,10 @@ class reduce_operator final : public one_input_operator<T, T> {
 // and one (key, result) record per key when the input ends.
 template <class T, class KeyFn, class Agg>
 class aggregate_operator final
-    : public one_input_operator<
-          T, std::pair<std::decay_t<std::invoke_result_t<KeyFn&, const T&>>,
-                       decltype(std::declval<const Agg&>().result(
-                           std::declval<const typename Agg::accumulator&>()))>> {
+    : public one_input_operator<T,
+                                std::pair<std::decay_t<std::invoke_result_t<KeyFn&, const T&>>,
+                                          decltype(std::declval<const Agg&>().result(
+                                              std::declval<const typename Agg::accumulator&>()))>> {
   using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
   using Acc = typename Agg::accumulator;
   using Out = std::pair<K, decltype(std::declval<const Agg&>().result(std::declval<const Acc&>()))>;
