@@ -162,8 +162,7 @@ class keyed_stream {
 
   // Aggregates each key's records (see nagare/aggregate.hpp) and emits one
   // (key, result) pair per key when the input ends.
-  template <class Agg, class R = decltype(std::declval<const Agg&>().result(
-                           std::declval<const typename Agg::accumulator&>()))>
+  template <class Agg, class R = detail::aggregate_result_t<Agg>>
   data_stream<std::pair<K, R>> aggregate(Agg agg) {
     return then<std::pair<K, R>>("aggregate", [key = key_, agg] {
       return std::make_unique<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg);

@@ -71,70 +71,85 @@ class flat_map_operator final : public one_input_operator<In, Out> {
   F f_;
 };
 
-// Rolling reduce: every record updates its key's value and emits the result.
-template <class T, class KeyFn, class F>
-class reduce_operator final : public one_input_operator<T, T> {
-  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+template <class KeyFn, class T>
+using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 
+// A keyed operator: finds each record's key and its state slot, stored per
+// key group over the key groups this subtask owns.
+template <class T, class Out, class KeyFn, class V>
+class keyed_operator : public one_input_operator<T, Out> {
  public:
-  reduce_operator(KeyFn key, F f) : key_(std::move(key)), f_(std::move(f)) {}
+  using K = key_of_t<KeyFn, T>;
+
   status open(const subtask_info& info) override {
     max_parallelism_ = info.max_parallelism;
     state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
     return {};
   }
-  void push(T& r) override {
-    K k = key_(static_cast<const T&>(r));
+
+ protected:
+  explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
+  // The slot of r's key, created from `init` if absent; second: whether it was.
+  template <class Init>
+  std::pair<V*, bool> slot_of(const T& r, Init&& init) {
+    K k = key_(r);
     auto kg = key_group_of(key_hash<K>{}(k), max_parallelism_);
-    auto [slot, created] = state_.get_or_create(kg, k, r);
-    if (!created) *slot = f_(static_cast<const T&>(*slot), static_cast<const T&>(r));
+    return state_.get_or_create(kg, k, std::forward<Init>(init));
+  }
+  keyed_map<K, V> state_;
+
+ private:
+  KeyFn key_;
+  uint32_t max_parallelism_ = 0;
+};
+
+// Rolling reduce: every record updates its key's value and emits the result.
+template <class T, class KeyFn, class F>
+class reduce_operator final : public keyed_operator<T, T, KeyFn, T> {
+ public:
+  reduce_operator(KeyFn key, F f)
+      : keyed_operator<T, T, KeyFn, T>(std::move(key)), f_(std::move(f)) {}
+  void push(T& r) override {
+    const T& record = r;
+    auto [slot, created] = this->slot_of(record, record);
+    if (!created) *slot = f_(static_cast<const T&>(*slot), record);
     T out = *slot;
     this->next_->push(out);
   }
 
  private:
-  KeyFn key_;
   F f_;
-  uint32_t max_parallelism_ = 0;
-  keyed_map<K, T> state_;
 };
+
+template <class Agg>
+using aggregate_result_t =
+    decltype(std::declval<const Agg&>().result(std::declval<const typename Agg::accumulator&>()));
 
 // Keyed aggregation over the whole (bounded) input: one accumulator per key,
 // and one (key, result) record per key when the input ends.
 template <class T, class KeyFn, class Agg>
 class aggregate_operator final
-    : public one_input_operator<T,
-                                std::pair<std::decay_t<std::invoke_result_t<KeyFn&, const T&>>,
-                                          decltype(std::declval<const Agg&>().result(
-                                              std::declval<const typename Agg::accumulator&>()))>> {
-  using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+    : public keyed_operator<T, std::pair<key_of_t<KeyFn, T>, aggregate_result_t<Agg>>, KeyFn,
+                            typename Agg::accumulator> {
+  using K = key_of_t<KeyFn, T>;
   using Acc = typename Agg::accumulator;
-  using Out = std::pair<K, decltype(std::declval<const Agg&>().result(std::declval<const Acc&>()))>;
+  using Out = std::pair<K, aggregate_result_t<Agg>>;
 
  public:
-  aggregate_operator(KeyFn key, Agg agg) : key_(std::move(key)), agg_(std::move(agg)) {}
-  status open(const subtask_info& info) override {
-    max_parallelism_ = info.max_parallelism;
-    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
-    return {};
-  }
+  aggregate_operator(KeyFn key, Agg agg)
+      : keyed_operator<T, Out, KeyFn, Acc>(std::move(key)), agg_(std::move(agg)) {}
   void push(T& r) override {
-    K k = key_(static_cast<const T&>(r));
-    auto kg = key_group_of(key_hash<K>{}(k), max_parallelism_);
-    agg_.add(*state_.get_or_create(kg, k, agg_.create()).first, static_cast<const T&>(r));
+    agg_.add(*this->slot_of(r, agg_.create()).first, static_cast<const T&>(r));
   }
   void finish() override {
-    state_.for_each([this](const K& k, const Acc& acc) {
+    this->state_.for_each([this](const K& k, const Acc& acc) {
       Out out{k, agg_.result(acc)};
       this->next_->push(out);
     });
   }
 
  private:
-  KeyFn key_;
   Agg agg_;
-  uint32_t max_parallelism_ = 0;
-  keyed_map<K, Acc> state_;
 };
 
 // Hands every record to several successors (a stream with several consumers).
