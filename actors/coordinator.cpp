@@ -1,48 +1,77 @@
 #include "coordinator.hpp"
 
+#include <chrono>
 #include <map>
 #include <memory>
 
 #include "job_master.hpp"
+#include "job_record.hpp"
 #include "log.hpp"
 #include "messages.hpp"
+#include "metadata_store.hpp"
 #include "scheduler.hpp"
 
 namespace nagare {
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+constexpr auto query_timeout = std::chrono::seconds(5);
+
 struct node_entry {
   caf::actor handle;
   std::string name;
+  std::string address;
   node_slots slots;
+  clock::time_point since = clock::now();
 };
 
 struct job_entry {
   std::string name;
+  uint32_t parallelism = 0;
   caf::actor master;
   std::vector<uint32_t> slot_nodes;  // node index of each slot the job holds
-  bool ended = false;
+  std::string state = "RUNNING";
+  std::string reason;
+  clock::time_point since = clock::now();
   job_outcome outcome;
   std::vector<caf::response_promise> waiters;
+  bool ended() const { return state != "RUNNING"; }
 };
 
 struct coordinator_state {
+  std::unique_ptr<metadata_store> store;
   std::vector<node_entry> nodes;
   std::map<uint64_t, job_entry> jobs;
+  std::map<uint64_t, job_record> records;  // what the store holds, by job id
   uint64_t next_job_id = 1;
 };
 
 using state_ptr = std::shared_ptr<coordinator_state>;
 
-std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st,
-                                         job_submission& job) {
+void persist(const state_ptr& st, uint64_t id) {
+  auto r = st->records.find(id);
+  if (r == st->records.end()) return;
+  auto written = st->store->put_job(id, encode_job_record(r->second));
+  if (!written.ok()) NAGARE_LOG(error, "coordinator") << "job " << id << ": " << written.message();
+}
+
+std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st, job_submission& job) {
   auto plan = decode_plan(job.plan);
   if (!plan.ok()) return {0, plan.error().message()};
+  if (!job.library.empty()) {
+    if (library_hash(job.library) != job.library_hash) return {0, "job library bytes do not match their hash"};
+    auto stored = st->store->put_library(job.library_hash, job.library);
+    if (!stored.ok()) return {0, stored.message()};
+    job.library.clear();  // nodes fetch it by hash
+  } else if (job.library_hash.rfind("linked:", 0) != 0 && !st->store->library(job.library_hash).ok()) {
+    return {0, "job library " + job.library_hash + " was not sent and is not stored"};
+  }
   std::vector<node_slots> slots;
   for (const auto& n : st->nodes) slots.push_back(n.slots);
   auto assigned = assign_slots(plan->max_vertex_parallelism(), slots);
   if (!assigned.ok()) return {0, "job '" + job.name + "' rejected: " + assigned.error().message()};
+
   auto id = st->next_job_id++;
   job_master_setup setup;
   setup.job_id = id;
@@ -51,10 +80,14 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
   for (auto n : assigned.value()) {
     ++st->nodes[n].slots.used;
     setup.slot_nodes.push_back(st->nodes[n].handle);
+    setup.slot_node_names.push_back(st->nodes[n].name);
   }
   auto& entry = st->jobs[id];
   entry.name = job.name;
+  entry.parallelism = job.parallelism;
   entry.slot_nodes = assigned.value();
+  st->records[id] = make_job_record(id, job);
+  persist(st, id);
   setup.job = std::move(job);
   entry.master = self->spawn<caf::linked>(job_master, std::move(setup));
   NAGARE_LOG(info, "coordinator") << "job " << id << " (" << entry.name << ") submitted";
@@ -63,37 +96,112 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
 
 void job_ended(const state_ptr& st, job_outcome& out) {
   auto j = st->jobs.find(out.job_id);
-  if (j == st->jobs.end() || j->second.ended) return;
+  if (j == st->jobs.end() || j->second.ended()) return;
   auto& job = j->second;
-  job.ended = true;
+  job.state = out.state;
+  job.reason = out.reason;
   job.outcome = out;
   job.master = nullptr;
   for (auto n : job.slot_nodes) --st->nodes[n].slots.used;
   for (auto& w : job.waiters) w.deliver(out);
   job.waiters.clear();
+  auto& rec = st->records[out.job_id];
+  rec.state = out.state;
+  rec.reason = out.reason;
+  persist(st, out.job_id);
+  NAGARE_LOG(info, "coordinator") << "job " << out.job_id << " " << out.state
+                                  << (out.reason.empty() ? "" : ": " + out.reason);
+}
+
+// Jobs of an earlier coordinator run: ended ones are listed as they ended;
+// running ones cannot be resumed without checkpoints and are marked FAILED.
+void restore_jobs(const state_ptr& st) {
+  auto stored = st->store->jobs();
+  if (!stored.ok()) {
+    NAGARE_LOG(error, "coordinator") << stored.error().message();
+    return;
+  }
+  for (auto& [id, bytes] : stored.value()) {
+    auto rec = decode_job_record(bytes);
+    if (!rec.ok()) {
+      NAGARE_LOG(error, "coordinator") << "job " << id << ": " << rec.error().message();
+      continue;
+    }
+    if (rec->state == "RUNNING") {
+      rec->state = "FAILED";
+      rec->reason = "the coordinator restarted while the job ran";
+    }
+    auto& job = st->jobs[id];
+    job.name = rec->name;
+    job.parallelism = rec->parallelism;
+    job.state = rec->state;
+    job.reason = rec->reason;
+    job.outcome = job_outcome{id, rec->state, rec->reason, 0, 0};
+    st->records[id] = std::move(rec.value());
+    persist(st, id);
+    st->next_job_id = std::max(st->next_job_id, id + 1);
+  }
+}
+
+// The job master of a running job, or why there is none.
+std::pair<caf::actor, std::string> master_of(const state_ptr& st, uint64_t id) {
+  auto j = st->jobs.find(id);
+  if (j == st->jobs.end()) return {nullptr, "no job with id " + std::to_string(id)};
+  if (j->second.ended()) return {nullptr, "job " + std::to_string(id) + " is " + j->second.state};
+  return {j->second.master, ""};
+}
+
+// "JOB.TASK" -> (job, task).
+bool parse_task_id(const std::string& text, uint64_t& job, uint32_t& task) {
+  auto dot = text.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (i != dot && (text[i] < '0' || text[i] > '9')) return false;
+  try {
+    job = std::stoull(text.substr(0, dot));
+    task = static_cast<uint32_t>(std::stoul(text.substr(dot + 1)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
 
-caf::behavior coordinator_actor(caf::event_based_actor* self) {
+caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts) {
   auto st = std::make_shared<coordinator_state>();
+  auto store = metadata_store::open(opts.data_dir);
+  if (!store.ok()) {
+    NAGARE_LOG(error, "coordinator") << store.error().message();
+    self->quit(caf::sec::runtime_error);
+    return {};
+  }
+  st->store = std::move(store.value());
+  restore_jobs(st);
   // Job masters are linked; their normal exit is expected, anything else is
   // reported to the waiters as a failure of that job.
   self->set_exit_handler([self, st](caf::exit_msg& m) {
     if (!m.reason) return;  // a job master that concluded
     for (auto& [id, job] : st->jobs) {
-      if (job.ended || job.master.address() != m.source) continue;
+      if (job.ended() || job.master.address() != m.source) continue;
       job_outcome out{id, "FAILED", "job master stopped: " + to_string(m.reason), 0, 0};
       job_ended(st, out);
       return;
     }
     self->quit(m.reason);
   });
-  self->set_down_handler([st](caf::down_msg& m) {
-    for (auto& n : st->nodes) {
-      if (n.handle.address() != m.source) continue;
+  // A lost node fails every running job that has tasks on it.
+  self->set_down_handler([self, st](caf::down_msg& m) {
+    for (uint32_t i = 0; i < st->nodes.size(); ++i) {
+      auto& n = st->nodes[i];
+      if (n.handle.address() != m.source || !n.slots.alive) continue;
       n.slots.alive = false;
       NAGARE_LOG(warning, "coordinator") << "node " << n.name << " lost: " << to_string(m.reason);
+      for (auto& [id, job] : st->jobs) {
+        if (job.ended() || std::find(job.slot_nodes.begin(), job.slot_nodes.end(), i) == job.slot_nodes.end())
+          continue;
+        self->send(job.master, node_lost_atom::value, n.name);
+      }
     }
   });
   self->attach_functor([st](const caf::error&) {
@@ -101,28 +209,85 @@ caf::behavior coordinator_actor(caf::event_based_actor* self) {
     st->jobs.clear();
   });
   return {
-      [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name) {
+      [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name, std::string& address) {
         self->monitor(node);
-        st->nodes.push_back({node, name, {slots, 0, true}});
-        NAGARE_LOG(info, "coordinator")
-            << "node " << name << " registered with " << slots << " slots";
+        st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now()});
+        NAGARE_LOG(info, "coordinator") << "node " << name << " (" << address << ") registered with " << slots
+                                        << " slots";
         return static_cast<uint32_t>(st->nodes.size() - 1);
       },
       [self, st](submit_atom, job_submission& job) { return submit(self, st, job); },
       [self, st](wait_atom, uint64_t id) -> caf::result<job_outcome> {
         auto j = st->jobs.find(id);
-        if (j == st->jobs.end())
-          return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
-        if (j->second.ended) return j->second.outcome;
+        if (j == st->jobs.end()) return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
+        if (j->second.ended()) return j->second.outcome;
         auto promise = self->make_response_promise<job_outcome>();
         j->second.waiters.push_back(promise);
         return promise;
       },
       [st](job_done_atom, job_outcome& out) { job_ended(st, out); },
+      [self, st](cancel_atom, uint64_t id) {
+        auto rp = self->make_response_promise<std::string>();
+        auto [master, error] = master_of(st, id);
+        if (!master) {
+          rp.deliver(error);
+          return rp;
+        }
+        self->request(master, query_timeout, cancel_atom::value)
+            .then([rp](std::string& e) mutable { rp.deliver(e); },
+                  [rp](caf::error& e) mutable { rp.deliver(to_string(e)); });
+        return rp;
+      },
+      [st](fetch_atom, const std::string& hash) {
+        auto bytes = st->store->library(hash);
+        if (!bytes.ok()) return std::make_tuple(bytes.error().message(), std::string{});
+        return std::make_tuple(std::string{}, std::move(bytes.value()));
+      },
       [st](nodes_atom) {
-        uint32_t alive = 0;
-        for (const auto& n : st->nodes) alive += n.slots.alive ? 1 : 0;
-        return alive;
+        std::vector<node_info> out;
+        for (uint32_t i = 0; i < st->nodes.size(); ++i) {
+          const auto& n = st->nodes[i];
+          out.push_back({i, n.name, n.address, n.slots.used, n.slots.total, n.slots.alive ? "ALIVE" : "LOST",
+                         std::chrono::duration<double>(clock::now() - n.since).count()});
+        }
+        return out;
+      },
+      [st](jobs_atom) {
+        std::vector<job_info> out;
+        for (const auto& [id, j] : st->jobs)
+          out.push_back({id, j.name, j.state, j.parallelism,
+                         std::chrono::duration<double>(clock::now() - j.since).count(), j.reason});
+        return out;
+      },
+      [self, st](actors_atom, uint64_t id) {
+        auto rp = self->make_response_promise<std::string, std::vector<task_info>>();
+        auto [master, error] = master_of(st, id);
+        if (!master) {
+          rp.deliver(error, std::vector<task_info>{});
+          return rp;
+        }
+        self->request(master, query_timeout, actors_atom::value)
+            .then([rp](std::string& e, std::vector<task_info>& infos) mutable { rp.deliver(e, infos); },
+                  [rp](caf::error& e) mutable { rp.deliver(to_string(e), std::vector<task_info>{}); });
+        return rp;
+      },
+      [self, st](inspect_atom, const std::string& task_id) {
+        auto rp = self->make_response_promise<std::string, task_info>();
+        uint64_t job = 0;
+        uint32_t task = 0;
+        if (!parse_task_id(task_id, job, task)) {
+          rp.deliver("'" + task_id + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)", task_info{});
+          return rp;
+        }
+        auto [master, error] = master_of(st, job);
+        if (!master) {
+          rp.deliver(error, task_info{});
+          return rp;
+        }
+        self->request(master, query_timeout, inspect_atom::value, task)
+            .then([rp](std::string& e, task_info& info) mutable { rp.deliver(e, info); },
+                  [rp](caf::error& e) mutable { rp.deliver(to_string(e), task_info{}); });
+        return rp;
       },
   };
 }

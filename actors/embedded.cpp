@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -11,33 +12,10 @@
 #include "log.hpp"
 #include "node.hpp"
 #include "plan.hpp"
+#include "submission.hpp"
 #include "system_config.hpp"
 
 namespace nagare {
-
-result<job_submission> prepare_submission(const job_definition& job,
-                                          const std::vector<std::string>& args,
-                                          const run_options& opts) {
-  auto g = build_graph(job, args);
-  if (!g.ok()) return g.error();
-  auto plan = make_plan(g.value(), job.name, {opts.parallelism, opts.max_parallelism});
-  if (!plan.ok())
-    return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
-  auto valid = validate_graph(g.value());
-  if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
-  NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());
-  job_submission sub;
-  sub.name = job.name;
-  sub.library_path = job.path;
-  sub.args = args;
-  sub.plan = encode_plan(plan.value());
-  sub.parallelism = opts.parallelism;
-  sub.max_parallelism = opts.max_parallelism;
-  sub.batch_records = opts.batch_records;
-  sub.channel_credit = opts.channel_credit;
-  sub.linger_ms = opts.linger_ms;
-  return sub;
-}
 
 namespace {
 
@@ -60,28 +38,46 @@ class shutdown_watchdog {
   std::shared_ptr<std::atomic<bool>> disarmed_ = std::make_shared<std::atomic<bool>>(false);
 };
 
+// A temporary directory, removed with its contents.
+struct scratch_dir {
+  std::string path;
+  scratch_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "nagare-embedded-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path = tmpl;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
 }  // namespace
 
 result<job_outcome> run_embedded(const job_definition& job, const std::vector<std::string>& args,
                                  const run_options& opts) {
   if (opts.nodes == 0) return status::invalid_argument("need at least one node");
-  if (opts.batch_records == 0 || opts.channel_credit == 0)
+  if (opts.job.batch_records == 0 || opts.job.channel_credit == 0)
     return status::invalid_argument("batch size and channel credit must be positive");
-  auto sub = prepare_submission(job, args, opts);
+  auto sub = prepare_submission(job, args, opts.job);
   if (!sub.ok()) return sub.error();
   auto plan = decode_plan(sub->plan);
   auto slots_needed = plan->max_vertex_parallelism();
 
   shutdown_watchdog watchdog;  // destroyed after the actor system
+  scratch_dir cache;           // the nodes' library cache, removed at the end
+  if (cache.path.empty()) return status::io_error("cannot create a temporary directory");
   caf::actor_system_config cfg;
   configure(cfg, opts.threads);
   caf::actor_system sys{cfg};
-  auto coordinator = sys.spawn(coordinator_actor);
+  auto coordinator = sys.spawn(coordinator_actor, coordinator_options{});
   std::vector<caf::actor> nodes;
   for (uint32_t i = 0; i < opts.nodes; ++i) {
-    uint32_t slots = (slots_needed + opts.nodes - 1) / opts.nodes;
-    nodes.push_back(
-        sys.spawn(node_actor, coordinator, node_options{"embedded-" + std::to_string(i), slots}));
+    node_options n;
+    n.name = "embedded-" + std::to_string(i);
+    n.address = "local";
+    n.data_dir = cache.path;
+    n.slots = (slots_needed + opts.nodes - 1) / opts.nodes;
+    nodes.push_back(sys.spawn(node_actor, coordinator, n));
   }
 
   result<job_outcome> outcome = status(errc::internal, "job did not run");
@@ -90,7 +86,8 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
     // Nodes register asynchronously; wait until all have.
     for (uint32_t alive = 0; alive < opts.nodes;) {
       self->request(coordinator, caf::infinite, nodes_atom::value)
-          .receive([&](uint32_t n) { alive = n; }, [&](caf::error&) {});
+          .receive([&](std::vector<node_info>& n) { alive = static_cast<uint32_t>(n.size()); },
+                   [&](caf::error&) {});
       if (alive < opts.nodes) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     uint64_t job_id = 0;

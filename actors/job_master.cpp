@@ -17,7 +17,8 @@ struct master_state {
   job_master_setup setup;
   std::vector<caf::actor> tasks;  // by task index
   std::vector<bool> finished;
-  std::vector<bool> is_source;  // by task index
+  std::vector<bool> is_source;    // by task index
+  std::vector<task_ref> task_refs;  // by task index
   size_t finished_count = 0;
   size_t pending_replies = 0;
   uint64_t source_records = 0;  // produced by every source
@@ -33,11 +34,9 @@ void conclude(caf::event_based_actor* self, const state_ptr& st, std::string sta
               std::string reason) {
   if (st->over) return;
   st->over = true;
+  // Not exit_reason::kill: it cannot be trapped and would take the tasks' node too.
   for (auto& t : st->tasks)
-    if (t)
-      self->send_exit(
-          t,
-          caf::exit_reason::user_shutdown);  // kill cannot be trapped: it would take the node too
+    if (t) self->send_exit(t, caf::exit_reason::user_shutdown);
   job_outcome out;
   out.job_id = st->setup.job_id;
   out.state = std::move(state);
@@ -109,6 +108,56 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
   }
 }
 
+// What the master knows of a task without asking it.
+task_info describe_task(const state_ptr& st, uint32_t index) {
+  const auto& ref = st->task_refs[index];
+  const auto& v = st->setup.plan.vertices[ref.vertex];
+  task_info info;
+  info.id = std::to_string(st->setup.job_id) + "." + std::to_string(index);
+  info.chain = v.name;
+  info.subtask = ref.subtask;
+  info.parallelism = v.parallelism;
+  info.node = st->setup.slot_node_names.size() > ref.subtask ? st->setup.slot_node_names[ref.subtask] : "";
+  info.state = st->finished[index] ? "FINISHED" : st->tasks[index] ? "UNREACHABLE" : "CREATED";
+  return info;
+}
+
+// Asks the given tasks for their status and delivers all answers at once; a
+// task that does not answer in time is listed with what the master knows.
+void query_tasks(caf::event_based_actor* self, const state_ptr& st, std::vector<uint32_t> indices,
+                 std::function<void(std::vector<task_info>&)> deliver) {
+  struct collection {
+    std::vector<task_info> infos;
+    size_t pending;
+    std::function<void(std::vector<task_info>&)> deliver;
+  };
+  auto c = std::make_shared<collection>();
+  c->pending = indices.size();
+  c->deliver = std::move(deliver);
+  for (auto i : indices) c->infos.push_back(describe_task(st, i));
+  if (indices.empty()) return c->deliver(c->infos);
+  for (size_t k = 0; k < indices.size(); ++k) {
+    auto done = [c] {
+      if (--c->pending == 0) c->deliver(c->infos);
+    };
+    const auto& task = st->tasks[indices[k]];
+    if (!task || st->finished[indices[k]]) {
+      done();
+      continue;
+    }
+    self->request(task, std::chrono::seconds(2), status_atom::value)
+        .then(
+            [c, k, done](task_info& reported) {
+              auto& info = c->infos[k];
+              reported.id = info.id;
+              reported.node = info.node;
+              info = std::move(reported);
+              done();
+            },
+            [done](caf::error&) { done(); });
+  }
+}
+
 }  // namespace
 
 caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
@@ -117,12 +166,19 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
   auto n = st->setup.plan.task_count();
   st->tasks.resize(n);
   st->finished.resize(n);
-  for (const auto& v : st->setup.plan.vertices)
-    for (uint32_t s = 0; s < v.parallelism; ++s) st->is_source.push_back(v.is_source);
+  for (const auto& v : st->setup.plan.vertices) {
+    for (uint32_t s = 0; s < v.parallelism; ++s) {
+      st->is_source.push_back(v.is_source);
+      st->task_refs.push_back({v.id, s});
+    }
+  }
   self->set_down_handler([self, st](caf::down_msg& m) {
     for (size_t i = 0; i < st->tasks.size(); ++i) {
       if (st->tasks[i].address() != m.source || st->finished[i]) continue;
-      conclude(self, st, "FAILED", "task " + std::to_string(i) + " died: " + to_string(m.reason));
+      auto t = describe_task(st, static_cast<uint32_t>(i));
+      auto why = m.reason == caf::exit_reason::remote_link_unreachable ? "its node became unreachable"
+                                                                       : to_string(m.reason);
+      conclude(self, st, "FAILED", "task " + t.id + " (" + t.chain + ") on node " + t.node + " died: " + why);
     }
   });
   // The state holds the tasks, which hold this actor: release on exit.
@@ -141,6 +197,32 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       },
       [self, st](failed_atom, uint32_t, std::string& reason) {
         conclude(self, st, "FAILED", reason);
+      },
+      [self, st](node_lost_atom, const std::string& node) {
+        conclude(self, st, "FAILED", "node " + node + " was lost");
+      },
+      [self, st](cancel_atom) {
+        conclude(self, st, "CANCELED", "cancelled by request");
+        return std::string{};
+      },
+      [self, st](actors_atom) {
+        auto rp = self->make_response_promise<std::string, std::vector<task_info>>();
+        std::vector<uint32_t> all(st->tasks.size());
+        for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+        query_tasks(self, st, all,
+                    [rp](std::vector<task_info>& infos) mutable { rp.deliver(std::string{}, infos); });
+        return rp;
+      },
+      [self, st](inspect_atom, uint32_t task) {
+        auto rp = self->make_response_promise<std::string, task_info>();
+        if (task >= st->tasks.size()) {
+          rp.deliver("job " + std::to_string(st->setup.job_id) + " has no task " + std::to_string(task),
+                     task_info{});
+          return rp;
+        }
+        query_tasks(self, st, {task},
+                    [rp](std::vector<task_info>& infos) mutable { rp.deliver(std::string{}, infos[0]); });
+        return rp;
       },
   };
 }

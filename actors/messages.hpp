@@ -29,13 +29,22 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using finished_atom = caf::atom_constant<caf::atom("finished")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
+using actors_atom = caf::atom_constant<caf::atom("actors")>;
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 
 // What a client submits: everything needed to run the job, but no user code
 // is run by the coordinator (the plan was built by the client).
 struct job_submission {
   std::string name;
-  std::string library_path;
+  std::string library_path;  // as the submitter named it (for messages only)
+  std::string library_hash;  // content hash: nodes cache libraries under it
+  std::string library;       // the library's bytes; dropped once the coordinator stored them
   std::vector<std::string> args;
   std::string plan;  // FlatBuffers JobPlan (plan.hpp)
   uint32_t parallelism = 1;
@@ -47,8 +56,8 @@ struct job_submission {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
-  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.args, x.plan,
-           x.parallelism, x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
+  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.library_hash, x.library,
+           x.args, x.plan, x.parallelism, x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
 }
 
 struct task_ref {
@@ -115,6 +124,59 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("nagare.job_outcome"), x.job_id, x.state, x.reason, x.seconds,
            x.source_records);
+}
+
+// What the admin shell and `nagare list` show.
+struct node_info {
+  uint32_t id = 0;
+  std::string name;
+  std::string address;  // HOST:PORT its tasks are reached at, or "local"
+  uint32_t slots_used = 0;
+  uint32_t slots_total = 0;
+  std::string state;  // ALIVE or LOST
+  double uptime_s = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_info& x) {
+  return f(caf::meta::type_name("nagare.node_info"), x.id, x.name, x.address, x.slots_used, x.slots_total, x.state,
+           x.uptime_s);
+}
+
+struct job_info {
+  uint64_t id = 0;
+  std::string name;
+  std::string state;  // RUNNING, FINISHED, FAILED, CANCELED
+  uint32_t parallelism = 0;
+  double uptime_s = 0;
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_info& x) {
+  return f(caf::meta::type_name("nagare.job_info"), x.id, x.name, x.state, x.parallelism, x.uptime_s, x.reason);
+}
+
+// One task actor as the shell's `actors` and `inspect` show it. Its id is
+// "JOB.TASK" (job id, dense task index).
+struct task_info {
+  std::string id;
+  std::string chain;
+  uint32_t subtask = 0;
+  uint32_t parallelism = 0;
+  std::string node;
+  std::string state;  // CREATED, RUNNING, DRAINING, FINISHED, FAILED, UNREACHABLE
+  task_stats stats;
+  uint64_t queued_batches = 0;         // input batches waiting + output batches without credit
+  std::vector<uint32_t> credits;       // per output channel: batches it may still send
+  std::vector<uint32_t> input_queues;  // per input channel: batches waiting
+  uint64_t state_entries = 0;          // keys held by keyed operators
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_info& x) {
+  return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism, x.node, x.state,
+           x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries);
 }
 
 // A batch of records on one channel. In one process `records` is moved

@@ -1,6 +1,10 @@
-// The node actor: offers task slots to the coordinator, loads job libraries,
-// builds the job's graph (checking it matches the submitted plan) and spawns
-// the task actors it is asked to run.
+// The node actor: offers task slots to the coordinator, keeps a cache of job
+// libraries (fetched from the coordinator by content hash), builds each job's
+// graph once (checking it matches the submitted plan) and spawns the task
+// actors it is asked to run. Tasks are linked to their node: when the node
+// goes, its tasks go.
+//
+// Protocol: (deploy_atom, deploy_request) -> (string error, vector<actor> tasks)
 #pragma once
 
 #include <string>
@@ -11,6 +15,8 @@ namespace nagare {
 
 struct node_options {
   std::string name;
+  std::string address;   // HOST:PORT other nodes reach this one at ("local" in embedded mode)
+  std::string data_dir;  // job libraries are cached in DATA_DIR/libraries
   uint32_t slots = 1;
 };
 

@@ -52,6 +52,7 @@ caf::behavior task_actor::make_behavior() {
       [this](credit_atom, uint32_t channel, uint32_t n) { on_credit(channel, n); },
       [this](eos_atom, uint32_t channel) { on_eos(channel); },
       [this](poll_atom) { on_poll(); },
+      [this](status_atom) { return status_info(); },
       [this](flush_atom) {
         if (phase_ != phase::running) return;
         guarded([&] { chain_->flush(); });
@@ -87,6 +88,26 @@ void task_actor::on_start() {
     schedule_poll();
   else
     run();
+}
+
+task_info task_actor::status_info() const {
+  static const char* phases[] = {"CREATED", "RUNNING", "DRAINING", "FINISHED"};
+  task_info info;
+  info.chain = setup_.plan->vertices[setup_.vertex].name;
+  info.subtask = setup_.subtask;
+  info.parallelism = setup_.plan->vertices[setup_.vertex].parallelism;
+  info.state = phases[static_cast<int>(phase_)];
+  info.stats = stats_;
+  for (const auto& out : outputs_) {
+    info.credits.push_back(out.credit);
+    info.queued_batches += out.queue.size();
+  }
+  for (const auto& in : inputs_) {
+    info.input_queues.push_back(static_cast<uint32_t>(in.queue.size()));
+    info.queued_batches += in.queue.size();
+  }
+  info.state_entries = chain_ ? chain_->state_entries() : 0;
+  return info;
 }
 
 void task_actor::on_batch(batch_message& m) {

@@ -69,6 +69,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_batch(batch_message& m);
   void on_credit(uint32_t channel, uint32_t n);
   void on_eos(uint32_t channel);
+  task_info status_info() const;
 
   void run();      // processes queued input until blocked or idle
   void on_poll();  // sources: one poll step, then yield to the mailbox

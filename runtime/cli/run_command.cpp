@@ -67,11 +67,11 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
       return fail(usage, std::string(o.name) + " must be between " + std::to_string(o.min) +
                              " and " + std::to_string(o.max) + ", got " + std::to_string(o.value));
   }
-  opts.parallelism = static_cast<uint32_t>(parallelism);
-  opts.max_parallelism = static_cast<uint32_t>(max_parallelism);
+  opts.job.parallelism = static_cast<uint32_t>(parallelism);
+  opts.job.max_parallelism = static_cast<uint32_t>(max_parallelism);
   opts.threads = static_cast<uint32_t>(threads);
-  opts.batch_records = static_cast<uint32_t>(batch);
-  opts.channel_credit = static_cast<uint32_t>(credit);
+  opts.job.batch_records = static_cast<uint32_t>(batch);
+  opts.job.channel_credit = static_cast<uint32_t>(credit);
   log::level l;
   if (!log::parse_level(level, l)) return fail(usage, "unknown log level '" + level + "'");
   log::set_level(l);

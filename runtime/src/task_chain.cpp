@@ -80,6 +80,12 @@ void task_chain::finish() {
   for (auto& op : operators_) op->finish();
 }
 
+uint64_t task_chain::state_entries() const {
+  uint64_t n = 0;
+  for (const auto& op : operators_) n += op->state_entries();
+  return n;
+}
+
 status task_chain::close() {
   status first;
   for (auto& op : operators_) {

@@ -49,6 +49,7 @@ class task_chain {
   // End of all input: each operator emits what it still holds, head to tail.
   void finish();
   status close();
+  uint64_t state_entries() const;
 
  private:
   subtask_info info_;

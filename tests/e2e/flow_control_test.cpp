@@ -65,8 +65,8 @@ TEST(flow_control, slow_sink_bounds_records_in_flight) {
   auto job = register_linked_job("slow_sink", slow_sink_job);
   run_options opts;
   opts.threads = 2;
-  opts.batch_records = batch;
-  opts.channel_credit = credit;
+  opts.job.batch_records = batch;
+  opts.job.channel_credit = credit;
   auto out = run_embedded(job, {}, opts);
   ASSERT_TRUE(out.ok()) << out.error().message();
   ASSERT_EQ(out->state, "FINISHED") << out->reason;

@@ -51,6 +51,8 @@ class operator_instance {
   // Called head to tail along the chain.
   virtual void finish() {}
   virtual status close() { return {}; }
+  // Keys held in keyed state (for the admin shell).
+  virtual uint64_t state_entries() const { return 0; }
 };
 
 // The head of a source chain: produces records when polled.

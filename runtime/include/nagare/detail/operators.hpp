@@ -87,6 +87,8 @@ class keyed_operator : public one_input_operator<T, Out> {
     return {};
   }
 
+  uint64_t state_entries() const override { return state_.size(); }
+
  protected:
   explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
   // The slot of r's key, created from `init` if absent; second: whether it was.

@@ -1,0 +1,50 @@
+#include "submission.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "log.hpp"
+#include "metadata_store.hpp"
+#include "plan.hpp"
+
+namespace nagare {
+
+result<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << f.rdbuf();
+  if (!f) return status::io_error("cannot read '" + path + "'");
+  return bytes.str();
+}
+
+result<job_submission> prepare_submission(const job_definition& job, const std::vector<std::string>& args,
+                                          const job_options& opts) {
+  auto g = build_graph(job, args);
+  if (!g.ok()) return g.error();
+  auto plan = make_plan(g.value(), job.name, {opts.parallelism, opts.max_parallelism});
+  if (!plan.ok()) return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
+  auto valid = validate_graph(g.value());
+  if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
+  NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());
+  job_submission sub;
+  sub.name = opts.name.empty() ? job.name : opts.name;
+  sub.library_path = job.path;
+  if (job.path.rfind("linked:", 0) == 0) {
+    sub.library_hash = job.path;  // compiled into this process: nothing to ship
+  } else {
+    auto bytes = read_file(job.path);
+    if (!bytes.ok()) return bytes.error();
+    sub.library_hash = library_hash(bytes.value());
+    sub.library = std::move(bytes.value());
+  }
+  sub.args = args;
+  sub.plan = encode_plan(plan.value());
+  sub.parallelism = opts.parallelism;
+  sub.max_parallelism = opts.max_parallelism;
+  sub.batch_records = opts.batch_records;
+  sub.channel_credit = opts.channel_credit;
+  sub.linger_ms = opts.linger_ms;
+  return sub;
+}
+
+}  // namespace nagare
