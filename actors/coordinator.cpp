@@ -40,7 +40,7 @@ struct job_entry {
 };
 
 struct coordinator_state {
-  std::unique_ptr<metadata_store> store;
+  std::shared_ptr<metadata_store> store;
   std::vector<node_entry> nodes;
   std::map<uint64_t, job_entry> jobs;
   std::map<uint64_t, job_record> records;  // what the store holds, by job id
@@ -56,15 +56,18 @@ void persist(const state_ptr& st, uint64_t id) {
   if (!written.ok()) NAGARE_LOG(error, "coordinator") << "job " << id << ": " << written.message();
 }
 
-std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st, job_submission& job) {
+std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st,
+                                         job_submission& job) {
   auto plan = decode_plan(job.plan);
   if (!plan.ok()) return {0, plan.error().message()};
   if (!job.library.empty()) {
-    if (library_hash(job.library) != job.library_hash) return {0, "job library bytes do not match their hash"};
+    if (library_hash(job.library) != job.library_hash)
+      return {0, "job library bytes do not match their hash"};
     auto stored = st->store->put_library(job.library_hash, job.library);
     if (!stored.ok()) return {0, stored.message()};
     job.library.clear();  // nodes fetch it by hash
-  } else if (job.library_hash.rfind("linked:", 0) != 0 && !st->store->library(job.library_hash).ok()) {
+  } else if (job.library_hash.rfind("linked:", 0) != 0 &&
+             !st->store->library(job.library_hash).ok()) {
     return {0, "job library " + job.library_hash + " was not sent and is not stored"};
   }
   std::vector<node_slots> slots;
@@ -81,6 +84,7 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
     ++st->nodes[n].slots.used;
     setup.slot_nodes.push_back(st->nodes[n].handle);
     setup.slot_node_names.push_back(st->nodes[n].name);
+    setup.slot_node_addresses.push_back(st->nodes[n].address);
   }
   auto& entry = st->jobs[id];
   entry.name = job.name;
@@ -170,13 +174,8 @@ bool parse_task_id(const std::string& text, uint64_t& job, uint32_t& task) {
 
 caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts) {
   auto st = std::make_shared<coordinator_state>();
-  auto store = metadata_store::open(opts.data_dir);
-  if (!store.ok()) {
-    NAGARE_LOG(error, "coordinator") << store.error().message();
-    self->quit(caf::sec::runtime_error);
-    return {};
-  }
-  st->store = std::move(store.value());
+  st->store = opts.store;
+  if (!st->store) st->store = std::move(metadata_store::open("").value());
   restore_jobs(st);
   // Job masters are linked; their normal exit is expected, anything else is
   // reported to the waiters as a failure of that job.
@@ -198,7 +197,8 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       n.slots.alive = false;
       NAGARE_LOG(warning, "coordinator") << "node " << n.name << " lost: " << to_string(m.reason);
       for (auto& [id, job] : st->jobs) {
-        if (job.ended() || std::find(job.slot_nodes.begin(), job.slot_nodes.end(), i) == job.slot_nodes.end())
+        if (job.ended() ||
+            std::find(job.slot_nodes.begin(), job.slot_nodes.end(), i) == job.slot_nodes.end())
           continue;
         self->send(job.master, node_lost_atom::value, n.name);
       }
@@ -209,17 +209,19 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
     st->jobs.clear();
   });
   return {
-      [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name, std::string& address) {
+      [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name,
+                 std::string& address) {
         self->monitor(node);
         st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now()});
-        NAGARE_LOG(info, "coordinator") << "node " << name << " (" << address << ") registered with " << slots
-                                        << " slots";
+        NAGARE_LOG(info, "coordinator")
+            << "node " << name << " (" << address << ") registered with " << slots << " slots";
         return static_cast<uint32_t>(st->nodes.size() - 1);
       },
       [self, st](submit_atom, job_submission& job) { return submit(self, st, job); },
       [self, st](wait_atom, uint64_t id) -> caf::result<job_outcome> {
         auto j = st->jobs.find(id);
-        if (j == st->jobs.end()) return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
+        if (j == st->jobs.end())
+          return job_outcome{id, "UNKNOWN", "no job with id " + std::to_string(id), 0, 0};
         if (j->second.ended()) return j->second.outcome;
         auto promise = self->make_response_promise<job_outcome>();
         j->second.waiters.push_back(promise);
@@ -247,7 +249,8 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         std::vector<node_info> out;
         for (uint32_t i = 0; i < st->nodes.size(); ++i) {
           const auto& n = st->nodes[i];
-          out.push_back({i, n.name, n.address, n.slots.used, n.slots.total, n.slots.alive ? "ALIVE" : "LOST",
+          out.push_back({i, n.name, n.address, n.slots.used, n.slots.total,
+                         n.slots.alive ? "ALIVE" : "LOST",
                          std::chrono::duration<double>(clock::now() - n.since).count()});
         }
         return out;
@@ -267,8 +270,11 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
           return rp;
         }
         self->request(master, query_timeout, actors_atom::value)
-            .then([rp](std::string& e, std::vector<task_info>& infos) mutable { rp.deliver(e, infos); },
-                  [rp](caf::error& e) mutable { rp.deliver(to_string(e), std::vector<task_info>{}); });
+            .then([rp](std::string& e,
+                       std::vector<task_info>& infos) mutable { rp.deliver(e, infos); },
+                  [rp](caf::error& e) mutable {
+                    rp.deliver(to_string(e), std::vector<task_info>{});
+                  });
         return rp;
       },
       [self, st](inspect_atom, const std::string& task_id) {
@@ -276,7 +282,8 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         uint64_t job = 0;
         uint32_t task = 0;
         if (!parse_task_id(task_id, job, task)) {
-          rp.deliver("'" + task_id + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)", task_info{});
+          rp.deliver("'" + task_id + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)",
+                     task_info{});
           return rp;
         }
         auto [master, error] = master_of(st, job);

@@ -16,14 +16,17 @@
 //   (inspect_atom, string "J.T")   -> (string error, task_info)
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <caf/all.hpp>
 
+#include "metadata_store.hpp"
+
 namespace nagare {
 
 struct coordinator_options {
-  std::string data_dir;  // empty: metadata in memory (embedded mode)
+  std::shared_ptr<metadata_store> store;  // null: a fresh one in memory (embedded mode)
 };
 
 caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts);

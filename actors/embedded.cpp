@@ -3,40 +3,22 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "coordinator.hpp"
 #include "log.hpp"
 #include "node.hpp"
 #include "plan.hpp"
+#include "shutdown_watchdog.hpp"
 #include "submission.hpp"
 #include "system_config.hpp"
 
 namespace nagare {
 
 namespace {
-
-// Last resort against a shutdown that never completes (CAF-NOTES §4: a
-// remaining actor makes ~actor_system wait forever): once armed, exits the
-// process unless disarmed within the grace period.
-class shutdown_watchdog {
- public:
-  ~shutdown_watchdog() { *disarmed_ = true; }
-  void arm(std::chrono::seconds grace) {
-    std::thread([grace, disarmed = disarmed_] {
-      std::this_thread::sleep_for(grace);
-      if (*disarmed) return;
-      std::fputs("nagare: error: actor system did not shut down; exiting\n", stderr);
-      ::_exit(3);
-    }).detach();
-  }
-
- private:
-  std::shared_ptr<std::atomic<bool>> disarmed_ = std::make_shared<std::atomic<bool>>(false);
-};
 
 // A temporary directory, removed with its contents.
 struct scratch_dir {

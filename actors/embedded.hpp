@@ -9,8 +9,8 @@
 
 #include "job_library.hpp"
 #include "messages.hpp"
-#include "submission.hpp"
 #include "nagare/status.hpp"
+#include "submission.hpp"
 
 namespace nagare {
 

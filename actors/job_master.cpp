@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "log.hpp"
 
@@ -17,7 +18,7 @@ struct master_state {
   job_master_setup setup;
   std::vector<caf::actor> tasks;  // by task index
   std::vector<bool> finished;
-  std::vector<bool> is_source;    // by task index
+  std::vector<bool> is_source;      // by task index
   std::vector<task_ref> task_refs;  // by task index
   size_t finished_count = 0;
   size_t pending_replies = 0;
@@ -78,6 +79,26 @@ void connect_tasks(caf::event_based_actor* self, const state_ptr& st) {
   }
 }
 
+// Every node of the job connects directly to the others before records flow.
+void connect_nodes(caf::event_based_actor* self, const state_ptr& st) {
+  std::set<caf::actor> nodes(st->setup.slot_nodes.begin(), st->setup.slot_nodes.end());
+  std::vector<std::string> addresses(st->setup.slot_node_addresses.begin(),
+                                     st->setup.slot_node_addresses.end());
+  st->pending_replies = nodes.size();
+  for (const auto& node : nodes) {
+    self->request(node, deploy_timeout, peers_atom::value, addresses)
+        .then(
+            [self, st](std::string& error) {
+              if (st->over) return;
+              if (!error.empty()) return conclude(self, st, "FAILED", error);
+              if (--st->pending_replies == 0) connect_tasks(self, st);
+            },
+            [self, st](caf::error& e) {
+              conclude(self, st, "FAILED", "cannot connect nodes: " + to_string(e));
+            });
+  }
+}
+
 void deploy(caf::event_based_actor* self, const state_ptr& st) {
   const auto& plan = st->setup.plan;
   // Group the tasks by node: one deploy request per node.
@@ -100,7 +121,7 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
                 a = std::move(actors[i]);
                 self->monitor(a);
               }
-              if (--st->pending_replies == 0) connect_tasks(self, st);
+              if (--st->pending_replies == 0) connect_nodes(self, st);
             },
             [self, st](caf::error& e) {
               conclude(self, st, "FAILED", "cannot deploy tasks: " + to_string(e));
@@ -117,7 +138,8 @@ task_info describe_task(const state_ptr& st, uint32_t index) {
   info.chain = v.name;
   info.subtask = ref.subtask;
   info.parallelism = v.parallelism;
-  info.node = st->setup.slot_node_names.size() > ref.subtask ? st->setup.slot_node_names[ref.subtask] : "";
+  info.node =
+      st->setup.slot_node_names.size() > ref.subtask ? st->setup.slot_node_names[ref.subtask] : "";
   info.state = st->finished[index] ? "FINISHED" : st->tasks[index] ? "UNREACHABLE" : "CREATED";
   return info;
 }
@@ -176,9 +198,11 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
     for (size_t i = 0; i < st->tasks.size(); ++i) {
       if (st->tasks[i].address() != m.source || st->finished[i]) continue;
       auto t = describe_task(st, static_cast<uint32_t>(i));
-      auto why = m.reason == caf::exit_reason::remote_link_unreachable ? "its node became unreachable"
-                                                                       : to_string(m.reason);
-      conclude(self, st, "FAILED", "task " + t.id + " (" + t.chain + ") on node " + t.node + " died: " + why);
+      auto why = m.reason == caf::exit_reason::remote_link_unreachable
+                     ? "its node became unreachable"
+                     : to_string(m.reason);
+      conclude(self, st, "FAILED",
+               "task " + t.id + " (" + t.chain + ") on node " + t.node + " died: " + why);
     }
   });
   // The state holds the tasks, which hold this actor: release on exit.
@@ -209,19 +233,22 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         auto rp = self->make_response_promise<std::string, std::vector<task_info>>();
         std::vector<uint32_t> all(st->tasks.size());
         for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
-        query_tasks(self, st, all,
-                    [rp](std::vector<task_info>& infos) mutable { rp.deliver(std::string{}, infos); });
+        query_tasks(self, st, all, [rp](std::vector<task_info>& infos) mutable {
+          rp.deliver(std::string{}, infos);
+        });
         return rp;
       },
       [self, st](inspect_atom, uint32_t task) {
         auto rp = self->make_response_promise<std::string, task_info>();
         if (task >= st->tasks.size()) {
-          rp.deliver("job " + std::to_string(st->setup.job_id) + " has no task " + std::to_string(task),
-                     task_info{});
+          rp.deliver(
+              "job " + std::to_string(st->setup.job_id) + " has no task " + std::to_string(task),
+              task_info{});
           return rp;
         }
-        query_tasks(self, st, {task},
-                    [rp](std::vector<task_info>& infos) mutable { rp.deliver(std::string{}, infos[0]); });
+        query_tasks(self, st, {task}, [rp](std::vector<task_info>& infos) mutable {
+          rp.deliver(std::string{}, infos[0]);
+        });
         return rp;
       },
   };

@@ -26,8 +26,9 @@ struct job_master_setup {
   uint64_t job_id = 0;
   job_submission job;
   physical_plan plan;
-  std::vector<caf::actor> slot_nodes;       // the node of each slot (subtask)
-  std::vector<std::string> slot_node_names;  // their names, for the shell
+  std::vector<caf::actor> slot_nodes;            // the node of each slot (subtask)
+  std::vector<std::string> slot_node_names;      // their names, for the shell
+  std::vector<std::string> slot_node_addresses;  // where their tasks are reached
   caf::actor coordinator;
 };
 

@@ -24,11 +24,13 @@ std::string encode_job_record(const job_record& r) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<flatbuffers::String>> args;
   for (const auto& a : r.job.args) args.push_back(b.CreateString(a));
-  auto plan = b.CreateVector(reinterpret_cast<const uint8_t*>(r.job.plan.data()), r.job.plan.size());
-  b.Finish(fb::CreateJobRecord(b, r.id, b.CreateString(r.name), b.CreateString(r.state), b.CreateString(r.reason),
-                               b.CreateString(r.job.library_hash), b.CreateString(r.job.library_path),
-                               b.CreateVector(args), plan, r.job.parallelism, r.job.max_parallelism,
-                               r.job.batch_records, r.job.channel_credit, r.job.linger_ms, r.submitted_ms));
+  auto plan =
+      b.CreateVector(reinterpret_cast<const uint8_t*>(r.job.plan.data()), r.job.plan.size());
+  b.Finish(fb::CreateJobRecord(b, r.id, b.CreateString(r.name), b.CreateString(r.state),
+                               b.CreateString(r.reason), b.CreateString(r.job.library_hash),
+                               b.CreateString(r.job.library_path), b.CreateVector(args), plan,
+                               r.job.parallelism, r.job.max_parallelism, r.job.batch_records,
+                               r.job.channel_credit, r.job.linger_ms, r.submitted_ms));
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
@@ -47,7 +49,8 @@ result<job_record> decode_job_record(const std::string& bytes) {
   r.job.library_path = str(f->library_path());
   if (f->args())
     for (const auto* a : *f->args()) r.job.args.push_back(a->str());
-  if (f->plan()) r.job.plan.assign(reinterpret_cast<const char*>(f->plan()->data()), f->plan()->size());
+  if (f->plan())
+    r.job.plan.assign(reinterpret_cast<const char*>(f->plan()->data()), f->plan()->size());
   r.job.parallelism = r.parallelism = f->parallelism();
   r.job.max_parallelism = f->max_parallelism();
   r.job.batch_records = f->batch_records();

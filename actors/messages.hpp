@@ -35,6 +35,7 @@ using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 
@@ -56,8 +57,9 @@ struct job_submission {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
-  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.library_hash, x.library,
-           x.args, x.plan, x.parallelism, x.max_parallelism, x.batch_records, x.channel_credit, x.linger_ms);
+  return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.library_hash,
+           x.library, x.args, x.plan, x.parallelism, x.max_parallelism, x.batch_records,
+           x.channel_credit, x.linger_ms);
 }
 
 struct task_ref {
@@ -139,8 +141,8 @@ struct node_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
-  return f(caf::meta::type_name("nagare.node_info"), x.id, x.name, x.address, x.slots_used, x.slots_total, x.state,
-           x.uptime_s);
+  return f(caf::meta::type_name("nagare.node_info"), x.id, x.name, x.address, x.slots_used,
+           x.slots_total, x.state, x.uptime_s);
 }
 
 struct job_info {
@@ -154,7 +156,8 @@ struct job_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
-  return f(caf::meta::type_name("nagare.job_info"), x.id, x.name, x.state, x.parallelism, x.uptime_s, x.reason);
+  return f(caf::meta::type_name("nagare.job_info"), x.id, x.name, x.state, x.parallelism,
+           x.uptime_s, x.reason);
 }
 
 // One task actor as the shell's `actors` and `inspect` show it. Its id is
@@ -175,8 +178,8 @@ struct task_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
-  return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism, x.node, x.state,
-           x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries);
+  return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism,
+           x.node, x.state, x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries);
 }
 
 // A batch of records on one channel. In one process `records` is moved

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
+
+#include <caf/io/all.hpp>
 
 #include "library_cache.hpp"
 #include "log.hpp"
@@ -14,6 +17,7 @@ namespace nagare {
 namespace {
 
 constexpr auto fetch_timeout = std::chrono::seconds(60);
+constexpr auto peer_timeout = std::chrono::seconds(10);
 
 struct node_state {
   node_options opts;
@@ -26,6 +30,7 @@ struct node_state {
   };
   std::map<uint64_t, job_entry> jobs;
   std::map<caf::actor_addr, uint64_t> tasks;  // live task -> job
+  std::set<std::string> peers;                // nodes connected directly
 
   std::string log_name() const { return "node " + opts.name; }
 };
@@ -35,7 +40,8 @@ using deploy_reply = caf::typed_response_promise<std::string, std::vector<caf::a
 
 // The job's graph and plan as this node builds them; an error if the job
 // cannot be loaded or its graph differs from the submitted plan.
-result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& req, const job_definition& lib) {
+result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& req,
+                                          const job_definition& lib) {
   auto known = st.jobs.find(req.job_id);
   if (known != st.jobs.end()) return known->second;
   auto g = build_graph(lib, req.job.args);
@@ -45,9 +51,9 @@ result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& 
   auto mine = make_plan(g.value(), req.job.name, {req.job.parallelism, req.job.max_parallelism});
   if (!mine.ok()) return mine.error();
   if (mine->fingerprint != submitted->fingerprint)
-    return status(errc::library_error,
-                  "the job's graph on node " + st.opts.name +
-                      " differs from the submitted plan (does the job's main depend on more than its arguments?)");
+    return status(errc::library_error, "the job's graph on node " + st.opts.name +
+                                           " differs from the submitted plan (does the job's main "
+                                           "depend on more than its arguments?)");
   node_state::job_entry e{std::make_shared<const detail::graph>(std::move(g.value())),
                           std::make_shared<const physical_plan>(std::move(submitted.value()))};
   st.jobs.emplace(req.job_id, e);
@@ -84,6 +90,42 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
   rp.deliver(std::string{}, std::move(tasks));
 }
 
+// Connects the middleman to every peer not yet connected; one reply for all.
+void connect_peers(caf::event_based_actor* self, const state_ptr& st,
+                   const std::vector<std::string>& peers,
+                   caf::typed_response_promise<std::string> rp) {
+  struct pending {
+    size_t left = 0;
+    std::string error;
+    caf::typed_response_promise<std::string> rp;
+  };
+  auto p = std::make_shared<pending>();
+  p->rp = rp;
+  auto mm = self->system().middleman().actor_handle();
+  for (const auto& peer : peers) {
+    auto colon = peer.rfind(':');
+    if (peer == st->opts.address || peer == "local" || colon == std::string::npos ||
+        st->peers.count(peer))
+      continue;
+    ++p->left;
+    auto host = peer.substr(0, colon);
+    auto port = static_cast<uint16_t>(std::stoul(peer.substr(colon + 1)));
+    auto done = [p, st, peer](std::string error) {
+      if (error.empty()) st->peers.insert(peer);
+      if (p->error.empty()) p->error = std::move(error);
+      if (--p->left == 0) p->rp.deliver(p->error);
+    };
+    self->request(mm, peer_timeout, caf::connect_atom::value, host, port)
+        .then([done](const caf::node_id&, caf::strong_actor_ptr&,
+                     const std::set<std::string>&) { done(""); },
+              [done, self, st, peer](caf::error& e) {
+                done("node " + st->opts.name + " cannot reach node " + peer + ": " +
+                     self->system().render(e));
+              });
+  }
+  if (p->left == 0) rp.deliver(std::string{});
+}
+
 }  // namespace
 
 caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, node_options opts) {
@@ -97,35 +139,53 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
     if (t == st->tasks.end()) return self->quit(m.reason);
     auto j = st->jobs.find(t->second);
     st->tasks.erase(t);
-    if (j != st->jobs.end() && --j->second.live_tasks == 0) st->jobs.erase(j);  // graph no longer needed
+    if (j != st->jobs.end() && --j->second.live_tasks == 0)
+      st->jobs.erase(j);  // graph no longer needed
+  });
+  // Without its coordinator a node has no purpose: it stops (and is restarted
+  // by whoever runs it).
+  self->monitor(coordinator);
+  self->set_down_handler([self, st](caf::down_msg& m) {
+    if (m.source != st->coordinator.address()) return;
+    NAGARE_LOG(error, st->log_name()) << "lost the coordinator: " << to_string(m.reason);
+    self->quit(caf::exit_reason::remote_link_unreachable);
   });
   self->attach_functor([st](const caf::error&) {
     st->jobs.clear();
     st->tasks.clear();
     st->coordinator = nullptr;
   });
-  self->request(coordinator, std::chrono::seconds(30), register_atom::value, caf::actor_cast<caf::actor>(self),
-                st->opts.slots, st->opts.name, st->opts.address)
+  self->request(coordinator, std::chrono::seconds(30), register_atom::value,
+                caf::actor_cast<caf::actor>(self), st->opts.slots, st->opts.name, st->opts.address)
       .then([st](uint32_t id) { NAGARE_LOG(info, st->log_name()) << "registered as node " << id; },
             [self, st](caf::error& e) {
-              NAGARE_LOG(error, st->log_name()) << "cannot register with the coordinator: " << to_string(e);
+              NAGARE_LOG(error, st->log_name())
+                  << "cannot register with the coordinator: " << to_string(e);
               self->quit(e);
             });
   return {
+      [self, st](peers_atom, std::vector<std::string>& peers) {
+        auto rp = self->make_response_promise<std::string>();
+        connect_peers(self, st, peers, rp);
+        return rp;
+      },
       [self, st](deploy_atom, deploy_request& req) {
         auto rp = self->make_response_promise<std::string, std::vector<caf::actor>>();
         auto cached = st->libraries->load(req.job.library_hash);
         if (cached.ok() || cached.error().code() != errc::not_found) {
-          if (!cached.ok()) rp.deliver(cached.error().message(), std::vector<caf::actor>{});
-          else spawn_tasks(self, st, req, cached.value(), rp);
+          if (!cached.ok())
+            rp.deliver(cached.error().message(), std::vector<caf::actor>{});
+          else
+            spawn_tasks(self, st, req, cached.value(), rp);
           return rp;
         }
         // Not cached yet: fetch the library's bytes from the coordinator.
         self->request(st->coordinator, fetch_timeout, fetch_atom::value, req.job.library_hash)
             .then(
                 [self, st, req, rp](std::string& error, std::string& bytes) mutable {
-                  auto stored = error.empty() ? st->libraries->store(req.job.library_hash, bytes)
-                                              : result<job_definition>(status(errc::library_error, error));
+                  auto stored = error.empty()
+                                    ? st->libraries->store(req.job.library_hash, bytes)
+                                    : result<job_definition>(status(errc::library_error, error));
                   if (!stored.ok()) {
                     rp.deliver(stored.error().message(), std::vector<caf::actor>{});
                     return;
@@ -134,7 +194,8 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
                   spawn_tasks(self, st, req, stored.value(), rp);
                 },
                 [rp](caf::error& e) mutable {
-                  rp.deliver("cannot fetch the job library: " + to_string(e), std::vector<caf::actor>{});
+                  rp.deliver("cannot fetch the job library: " + to_string(e),
+                             std::vector<caf::actor>{});
                 });
         return rp;
       },

@@ -4,7 +4,11 @@
 // actors it is asked to run. Tasks are linked to their node: when the node
 // goes, its tasks go.
 //
-// Protocol: (deploy_atom, deploy_request) -> (string error, vector<actor> tasks)
+// Protocol:
+//   (deploy_atom, deploy_request)     -> (string error, vector<actor> tasks)
+//   (peers_atom, vector<string> addrs) -> string error: connect directly to
+//       these nodes (HOST:PORT) so that records between tasks do not travel
+//       through the coordinator
 #pragma once
 
 #include <string>

@@ -17,12 +17,14 @@ result<std::string> read_file(const std::string& path) {
   return bytes.str();
 }
 
-result<job_submission> prepare_submission(const job_definition& job, const std::vector<std::string>& args,
+result<job_submission> prepare_submission(const job_definition& job,
+                                          const std::vector<std::string>& args,
                                           const job_options& opts) {
   auto g = build_graph(job, args);
   if (!g.ok()) return g.error();
   auto plan = make_plan(g.value(), job.name, {opts.parallelism, opts.max_parallelism});
-  if (!plan.ok()) return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
+  if (!plan.ok())
+    return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
   auto valid = validate_graph(g.value());
   if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
   NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());

@@ -22,7 +22,8 @@ struct job_options {
   uint32_t linger_ms = 20;
 };
 
-result<job_submission> prepare_submission(const job_definition& job, const std::vector<std::string>& args,
+result<job_submission> prepare_submission(const job_definition& job,
+                                          const std::vector<std::string>& args,
                                           const job_options& opts);
 
 // Reads a whole file (a job library's bytes).

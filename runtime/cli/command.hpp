@@ -11,6 +11,13 @@ namespace nagare::cli {
 enum exit_code : int { ok = 0, failed = 1, usage = 2 };
 
 int run_command(const std::vector<std::string>& args, const std::vector<std::string>& job_args);
+int coordinator_command(const std::vector<std::string>& args);
+int node_command(const std::vector<std::string>& args);
+int submit_command(const std::vector<std::string>& args, const std::vector<std::string>& job_args);
+int list_command(const std::vector<std::string>& args);
+int cancel_command(const std::vector<std::string>& args);
+int wait_command(const std::vector<std::string>& args);
+int shell_command(const std::vector<std::string>& args);
 
 // Prints "nagare: error: MESSAGE" on one line to stderr.
 int fail(int code, const std::string& message);

@@ -12,7 +12,14 @@ const char* usage_text =
     "usage: nagare COMMAND [OPTIONS] [-- JOB ARGS...]\n"
     "\n"
     "commands:\n"
-    "  run JOB.so     run a job in embedded mode (coordinator and nodes in this process)\n"
+    "  run JOB.so       run a job in embedded mode (coordinator and nodes in this process)\n"
+    "  coordinator      run the coordinator daemon\n"
+    "  node             run a node daemon that offers task slots\n"
+    "  submit JOB.so    submit a job to a cluster; prints its id\n"
+    "  list             list a cluster's jobs\n"
+    "  cancel JOB_ID    cancel a running job\n"
+    "  wait JOB_ID      wait until a job ends; exit 0 if it finished\n"
+    "  shell            the admin shell: nodes, jobs, actors\n"
     "\n"
     "`nagare COMMAND --help` shows the options of a command.\n";
 
@@ -35,7 +42,20 @@ int main(int argc, char** argv) {
     }
     (in_job ? job_args : args).push_back(argv[i]);
   }
-  if (command == "run") return nagare::cli::run_command(args, job_args);
+  namespace cli = nagare::cli;
+  auto no_job_args = [&](int (*command_fn)(const std::vector<std::string>&)) {
+    if (in_job)
+      return cli::fail(cli::usage, "nagare " + command + " takes no job arguments after --");
+    return command_fn(args);
+  };
+  if (command == "run") return cli::run_command(args, job_args);
+  if (command == "submit") return cli::submit_command(args, job_args);
+  if (command == "coordinator") return no_job_args(cli::coordinator_command);
+  if (command == "node") return no_job_args(cli::node_command);
+  if (command == "list") return no_job_args(cli::list_command);
+  if (command == "cancel") return no_job_args(cli::cancel_command);
+  if (command == "wait") return no_job_args(cli::wait_command);
+  if (command == "shell") return no_job_args(cli::shell_command);
   return nagare::cli::fail(nagare::cli::usage,
                            "unknown command '" + command + "' (see nagare --help)");
 }

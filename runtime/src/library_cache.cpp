@@ -16,14 +16,16 @@ result<job_definition> library_cache::load(const std::string& hash) {
   auto i = loaded_.find(hash);
   if (i != loaded_.end()) return i->second;
   struct stat st {};
-  if (::stat(path_of(hash).c_str(), &st) != 0) return status::not_found("library " + hash + " is not cached");
+  if (::stat(path_of(hash).c_str(), &st) != 0)
+    return status::not_found("library " + hash + " is not cached");
   auto def = load_job_library(path_of(hash));
   if (def.ok()) loaded_.emplace(hash, def.value());
   return def;
 }
 
 result<job_definition> library_cache::store(const std::string& hash, const std::string& bytes) {
-  if (library_hash(bytes) != hash) return status(errc::library_error, "job library bytes do not match hash " + hash);
+  if (library_hash(bytes) != hash)
+    return status(errc::library_error, "job library bytes do not match hash " + hash);
   if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST)
     return status::io_error("cannot create library cache '" + dir_ + "': " + std::strerror(errno));
   auto tmp = path_of(hash) + ".tmp." + std::to_string(::getpid());

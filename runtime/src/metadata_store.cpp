@@ -25,8 +25,10 @@ std::string job_key(uint64_t id) {
 std::string library_hash(const std::string& bytes) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%016llx%016llx",
-                static_cast<unsigned long long>(hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650001ULL)),
-                static_cast<unsigned long long>(hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650002ULL)));
+                static_cast<unsigned long long>(
+                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650001ULL)),
+                static_cast<unsigned long long>(
+                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650002ULL)));
   return buf;
 }
 
@@ -79,11 +81,14 @@ status metadata_store::put_library(const std::string& hash, const std::string& b
 
 result<std::string> metadata_store::library(const std::string& hash) const {
   auto v = get(library_prefix + hash);
-  if (!v.ok() && v.error().code() == errc::not_found) return status::not_found("no job library with hash " + hash);
+  if (!v.ok() && v.error().code() == errc::not_found)
+    return status::not_found("no job library with hash " + hash);
   return v;
 }
 
-status metadata_store::put_job(uint64_t id, const std::string& record) { return put(job_key(id), record); }
+status metadata_store::put_job(uint64_t id, const std::string& record) {
+  return put(job_key(id), record);
+}
 
 result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   std::map<uint64_t, std::string> out;
@@ -91,7 +96,8 @@ result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
     out[std::stoull(key.substr(job_prefix.size()))] = std::move(value);
   };
   if (!db_) {
-    for (auto i = mem_.lower_bound(job_prefix); i != mem_.end() && i->first.rfind(job_prefix, 0) == 0; ++i)
+    for (auto i = mem_.lower_bound(job_prefix);
+         i != mem_.end() && i->first.rfind(job_prefix, 0) == 0; ++i)
       add(i->first, i->second);
     return out;
   }
@@ -100,7 +106,8 @@ result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(r));
   for (it->Seek(job_prefix); it->Valid() && it->key().starts_with(job_prefix); it->Next())
     add(it->key().ToString(), it->value().ToString());
-  if (!it->status().ok()) return status::io_error("cannot read metadata: " + it->status().ToString());
+  if (!it->status().ok())
+    return status::io_error("cannot read metadata: " + it->status().ToString());
   return out;
 }
 

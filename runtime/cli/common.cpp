@@ -1,0 +1,112 @@
+#include "common.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "log.hpp"
+#include "system_config.hpp"
+
+namespace nagare::cli {
+
+result<address> parse_address(const std::string& text, bool allow_any_port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return status::invalid_argument("'" + text + "' is not HOST:PORT");
+  address a;
+  a.host = text.substr(0, colon);
+  auto port = text.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5)
+    return status::invalid_argument("'" + text + "': port '" + port + "' is not a number");
+  auto p = std::stoul(port);
+  if (p > 65535 || (p == 0 && !allow_any_port))
+    return status::invalid_argument("'" + text + "': port must be between 1 and 65535");
+  a.port = static_cast<uint16_t>(p);
+  return a;
+}
+
+std::optional<int> parse_command(const std::string& command, const std::vector<std::string>& args,
+                                 const po::options_description& visible,
+                                 const po::options_description& hidden,
+                                 const po::positional_options_description& positional,
+                                 po::variables_map& vm) {
+  po::options_description all;
+  all.add(visible).add(hidden);
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << visible;
+      return ok;
+    }
+    // Values from the command line were stored first, so they win over the file.
+    if (vm.count("config")) {
+      auto path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) return fail(usage, "cannot read config file '" + path + "'");
+      po::store(po::parse_config_file(file, visible), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return fail(usage, std::string(e.what()) + " (see nagare " + command + " --help)");
+  }
+  return std::nullopt;
+}
+
+std::optional<int> apply_log_level(const std::string& level) {
+  log::level l;
+  if (!log::parse_level(level, l)) return fail(usage, "unknown log level '" + level + "'");
+  log::set_level(l);
+  return std::nullopt;
+}
+
+void configure_process(caf::actor_system_config& cfg, uint32_t threads) {
+  configure(cfg, threads);
+  // Not middleman.enable-automatic-connections: it binds a second port on
+  // every interface. Nodes connect to their peers' --listen addresses
+  // instead (node.cpp, `peers`), and BASP routes over those direct links.
+  // A hung peer (not only a dead one) is noticed: see CAF-NOTES §1.
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(10)});
+}
+
+result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string& where) {
+  auto a = parse_address(where);
+  if (!a.ok()) return status::invalid_argument("--coordinator " + a.error().message());
+  auto coordinator = sys.middleman().remote_actor(a->host, a->port);
+  if (!coordinator)
+    return status(errc::not_found, "cannot reach the coordinator at " + where + ": " +
+                                       sys.render(coordinator.error()));
+  return *coordinator;
+}
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_signal_or_exit(caf::actor_system& sys, const caf::actor& root) {
+  auto received = std::make_shared<std::atomic<int>>(0);
+  // The signal thread turns SIGINT/SIGTERM into an exit of the root actor.
+  std::thread([received, weak = caf::actor_cast<caf::actor_addr>(root)] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return;
+    *received = sig;
+    if (auto a = caf::actor_cast<caf::actor>(weak))
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }).detach();
+  caf::scoped_actor self{sys};
+  self->monitor(root);
+  self->receive([](const caf::down_msg&) {});
+  return received->load();
+}
+
+}  // namespace nagare::cli

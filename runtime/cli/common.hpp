@@ -1,0 +1,59 @@
+// Pieces every command shares: HOST:PORT addresses, option parsing with an
+// optional INI config file (command line wins), the actor system of a
+// command, and connecting to a coordinator.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare::cli {
+
+namespace po = boost::program_options;
+
+inline constexpr const char* default_coordinator = "127.0.0.1:6123";
+
+struct address {
+  std::string host;
+  uint16_t port = 0;
+  std::string text() const { return host + ":" + std::to_string(port); }
+};
+
+// "HOST:PORT" (PORT may be 0 where `allow_any_port`).
+result<address> parse_address(const std::string& text, bool allow_any_port = false);
+
+// Parses a command's arguments: named options, positionals, and the file
+// named by --config (if the command has that option). Prints help and
+// returns exit code `ok` for --help; on a parse error prints the one-line
+// error and returns `usage`; otherwise returns nullopt: go on.
+std::optional<int> parse_command(const std::string& command, const std::vector<std::string>& args,
+                                 const po::options_description& visible,
+                                 const po::options_description& hidden,
+                                 const po::positional_options_description& positional,
+                                 po::variables_map& vm);
+
+// Sets the log level from --log-level; an error for an unknown level.
+std::optional<int> apply_log_level(const std::string& level);
+
+// The actor system configuration of a daemon or client.
+void configure_process(caf::actor_system_config& cfg, uint32_t threads);
+
+// Connects to the coordinator at `where`; a one-line error if unreachable.
+result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string& where);
+
+// Blocks until SIGINT or SIGTERM arrives or `root` terminates; sends `root`
+// an exit on a signal. Returns the signal number, or 0 when root ended first.
+int wait_for_signal_or_exit(caf::actor_system& sys, const caf::actor& root);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started later
+// (call first in main, before any actor system exists).
+void block_termination_signals();
+
+}  // namespace nagare::cli

@@ -1,0 +1,195 @@
+// The job client commands, each a request to the coordinator:
+//   nagare submit JOB.so [--parallelism N] [--name NAME] [-- JOB ARGS...]
+//   nagare list | nagare cancel JOB_ID | nagare wait JOB_ID
+#include <cstdio>
+#include <iostream>
+
+#include "common.hpp"
+#include "messages.hpp"
+#include "shutdown_watchdog.hpp"
+#include "submission.hpp"
+#include "table.hpp"
+
+namespace nagare::cli {
+
+namespace {
+
+constexpr auto request_timeout = std::chrono::seconds(60);
+
+// A client's actor system, connected to the coordinator; runs `body` and
+// shuts down.
+template <class Body>
+int with_coordinator(const std::string& where, Body&& body) {
+  shutdown_watchdog watchdog;
+  caf::actor_system_config cfg;
+  configure_process(cfg, 1);
+  caf::actor_system sys{cfg};
+  int code;
+  {
+    auto coordinator = connect_coordinator(sys, where);
+    if (!coordinator.ok()) {
+      code = fail(failed, coordinator.error().message());
+    } else {
+      caf::scoped_actor self{sys};
+      code = body(self, coordinator.value());
+    }
+  }
+  watchdog.arm(std::chrono::seconds(10));
+  return code;
+}
+
+po::options_description client_options(const std::string& usage_line, std::string& coordinator) {
+  po::options_description visible("usage: " + usage_line + "\n\noptions");
+  visible.add_options()("help,h", "show this help")(
+      "coordinator", po::value(&coordinator)->default_value(default_coordinator),
+      "the coordinator's HOST:PORT");
+  return visible;
+}
+
+// The JOB_ID positional as a number.
+std::optional<int> job_id_of(const po::variables_map& vm, const std::string& command,
+                             uint64_t& id) {
+  if (!vm.count("job-id")) return fail(usage, "missing JOB_ID (see nagare " + command + " --help)");
+  auto text = vm["job-id"].as<std::string>();
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    return fail(usage, "'" + text + "' is not a job id");
+  id = std::stoull(text);
+  return std::nullopt;
+}
+
+std::string rpc_error(const caf::error& e, caf::scoped_actor& self) {
+  return "the coordinator did not answer: " + self->system().render(e);
+}
+
+// list, cancel and wait take the same options.
+int job_id_command(const std::string& command, const std::vector<std::string>& args,
+                   int (*body)(caf::scoped_actor&, const caf::actor&, uint64_t)) {
+  std::string coordinator;
+  auto visible =
+      client_options("nagare " + command + " JOB_ID [--coordinator HOST:PORT]", coordinator);
+  po::options_description hidden;
+  hidden.add_options()("job-id", po::value<std::string>());
+  po::positional_options_description pos;
+  pos.add("job-id", 1);
+  po::variables_map vm;
+  if (auto done = parse_command(command, args, visible, hidden, pos, vm)) return *done;
+  uint64_t id = 0;
+  if (auto bad = job_id_of(vm, command, id)) return *bad;
+  return with_coordinator(
+      coordinator, [&](caf::scoped_actor& self, const caf::actor& c) { return body(self, c, id); });
+}
+
+}  // namespace
+
+int submit_command(const std::vector<std::string>& args, const std::vector<std::string>& job_args) {
+  std::string coordinator, library, name;
+  job_options opts;
+  auto visible = client_options("nagare submit JOB.so [OPTIONS] [-- JOB ARGS...]", coordinator);
+  visible.add_options()  //
+      ("parallelism,p", po::value(&opts.parallelism)->default_value(1),
+       "default parallelism of operators")  //
+      ("max-parallelism", po::value(&opts.max_parallelism)->default_value(128),
+       "number of key groups")                                                                    //
+      ("name", po::value(&opts.name), "the job's name (default: the name the library declares)")  //
+      ("batch-size", po::value(&opts.batch_records)->default_value(1024),
+       "records per batch between tasks")  //
+      ("credit", po::value(&opts.channel_credit)->default_value(4),
+       "batches in flight per channel");
+  po::options_description hidden;
+  hidden.add_options()("job", po::value(&library));
+  po::positional_options_description pos;
+  pos.add("job", 1);
+  po::variables_map vm;
+  if (auto done = parse_command("submit", args, visible, hidden, pos, vm)) return *done;
+  if (library.empty()) return fail(usage, "missing JOB.so (see nagare submit --help)");
+  if (opts.max_parallelism < 1 || opts.max_parallelism > 32768)
+    return fail(usage, "--max-parallelism must be between 1 and 32768");
+  if (opts.parallelism < 1 || opts.parallelism > opts.max_parallelism)
+    return fail(usage,
+                "--parallelism must be between 1 and " + std::to_string(opts.max_parallelism));
+  if (opts.batch_records < 1 || opts.channel_credit < 1)
+    return fail(usage, "--batch-size and --credit must be positive");
+
+  auto job = load_job_library(library);
+  if (!job.ok()) return fail(failed, job.error().message());
+  auto sub = prepare_submission(job.value(), job_args, opts);
+  if (!sub.ok()) return fail(failed, sub.error().message());
+  return with_coordinator(coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+    int code = failed;
+    self->request(c, request_timeout, submit_atom::value, std::move(sub.value()))
+        .receive(
+            [&](uint64_t id, std::string& error) {
+              if (!error.empty()) {
+                code = fail(failed, error);
+                return;
+              }
+              std::printf("%llu\n", static_cast<unsigned long long>(id));
+              code = ok;
+            },
+            [&](caf::error& e) { code = fail(failed, rpc_error(e, self)); });
+    return code;
+  });
+}
+
+int list_command(const std::vector<std::string>& args) {
+  std::string coordinator;
+  auto visible = client_options("nagare list [--coordinator HOST:PORT]", coordinator);
+  po::variables_map vm;
+  if (auto done = parse_command("list", args, visible, {}, {}, vm)) return *done;
+  return with_coordinator(coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+    int code = failed;
+    self->request(c, request_timeout, jobs_atom::value)
+        .receive(
+            [&](std::vector<job_info>& jobs) {
+              table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
+              for (const auto& j : jobs)
+                t.add({std::to_string(j.id), j.name, j.state, std::to_string(j.parallelism),
+                       format_duration(j.uptime_s), j.reason});
+              std::fputs(t.render().c_str(), stdout);
+              code = ok;
+            },
+            [&](caf::error& e) { code = fail(failed, rpc_error(e, self)); });
+    return code;
+  });
+}
+
+int cancel_command(const std::vector<std::string>& args) {
+  return job_id_command(
+      "cancel", args, [](caf::scoped_actor& self, const caf::actor& c, uint64_t id) {
+        int code = failed;
+        self->request(c, request_timeout, cancel_atom::value, id)
+            .receive(
+                [&](std::string& error) {
+                  code = error.empty() ? ok : fail(failed, error);
+                  if (code == ok)
+                    std::printf("job %llu cancelled\n", static_cast<unsigned long long>(id));
+                },
+                [&](caf::error& e) { code = fail(failed, rpc_error(e, self)); });
+        return code;
+      });
+}
+
+int wait_command(const std::vector<std::string>& args) {
+  return job_id_command(
+      "wait", args, [](caf::scoped_actor& self, const caf::actor& c, uint64_t id) {
+        int code = failed;
+        self->monitor(c);  // a coordinator that dies ends the wait
+        self->request(c, caf::infinite, wait_atom::value, id)
+            .receive(
+                [&](job_outcome& out) {
+                  if (out.state == "FINISHED") {
+                    std::printf("job %llu FINISHED\n", static_cast<unsigned long long>(id));
+                    code = ok;
+                  } else if (out.state == "UNKNOWN") {
+                    code = fail(failed, out.reason);
+                  } else {
+                    code = fail(failed,
+                                "job " + std::to_string(id) + " " + out.state + ": " + out.reason);
+                  }
+                },
+                [&](caf::error& e) { code = fail(failed, rpc_error(e, self)); });
+        return code;
+      });
+}
+
+}  // namespace nagare::cli

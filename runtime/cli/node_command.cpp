@@ -1,0 +1,70 @@
+// nagare node --coordinator HOST:PORT --slots N --data-dir DIR [--listen HOST:PORT]
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common.hpp"
+#include "log.hpp"
+#include "node.hpp"
+#include "shutdown_watchdog.hpp"
+
+namespace nagare::cli {
+
+int node_command(const std::vector<std::string>& args) {
+  std::string coordinator_at, listen, data_dir, name, level;
+  uint32_t slots = 0, threads = 0;
+  po::options_description visible("usage: nagare node --data-dir DIR [OPTIONS]\n\noptions");
+  visible.add_options()             //
+      ("help,h", "show this help")  //
+      ("config", po::value<std::string>(),
+       "read options from this INI file (the command line wins)")  //
+      ("coordinator", po::value(&coordinator_at)->default_value(default_coordinator),
+       "the coordinator's HOST:PORT")(
+          "listen", po::value(&listen)->default_value("127.0.0.1:0"),
+          "HOST:PORT other nodes send records to (port 0: any free port)")                       //
+      ("slots", po::value(&slots)->default_value(2), "task slots this node offers")              //
+      ("data-dir", po::value(&data_dir), "where the node caches job libraries")                  //
+      ("name", po::value(&name), "the node's name (default: its listen address)")                //
+      ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
+      ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
+  po::variables_map vm;
+  if (auto done = parse_command("node", args, visible, {}, {}, vm)) return *done;
+  if (auto bad = apply_log_level(level)) return *bad;
+  if (data_dir.empty()) return fail(usage, "missing --data-dir DIR (see nagare node --help)");
+  if (slots < 1 || slots > 1024) return fail(usage, "--slots must be between 1 and 1024");
+  auto where = parse_address(listen, true);
+  if (!where.ok()) return fail(usage, "--listen " + where.error().message());
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir + "/libraries", ec);
+  if (ec) return fail(failed, "cannot create data directory '" + data_dir + "': " + ec.message());
+
+  // SIGINT/SIGTERM become an orderly stop; CAF's threads inherit the mask.
+  block_termination_signals();
+  shutdown_watchdog watchdog;
+  caf::actor_system_config cfg;
+  configure_process(cfg, threads);
+  caf::actor_system sys{cfg};
+  auto port = sys.middleman().open(where->port, where->host.c_str());
+  if (!port) return fail(failed, "cannot listen on " + listen + ": " + sys.render(port.error()));
+  auto address = where->host + ":" + std::to_string(*port);
+  auto coordinator = connect_coordinator(sys, coordinator_at);
+  if (!coordinator.ok()) return fail(failed, coordinator.error().message());
+
+  node_options opts;
+  opts.name = name.empty() ? address : name;
+  opts.address = address;
+  opts.data_dir = data_dir;
+  opts.slots = slots;
+  auto node = sys.spawn(node_actor, coordinator.value(), opts);
+  NAGARE_LOG(info, "node " + opts.name)
+      << "listening on " << address << ", " << slots << " slots, coordinator " << coordinator_at;
+  auto sig = wait_for_signal_or_exit(sys, node);
+  watchdog.arm(std::chrono::seconds(10));
+  if (sig) {
+    NAGARE_LOG(info, "node " + opts.name) << "stopping on signal " << sig;
+    return ok;
+  }
+  return fail(failed, "node " + opts.name + " stopped: lost the coordinator at " + coordinator_at);
+}
+
+}  // namespace nagare::cli
