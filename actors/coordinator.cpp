@@ -257,9 +257,12 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       },
       [st](jobs_atom) {
         std::vector<job_info> out;
-        for (const auto& [id, j] : st->jobs)
-          out.push_back({id, j.name, j.state, j.parallelism,
-                         std::chrono::duration<double>(clock::now() - j.since).count(), j.reason});
+        for (const auto& [id, j] : st->jobs) {
+          // A running job's age; an ended one's run time.
+          auto seconds = j.ended() ? j.outcome.seconds
+                                   : std::chrono::duration<double>(clock::now() - j.since).count();
+          out.push_back({id, j.name, j.state, j.parallelism, seconds, j.reason});
+        }
         return out;
       },
       [self, st](actors_atom, uint64_t id) {

@@ -1,0 +1,172 @@
+// The cluster end to end: a real coordinator and two real node processes on
+// loopback, jobs submitted with `nagare submit` and followed with `wait`,
+// `list` and the shell, a node killed with kill -9, and bad input.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "cluster.hpp"
+#include "process.hpp"
+#include "wordcount_reference.hpp"
+
+namespace nagare::testing {
+namespace {
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A keyed count long enough to be looked at, stopped or killed while it runs.
+std::string submit_long_job(test_cluster& c, const std::string& out) {
+  return c.submit(job_library("keyed_count"), {"--parallelism", "4"},
+                  {"--records", "50000000000", "--keys", "100000", "--output", out});
+}
+
+// WordCount with parallelism 4 over two nodes of two slots: subtasks 0 and 2
+// run on one node, 1 and 3 on the other, so the keyed exchange crosses the
+// network. The union of the outputs equals the independent count.
+TEST(cluster, wordcount_over_two_nodes_matches_independent_count) {
+  test_cluster c(2, 2);
+  std::map<std::string, uint64_t> expected;
+  std::vector<std::string> job_args = {"--input"};
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto text = generate_text(100 + i, 20000 * (i + 1));
+    count_words(text, expected);
+    auto path = c.dir() / ("in" + std::to_string(i) + ".txt");
+    write_file(path, text);
+    job_args.push_back(path);
+  }
+  job_args.insert(job_args.end(), {"--output", c.dir() / "out"});
+  auto id = c.submit(job_library("wordcount"), {"--parallelism", "4"}, job_args);
+  auto waited = c.client("wait", {id});
+  ASSERT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED");
+  for (int n = 0; n < 2; ++n)
+    EXPECT_NE(c.node(n).log().find("deployed 4 tasks of job " + id), std::string::npos)
+        << c.node(n).log();
+  auto got = parse_counts(read_result_lines(c.dir() / "out"));
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected);
+  // The nodes fetched the library from the coordinator: no shared job file.
+  auto listed = c.client("list", {});
+  EXPECT_NE(listed.out.find("wordcount"), std::string::npos);
+  EXPECT_NE(listed.out.find("FINISHED"), std::string::npos);
+}
+
+// The shell shows both nodes, the job and all eight of its task actors on
+// both nodes; `cancel` stops the job and `wait` reports it.
+TEST(cluster, shell_shows_nodes_job_and_actors) {
+  test_cluster c(2, 2);
+  auto id = submit_long_job(c, c.dir() / "out");
+  auto shell = [&](const std::string& command) { return c.client("shell", {"-c", command}); };
+  auto nodes = shell("nodes");
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  EXPECT_NE(nodes.out.find(c.node_name(0)), std::string::npos) << nodes.out;
+  EXPECT_NE(nodes.out.find(c.node_name(1)), std::string::npos) << nodes.out;
+  auto jobs = shell("jobs");
+  EXPECT_NE(jobs.out.find("keyed_count"), std::string::npos) << jobs.out;
+  EXPECT_NE(jobs.out.find("RUNNING"), std::string::npos) << jobs.out;
+  // Task actors answer once deployed; give the deployment a moment.
+  process_result actors;
+  for (int i = 0; i < 100; ++i) {
+    actors = shell("actors " + id);
+    if (actors.out.find("RUNNING") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(actors.exit_code, 0) << actors.err;
+  for (int t = 0; t < 8; ++t)
+    EXPECT_NE(actors.out.find(id + "." + std::to_string(t)), std::string::npos) << actors.out;
+  EXPECT_NE(actors.out.find(c.node_name(0)), std::string::npos) << actors.out;
+  EXPECT_NE(actors.out.find(c.node_name(1)), std::string::npos) << actors.out;
+  auto inspected = shell("inspect " + id + ".0");
+  EXPECT_EQ(inspected.exit_code, 0) << inspected.err;
+  EXPECT_EQ(shell("inspect " + id + ".99").exit_code, 1);
+  EXPECT_EQ(shell("frobnicate").exit_code, 1);
+
+  auto cancelled = c.client("cancel", {id});
+  EXPECT_EQ(cancelled.exit_code, 0) << cancelled.err;
+  auto waited = c.client("wait", {id});
+  EXPECT_NE(waited.exit_code, 0);
+  EXPECT_NE(waited.err.find("CANCELED"), std::string::npos) << waited.err;
+}
+
+// kill -9 of a node: the coordinator notices through the closed connection
+// and the job becomes FAILED with a reason naming the node, well within 10 s.
+TEST(cluster, killed_node_fails_its_job_within_ten_seconds) {
+  test_cluster c(2, 2);
+  auto id = submit_long_job(c, c.dir() / "out");
+  for (int i = 0; i < 200 && c.client("shell", {"-c", "actors " + id}).out.find("RUNNING") ==
+                                 std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.node(1).kill9();
+  auto waited = c.client("wait", {id}, {}, std::chrono::seconds(10));
+  ASSERT_FALSE(waited.timed_out) << "job still running 10 s after its node was killed";
+  EXPECT_NE(waited.exit_code, 0);
+  EXPECT_NE(waited.err.find("FAILED"), std::string::npos) << waited.err;
+  EXPECT_NE(waited.err.find(c.node_name(1)), std::string::npos) << waited.err;
+  auto nodes = c.client("shell", {"-c", "nodes"});
+  EXPECT_NE(nodes.out.find("LOST"), std::string::npos) << nodes.out;
+  // The surviving node takes a new job (its slots were given back).
+  auto again = c.submit(job_library("keyed_count"), {"--parallelism", "2"},
+                        {"--records", "1000", "--keys", "10", "--output", c.dir() / "out2"});
+  EXPECT_EQ(c.client("wait", {again}).exit_code, 0);
+}
+
+// A job that needs more slots than the cluster has is rejected, not queued.
+TEST(cluster, job_larger_than_the_cluster_is_rejected) {
+  test_cluster c(1, 2);
+  auto r = c.client("submit", {job_library("keyed_count"), "--parallelism", "3"},
+                    {"--records", "10", "--keys", "1", "--output", c.dir() / "out"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("rejected: job needs 3 slots but the cluster has 2 free"), std::string::npos)
+      << r.err;
+}
+
+void expect_one_line_error(const process_result& r, const std::string& phrase) {
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_GT(r.exit_code, 0);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in: " << r.err;
+}
+
+// Clients get one clear line when the coordinator cannot be reached.
+TEST(cluster_errors, unreachable_coordinator) {
+  auto where = "127.0.0.1:" + std::to_string(free_port());
+  for (const auto& command : {"list", "wait", "cancel", "shell"}) {
+    std::vector<std::string> argv = {nagare_bin(), command, "--coordinator", where};
+    if (std::string(command) == "wait" || std::string(command) == "cancel") argv.push_back("1");
+    if (std::string(command) == "shell") argv.insert(argv.end(), {"-c", "nodes"});
+    expect_one_line_error(run_process(argv, std::chrono::seconds(30)),
+                          "cannot reach the coordinator at " + where);
+  }
+  temp_dir d;
+  write_file(d / "in.txt", "a b\n");
+  expect_one_line_error(
+      run_process({nagare_bin(), "submit", job_library("wordcount"), "--coordinator", where, "--",
+                   "--input", d / "in.txt", "--output", d / "out"}),
+      "cannot reach the coordinator at " + where);
+}
+
+// Bad job files, unknown job ids and an occupied port.
+TEST(cluster_errors, bad_job_unknown_id_and_occupied_port) {
+  test_cluster c(1, 1);
+  expect_one_line_error(c.client("submit", {c.dir() / "missing.so"}),
+                        "missing.so': No such file or directory");
+  expect_one_line_error(c.client("wait", {"999"}), "no job with id 999");
+  expect_one_line_error(c.client("cancel", {"999"}), "no job with id 999");
+  expect_one_line_error(c.client("wait", {"abc"}), "'abc' is not a job id");
+  temp_dir d;
+  auto second =
+      run_process({nagare_bin(), "coordinator", "--listen", c.coordinator(), "--data-dir", d / "c"},
+                  std::chrono::seconds(30));
+  expect_one_line_error(second, "cannot listen on " + c.coordinator());
+  expect_one_line_error(run_process({nagare_bin(), "node", "--coordinator", c.coordinator(),
+                                     "--listen", c.node_name(0), "--data-dir", d / "n"},
+                                    std::chrono::seconds(30)),
+                        "cannot listen on " + c.node_name(0));
+}
+
+}  // namespace
+}  // namespace nagare::testing

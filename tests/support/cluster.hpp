@@ -1,0 +1,71 @@
+// A real cluster for tests: a coordinator and nodes as child processes of
+// the test, on free loopback ports, with their logs in a temporary
+// directory. Destroying it kills whatever is still running.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace nagare::testing {
+
+// A free TCP port on 127.0.0.1 (bound once and released).
+uint16_t free_port();
+
+// A child process running in the background, its stdout and stderr in `log`.
+class daemon_process {
+ public:
+  daemon_process(const std::vector<std::string>& argv, std::string log);
+  ~daemon_process();
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_; }
+  std::string log() const;
+  bool running();
+  void kill9();
+  // Waits for the process to exit; its exit code, or -1 on timeout or signal.
+  int wait_exit(std::chrono::seconds deadline);
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+class test_cluster {
+ public:
+  // Starts a coordinator and `nodes` nodes with `slots` slots each; waits
+  // until every node has registered (throws if one does not within 10 s).
+  test_cluster(int nodes, int slots);
+
+  const std::string& coordinator() const { return coordinator_; }  // HOST:PORT
+  std::string node_name(int i) const { return node_addresses_[i]; }
+  daemon_process& node(int i) { return *nodes_[i]; }
+  daemon_process& coordinator_process() { return *coordinator_process_; }
+  const temp_dir& dir() const { return dir_; }
+
+  // `nagare COMMAND ARGS... --coordinator HOST:PORT [-- JOB ARGS]`
+  process_result client(const std::string& command, std::vector<std::string> args,
+                        const std::vector<std::string>& job_args = {},
+                        std::chrono::seconds deadline = std::chrono::seconds(60));
+  // Submits and returns the job id (throws with the error on failure).
+  std::string submit(const std::string& library, std::vector<std::string> args,
+                     const std::vector<std::string>& job_args);
+
+ private:
+  temp_dir dir_;
+  std::string coordinator_;
+  std::vector<std::string> node_addresses_;
+  std::unique_ptr<daemon_process> coordinator_process_;
+  std::vector<std::unique_ptr<daemon_process>> nodes_;
+};
+
+}  // namespace nagare::testing
