@@ -82,7 +82,6 @@ class keyed_operator : public one_input_operator<T, Out> {
   using K = key_of_t<KeyFn, T>;
 
   status open(const subtask_info& info) override {
-    max_parallelism_ = info.max_parallelism;
     state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
     return {};
   }
@@ -95,14 +94,12 @@ class keyed_operator : public one_input_operator<T, Out> {
   template <class Init>
   std::pair<V*, bool> slot_of(const T& r, Init&& init) {
     K k = key_(r);
-    auto kg = key_group_of(key_hash<K>{}(k), max_parallelism_);
-    return state_.get_or_create(kg, k, std::forward<Init>(init));
+    return state_.get_or_create(key_hash<K>{}(k), k, std::forward<Init>(init));
   }
   keyed_map<K, V> state_;
 
  private:
   KeyFn key_;
-  uint32_t max_parallelism_ = 0;
 };
 
 // Rolling reduce: every record updates its key's value and emits the result.
@@ -144,7 +141,7 @@ class aggregate_operator final
     agg_.add(*this->slot_of(r, agg_.create()).first, static_cast<const T&>(r));
   }
   void finish() override {
-    this->state_.for_each([this](const K& k, const Acc& acc) {
+    this->state_.for_each([this](const K& k, const Acc& acc, uint64_t) {
       Out out{k, agg_.result(acc)};
       this->next_->push(out);
     });
