@@ -163,7 +163,9 @@ bool parse_task_id(const std::string& text, uint64_t& job, uint32_t& task) {
     if (i != dot && (text[i] < '0' || text[i] > '9')) return false;
   try {
     job = std::stoull(text.substr(0, dot));
-    task = static_cast<uint32_t>(std::stoul(text.substr(dot + 1)));
+    auto t = std::stoull(text.substr(dot + 1));
+    if (t > UINT32_MAX) return false;
+    task = static_cast<uint32_t>(t);
   } catch (const std::exception&) {
     return false;
   }

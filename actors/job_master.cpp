@@ -18,8 +18,9 @@ struct master_state {
   job_master_setup setup;
   std::vector<caf::actor> tasks;  // by task index
   std::vector<bool> finished;
-  std::vector<bool> is_source;      // by task index
-  std::vector<task_ref> task_refs;  // by task index
+  std::vector<task_stats> final_stats;  // of finished tasks, by task index
+  std::vector<bool> is_source;          // by task index
+  std::vector<task_ref> task_refs;      // by task index
   size_t finished_count = 0;
   size_t pending_replies = 0;
   uint64_t source_records = 0;  // produced by every source
@@ -141,6 +142,7 @@ task_info describe_task(const state_ptr& st, uint32_t index) {
   info.node =
       st->setup.slot_node_names.size() > ref.subtask ? st->setup.slot_node_names[ref.subtask] : "";
   info.state = st->finished[index] ? "FINISHED" : st->tasks[index] ? "UNREACHABLE" : "CREATED";
+  if (st->finished[index]) info.stats = st->final_stats[index];
   return info;
 }
 
@@ -162,6 +164,11 @@ void query_tasks(caf::event_based_actor* self, const state_ptr& st, std::vector<
     auto done = [c] {
       if (--c->pending == 0) c->deliver(c->infos);
     };
+    // No answer: describe it as the master knows it now (it may have finished meanwhile).
+    auto unanswered = [c, k, st, index = indices[k], done](caf::error&) {
+      c->infos[k] = describe_task(st, index);
+      done();
+    };
     const auto& task = st->tasks[indices[k]];
     if (!task || st->finished[indices[k]]) {
       done();
@@ -176,7 +183,7 @@ void query_tasks(caf::event_based_actor* self, const state_ptr& st, std::vector<
               info = std::move(reported);
               done();
             },
-            [done](caf::error&) { done(); });
+            unanswered);
   }
 }
 
@@ -188,6 +195,7 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
   auto n = st->setup.plan.task_count();
   st->tasks.resize(n);
   st->finished.resize(n);
+  st->final_stats.resize(n);
   for (const auto& v : st->setup.plan.vertices) {
     for (uint32_t s = 0; s < v.parallelism; ++s) {
       st->is_source.push_back(v.is_source);
@@ -216,6 +224,7 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       [self, st](finished_atom, uint32_t task, task_stats& stats) {
         if (task >= st->finished.size() || st->finished[task]) return;
         st->finished[task] = true;
+        st->final_stats[task] = stats;
         if (st->is_source[task]) st->source_records += stats.records_in;
         if (++st->finished_count == st->tasks.size()) conclude(self, st, "FINISHED", "");
       },

@@ -37,7 +37,9 @@ int coordinator_command(const std::vector<std::string>& args) {
   configure_process(cfg, threads);
   caf::actor_system sys{cfg};
   auto coordinator = sys.spawn(coordinator_actor, coordinator_options{std::move(store.value())});
-  auto port = sys.middleman().publish(coordinator, where->port, where->host.c_str());
+  // reuse: a restarted coordinator takes its port back while old connections
+  // linger in TIME_WAIT (a port another process listens on is still refused).
+  auto port = sys.middleman().publish(coordinator, where->port, where->host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
     watchdog.arm(std::chrono::seconds(10));

@@ -44,7 +44,8 @@ int node_command(const std::vector<std::string>& args) {
   caf::actor_system_config cfg;
   configure_process(cfg, threads);
   caf::actor_system sys{cfg};
-  auto port = sys.middleman().open(where->port, where->host.c_str());
+  auto port = sys.middleman().open(where->port, where->host.c_str(),
+                                   true);  // reuse: see coordinator_command
   if (!port) return fail(failed, "cannot listen on " + listen + ": " + sys.render(port.error()));
   auto address = where->host + ":" + std::to_string(*port);
   auto coordinator = connect_coordinator(sys, coordinator_at);

@@ -30,6 +30,7 @@ std::string table::render() const {
         line += cell + (last ? "" : pad);
       if (!last) line += "  ";
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + '\n';
   }
   return out;

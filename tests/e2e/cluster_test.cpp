@@ -17,6 +17,8 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+void expect_one_line_error(const process_result& r, const std::string& phrase);
+
 // A keyed count long enough to be looked at, stopped or killed while it runs.
 std::string submit_long_job(test_cluster& c, const std::string& out) {
   return c.submit(job_library("keyed_count"), {"--parallelism", "4"},
@@ -122,6 +124,38 @@ TEST(cluster, job_larger_than_the_cluster_is_rejected) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("rejected: job needs 3 slots but the cluster has 2 free"), std::string::npos)
       << r.err;
+}
+
+// Daemons read the same options from an INI file; the command line wins.
+TEST(cluster, daemons_read_config_files_and_the_command_line_wins) {
+  temp_dir d;
+  auto from_file = "127.0.0.1:" + std::to_string(free_port());
+  auto from_cli = "127.0.0.1:" + std::to_string(free_port());
+  write_file(d / "coordinator.ini",
+             "# the coordinator\nlisten = " + from_file + "\ndata-dir = " + (d / "c") + "\n");
+  daemon_process coordinator({nagare_bin(), "coordinator", "--config", d / "coordinator.ini"},
+                             d / "c1.log");
+  process_result listed;
+  for (int i = 0;
+       i < 200 &&
+       (listed = run_process({nagare_bin(), "list", "--coordinator", from_file})).exit_code != 0;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(listed.exit_code, 0) << coordinator.log();
+  write_file(d / "node.ini",
+             "coordinator = " + from_file + "\nslots = 3\ndata-dir = " + (d / "n") + "\n");
+  daemon_process node(
+      {nagare_bin(), "node", "--config", d / "node.ini", "--slots", "5", "--listen", from_cli},
+      d / "n.log");
+  for (int i = 0; i < 200 && node.log().find("registered as node") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  auto nodes = run_process({nagare_bin(), "shell", "--coordinator", from_file, "-c", "nodes"});
+  EXPECT_NE(nodes.out.find(from_cli), std::string::npos) << nodes.out << node.log();
+  EXPECT_NE(nodes.out.find("0/5"), std::string::npos) << nodes.out;  // --slots 5 beats slots = 3
+  write_file(d / "bad.ini", "listen = 127.0.0.1:1\nno-such-option = 1\n");
+  expect_one_line_error(
+      run_process({nagare_bin(), "coordinator", "--config", d / "bad.ini", "--data-dir", d / "x"}),
+      "no-such-option");
 }
 
 void expect_one_line_error(const process_result& r, const std::string& phrase) {

@@ -1,0 +1,125 @@
+#include "coordinator_client.hpp"
+
+#include <utility>
+
+#include "../common.hpp"
+
+namespace nagare::cli::shell {
+
+namespace {
+
+std::string seconds_text(caf::timespan t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+}  // namespace
+
+coordinator_client::coordinator_client(caf::actor_system& sys, std::string where,
+                                       std::ostream& notices)
+    : sys_(sys), where_(std::move(where)), notices_(notices), self_(sys) {}
+
+void coordinator_client::notice_loss() {
+  if (!coordinator_) return;
+  // A down_msg for the coordinator's proxy, if one is waiting: requests to a
+  // dead proxy would otherwise wait their whole timeout (CAF-NOTES §1).
+  self_->receive(
+      [&](caf::down_msg& m) {
+        if (m.source != coordinator_.address()) return;
+        coordinator_ = nullptr;
+        if (m.reason == caf::exit_reason::remote_link_unreachable)
+          lost_ = "it became unreachable";
+        else
+          lost_ = m.reason ? sys_.render(m.reason) : "it shut down";
+      },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+}
+
+status coordinator_client::connect() {
+  notice_loss();
+  if (coordinator_) return {};
+  auto c = connect_coordinator(sys_, where_);
+  if (!c.ok()) {
+    if (lost_.empty()) return c.error();
+    return status::io_error("lost the connection to the coordinator (" + lost_ +
+                            ") and cannot reconnect: " + c.error().message());
+  }
+  coordinator_ = std::move(c.value());
+  self_->monitor(coordinator_);
+  if (!lost_.empty()) {
+    notices_ << "note: reconnected to the coordinator at " << where_
+             << " (the connection was lost: " << lost_ << ")" << std::endl;
+    lost_.clear();
+  }
+  return {};
+}
+
+template <class OnReply, class... Ts>
+status coordinator_client::ask(caf::timespan timeout, OnReply on_reply, Ts&&... xs) {
+  if (auto connected = connect(); !connected.ok()) return connected;
+  status outcome;
+  self_->request(coordinator_, timeout, std::forward<Ts>(xs)...)
+      .receive(on_reply, [&](caf::error& e) {
+        auto why = e == caf::sec::request_timeout ? "no reply within " + seconds_text(timeout)
+                                                  : sys_.render(e);
+        outcome = status::io_error("the coordinator did not answer: " + why);
+      });
+  return outcome;
+}
+
+result<std::vector<node_info>> coordinator_client::nodes(caf::timespan timeout) {
+  std::vector<node_info> out;
+  auto st = ask(
+      timeout, [&](std::vector<node_info>& nodes) { out = std::move(nodes); }, nodes_atom::value);
+  if (!st.ok()) return st;
+  return out;
+}
+
+result<std::vector<job_info>> coordinator_client::jobs(caf::timespan timeout) {
+  std::vector<job_info> out;
+  auto st = ask(
+      timeout, [&](std::vector<job_info>& jobs) { out = std::move(jobs); }, jobs_atom::value);
+  if (!st.ok()) return st;
+  return out;
+}
+
+result<std::vector<task_info>> coordinator_client::actors(uint64_t job, caf::timespan timeout) {
+  std::vector<task_info> out;
+  std::string error;
+  auto st = ask(
+      timeout,
+      [&](std::string& e, std::vector<task_info>& tasks) {
+        error = std::move(e);
+        out = std::move(tasks);
+      },
+      actors_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return out;
+}
+
+result<task_info> coordinator_client::inspect(const std::string& actor, caf::timespan timeout) {
+  task_info out;
+  std::string error;
+  auto st = ask(
+      timeout,
+      [&](std::string& e, task_info& task) {
+        error = std::move(e);
+        out = std::move(task);
+      },
+      inspect_atom::value, actor);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return out;
+}
+
+status coordinator_client::cancel(uint64_t job, caf::timespan timeout) {
+  std::string error;
+  auto st = ask(
+      timeout, [&](std::string& e) { error = std::move(e); }, cancel_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return {};
+}
+
+}  // namespace nagare::cli::shell

@@ -1,0 +1,57 @@
+// The admin shell's line to the coordinator: one request per call, each with
+// a timeout, so a dead or hung coordinator costs at most that long. It
+// notices a lost connection (the coordinator's proxy goes down) and
+// reconnects on the next call.
+#pragma once
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "messages.hpp"
+#include "nagare/status.hpp"
+
+namespace nagare::cli::shell {
+
+inline constexpr auto request_timeout = std::chrono::seconds(10);
+
+// Not thread-safe: make it and call it from one thread only (the shell's).
+// REQUIRES: `sys` and `notices` outlive the client.
+class coordinator_client {
+ public:
+  // `where` is HOST:PORT; `notices` gets one-line notes such as a reconnect.
+  coordinator_client(caf::actor_system& sys, std::string where, std::ostream& notices);
+  coordinator_client(const coordinator_client&) = delete;
+  coordinator_client& operator=(const coordinator_client&) = delete;
+
+  // Connects unless connected; an error says why the coordinator is unreachable.
+  status connect();
+  const std::string& where() const { return where_; }
+
+  // An error is either the coordinator's own answer (errc::not_found: "no
+  // job with id 7") or "the coordinator did not answer: ..." (errc::io_error).
+  result<std::vector<node_info>> nodes(caf::timespan timeout = request_timeout);
+  result<std::vector<job_info>> jobs(caf::timespan timeout = request_timeout);
+  result<std::vector<task_info>> actors(uint64_t job, caf::timespan timeout = request_timeout);
+  result<task_info> inspect(const std::string& actor, caf::timespan timeout = request_timeout);
+  status cancel(uint64_t job, caf::timespan timeout = request_timeout);
+
+ private:
+  // Sends (xs...) and hands the reply to `on_reply`, whose parameters name
+  // the reply's types; the status tells why there was no reply.
+  template <class OnReply, class... Ts>
+  status ask(caf::timespan timeout, OnReply on_reply, Ts&&... xs);
+  void notice_loss();
+
+  caf::actor_system& sys_;
+  std::string where_;
+  std::ostream& notices_;
+  caf::scoped_actor self_;
+  caf::actor coordinator_;  // null until connected, and after the connection was lost
+  std::string lost_;        // why the last connection ended; empty if it did not
+};
+
+}  // namespace nagare::cli::shell

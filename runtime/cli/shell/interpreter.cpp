@@ -1,0 +1,183 @@
+#include "interpreter.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <sstream>
+
+#include "render.hpp"
+
+namespace nagare::cli::shell {
+
+namespace {
+
+// Tab completion must not keep the user waiting long.
+constexpr auto completion_timeout = std::chrono::seconds(2);
+
+bool digits(const std::string& s) {
+  return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+std::optional<uint64_t> parse_job_id(const std::string& text) {
+  if (!digits(text)) return std::nullopt;
+  return std::stoull(text);
+}
+
+// "JOB.TASK" with both parts in range (the coordinator checks it again).
+bool valid_actor_id(const std::string& text) {
+  auto dot = text.find('.');
+  if (dot == std::string::npos) return false;
+  auto task = text.substr(dot + 1);
+  return parse_job_id(text.substr(0, dot)) && digits(task) && task.size() <= 10 &&
+         std::stoull(task) <= UINT32_MAX;
+}
+
+const command_help* find_command(const std::string& name) {
+  for (const auto& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+std::string usage_of(const command_help& c) {
+  return std::string(c.name) + (*c.args ? std::string(" ") + c.args : std::string());
+}
+
+}  // namespace
+
+const std::vector<command_help>& commands() {
+  static const std::vector<command_help> all = {
+      {"nodes", "", "the cluster's nodes: address, slots used/total, state, uptime"},
+      {"jobs", "", "every job: state, parallelism, uptime, why it ended"},
+      {"actors", "JOB", "the task actors of a running job: chain, node, state, records, queues"},
+      {"inspect", "ACTOR",
+       "every field of one task actor (ACTOR is JOB.TASK, as `actors` lists it)"},
+      {"cancel", "JOB", "cancel a running job"},
+      {"help", "[COMMAND]", "list the commands, or describe one"},
+      {"quit", "", "leave the shell (also `exit` or Ctrl-D)"},
+  };
+  return all;
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+outcome interpreter::error(outcome kind, const std::string& message) {
+  err_ << "error: " << message << std::endl;
+  return kind;
+}
+
+outcome interpreter::run(const std::string& line) {
+  auto words = split_words(line);
+  if (words.empty() || words[0][0] == '#') return outcome::ok;
+  const std::string name = words[0] == "exit" ? "quit" : words[0];
+  const auto* command = find_command(name);
+  if (!command) return error(outcome::failed, "unknown command '" + name + "' (try `help`)");
+  std::vector<std::string> args(words.begin() + 1, words.end());
+  size_t wanted = *command->args == 0 ? 0 : 1;
+  bool optional = *command->args == '[';
+  if (args.size() > wanted || (args.size() < wanted && !optional))
+    return error(outcome::usage, "usage: " + (name == words[0] ? usage_of(*command) : words[0]));
+  if (name == "quit") return outcome::quit;
+  if (name == "help") return help(args);
+  if (name == "nodes") return nodes();
+  if (name == "jobs") return jobs();
+  if (name == "actors") return actors(args[0]);
+  if (name == "inspect") return inspect(args[0]);
+  if (name == "cancel") return cancel(args[0]);
+  return error(outcome::failed, "command '" + name + "' is not implemented");
+}
+
+outcome interpreter::nodes() {
+  auto nodes = client_.nodes();
+  if (!nodes.ok()) return error(outcome::failed, nodes.error().message());
+  out_ << render_nodes(nodes.value()) << std::flush;
+  return outcome::ok;
+}
+
+outcome interpreter::jobs() {
+  auto jobs = client_.jobs();
+  if (!jobs.ok()) return error(outcome::failed, jobs.error().message());
+  out_ << render_jobs(jobs.value()) << std::flush;
+  return outcome::ok;
+}
+
+outcome interpreter::actors(const std::string& job) {
+  auto id = parse_job_id(job);
+  if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
+  auto tasks = client_.actors(*id);
+  if (!tasks.ok()) return error(outcome::failed, tasks.error().message());
+  out_ << render_actors(tasks.value()) << std::flush;
+  return outcome::ok;
+}
+
+outcome interpreter::inspect(const std::string& actor) {
+  if (!valid_actor_id(actor))
+    return error(outcome::failed,
+                 "'" + actor + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)");
+  auto task = client_.inspect(actor);
+  if (!task.ok()) return error(outcome::failed, task.error().message());
+  out_ << render_task(task.value()) << std::flush;
+  return outcome::ok;
+}
+
+outcome interpreter::cancel(const std::string& job) {
+  auto id = parse_job_id(job);
+  if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
+  auto done = client_.cancel(*id);
+  if (!done.ok()) return error(outcome::failed, done.message());
+  out_ << "job " << *id << " cancelled" << std::endl;
+  return outcome::ok;
+}
+
+outcome interpreter::help(const std::vector<std::string>& topics) {
+  if (!topics.empty()) {
+    const auto* c = find_command(topics[0] == "exit" ? "quit" : topics[0]);
+    if (!c) return error(outcome::failed, "unknown command '" + topics[0] + "' (try `help`)");
+    out_ << usage_of(*c) << "\n  " << c->summary << std::endl;
+    return outcome::ok;
+  }
+  size_t width = 0;
+  for (const auto& c : commands()) width = std::max(width, usage_of(c).size());
+  for (const auto& c : commands()) {
+    auto u = usage_of(c);
+    out_ << "  " << u << std::string(width - u.size() + 2, ' ') << c.summary << '\n';
+  }
+  out_ << std::flush;
+  return outcome::ok;
+}
+
+std::vector<std::string> interpreter::complete(const std::string& before_cursor) {
+  auto words = split_words(before_cursor);
+  bool new_word =
+      before_cursor.empty() || std::isspace(static_cast<unsigned char>(before_cursor.back()));
+  size_t position = new_word ? words.size() : words.size() - 1;
+  std::vector<std::string> out;
+  if (position == 0 || (position == 1 && words[0] == "help")) {
+    for (const auto& c : commands()) out.push_back(c.name);
+    if (position == 0) out.push_back("exit");
+    return out;
+  }
+  if (position != 1) return out;
+  const auto& command = words[0];
+  if (command == "actors" || command == "cancel" ||
+      (command == "inspect" && (new_word || words[1].find('.') == std::string::npos))) {
+    auto jobs = client_.jobs(completion_timeout);
+    if (!jobs.ok()) return out;
+    for (const auto& j : jobs.value())
+      if (j.state == "RUNNING")
+        out.push_back(std::to_string(j.id) + (command == "inspect" ? "." : ""));
+  } else if (command == "inspect") {
+    auto job = parse_job_id(words[1].substr(0, words[1].find('.')));
+    if (!job) return out;
+    auto tasks = client_.actors(*job, completion_timeout);
+    if (!tasks.ok()) return out;
+    for (const auto& t : tasks.value()) out.push_back(t.id);
+  }
+  return out;
+}
+
+}  // namespace nagare::cli::shell

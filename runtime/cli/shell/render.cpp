@@ -1,0 +1,82 @@
+#include "render.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "../table.hpp"
+
+namespace nagare::cli::shell {
+
+namespace {
+
+std::string num(uint64_t n) { return std::to_string(n); }
+
+// "key  value" lines, the values starting in one column.
+std::string render_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
+  size_t width = 0;
+  for (const auto& f : fields) width = std::max(width, f.first.size());
+  std::string out;
+  for (const auto& [key, value] : fields)
+    out += key + std::string(width - key.size() + 2, ' ') + value + '\n';
+  return out;
+}
+
+}  // namespace
+
+std::string render_nodes(const std::vector<node_info>& nodes) {
+  if (nodes.empty()) return "no nodes have registered\n";
+  table t({"ID", "NAME", "ADDRESS", "SLOTS", "STATE", "UPTIME"});
+  for (const auto& n : nodes)
+    t.add({num(n.id), n.name, n.address, num(n.slots_used) + "/" + num(n.slots_total), n.state,
+           format_duration(n.uptime_s)});
+  return t.render();
+}
+
+std::string render_jobs(const std::vector<job_info>& jobs) {
+  if (jobs.empty()) return "no jobs\n";
+  table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
+  for (const auto& j : jobs)
+    t.add({num(j.id), j.name, j.state, num(j.parallelism), format_duration(j.uptime_s), j.reason});
+  return t.render();
+}
+
+std::string render_actors(const std::vector<task_info>& tasks) {
+  if (tasks.empty()) return "the job has no task actors\n";
+  table t({"ID", "CHAIN", "SUBTASK", "NODE", "STATE", "RECORDS IN", "RECORDS OUT", "QUEUED"});
+  for (const auto& a : tasks)
+    t.add({a.id, a.chain, num(a.subtask), a.node, a.state, num(a.stats.records_in),
+           num(a.stats.records_out), num(a.queued_batches)});
+  return t.render();
+}
+
+std::string render_task(const task_info& task) {
+  std::string out = render_fields({
+      {"actor", task.id},
+      {"chain", task.chain},
+      {"subtask", num(task.subtask) + " of " + num(task.parallelism)},
+      {"node", task.node},
+      {"state", task.state},
+      {"records in", num(task.stats.records_in)},
+      {"records out", num(task.stats.records_out)},
+      {"batches in", num(task.stats.batches_in)},
+      {"batches out", num(task.stats.batches_out)},
+      {"queued batches", num(task.queued_batches) + " (input waiting + output without credit)"},
+      {"state entries", num(task.state_entries)},
+      {"output channels", num(task.credits.size())},
+      {"input channels", num(task.input_queues.size())},
+  });
+  if (!task.credits.empty()) {
+    table t({"OUTPUT", "CREDITS"});
+    for (size_t i = 0; i < task.credits.size(); ++i) t.add({num(i), num(task.credits[i])});
+    out += '\n' + t.render();
+  }
+  if (!task.input_queues.empty()) {
+    table t({"INPUT", "QUEUED"});
+    for (size_t i = 0; i < task.input_queues.size(); ++i)
+      t.add({num(i), num(task.input_queues[i])});
+    out += '\n' + t.render();
+  }
+  return out;
+}
+
+}  // namespace nagare::cli::shell
