@@ -24,6 +24,7 @@ struct node_entry {
   std::string address;
   node_slots slots;
   clock::time_point since = clock::now();
+  clock::time_point lost;  // when it was lost (uptime stops there)
 };
 
 struct job_entry {
@@ -197,6 +198,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       auto& n = st->nodes[i];
       if (n.handle.address() != m.source || !n.slots.alive) continue;
       n.slots.alive = false;
+      n.lost = clock::now();
       NAGARE_LOG(warning, "coordinator") << "node " << n.name << " lost: " << to_string(m.reason);
       for (auto& [id, job] : st->jobs) {
         if (job.ended() ||
@@ -214,7 +216,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name,
                  std::string& address) {
         self->monitor(node);
-        st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now()});
+        st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now(), {}});
         NAGARE_LOG(info, "coordinator")
             << "node " << name << " (" << address << ") registered with " << slots << " slots";
         return static_cast<uint32_t>(st->nodes.size() - 1);
@@ -253,7 +255,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
           const auto& n = st->nodes[i];
           out.push_back({i, n.name, n.address, n.slots.used, n.slots.total,
                          n.slots.alive ? "ALIVE" : "LOST",
-                         std::chrono::duration<double>(clock::now() - n.since).count()});
+                         std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since).count()});
         }
         return out;
       },

@@ -116,6 +116,25 @@ TEST(cluster, killed_node_fails_its_job_within_ten_seconds) {
   EXPECT_EQ(c.client("wait", {again}).exit_code, 0);
 }
 
+// `wait` ends with a clear error when the coordinator dies under it
+// (regression: a pending request to a peer killed with -9 never returned).
+TEST(cluster, wait_ends_when_the_coordinator_dies) {
+  test_cluster c(1, 2);
+  auto id = c.submit(job_library("keyed_count"), {"--parallelism", "2"},
+                     {"--records", "50000000000", "--keys", "10", "--output", c.dir() / "out"});
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    c.coordinator_process().kill9();
+  });
+  auto waited = c.client("wait", {id}, {}, std::chrono::seconds(20));
+  killer.join();
+  EXPECT_FALSE(waited.timed_out);
+  EXPECT_EQ(waited.exit_code, 1);
+  EXPECT_NE(waited.err.find("lost the coordinator while waiting for job " + id), std::string::npos) << waited.err;
+  // Its node stops too instead of lingering without a coordinator.
+  EXPECT_NE(c.node(0).wait_exit(std::chrono::seconds(10)), -1);
+}
+
 // A job that needs more slots than the cluster has is rejected, not queued.
 TEST(cluster, job_larger_than_the_cluster_is_rejected) {
   test_cluster c(1, 2);
