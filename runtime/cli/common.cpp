@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -10,6 +11,11 @@
 #include "system_config.hpp"
 
 namespace nagare::cli {
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "nagare: error: %s\n", message.c_str());
+  return code;
+}
 
 result<address> parse_address(const std::string& text, bool allow_any_port) {
   auto colon = text.rfind(':');

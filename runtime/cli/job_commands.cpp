@@ -174,26 +174,27 @@ int wait_command(const std::vector<std::string>& args) {
       "wait", args, [](caf::scoped_actor& self, const caf::actor& c, uint64_t id) {
         int code = failed;
         // Sent, not requested: the answer arrives as an ordinary message, so the
-    // same receive also sees the coordinator's death (a pending request
-    // would wait forever on a peer killed with -9).
-    self->monitor(c);
-    self->send(c, wait_atom::value, id);
-    self->receive(
-        [&](job_outcome& out) {
-          if (out.state == "FINISHED") {
-            std::printf("job %llu FINISHED\n", static_cast<unsigned long long>(id));
-            code = ok;
-          } else if (out.state == "UNKNOWN") {
-            code = fail(failed, out.reason);
-          } else {
-            code = fail(failed, "job " + std::to_string(id) + " " + out.state + ": " + out.reason);
-          }
-        },
-        [&](caf::down_msg& m) {
-          code = fail(failed, "lost the coordinator while waiting for job " + std::to_string(id) + ": " +
-                                  self->system().render(m.reason));
-        });
-    return code;
+        // same receive also sees the coordinator's death (a pending request
+        // would wait forever on a peer killed with -9).
+        self->monitor(c);
+        self->send(c, wait_atom::value, id);
+        self->receive(
+            [&](job_outcome& out) {
+              if (out.state == "FINISHED") {
+                std::printf("job %llu FINISHED\n", static_cast<unsigned long long>(id));
+                code = ok;
+              } else if (out.state == "UNKNOWN") {
+                code = fail(failed, out.reason);
+              } else {
+                code =
+                    fail(failed, "job " + std::to_string(id) + " " + out.state + ": " + out.reason);
+              }
+            },
+            [&](caf::down_msg& m) {
+              code = fail(failed, "lost the coordinator while waiting for job " +
+                                      std::to_string(id) + ": " + self->system().render(m.reason));
+            });
+        return code;
       });
 }
 

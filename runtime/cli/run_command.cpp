@@ -11,11 +11,6 @@ namespace po = boost::program_options;
 
 namespace nagare::cli {
 
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "nagare: error: %s\n", message.c_str());
-  return code;
-}
-
 namespace {
 
 // Numeric options are read as signed so that "-1" is refused, not wrapped.
