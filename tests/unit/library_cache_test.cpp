@@ -3,6 +3,8 @@
 // directory. Uses the real wordcount library the build produces.
 #include <gtest/gtest.h>
 
+#include "process.hpp"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,15 +47,7 @@ status dummy_main(job&, const job_args&) { return {}; }
 
 class library_cache_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto tmpl = (fs::temp_directory_path() / "nagare-libcache-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  testing::temp_dir tmp_;  // removed with its contents after the test
   // The bytes of the built libwordcount.so.
   std::string wordcount_bytes() {
     auto path = jobs_dir() + "/libwordcount.so";
@@ -61,7 +55,7 @@ class library_cache_test : public ::testing::Test {
     EXPECT_FALSE(bytes.empty()) << "cannot read " << path << " (is NAGARE_JOBS_DIR set?)";
     return bytes;
   }
-  std::string dir_;
+  std::string dir_ = tmp_.path();
 };
 
 // Bytes that do not hash to the claimed hash are refused and nothing is written.

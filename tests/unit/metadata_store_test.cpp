@@ -2,6 +2,8 @@
 // by id, in memory and in LevelDB, and what survives reopening the directory.
 #include <gtest/gtest.h>
 
+#include "process.hpp"
+
 #include <stdlib.h>
 
 #include <cstdint>
@@ -30,15 +32,7 @@ const std::string binary_bytes = "\177ELF\0\0\x01\xff\xfe"s + std::string(1000, 
 
 class metadata_store_test : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override {
-    auto tmpl = (fs::temp_directory_path() / "nagare-meta-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  testing::temp_dir tmp_;  // removed with its contents after the test
   // The parameter picks the backend: true is LevelDB in the temp dir, false is in memory.
   std::string store_dir() const { return GetParam() ? dir_ : std::string(); }
   std::unique_ptr<metadata_store> open_store() {
@@ -46,7 +40,7 @@ class metadata_store_test : public ::testing::TestWithParam<bool> {
     EXPECT_TRUE(s.ok()) << s.error().message();
     return s.ok() ? std::move(s.value()) : nullptr;
   }
-  std::string dir_;
+  std::string dir_ = tmp_.path();
 };
 
 // A library's bytes come back unchanged under its hash, NULs and high bytes included.
@@ -132,16 +126,8 @@ INSTANTIATE_TEST_SUITE_P(backends, metadata_store_test, ::testing::Values(false,
 
 class metadata_store_dir_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto tmpl = (fs::temp_directory_path() / "nagare-meta-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string dir_;
+  testing::temp_dir tmp_;  // removed with its contents after the test
+  std::string dir_ = tmp_.path();
 };
 
 // A coordinator restarted on the same data directory finds its libraries and jobs again.

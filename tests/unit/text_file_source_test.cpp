@@ -2,6 +2,8 @@
 // the input paths. The reader is driven directly against real temp files.
 #include <gtest/gtest.h>
 
+#include "process.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -28,15 +30,7 @@ class lines final : public detail::input_port<std::string> {
 
 class text_file_source_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto tmpl = (fs::temp_directory_path() / "nagare-tfs-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  testing::temp_dir tmp_;  // removed with its contents after the test
 
   std::string write(const std::string& name, const std::string& content) {
     auto path = (dir_ / name).string();
@@ -69,7 +63,7 @@ class text_file_source_test : public ::testing::Test {
     return sink.got;
   }
 
-  fs::path dir_;
+  fs::path dir_ = tmp_.path();
 };
 
 // Records are lines without their "\n"; a trailing "\r" is dropped too.
