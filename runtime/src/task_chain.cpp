@@ -23,6 +23,8 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   for (auto id : vx.nodes) {
     if (id >= g.nodes.size()) return status(errc::internal, "plan names an unknown operator");
     ops.push_back(g.nodes[id].make_operator());
+    chain->nodes_.push_back(id);
+    chain->names_.push_back(g.nodes[id].name);
   }
   for (size_t i = 0; i + 1 < ops.size(); ++i) ops[i]->connect(ops[i + 1]->input());
   const auto& head = g.nodes[vx.nodes.front()];
@@ -84,6 +86,27 @@ uint64_t task_chain::state_entries() const {
   uint64_t n = 0;
   for (const auto& op : operators_) n += op->state_entries();
   return n;
+}
+
+std::vector<detail::operator_snapshot> task_chain::snapshot() const {
+  std::vector<detail::operator_snapshot> out(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) operators_[i]->snapshot(out[i]);
+  return out;
+}
+
+status task_chain::restore(
+    const std::vector<std::vector<detail::operator_snapshot>>& per_operator) {
+  if (per_operator.size() != nodes_.size())
+    return status::invalid_argument("cannot restore " + info_.task_name + ": the snapshot has " +
+                                    std::to_string(per_operator.size()) + " operators, the chain " +
+                                    std::to_string(nodes_.size()));
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto st = operators_[i]->restore(per_operator[i], info_);
+    if (!st.ok())
+      return status(st.code(), "cannot restore operator '" + names_[i] + "' of " + info_.task_name +
+                                   ": " + st.message());
+  }
+  return {};
 }
 
 status task_chain::close() {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nagare/detail/graph.hpp"
@@ -51,12 +52,39 @@ class task_chain {
   status close();
   uint64_t state_entries() const;
 
+  // The graph nodes of the chain's operators, head to tail: the operators
+  // that snapshot() and restore() speak of (the runtime's tee and exchange
+  // writers are not among them and keep no state).
+  const std::vector<uint32_t>& nodes() const { return nodes_; }
+
+  // The state of every operator, one snapshot per entry of nodes(), in that
+  // order (empty for operators without state).
+  // REQUIRES: open() succeeded; called between records.
+  std::vector<detail::operator_snapshot> snapshot() const;
+
+  // Restores every operator from an earlier run: per_operator[i] holds the
+  // snapshots of all subtasks of nodes()[i] in that run, at any parallelism
+  // (empty: no earlier state for it). An error names the operator.
+  // REQUIRES: open() succeeded; no record processed or polled yet.
+  status restore(const std::vector<std::vector<detail::operator_snapshot>>& per_operator);
+
  private:
   subtask_info info_;
+  std::vector<uint32_t> nodes_;     // graph node of operators_[i], for i < nodes_.size()
+  std::vector<std::string> names_;  // their names, for messages
   std::vector<std::unique_ptr<detail::operator_instance>> operators_;  // head to tail, writers last
   std::vector<std::unique_ptr<detail::batch_reader>> readers_;         // one per input gate
   std::vector<detail::exchange_writer*> writers_;
   detail::source_instance* source_ = nullptr;
 };
+
+// The serialized form of one task's snapshots (task_chain::snapshot()), as
+// the checkpoint store keeps them: a 16-byte header (magic "NGSN", format
+// version, 64-bit hash_bytes checksum of the rest) followed by a FlatBuffers
+// ChainSnapshot (schemas/snapshot.fbs). decode_snapshots() detects damage
+// (any changed or missing byte) and returns an io_error; it never crashes on
+// malformed input.
+std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snapshots);
+result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::string& bytes);
 
 }  // namespace nagare

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "nagare/source.hpp"
 
@@ -21,8 +22,45 @@ class text_file_reader final : public source_reader<std::string> {
   ~text_file_reader() override { close_file(); }
 
   status open(const subtask_info& info) override {
+    splits_.clear();
     for (size_t i = info.subtask; i < all_.size(); i += info.parallelism)
-      splits_.push_back({all_[i], 0});
+      splits_.push_back({i, all_[i], 0});
+    return {};
+  }
+
+  void positions(std::vector<std::string>& out) const override {
+    for (const auto& s : splits_) out.push_back(encode(position{s.index, s.path, s.offset}));
+  }
+
+  // Every split must have exactly one position, for the same file at the
+  // same index; this subtask then takes its splits as open() does.
+  status restore(const std::vector<std::string>& entries, const subtask_info& info) override {
+    std::vector<uint64_t> offsets(all_.size());
+    std::vector<bool> seen(all_.size());
+    for (const auto& e : entries) {
+      position p;
+      byte_reader in(e.data(), e.size());
+      if (!codec<position>::decode(in, p) || in.remaining() != 0)
+        return status::io_error("malformed text file source position");
+      auto& [index, path, offset] = p;
+      if (index >= all_.size() || all_[index] != path)
+        return status::invalid_argument("the input files changed since the snapshot: it has a " +
+                                        std::string("position for '") + path + "' as file " +
+                                        std::to_string(index + 1) + " of " +
+                                        std::to_string(all_.size()));
+      if (seen[index])
+        return status::io_error("two positions for input file '" + path + "' in the snapshot");
+      seen[index] = true;
+      offsets[index] = offset;
+    }
+    for (size_t i = 0; i < all_.size(); ++i)
+      if (!seen[i])
+        return status::invalid_argument("the snapshot has no position for input file '" + all_[i] +
+                                        "'");
+    splits_.clear();
+    current_ = 0;
+    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism)
+      splits_.push_back({i, all_[i], offsets[i]});
     return {};
   }
 
@@ -78,17 +116,29 @@ class text_file_reader final : public source_reader<std::string> {
 
  private:
   struct split {
+    size_t index;  // in all_
     std::string path;
     uint64_t offset;  // byte offset of the next unread line
   };
+  // A split's replay position: index, path, offset.
+  using position = std::tuple<uint64_t, std::string, uint64_t>;
 
   status open_split() {
     auto& s = splits_[current_];
     fd_ = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0)
       return status::io_error("cannot open input file '" + s.path + "': " + std::strerror(errno));
-    if (s.offset > 0 && ::lseek(fd_, static_cast<off_t>(s.offset), SEEK_SET) < 0)
-      return status::io_error("cannot seek in '" + s.path + "': " + std::strerror(errno));
+    if (s.offset > 0) {
+      struct stat st {};
+      if (::fstat(fd_, &st) != 0)
+        return status::io_error("cannot stat '" + s.path + "': " + std::strerror(errno));
+      if (static_cast<uint64_t>(st.st_size) < s.offset)
+        return status::invalid_argument(
+            "input file '" + s.path + "' is shorter (" + std::to_string(st.st_size) +
+            " bytes) than its replay position (" + std::to_string(s.offset) + "): was it changed?");
+      if (::lseek(fd_, static_cast<off_t>(s.offset), SEEK_SET) < 0)
+        return status::io_error("cannot seek in '" + s.path + "': " + std::strerror(errno));
+    }
     buf_.clear();
     pos_ = 0;
     return {};

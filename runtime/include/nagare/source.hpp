@@ -9,17 +9,25 @@
 //   std::unique_ptr<source_reader<T>> create() const;
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
+#include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "nagare/codec.hpp"
 #include "nagare/collector.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
 
+// Called from the task's thread only, in the order
+//   open -> [restore] -> (poll | positions)* -> close.
 template <class T>
 class source_reader {
  public:
@@ -29,11 +37,34 @@ class source_reader {
   // subtask is exhausted. An error fails the task.
   virtual status poll(size_t max_records, collector<T>& out, bool& end) = 0;
   virtual status close() { return {}; }
+
+  // Appends the replay positions of this reader's splits (finished ones
+  // included), one self-contained entry each, not tied to this subtask: the
+  // readers of a later run, at any parallelism, divide them among themselves.
+  virtual void positions(std::vector<std::string>& out) const { (void)out; }
+
+  // Continues where an earlier run stopped. `entries` are the positions() of
+  // every subtask of that run, in no particular order; every subtask of this
+  // run gets the same entries and takes exactly its share, so that together
+  // they emit every record not yet emitted once. `info` is as given to open().
+  // REQUIRES: open() succeeded; poll() not called yet.
+  // The default, for a reader that keeps no positions, accepts no entries and
+  // starts over: such a source replays its whole input (at least once).
+  virtual status restore(const std::vector<std::string>& entries, const subtask_info& info) {
+    (void)info;
+    if (!entries.empty())
+      return status(errc::invalid_argument, "this source cannot take replay positions");
+    return {};
+  }
 };
 
 // Lines of text files. Each file is one split; split i is read by subtask
 // i % parallelism. A line is a record without its "\n" (and "\r"); the replay
-// position of a split is the byte offset of its next line.
+// position of a split is the byte offset of its next line. A position entry
+// is (split index, path, offset) in the codec of
+// std::tuple<uint64_t, std::string, uint64_t>; a restore deals the splits out
+// as open() does and seeks each to its offset. The files must be the same,
+// in the same order, and not shorter than their positions.
 class text_file_source {
  public:
   using record_type = std::string;
@@ -46,9 +77,65 @@ class text_file_source {
   std::vector<std::string> paths_;
 };
 
+namespace detail {
+
+// The indices next, next + stride, next + 2 * stride, ... below some count.
+struct index_progression {
+  uint64_t next = 0;
+  uint64_t stride = 1;  // >= 1
+};
+
+// The indices of `p` below `count` that are congruent to s modulo q, as one
+// progression; false when there are none. Solves next + t * stride = s
+// (mod q) for the smallest t >= 0; the solutions are t0 + k * q / g with
+// g = gcd(stride, q), so the part has stride stride * q / g. A part with a
+// single index below `count` gets stride count - next instead (no overflow).
+inline bool restrict_to_residue(index_progression p, uint64_t count, uint32_t s, uint32_t q,
+                                index_progression& out) {
+  if (p.next >= count || p.stride == 0 || q == 0) return false;
+  const uint64_t a = p.stride % q;
+  const uint64_t b = (s % q + q - p.next % q) % q;
+  const uint64_t g = std::gcd(a, uint64_t{q});  // gcd(0, q) == q
+  if (b % g != 0) return false;
+  const uint64_t m = q / g;
+  uint64_t t0 = 0;
+  if (m > 1) {
+    // (a / g) * t = b / g (mod m), with a / g invertible modulo m.
+    int64_t r0 = static_cast<int64_t>(m), r1 = static_cast<int64_t>((a / g) % m);
+    int64_t x0 = 0, x1 = 1;
+    while (r1 != 0) {
+      auto quot = r0 / r1;
+      r0 = std::exchange(r1, r0 - quot * r1);
+      x0 = std::exchange(x1, x0 - quot * x1);
+    }
+    auto inverse = static_cast<uint64_t>((x0 % static_cast<int64_t>(m) + static_cast<int64_t>(m)) %
+                                         static_cast<int64_t>(m));
+    t0 = (b / g) % m * inverse % m;  // both factors < m <= 2^32
+  }
+  const uint64_t last = count - 1 - p.next;  // offset of the last index below count
+  if (t0 > last / p.stride) return false;
+  out.next = p.next + t0 * p.stride;
+  const uint64_t room = count - 1 - out.next;
+  out.stride = p.stride > room / m ? count - out.next : p.stride * m;
+  return true;
+}
+
+}  // namespace detail
+
 // A deterministic generator: record i is make(i) for i in [0, count). Subtask
-// s of p produces the indices s, s + p, s + 2p, ...; its position is the next
-// index. The same count and function give the same records in every run.
+// s of p produces the indices s, s + p, s + 2p, ... in increasing order. The
+// same count and function give the same records in every run.
+//
+// Its position is the set of indices still to emit, as progressions
+// (next, stride): one per subtask after open(), one entry each in the codec
+// of std::pair<uint64_t, uint64_t>. A restore with parallelism q gives
+// subtask s the indices of every recorded progression that are congruent to s
+// modulo q (detail::restrict_to_residue). The residues modulo q partition the
+// indices, so every index not yet emitted goes to exactly one new subtask,
+// and none that was emitted comes back: exactly once, at any parallelism,
+// without any coordination between the new subtasks. When the old subtasks
+// had progressed alike, each new one gets an equal share. A subtask with
+// several progressions emits their indices merged in increasing order.
 template <class T>
 class generator_source {
  public:
@@ -62,27 +149,83 @@ class generator_source {
   }
 
  private:
+  using progression = detail::index_progression;
+
   class reader final : public source_reader<T> {
    public:
     reader(uint64_t count, std::function<T(uint64_t)> make)
         : count_(count), make_(std::move(make)) {}
+
     status open(const subtask_info& info) override {
-      next_ = info.subtask;
-      stride_ = info.parallelism;
+      ranges_.clear();
+      if (info.subtask < count_) ranges_.push_back({info.subtask, info.parallelism});
       return {};
     }
+
     status poll(size_t max_records, collector<T>& out, bool& end) override {
-      for (size_t n = 0; n < max_records && next_ < count_; ++n, next_ += stride_)
-        out.emit(make_(next_));
-      end = next_ >= count_;
+      size_t n = 0;
+      while (n < max_records && !ranges_.empty()) {
+        // The range with the smallest next index emits until it passes the
+        // second smallest (with one range: until done or max_records). "<="
+        // keeps poll() going even if two ranges met (they never do).
+        size_t lo = 0;
+        uint64_t bound = std::numeric_limits<uint64_t>::max();
+        for (size_t i = 1; i < ranges_.size(); ++i) {
+          if (ranges_[i].next < ranges_[lo].next) {
+            bound = ranges_[lo].next;
+            lo = i;
+          } else if (ranges_[i].next < bound) {
+            bound = ranges_[i].next;
+          }
+        }
+        auto& r = ranges_[lo];
+        bool done = false;
+        while (n < max_records && r.next <= bound) {
+          out.emit(make_(r.next));
+          ++n;
+          if (count_ - r.next <= r.stride) {  // r.next + r.stride >= count_, without overflow
+            done = true;
+            break;
+          }
+          r.next += r.stride;
+        }
+        if (done) ranges_.erase(ranges_.begin() + static_cast<std::ptrdiff_t>(lo));
+      }
+      end = ranges_.empty();
+      return {};
+    }
+
+    void positions(std::vector<std::string>& out) const override {
+      for (const auto& r : ranges_)
+        out.push_back(encode(std::pair<uint64_t, uint64_t>{r.next, r.stride}));
+    }
+
+    status restore(const std::vector<std::string>& entries, const subtask_info& info) override {
+      ranges_.clear();
+      for (const auto& e : entries) {
+        std::pair<uint64_t, uint64_t> p;
+        byte_reader in(e.data(), e.size());
+        if (!codec<std::pair<uint64_t, uint64_t>>::decode(in, p) || in.remaining() != 0 ||
+            p.second == 0)
+          return status(errc::io_error, "malformed generator position");
+        progression part;
+        if (detail::restrict_to_residue({p.first, p.second}, count_, info.subtask, info.parallelism,
+                                        part))
+          ranges_.push_back(part);
+      }
+      std::sort(ranges_.begin(), ranges_.end(), [](const progression& a, const progression& b) {
+        return a.next < b.next || (a.next == b.next && a.stride < b.stride);
+      });
+      for (size_t i = 1; i < ranges_.size(); ++i)
+        if (ranges_[i].next == ranges_[i - 1].next)  // disjoint progressions never share an index
+          return status(errc::io_error, "generator positions overlap (a snapshot given twice?)");
       return {};
     }
 
    private:
     uint64_t count_;
     std::function<T(uint64_t)> make_;
-    uint64_t next_ = 0;
-    uint64_t stride_ = 1;
+    std::vector<progression> ranges_;  // indices still to emit; none exhausted
   };
 
   uint64_t count_;

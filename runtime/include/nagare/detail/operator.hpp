@@ -6,13 +6,20 @@
 //
 // Threading: one task actor owns a chain of operator instances and calls all
 // of their functions from its own (CAF-scheduled) thread, one at a time.
+//
+// Call order of an operator instance:
+//   open -> [restore] -> (push | poll | snapshot)* -> finish -> close
+// restore() comes at most once, before the first record; snapshot() comes
+// between records, never from inside push() or poll().
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nagare/detail/batch.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
@@ -53,6 +60,29 @@ class operator_instance {
   virtual status close() { return {}; }
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }
+
+  // Writes this instance's state into `out` (empty on entry) without changing
+  // the instance: keyed state per key group, operator state as entries. An
+  // operator without state writes nothing.
+  virtual void snapshot(operator_snapshot& out) const { (void)out; }
+
+  // Takes this instance's share of the state of an earlier run. `previous`
+  // holds the snapshots of every subtask of this operator in that run, in
+  // subtask order, whatever its parallelism was; it is empty when that run
+  // kept no state for this operator (the instance then starts afresh). `info`
+  // is where this instance runs now (as given to open()).
+  // REQUIRES: open() succeeded, no record has been pushed or polled yet.
+  // An error (malformed or mismatched state) fails the task; the instance must
+  // not be used further. The default accepts only empty snapshots, so that
+  // state is never dropped silently.
+  virtual status restore(const std::vector<operator_snapshot>& previous, const subtask_info& info) {
+    (void)info;
+    for (const auto& s : previous)
+      if (!s.empty())
+        return status(errc::invalid_argument,
+                      "snapshot holds state for an operator that keeps none");
+    return {};
+  }
 };
 
 // The head of a source chain: produces records when polled.

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -75,18 +76,49 @@ template <class KeyFn, class T>
 using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 
 // A keyed operator: finds each record's key and its state slot, stored per
-// key group over the key groups this subtask owns.
+// key group over the key groups this subtask owns. Its snapshot is its keyed
+// state, one string per key group (format in keyed_map.hpp), so the key K and
+// the state V need a codec.
 template <class T, class Out, class KeyFn, class V>
 class keyed_operator : public one_input_operator<T, Out> {
  public:
   using K = key_of_t<KeyFn, T>;
 
   status open(const subtask_info& info) override {
-    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism));
+    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
+                info.max_parallelism);
     return {};
   }
 
   uint64_t state_entries() const override { return state_.size(); }
+
+  void snapshot(operator_snapshot& out) const override { state_.write_key_groups(out.key_groups); }
+
+  // Reads the key groups this subtask owns now from every earlier subtask's snapshot.
+  status restore(const std::vector<operator_snapshot>& previous,
+                 const subtask_info& info) override {
+    auto range = state_.range();
+    std::vector<bool> seen(range.size());
+    for (const auto& snap : previous) {
+      if (!snap.entries.empty())
+        return status(errc::invalid_argument,
+                      "snapshot of a keyed operator holds operator state entries");
+      for (const auto& [kg, bytes] : snap.key_groups) {
+        if (kg >= info.max_parallelism)
+          return status(errc::invalid_argument, "snapshot holds key group " + std::to_string(kg) +
+                                                    ", above the max parallelism " +
+                                                    std::to_string(info.max_parallelism));
+        if (!range.contains(kg)) continue;
+        if (seen[kg - range.first])
+          return status(errc::io_error,
+                        "key group " + std::to_string(kg) + " appears in two snapshots");
+        seen[kg - range.first] = true;
+        auto st = state_.read_key_group(kg, bytes);
+        if (!st.ok()) return st;
+      }
+    }
+    return {};
+  }
 
  protected:
   explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
@@ -191,6 +223,20 @@ class source_operator final : public source_instance {
   explicit source_operator(std::unique_ptr<source_reader<T>> r) : reader_(std::move(r)) {}
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
   status open(const subtask_info& info) override { return reader_->open(info); }
+  // A source's snapshot is its reader's positions, as operator state entries.
+  void snapshot(operator_snapshot& out) const override { reader_->positions(out.entries); }
+  // Hands the reader the positions of every earlier subtask; it takes its share.
+  status restore(const std::vector<operator_snapshot>& previous,
+                 const subtask_info& info) override {
+    if (previous.empty()) return {};  // no earlier state: start from the beginning
+    std::vector<std::string> entries;
+    for (const auto& snap : previous) {
+      if (!snap.key_groups.empty())
+        return status(errc::invalid_argument, "snapshot of a source holds keyed state");
+      entries.insert(entries.end(), snap.entries.begin(), snap.entries.end());
+    }
+    return reader_->restore(entries, info);
+  }
   status poll(size_t max_records, uint64_t& emitted, bool& end) override {
     collector<T> out(next_);
     auto st = reader_->poll(max_records, out, end);
