@@ -60,6 +60,35 @@ std::optional<int> parse_command(const std::string& command, const std::vector<s
   return std::nullopt;
 }
 
+void add_job_options(po::options_description& options, job_option_values& v) {
+  options.add_options()  //
+      ("parallelism,p", po::value(&v.parallelism)->default_value(1),
+       "default parallelism of operators")  //
+      ("max-parallelism", po::value(&v.max_parallelism)->default_value(128),
+       "number of key groups: the upper bound of any parallelism")  //
+      ("batch-size", po::value(&v.batch_records)->default_value(1024),
+       "records per batch between tasks")  //
+      ("credit", po::value(&v.channel_credit)->default_value(4), "batches in flight per channel");
+}
+
+std::optional<int> check_range(const char* name, int64_t value, int64_t min, int64_t max) {
+  if (value >= min && value <= max) return std::nullopt;
+  return fail(usage, std::string(name) + " must be between " + std::to_string(min) + " and " +
+                         std::to_string(max) + ", got " + std::to_string(value));
+}
+
+std::optional<int> apply_job_options(const job_option_values& v, job_options& out) {
+  if (auto bad = check_range("--max-parallelism", v.max_parallelism, 1, 32768)) return bad;
+  if (auto bad = check_range("--parallelism", v.parallelism, 1, v.max_parallelism)) return bad;
+  if (auto bad = check_range("--batch-size", v.batch_records, 1, 1 << 20)) return bad;
+  if (auto bad = check_range("--credit", v.channel_credit, 1, 1024)) return bad;
+  out.parallelism = static_cast<uint32_t>(v.parallelism);
+  out.max_parallelism = static_cast<uint32_t>(v.max_parallelism);
+  out.batch_records = static_cast<uint32_t>(v.batch_records);
+  out.channel_credit = static_cast<uint32_t>(v.channel_credit);
+  return std::nullopt;
+}
+
 std::optional<int> apply_log_level(const std::string& level) {
   log::level l;
   if (!log::parse_level(level, l)) return fail(usage, "unknown log level '" + level + "'");

@@ -13,6 +13,7 @@
 
 #include "command.hpp"
 #include "nagare/status.hpp"
+#include "submission.hpp"
 
 namespace nagare::cli {
 
@@ -38,6 +39,21 @@ std::optional<int> parse_command(const std::string& command, const std::vector<s
                                  const po::options_description& hidden,
                                  const po::positional_options_description& positional,
                                  po::variables_map& vm);
+
+// The options `run` and `submit` share, read as signed numbers so that "-1"
+// is refused rather than wrapped.
+struct job_option_values {
+  int64_t parallelism = 1;
+  int64_t max_parallelism = 128;
+  int64_t batch_records = 1024;
+  int64_t channel_credit = 4;
+};
+void add_job_options(po::options_description& options, job_option_values& values);
+// Range-checks the values into `out`; the one-line usage error otherwise.
+std::optional<int> apply_job_options(const job_option_values& values, job_options& out);
+
+// The one-line usage error when value is outside [min, max].
+std::optional<int> check_range(const char* name, int64_t value, int64_t min, int64_t max);
 
 // Sets the log level from --log-level; an error for an unknown level.
 std::optional<int> apply_log_level(const std::string& level);

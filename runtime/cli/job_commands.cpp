@@ -82,19 +82,13 @@ int job_id_command(const std::string& command, const std::vector<std::string>& a
 }  // namespace
 
 int submit_command(const std::vector<std::string>& args, const std::vector<std::string>& job_args) {
-  std::string coordinator, library, name;
+  std::string coordinator, library;
   job_options opts;
+  job_option_values values;
   auto visible = client_options("nagare submit JOB.so [OPTIONS] [-- JOB ARGS...]", coordinator);
-  visible.add_options()  //
-      ("parallelism,p", po::value(&opts.parallelism)->default_value(1),
-       "default parallelism of operators")  //
-      ("max-parallelism", po::value(&opts.max_parallelism)->default_value(128),
-       "number of key groups")                                                                    //
-      ("name", po::value(&opts.name), "the job's name (default: the name the library declares)")  //
-      ("batch-size", po::value(&opts.batch_records)->default_value(1024),
-       "records per batch between tasks")  //
-      ("credit", po::value(&opts.channel_credit)->default_value(4),
-       "batches in flight per channel");
+  add_job_options(visible, values);
+  visible.add_options()("name", po::value(&opts.name),
+                        "the job's name (default: the name the library declares)");
   po::options_description hidden;
   hidden.add_options()("job", po::value(&library));
   po::positional_options_description pos;
@@ -102,13 +96,7 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   po::variables_map vm;
   if (auto done = parse_command("submit", args, visible, hidden, pos, vm)) return *done;
   if (library.empty()) return fail(usage, "missing JOB.so (see nagare submit --help)");
-  if (opts.max_parallelism < 1 || opts.max_parallelism > 32768)
-    return fail(usage, "--max-parallelism must be between 1 and 32768");
-  if (opts.parallelism < 1 || opts.parallelism > opts.max_parallelism)
-    return fail(usage,
-                "--parallelism must be between 1 and " + std::to_string(opts.max_parallelism));
-  if (opts.batch_records < 1 || opts.channel_credit < 1)
-    return fail(usage, "--batch-size and --credit must be positive");
+  if (auto bad = apply_job_options(values, opts)) return *bad;
 
   auto job = load_job_library(library);
   if (!job.ok()) return fail(failed, job.error().message());

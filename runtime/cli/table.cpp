@@ -39,7 +39,7 @@ std::string table::render() const {
 std::string format_duration(double seconds) {
   char buf[32];
   auto s = static_cast<long>(seconds + 0.5);  // whole seconds, rounded
-  if (seconds < 59.95)  // below what "%.1f" rounds up to 60.0
+  if (seconds < 59.95)                        // below what "%.1f" rounds up to 60.0
     std::snprintf(buf, sizeof buf, "%.1fs", seconds);
   else if (s < 3600)
     std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
