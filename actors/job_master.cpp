@@ -19,7 +19,6 @@ struct master_state {
   std::vector<caf::actor> tasks;  // by task index
   std::vector<bool> finished;
   std::vector<task_stats> final_stats;  // of finished tasks, by task index
-  std::vector<bool> is_source;          // by task index
   std::vector<task_ref> task_refs;      // by task index
   size_t finished_count = 0;
   size_t pending_replies = 0;
@@ -198,7 +197,6 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
   st->final_stats.resize(n);
   for (const auto& v : st->setup.plan.vertices) {
     for (uint32_t s = 0; s < v.parallelism; ++s) {
-      st->is_source.push_back(v.is_source);
       st->task_refs.push_back({v.id, s});
     }
   }
@@ -225,7 +223,8 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         if (task >= st->finished.size() || st->finished[task]) return;
         st->finished[task] = true;
         st->final_stats[task] = stats;
-        if (st->is_source[task]) st->source_records += stats.records_in;
+        if (st->setup.plan.vertices[st->task_refs[task].vertex].is_source)
+          st->source_records += stats.records_in;
         if (++st->finished_count == st->tasks.size()) conclude(self, st, "FINISHED", "");
       },
       [self, st](failed_atom, uint32_t, std::string& reason) {
