@@ -108,7 +108,11 @@ void deploy(caf::event_based_actor* self, const state_ptr& st) {
       by_node[st->setup.slot_nodes[s]].push_back({v, s});
   st->pending_replies = by_node.size();
   for (auto& [node, refs] : by_node) {
-    deploy_request req{st->setup.job_id, st->setup.job, refs, caf::actor_cast<caf::actor>(self)};
+    deploy_request req;
+    req.job_id = st->setup.job_id;
+    req.job = st->setup.job;
+    req.tasks = refs;
+    req.master = caf::actor_cast<caf::actor>(self);
     self->request(node, deploy_timeout, deploy_atom::value, std::move(req))
         .then(
             [self, st, refs = refs](std::string& error, std::vector<caf::actor>& actors) {

@@ -38,6 +38,24 @@ using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
+// Checkpoints (see checkpoint_coordinator.hpp for the protocol).
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;        // master -> task
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;        // task -> task, in-band
+using ack_atom = caf::atom_constant<caf::atom("ack")>;                // task -> master
+using decline_atom = caf::atom_constant<caf::atom("decline")>;        // task -> master
+using complete_atom = caf::atom_constant<caf::atom("complete")>;      // master -> task
+using store_atom = caf::atom_constant<caf::atom("store")>;            // -> checkpoint store
+using load_atom = caf::atom_constant<caf::atom("load")>;              // -> checkpoint store
+using ended_atom = caf::atom_constant<caf::atom("ended")>;            // task -> master
+using reschedule_atom = caf::atom_constant<caf::atom("reschedul")>;   // master -> coordinator
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;        // master -> coordinator
+// Operations on jobs (client and shell -> coordinator -> job master).
+using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
+using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using kill_atom = caf::atom_constant<caf::atom("kill")>;
+using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
 
 // What a client submits: everything needed to run the job, but no user code
 // is run by the coordinator (the plan was built by the client).
@@ -53,13 +71,25 @@ struct job_submission {
   uint32_t batch_records = 1024;
   uint32_t channel_credit = 4;  // batches in flight per channel
   uint32_t linger_ms = 20;      // partial batches are flushed this often
+  // Checkpoints and recovery.
+  uint32_t checkpoint_interval_ms = 0;  // 0: no periodic checkpoints
+  uint32_t checkpoint_timeout_ms = 60000;
+  uint32_t min_pause_ms = 0;            // between the end of one checkpoint and the next
+  uint32_t retained_checkpoints = 3;    // complete checkpoints kept (savepoints are kept apart)
+  bool at_least_once = false;           // no barrier alignment
+  // "none", "fixed-delay:DELAY_MS:ATTEMPTS" or "exponential:INITIAL_MS:MAX_MS:ATTEMPTS";
+  // empty: fixed-delay:500:10 with checkpoints, none without.
+  std::string restart_strategy;
+  std::string from_savepoint;  // savepoint id to restore from ("" : none)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
   return f(caf::meta::type_name("nagare.job_submission"), x.name, x.library_path, x.library_hash,
            x.library, x.args, x.plan, x.parallelism, x.max_parallelism, x.batch_records,
-           x.channel_credit, x.linger_ms);
+           x.channel_credit, x.linger_ms, x.checkpoint_interval_ms, x.checkpoint_timeout_ms,
+           x.min_pause_ms, x.retained_checkpoints, x.at_least_once, x.restart_strategy,
+           x.from_savepoint);
 }
 
 struct task_ref {
@@ -72,18 +102,6 @@ typename Inspector::result_type inspect(Inspector& f, task_ref& x) {
   return f(caf::meta::type_name("nagare.task_ref"), x.vertex, x.subtask);
 }
 
-// Job master -> node: spawn these tasks of this job.
-struct deploy_request {
-  uint64_t job_id = 0;
-  job_submission job;
-  std::vector<task_ref> tasks;
-  caf::actor master;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
-  return f(caf::meta::type_name("nagare.deploy_request"), x.job_id, x.job, x.tasks, x.master);
-}
 
 // Job master -> task: the peers of every channel, in the task's channel order.
 struct task_wiring {
@@ -97,6 +115,132 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
   return f(caf::meta::type_name("nagare.task_wiring"), x.outputs, x.output_channels, x.inputs,
            x.input_channels);
+}
+
+// Where a task's state comes from when a job (re)starts: the snapshots of
+// one checkpoint. Every task gets the same spec and fetches the snapshots of
+// the earlier tasks that ran any of its operators (matched by state key).
+struct restore_task {
+  uint32_t task = 0;                    // task index in the run that wrote it
+  std::vector<std::string> state_keys;  // task_chain::state_keys() of that task
+  bool finished = false;                // it had ended its input by then
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
+  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished);
+}
+
+struct restore_spec {
+  uint64_t job_id = 0;      // the job that wrote the checkpoint
+  uint64_t checkpoint = 0;  // 0: start from the beginning
+  std::vector<restore_task> tasks;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restore_spec& x) {
+  return f(caf::meta::type_name("nagare.restore_spec"), x.job_id, x.checkpoint, x.tasks);
+}
+
+// Job master -> node: spawn these tasks of this job, for this attempt, with
+// their state from `restore`; they store snapshots with `store`.
+struct deploy_request {
+  uint64_t job_id = 0;
+  job_submission job;
+  std::vector<task_ref> tasks;
+  caf::actor master;
+  caf::actor store;  // the checkpoint store (checkpoint_store_actor.hpp)
+  uint32_t attempt = 0;
+  restore_spec restore;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
+  return f(caf::meta::type_name("nagare.deploy_request"), x.job_id, x.job, x.tasks, x.master,
+           x.store, x.attempt, x.restore);
+}
+
+// A complete checkpoint as the checkpoint store keeps it: what a restore
+// needs besides the snapshots themselves (stored per task).
+struct checkpoint_record {
+  uint64_t job_id = 0;
+  uint64_t id = 0;
+  bool savepoint = false;
+  int64_t completed_ms = 0;  // wall clock, milliseconds since the epoch
+  uint64_t bytes = 0;        // all snapshots together
+  std::vector<restore_task> tasks;  // by task index of the run that wrote it
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_record& x) {
+  return f(caf::meta::type_name("nagare.checkpoint_record"), x.job_id, x.id, x.savepoint,
+           x.completed_ms, x.bytes, x.tasks);
+}
+
+// Task -> master when the task's snapshot of a checkpoint is durable.
+struct checkpoint_ack {
+  uint64_t bytes = 0;         // encoded snapshot size
+  uint64_t alignment_us = 0;  // first barrier to last barrier (0 for sources)
+  uint64_t sync_us = 0;       // snapshotting on the task's thread
+  bool finished = false;      // the task had ended its input
+  std::vector<std::string> state_keys;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_ack& x) {
+  return f(caf::meta::type_name("nagare.checkpoint_ack"), x.bytes, x.alignment_us, x.sync_us,
+           x.finished, x.state_keys);
+}
+
+// One checkpoint as `checkpoints JOB` shows it.
+struct task_checkpoint_info {
+  uint32_t task = 0;
+  std::string chain;
+  uint32_t subtask = 0;
+  bool acknowledged = false;
+  uint64_t bytes = 0;
+  double alignment_ms = 0;
+  double duration_ms = 0;  // trigger to acknowledgement
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_checkpoint_info& x) {
+  return f(caf::meta::type_name("nagare.task_checkpoint_info"), x.task, x.chain, x.subtask,
+           x.acknowledged, x.bytes, x.alignment_ms, x.duration_ms);
+}
+
+struct checkpoint_info {
+  uint64_t id = 0;
+  std::string kind;    // CHECKPOINT or SAVEPOINT
+  std::string status;  // IN_PROGRESS, COMPLETED, FAILED
+  double started_unix_s = 0;
+  double duration_ms = 0;
+  uint64_t bytes = 0;
+  double alignment_ms = 0;  // the longest of any task
+  std::string reason;       // why it failed
+  std::vector<task_checkpoint_info> tasks;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_info& x) {
+  return f(caf::meta::type_name("nagare.checkpoint_info"), x.id, x.kind, x.status,
+           x.started_unix_s, x.duration_ms, x.bytes, x.alignment_ms, x.reason, x.tasks);
+}
+
+// One restart of a job, as `restarts JOB` shows it.
+struct restart_info {
+  uint32_t attempt = 0;  // the attempt it started (1: the first restart)
+  double at_unix_s = 0;  // when the failure was seen
+  std::string reason;
+  uint64_t restored_checkpoint = 0;  // 0: from the beginning
+  double downtime_ms = 0;            // failure to running again (0 while restarting)
+  std::string outcome;               // RESTARTING, RUNNING, GAVE_UP
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restart_info& x) {
+  return f(caf::meta::type_name("nagare.restart_info"), x.attempt, x.at_unix_s, x.reason,
+           x.restored_checkpoint, x.downtime_ms, x.outcome);
 }
 
 // Counters of a task, reported when it finishes (and, later, to the shell).

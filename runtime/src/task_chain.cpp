@@ -18,6 +18,8 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   chain->info_.parallelism = vx.parallelism;
   chain->info_.max_parallelism = p.max_parallelism;
   chain->info_.batch_records = opts.batch_records;
+  chain->info_.restored_checkpoint = opts.restored_checkpoint;
+  chain->info_.attempt = opts.attempt;
 
   auto& ops = chain->operators_;
   for (auto id : vx.nodes) {
@@ -25,6 +27,8 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
     ops.push_back(g.nodes[id].make_operator());
     chain->nodes_.push_back(id);
     chain->names_.push_back(g.nodes[id].name);
+    chain->state_keys_.push_back(g.nodes[id].uid.empty() ? "#" + std::to_string(id)
+                                                         : g.nodes[id].uid);
   }
   for (size_t i = 0; i + 1 < ops.size(); ++i) ops[i]->connect(ops[i + 1]->input());
   const auto& head = g.nodes[vx.nodes.front()];
@@ -80,6 +84,29 @@ void task_chain::flush() {
 
 void task_chain::finish() {
   for (auto& op : operators_) op->finish();
+}
+
+status task_chain::prepare_checkpoint(uint64_t id) {
+  flush();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto st = operators_[i]->prepare_checkpoint(id);
+    if (!st.ok())
+      return status(st.code(), "operator '" + names_[i] + "' of " + info_.task_name +
+                                   " cannot prepare checkpoint " + std::to_string(id) + ": " +
+                                   st.message());
+  }
+  return {};
+}
+
+status task_chain::checkpoint_complete(uint64_t id) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto st = operators_[i]->checkpoint_complete(id);
+    if (!st.ok())
+      return status(st.code(), "operator '" + names_[i] + "' of " + info_.task_name +
+                                   " cannot complete checkpoint " + std::to_string(id) + ": " +
+                                   st.message());
+  }
+  return {};
 }
 
 uint64_t task_chain::state_entries() const {

@@ -19,6 +19,8 @@ namespace nagare {
 
 struct chain_options {
   uint32_t batch_records = 1024;
+  uint64_t restored_checkpoint = 0;  // see subtask_info
+  uint32_t attempt = 0;
 };
 
 class task_chain {
@@ -57,6 +59,17 @@ class task_chain {
   // writers are not among them and keep no state).
   const std::vector<uint32_t>& nodes() const { return nodes_; }
 
+  // The stable name of each operator's state, head to tail: its uid, or
+  // "#<graph node id>" without one. A restore matches operators by it.
+  const std::vector<std::string>& state_keys() const { return state_keys_; }
+
+  // A checkpoint barrier passed the chain: flushes the output batches (the
+  // records before the barrier leave before it) and lets every operator
+  // prepare (sinks pre-commit). Then snapshot().
+  status prepare_checkpoint(uint64_t id);
+  // Checkpoint `id` is complete (sinks commit).
+  status checkpoint_complete(uint64_t id);
+
   // The state of every operator, one snapshot per entry of nodes(), in that
   // order (empty for operators without state).
   // REQUIRES: open() succeeded; called between records.
@@ -72,6 +85,7 @@ class task_chain {
   subtask_info info_;
   std::vector<uint32_t> nodes_;     // graph node of operators_[i], for i < nodes_.size()
   std::vector<std::string> names_;  // their names, for messages
+  std::vector<std::string> state_keys_;
   std::vector<std::unique_ptr<detail::operator_instance>> operators_;  // head to tail, writers last
   std::vector<std::unique_ptr<detail::batch_reader>> readers_;         // one per input gate
   std::vector<detail::exchange_writer*> writers_;

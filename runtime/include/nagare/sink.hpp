@@ -15,20 +15,56 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "nagare/detail/operator.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
 
+// One subtask's writer. Called from the task's thread only, in the order
+//   open -> recover -> (write | pre_commit | pending | commit)* -> close.
+//
+// Exactly-once sinks implement two-phase commit with the checkpoint protocol:
+// pre_commit(id) at checkpoint id's barrier seals what was written since the
+// previous barrier as a transaction; pending() describes the sealed but not
+// yet committed transactions (the sink's snapshot); commit(id) makes the
+// transactions of id and earlier visible once the checkpoint is complete; and
+// recover() commits the transactions of the checkpoint a job restarts from and
+// discards everything else earlier attempts left. The defaults suit a sink
+// without transactions (stdout): it is at-least-once across failures.
 template <class T>
 class sink {
  public:
   virtual ~sink() = default;
   virtual status open(const subtask_info& info) = 0;
   virtual status write(const T& record) = 0;
-  // All input has been written: make it durable.
+  // The job ended or stopped: release files and connections. What is still
+  // uncommitted stays pending (a final checkpoint commits a finished job's).
   virtual status close() = 0;
+
+  virtual status pre_commit(uint64_t checkpoint) {
+    (void)checkpoint;
+    return {};
+  }
+  // One self-contained entry per pending transaction.
+  virtual void pending(std::vector<std::string>& out) const { (void)out; }
+  virtual status commit(uint64_t checkpoint) {
+    (void)checkpoint;
+    return {};
+  }
+  // `entries`: the pending() of every subtask of the run restored from (at
+  // checkpoint info.restored_checkpoint), which had `previous_parallelism`
+  // subtasks (0 and no entries when the job starts from the beginning). Each
+  // subtask gets all entries and commits its share; together they commit each
+  // once (committing must be idempotent: an earlier attempt may have done it).
+  virtual status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
+                         const subtask_info& info) {
+    (void)entries;
+    (void)previous_parallelism;
+    (void)info;
+    return {};
+  }
 };
 
 // format_record: the text of a record in file and stdout sinks. Strings as

@@ -8,9 +8,14 @@
 // of their functions from its own (CAF-scheduled) thread, one at a time.
 //
 // Call order of an operator instance:
-//   open -> [restore] -> (push | poll | snapshot)* -> finish -> close
-// restore() comes at most once, before the first record; snapshot() comes
-// between records, never from inside push() or poll().
+//   open -> restore -> (push | poll | checkpoint)* -> finish -> checkpoint* -> close
+// where checkpoint is  prepare_checkpoint(id) -> snapshot -> [checkpoint_complete(id')]*.
+// The runtime calls restore() exactly once, before the first record, also
+// when the job starts from the beginning (with no snapshots); prepare_checkpoint()
+// and snapshot() come between records (at a checkpoint barrier), never from
+// inside push() or poll(). checkpoint_complete() may come at any point between
+// records, for the current or an earlier checkpoint, once that checkpoint is
+// durable everywhere; it can be missed (a later one covers it).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +36,12 @@ struct subtask_info {
   uint32_t parallelism = 1;
   uint32_t max_parallelism = 128;
   uint32_t batch_records = 1024;  // records per batch between tasks
+  // The checkpoint this run was restored from (0: it started from the
+  // beginning), and which attempt of the job this is (0: the first). Checkpoint
+  // ids grow monotonically over a job's attempts and over jobs restored from
+  // its savepoints.
+  uint64_t restored_checkpoint = 0;
+  uint32_t attempt = 0;
 };
 
 namespace detail {
@@ -61,6 +72,21 @@ class operator_instance {
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }
 
+  // A barrier of checkpoint `id` reached this operator: every record before
+  // it has been pushed, none after it. Two-phase-commit sinks seal what they
+  // wrote since the previous barrier as the transaction of `id` here (its
+  // description then goes into snapshot()). An error fails the task.
+  virtual status prepare_checkpoint(uint64_t id) {
+    (void)id;
+    return {};
+  }
+  // Checkpoint `id` is complete: every task's snapshot of it is durable.
+  // Sinks make the transactions of `id` and of earlier checkpoints visible.
+  virtual status checkpoint_complete(uint64_t id) {
+    (void)id;
+    return {};
+  }
+
   // Writes this instance's state into `out` (empty on entry) without changing
   // the instance: keyed state per key group, operator state as entries. An
   // operator without state writes nothing.
@@ -68,9 +94,11 @@ class operator_instance {
 
   // Takes this instance's share of the state of an earlier run. `previous`
   // holds the snapshots of every subtask of this operator in that run, in
-  // subtask order, whatever its parallelism was; it is empty when that run
-  // kept no state for this operator (the instance then starts afresh). `info`
-  // is where this instance runs now (as given to open()).
+  // subtask order, whatever its parallelism was; it is empty when the job
+  // starts from the beginning (info.restored_checkpoint == 0) or that run kept
+  // no state for this operator: the instance then starts afresh (a sink
+  // discards what earlier attempts left uncommitted). `info` is where this
+  // instance runs now (as given to open()).
   // REQUIRES: open() succeeded, no record has been pushed or polled yet.
   // An error (malformed or mismatched state) fails the task; the instance must
   // not be used further. The default accepts only empty snapshots, so that

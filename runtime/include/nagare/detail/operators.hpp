@@ -212,6 +212,20 @@ class sink_operator final : public operator_instance, public input_port<T> {
     if (!st.ok()) throw operator_failure(std::move(st));
   }
   status close() override { return sink_->close(); }
+  status prepare_checkpoint(uint64_t id) override { return sink_->pre_commit(id); }
+  status checkpoint_complete(uint64_t id) override { return sink_->commit(id); }
+  // A sink's snapshot is its pending transactions, as operator state entries.
+  void snapshot(operator_snapshot& out) const override { sink_->pending(out.entries); }
+  status restore(const std::vector<operator_snapshot>& previous,
+                 const subtask_info& info) override {
+    std::vector<std::string> entries;
+    for (const auto& snap : previous) {
+      if (!snap.key_groups.empty())
+        return status(errc::invalid_argument, "snapshot of a sink holds keyed state");
+      entries.insert(entries.end(), snap.entries.begin(), snap.entries.end());
+    }
+    return sink_->recover(entries, static_cast<uint32_t>(previous.size()), info);
+  }
 
  private:
   std::unique_ptr<sink<T>> sink_;
