@@ -59,7 +59,6 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<checkpoint_info>("nagare.checkpoint_info");
   cfg.add_message_type<restart_info>("nagare.restart_info");
   cfg.add_message_type<checkpoint_record>("nagare.checkpoint_record");
-  cfg.add_message_type<std::vector<checkpoint_record>>("nagare.checkpoint_records");
 }
 
 }  // namespace nagare
