@@ -58,6 +58,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_checkpoint_info>("nagare.task_checkpoint_info");
   cfg.add_message_type<checkpoint_info>("nagare.checkpoint_info");
   cfg.add_message_type<restart_info>("nagare.restart_info");
+  cfg.add_message_type<slot_assignment>("nagare.slot_assignment");
   cfg.add_message_type<checkpoint_record>("nagare.checkpoint_record");
 }
 

@@ -48,7 +48,8 @@ using store_atom = caf::atom_constant<caf::atom("store")>;            // -> chec
 using load_atom = caf::atom_constant<caf::atom("load")>;              // -> checkpoint store
 using ended_atom = caf::atom_constant<caf::atom("ended")>;            // task -> master
 using reschedule_atom = caf::atom_constant<caf::atom("reschedul")>;   // master -> coordinator
-using attempt_atom = caf::atom_constant<caf::atom("attempt")>;        // master -> coordinator
+using restart_atom = caf::atom_constant<caf::atom("restart")>;        // master -> itself
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;        // master -> itself
 // Operations on jobs (client and shell -> coordinator -> job master).
 using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
@@ -175,6 +176,18 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_record& x) {
   return f(caf::meta::type_name("nagare.checkpoint_record"), x.job_id, x.id, x.savepoint,
            x.completed_ms, x.bytes, x.tasks);
+}
+
+// Coordinator -> job master: the nodes of a (new) attempt's slots.
+struct slot_assignment {
+  std::vector<caf::actor> nodes;      // the node of each slot (subtask)
+  std::vector<std::string> names;     // their names, for the shell
+  std::vector<std::string> addresses; // where their tasks are reached
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slot_assignment& x) {
+  return f(caf::meta::type_name("nagare.slot_assignment"), x.nodes, x.names, x.addresses);
 }
 
 // Task -> master when the task's snapshot of a checkpoint is durable.
