@@ -50,6 +50,8 @@ using ended_atom = caf::atom_constant<caf::atom("ended")>;            // task ->
 using reschedule_atom = caf::atom_constant<caf::atom("reschedul")>;   // master -> coordinator
 using restart_atom = caf::atom_constant<caf::atom("restart")>;        // master -> itself
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;        // master -> itself
+using highest_atom = caf::atom_constant<caf::atom("highest")>;        // -> checkpoint store
+using drop_atom = caf::atom_constant<caf::atom("drop")>;              // -> checkpoint store
 // Operations on jobs (client and shell -> coordinator -> job master).
 using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
