@@ -1,0 +1,105 @@
+#include "checkpoint_store_actor.hpp"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "log.hpp"
+
+namespace nagare {
+
+checkpoint_record to_checkpoint_record(const stored_checkpoint& s) {
+  checkpoint_record r;
+  r.job_id = s.job_id;
+  r.id = s.id;
+  r.savepoint = s.savepoint;
+  r.completed_ms = s.completed_ms;
+  r.bytes = s.bytes;
+  r.tasks.reserve(s.tasks.size());
+  for (const auto& t : s.tasks) r.tasks.push_back({t.task, t.state_keys, t.finished});
+  return r;
+}
+
+stored_checkpoint to_stored_checkpoint(const checkpoint_record& r) {
+  stored_checkpoint s;
+  s.job_id = r.job_id;
+  s.id = r.id;
+  s.savepoint = r.savepoint;
+  s.completed_ms = r.completed_ms;
+  s.bytes = r.bytes;
+  s.tasks.reserve(r.tasks.size());
+  for (const auto& t : r.tasks) s.tasks.push_back({t.task, t.state_keys, t.finished});
+  return s;
+}
+
+namespace {
+
+// A failure's message, never "" (which means success in replies).
+std::string text(const status& st) {
+  if (st.ok()) return {};
+  return st.message().empty() ? std::string(to_string(st.code())) : st.message();
+}
+
+std::vector<checkpoint_record> records_of(const checkpoint_listing& listing) {
+  for (const auto& why : listing.damaged) NAGARE_LOG(warning, "checkpoints") << why;
+  std::vector<checkpoint_record> out;
+  out.reserve(listing.checkpoints.size());
+  for (const auto& s : listing.checkpoints) out.push_back(to_checkpoint_record(s));
+  return out;
+}
+
+caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_store> store) {
+  return {
+      [store](store_atom, uint64_t job, uint64_t checkpoint, uint32_t task,
+              const std::string& bytes) {
+        return text(store->put_snapshot(job, checkpoint, task, bytes, true));
+      },
+      [store](load_atom, uint64_t job, uint64_t checkpoint, uint32_t task) {
+        auto bytes = store->snapshot(job, checkpoint, task);
+        if (!bytes.ok()) return std::make_tuple(text(bytes.error()), std::string{});
+        return std::make_tuple(std::string{}, std::move(bytes.value()));
+      },
+      [store](complete_atom, const checkpoint_record& record, uint32_t retained) {
+        auto st = store->complete(to_stored_checkpoint(record));
+        if (!st.ok()) return text(st);
+        auto kept = store->retain(record.job_id, std::max<uint32_t>(1, retained));
+        if (!kept.ok())
+          NAGARE_LOG(warning, "checkpoints")
+              << "job " << record.job_id << ": cannot delete old checkpoints: " << kept.message();
+        return std::string{};
+      },
+      [store](load_atom, uint64_t job) {
+        auto listing = store->completed(job);
+        if (!listing.ok())
+          return std::make_tuple(text(listing.error()), std::vector<checkpoint_record>{});
+        return std::make_tuple(std::string{}, records_of(listing.value()));
+      },
+      [store](load_atom, const std::string& id) {
+        auto s = store->savepoint(id);
+        if (!s.ok()) return std::make_tuple(text(s.error()), checkpoint_record{});
+        return std::make_tuple(std::string{}, to_checkpoint_record(s.value()));
+      },
+      [store](load_atom, savepoint_atom) {
+        auto listing = store->savepoints();
+        if (!listing.ok())
+          return std::make_tuple(text(listing.error()), std::vector<checkpoint_record>{});
+        return std::make_tuple(std::string{}, records_of(listing.value()));
+      },
+      [store](highest_atom, uint64_t job) {
+        auto id = store->highest_id(job);
+        if (!id.ok()) return std::make_tuple(text(id.error()), uint64_t{0});
+        return std::make_tuple(std::string{}, id.value());
+      },
+      [store](drop_atom, uint64_t job) { return text(store->drop_job(job)); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_checkpoint_store(caf::actor_system& sys, std::shared_ptr<checkpoint_store> store) {
+  return sys.spawn<caf::detached>(store_actor, std::move(store));
+}
+
+}  // namespace nagare

@@ -1,0 +1,51 @@
+// The checkpoint store (checkpoint_store.hpp) as an actor, so that tasks on
+// every node and the job masters reach the coordinator's store. It owns the
+// store and does blocking I/O: spawn it detached (its own thread), as
+// spawn_checkpoint_store does. Requests are answered one at a time, in order.
+//
+// Protocol (request -> reply); an error is a non-empty string, "" is success:
+//   (store_atom, uint64 job, uint64 checkpoint, uint32 task, string bytes)
+//       -> string error                  the snapshot is on disk (synced) when ""
+//   (load_atom, uint64 job, uint64 checkpoint, uint32 task)
+//       -> (string error, string bytes)  error when absent or unreadable
+//   (complete_atom, checkpoint_record, uint32 retained)
+//       -> string error                  when "", the record is on disk: the
+//                                        checkpoint is complete. Then only the
+//                                        newest `retained` (at least 1) complete
+//                                        checkpoints of the job are kept, and
+//                                        every savepoint (a failure to delete
+//                                        is logged, not replied).
+//   (load_atom, uint64 job)
+//       -> (string error, vector<checkpoint_record>)  complete ones, ascending id;
+//                                        damaged records are logged and left out
+//   (load_atom, string savepoint id "JOB-CHECKPOINT")
+//       -> (string error, checkpoint_record)
+//   (load_atom, savepoint_atom)
+//       -> (string error, vector<checkpoint_record>)  every savepoint of every job
+//   (highest_atom, uint64 job)
+//       -> (string error, uint64 id)     the highest checkpoint id with anything
+//                                        stored, 0 if none: number new ones above it
+//   (drop_atom, uint64 job)
+//       -> string error                  deletes all but the job's savepoints
+//
+// Shutdown: whoever spawned it sends it an exit message
+// (anon_send_exit(store, caf::exit_reason::user_shutdown)).
+#pragma once
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "checkpoint_store.hpp"
+#include "messages.hpp"
+
+namespace nagare {
+
+// REQUIRES: store != nullptr. The actor is its only user from now on.
+caf::actor spawn_checkpoint_store(caf::actor_system& sys, std::shared_ptr<checkpoint_store> store);
+
+// Between the message type and the store's own (which knows nothing of CAF).
+checkpoint_record to_checkpoint_record(const stored_checkpoint& s);
+stored_checkpoint to_stored_checkpoint(const checkpoint_record& r);
+
+}  // namespace nagare
