@@ -46,6 +46,13 @@ result<job_submission> prepare_submission(const job_definition& job,
   sub.batch_records = opts.batch_records;
   sub.channel_credit = opts.channel_credit;
   sub.linger_ms = opts.linger_ms;
+  sub.checkpoint_interval_ms = opts.checkpoint_interval_ms;
+  sub.checkpoint_timeout_ms = opts.checkpoint_timeout_ms;
+  sub.min_pause_ms = opts.min_pause_ms;
+  sub.retained_checkpoints = opts.retained_checkpoints;
+  sub.at_least_once = opts.at_least_once;
+  sub.restart_strategy = opts.restart_strategy;
+  sub.from_savepoint = opts.from_savepoint;
   return sub;
 }
 

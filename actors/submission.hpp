@@ -20,6 +20,15 @@ struct job_options {
   uint32_t batch_records = 1024;
   uint32_t channel_credit = 4;
   uint32_t linger_ms = 20;
+  // Checkpoints and recovery; the meaning and defaults of job_submission's fields
+  // (messages.hpp). The command line validates them (runtime/cli/common.hpp).
+  uint32_t checkpoint_interval_ms = 0;  // 0: no periodic checkpoints
+  uint32_t checkpoint_timeout_ms = 60000;
+  uint32_t min_pause_ms = 0;
+  uint32_t retained_checkpoints = 3;
+  bool at_least_once = false;
+  std::string restart_strategy;  // restart_policy.hpp; empty: its default
+  std::string from_savepoint;    // "JOB-CHECKPOINT"; empty: start from the beginning
 };
 
 result<job_submission> prepare_submission(const job_definition& job,

@@ -17,6 +17,8 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
 int list_command(const std::vector<std::string>& args);
 int cancel_command(const std::vector<std::string>& args);
 int wait_command(const std::vector<std::string>& args);
+int savepoint_command(const std::vector<std::string>& args);
+int stop_command(const std::vector<std::string>& args);
 int shell_command(const std::vector<std::string>& args);
 
 // Prints "nagare: error: MESSAGE" on one line to stderr.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "log.hpp"
+#include "restart_policy.hpp"
 #include "system_config.hpp"
 
 namespace nagare::cli {
@@ -68,7 +69,21 @@ void add_job_options(po::options_description& options, job_option_values& v) {
        "number of key groups: the upper bound of any parallelism")  //
       ("batch-size", po::value(&v.batch_records)->default_value(1024),
        "records per batch between tasks")  //
-      ("credit", po::value(&v.channel_credit)->default_value(4), "batches in flight per channel");
+      ("credit", po::value(&v.channel_credit)->default_value(4),
+       "batches in flight per channel")  //
+      ("checkpoint-interval", po::value(&v.checkpoint_interval_ms)->default_value(0),
+       "milliseconds between periodic checkpoints (0: none)")  //
+      ("checkpoint-timeout", po::value(&v.checkpoint_timeout_ms)->default_value(60000),
+       "milliseconds after which a checkpoint that has not completed fails")  //
+      ("min-pause", po::value(&v.min_pause_ms)->default_value(0),
+       "milliseconds from the end of one checkpoint to the start of the next")  //
+      ("retained-checkpoints", po::value(&v.retained_checkpoints)->default_value(3),
+       "completed checkpoints kept (savepoints are kept apart)")  //
+      ("at-least-once", po::bool_switch(&v.at_least_once),
+       "checkpoints without barrier alignment: after a restart, records may be seen twice")  //
+      ("restart-strategy", po::value(&v.restart_strategy)->value_name("SPEC"),
+       "none, fixed-delay:DELAY_MS:ATTEMPTS or exponential:INITIAL_MS:MAX_MS:ATTEMPTS "
+       "(default: fixed-delay:500:10 with --checkpoint-interval, else none)");
 }
 
 std::optional<int> check_range(const char* name, int64_t value, int64_t min, int64_t max) {
@@ -82,11 +97,46 @@ std::optional<int> apply_job_options(const job_option_values& v, job_options& ou
   if (auto bad = check_range("--parallelism", v.parallelism, 1, v.max_parallelism)) return bad;
   if (auto bad = check_range("--batch-size", v.batch_records, 1, 1 << 20)) return bad;
   if (auto bad = check_range("--credit", v.channel_credit, 1, 1024)) return bad;
+  if (v.checkpoint_interval_ms != 0 && (v.checkpoint_interval_ms < min_checkpoint_interval_ms ||
+                                        v.checkpoint_interval_ms > max_checkpoint_ms))
+    return fail(usage, "--checkpoint-interval must be 0 (no checkpoints) or between " +
+                           std::to_string(min_checkpoint_interval_ms) + " and " +
+                           std::to_string(max_checkpoint_ms) + ", got " +
+                           std::to_string(v.checkpoint_interval_ms));
+  if (auto bad = check_range("--checkpoint-timeout", v.checkpoint_timeout_ms,
+                             min_checkpoint_interval_ms, max_checkpoint_ms))
+    return bad;
+  if (auto bad = check_range("--min-pause", v.min_pause_ms, 0, max_checkpoint_ms)) return bad;
+  if (auto bad = check_range("--retained-checkpoints", v.retained_checkpoints, 1,
+                             max_retained_checkpoints))
+    return bad;
+  auto policy = restart_policy::parse(v.restart_strategy, v.checkpoint_interval_ms > 0);
+  if (!policy.ok()) return fail(usage, "--restart-strategy: " + policy.error().message());
   out.parallelism = static_cast<uint32_t>(v.parallelism);
   out.max_parallelism = static_cast<uint32_t>(v.max_parallelism);
   out.batch_records = static_cast<uint32_t>(v.batch_records);
   out.channel_credit = static_cast<uint32_t>(v.channel_credit);
+  out.checkpoint_interval_ms = static_cast<uint32_t>(v.checkpoint_interval_ms);
+  out.checkpoint_timeout_ms = static_cast<uint32_t>(v.checkpoint_timeout_ms);
+  out.min_pause_ms = static_cast<uint32_t>(v.min_pause_ms);
+  out.retained_checkpoints = static_cast<uint32_t>(v.retained_checkpoints);
+  out.at_least_once = v.at_least_once;
+  out.restart_strategy = v.restart_strategy;
   return std::nullopt;
+}
+
+status check_savepoint_id(const std::string& text) {
+  auto whole_number = [](const std::string& s) {
+    return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos &&
+           std::stoull(s) >= 1;
+  };
+  auto dash = text.find('-');
+  if (dash == std::string::npos || !whole_number(text.substr(0, dash)) ||
+      !whole_number(text.substr(dash + 1)))
+    return status::invalid_argument("'" + text +
+                                    "' is not a savepoint id: expected JOB-CHECKPOINT, two "
+                                    "numbers from 1 as `nagare savepoint` prints them, e.g. 3-17");
+  return {};
 }
 
 std::optional<int> apply_log_level(const std::string& level) {

@@ -41,16 +41,33 @@ std::optional<int> parse_command(const std::string& command, const std::vector<s
                                  po::variables_map& vm);
 
 // The options `run` and `submit` share, read as signed numbers so that "-1"
-// is refused rather than wrapped.
+// is refused rather than wrapped. Defaults are those of job_options.
 struct job_option_values {
   int64_t parallelism = 1;
   int64_t max_parallelism = 128;
   int64_t batch_records = 1024;
   int64_t channel_credit = 4;
+  int64_t checkpoint_interval_ms = 0;  // 0: off; else at least min_checkpoint_interval_ms
+  int64_t checkpoint_timeout_ms = 60000;
+  int64_t min_pause_ms = 0;
+  int64_t retained_checkpoints = 3;
+  bool at_least_once = false;
+  std::string restart_strategy;  // empty: restart_policy's default
 };
 void add_job_options(po::options_description& options, job_option_values& values);
-// Range-checks the values into `out`; the one-line usage error otherwise.
+// Range-checks the values into `out` and validates --restart-strategy
+// (restart_policy::parse); the one-line usage error otherwise.
 std::optional<int> apply_job_options(const job_option_values& values, job_options& out);
+
+// Bounds of the checkpoint options, in milliseconds.
+inline constexpr int64_t min_checkpoint_interval_ms = 10;
+inline constexpr int64_t max_checkpoint_ms = 24 * 3600 * 1000;  // a day
+inline constexpr int64_t max_retained_checkpoints = 100;
+
+// A savepoint id is "JOB-CHECKPOINT", two whole numbers from 1 (as `nagare
+// savepoint` prints it, e.g. "3-17"). Checks its shape only: whether it
+// exists is the coordinator's to say.
+status check_savepoint_id(const std::string& text);
 
 // The one-line usage error when value is outside [min, max].
 std::optional<int> check_range(const char* name, int64_t value, int64_t min, int64_t max);

@@ -1,65 +1,18 @@
 // The job client commands, each a request to the coordinator:
-//   nagare submit JOB.so [--parallelism N] [--name NAME] [-- JOB ARGS...]
+//   nagare submit JOB.so [--parallelism N] [--name NAME] [--from-savepoint ID] [-- JOB ARGS...]
 //   nagare list | nagare cancel JOB_ID | nagare wait JOB_ID
+// (savepoint and stop are in savepoint_command.cpp.)
 #include <cstdio>
 #include <iostream>
 
-#include "common.hpp"
+#include "client.hpp"
 #include "messages.hpp"
-#include "shutdown_watchdog.hpp"
 #include "submission.hpp"
 #include "table.hpp"
 
 namespace nagare::cli {
 
 namespace {
-
-constexpr auto request_timeout = std::chrono::seconds(60);
-
-// A client's actor system, connected to the coordinator; runs `body` and
-// shuts down.
-template <class Body>
-int with_coordinator(const std::string& where, Body&& body) {
-  shutdown_watchdog watchdog;
-  caf::actor_system_config cfg;
-  configure_process(cfg, 1);
-  caf::actor_system sys{cfg};
-  int code;
-  {
-    auto coordinator = connect_coordinator(sys, where);
-    if (!coordinator.ok()) {
-      code = fail(failed, coordinator.error().message());
-    } else {
-      caf::scoped_actor self{sys};
-      code = body(self, coordinator.value());
-    }
-  }
-  watchdog.arm(std::chrono::seconds(10));
-  return code;
-}
-
-po::options_description client_options(const std::string& usage_line, std::string& coordinator) {
-  po::options_description visible("usage: " + usage_line + "\n\noptions");
-  visible.add_options()("help,h", "show this help")(
-      "coordinator", po::value(&coordinator)->default_value(default_coordinator),
-      "the coordinator's HOST:PORT");
-  return visible;
-}
-
-// The JOB_ID positional as a number.
-std::optional<int> job_id_of(const po::variables_map& vm, const std::string& command,
-                             uint64_t& id) {
-  if (!vm.count("job-id")) return fail(usage, "missing JOB_ID (see nagare " + command + " --help)");
-  auto text = vm["job-id"].as<std::string>();
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-    return fail(usage, "'" + text + "' is not a job id");
-  id = std::stoull(text);
-  return std::nullopt;
-}
-
-std::string rpc_error(const caf::error& e, caf::scoped_actor& self) {
-  return "the coordinator did not answer: " + self->system().render(e);
-}
 
 // list, cancel and wait take the same options.
 int job_id_command(const std::string& command, const std::vector<std::string>& args,
@@ -87,8 +40,10 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   job_option_values values;
   auto visible = client_options("nagare submit JOB.so [OPTIONS] [-- JOB ARGS...]", coordinator);
   add_job_options(visible, values);
-  visible.add_options()("name", po::value(&opts.name),
-                        "the job's name (default: the name the library declares)");
+  visible.add_options()                                                                           //
+      ("name", po::value(&opts.name), "the job's name (default: the name the library declares)")  //
+      ("from-savepoint", po::value(&opts.from_savepoint)->value_name("ID"),
+       "start from this savepoint's state (JOB-CHECKPOINT, as `nagare savepoint` prints it)");
   po::options_description hidden;
   hidden.add_options()("job", po::value(&library));
   po::positional_options_description pos;
@@ -97,6 +52,10 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   if (auto done = parse_command("submit", args, visible, hidden, pos, vm)) return *done;
   if (library.empty()) return fail(usage, "missing JOB.so (see nagare submit --help)");
   if (auto bad = apply_job_options(values, opts)) return *bad;
+  if (vm.count("from-savepoint")) {
+    if (auto id = check_savepoint_id(opts.from_savepoint); !id.ok())
+      return fail(usage, "--from-savepoint " + id.message());
+  }
 
   auto job = load_job_library(library);
   if (!job.ok()) return fail(failed, job.error().message());

@@ -12,14 +12,16 @@ const char* usage_text =
     "usage: nagare COMMAND [OPTIONS] [-- JOB ARGS...]\n"
     "\n"
     "commands:\n"
-    "  run JOB.so       run a job in embedded mode (coordinator and nodes in this process)\n"
-    "  coordinator      run the coordinator daemon\n"
-    "  node             run a node daemon that offers task slots\n"
-    "  submit JOB.so    submit a job to a cluster; prints its id\n"
-    "  list             list a cluster's jobs\n"
-    "  cancel JOB_ID    cancel a running job\n"
-    "  wait JOB_ID      wait until a job ends; exit 0 if it finished\n"
-    "  shell            the admin shell: nodes, jobs, actors\n"
+    "  run JOB.so         run a job in embedded mode (coordinator and nodes in this process)\n"
+    "  coordinator        run the coordinator daemon\n"
+    "  node               run a node daemon that offers task slots\n"
+    "  submit JOB.so      submit a job to a cluster; prints its id\n"
+    "  list               list a cluster's jobs\n"
+    "  cancel JOB_ID      cancel a running job\n"
+    "  wait JOB_ID        wait until a job ends; exit 0 if it finished\n"
+    "  savepoint JOB_ID   take a savepoint of a running job; prints its id\n"
+    "  stop JOB_ID        stop a running job, with --savepoint after taking a savepoint\n"
+    "  shell              the admin shell: nodes, jobs, actors, checkpoints, restarts\n"
     "\n"
     "`nagare COMMAND --help` shows the options of a command.\n";
 
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
   if (command == "list") return no_job_args(cli::list_command);
   if (command == "cancel") return no_job_args(cli::cancel_command);
   if (command == "wait") return no_job_args(cli::wait_command);
+  if (command == "savepoint") return no_job_args(cli::savepoint_command);
+  if (command == "stop") return no_job_args(cli::stop_command);
   if (command == "shell") return no_job_args(cli::shell_command);
   return nagare::cli::fail(nagare::cli::usage,
                            "unknown command '" + command + "' (see nagare --help)");

@@ -1,7 +1,10 @@
 #include "table.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <iterator>
 
 namespace nagare::cli {
 
@@ -24,7 +27,7 @@ std::string table::render() const {
       const auto& cell = rows_[r][c];
       auto pad = std::string(width[c] - cell.size(), ' ');
       bool last = c + 1 == rows_[r].size();
-      if (r > 0 && numeric(cell))
+      if (r > 0 && (numeric(cell) || right_.count(c)))
         line += pad + cell;
       else
         line += cell + (last ? "" : pad);
@@ -45,6 +48,40 @@ std::string format_duration(double seconds) {
     std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
   else
     std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  return buf;
+}
+
+std::string format_ms(double ms) {
+  char buf[32];
+  if (!(ms >= 0)) ms = 0;  // NaN or negative: nothing measured
+  if (ms < 9.95)           // below what "%.1f" rounds up to 10.0
+    std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  return buf;
+}
+
+std::string format_bytes(uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  static const char* const units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  // Move up while "%.1f" would print 1024.0 or more in this unit.
+  while (value >= 1023.95 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", value, units[unit]);
+  return buf;
+}
+
+std::string format_local_time(double unix_s, bool with_date) {
+  auto t = static_cast<std::time_t>(std::floor(unix_s));
+  std::tm local{};
+  if (!localtime_r(&t, &local)) return "?";
+  char buf[32];
+  std::strftime(buf, sizeof buf, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &local);
   return buf;
 }
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "../common.hpp"
+#include "../long_request.hpp"
 
 namespace nagare::cli::shell {
 
@@ -67,6 +68,21 @@ status coordinator_client::ask(caf::timespan timeout, OnReply on_reply, Ts&&... 
   return outcome;
 }
 
+template <class OnReply, class... Ts>
+status coordinator_client::ask_long(caf::timespan timeout, OnReply on_reply, Ts&&... xs) {
+  if (auto connected = connect(); !connected.ok()) return connected;
+  std::string lost;
+  auto outcome =
+      long_request(sys_, coordinator_, timeout, &lost, on_reply, std::forward<Ts>(xs)...);
+  if (!lost.empty()) {
+    // self_'s own down_msg may not have arrived yet: forget the proxy now, so
+    // that the next call reconnects (and says so).
+    lost_ = lost;
+    coordinator_ = nullptr;
+  }
+  return outcome;
+}
+
 result<std::vector<node_info>> coordinator_client::nodes(caf::timespan timeout) {
   std::vector<node_info> out;
   auto st = ask(
@@ -120,6 +136,77 @@ status coordinator_client::cancel(uint64_t job, caf::timespan timeout) {
   if (!st.ok()) return st;
   if (!error.empty()) return status::not_found(error);
   return {};
+}
+
+result<std::vector<checkpoint_info>> coordinator_client::checkpoints(uint64_t job,
+                                                                     caf::timespan timeout) {
+  std::vector<checkpoint_info> out;
+  std::string error;
+  auto st = ask(
+      timeout,
+      [&](std::string& e, std::vector<checkpoint_info>& checkpoints) {
+        error = std::move(e);
+        out = std::move(checkpoints);
+      },
+      checkpoints_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return out;
+}
+
+result<checkpoint_info> coordinator_client::checkpoint(uint64_t job, caf::timespan timeout) {
+  checkpoint_info out;
+  std::string error;
+  auto st = ask_long(
+      timeout,
+      [&](std::string& e, checkpoint_info& c) {
+        error = std::move(e);
+        out = std::move(c);
+      },
+      checkpoint_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return out;
+}
+
+result<std::string> coordinator_client::savepoint(uint64_t job, caf::timespan timeout) {
+  std::string out, error;
+  auto st = ask_long(
+      timeout,
+      [&](std::string& e, std::string& id) {
+        error = std::move(e);
+        out = std::move(id);
+      },
+      savepoint_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  if (out.empty()) return status::io_error("the coordinator named no savepoint");
+  return out;
+}
+
+status coordinator_client::kill(const std::string& actor, caf::timespan timeout) {
+  std::string error;
+  auto st = ask(
+      timeout, [&](std::string& e) { error = std::move(e); }, kill_atom::value, actor);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return {};
+}
+
+result<std::vector<restart_info>> coordinator_client::restarts(uint64_t job,
+                                                               caf::timespan timeout) {
+  std::vector<restart_info> out;
+  std::string error;
+  auto st = ask(
+      timeout,
+      [&](std::string& e, std::vector<restart_info>& restarts) {
+        error = std::move(e);
+        out = std::move(restarts);
+      },
+      restarts_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::not_found(error);
+  return out;
 }
 
 }  // namespace nagare::cli::shell

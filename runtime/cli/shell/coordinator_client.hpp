@@ -17,6 +17,9 @@
 namespace nagare::cli::shell {
 
 inline constexpr auto request_timeout = std::chrono::seconds(10);
+// Checkpoints and savepoints taken by hand: the job master fails them after
+// the job's checkpoint timeout (60 s by default), so this is a last resort.
+inline constexpr auto checkpoint_timeout = std::chrono::minutes(10);
 
 // Not thread-safe: make it and call it from one thread only (the shell's).
 // REQUIRES: `sys` and `notices` outlive the client.
@@ -38,12 +41,26 @@ class coordinator_client {
   result<std::vector<task_info>> actors(uint64_t job, caf::timespan timeout = request_timeout);
   result<task_info> inspect(const std::string& actor, caf::timespan timeout = request_timeout);
   status cancel(uint64_t job, caf::timespan timeout = request_timeout);
+  // The job's checkpoints and savepoints, oldest first.
+  result<std::vector<checkpoint_info>> checkpoints(uint64_t job,
+                                                   caf::timespan timeout = request_timeout);
+  // Triggers a checkpoint and waits until it completed or failed (its status
+  // says which). Ends at once if the coordinator is lost (long_request.hpp).
+  result<checkpoint_info> checkpoint(uint64_t job, caf::timespan timeout = checkpoint_timeout);
+  // Takes a savepoint; its id, e.g. "3-17". Like checkpoint().
+  result<std::string> savepoint(uint64_t job, caf::timespan timeout = checkpoint_timeout);
+  // Fault injection: task actor `actor` ("JOB.TASK") dies as if it crashed.
+  status kill(const std::string& actor, caf::timespan timeout = request_timeout);
+  result<std::vector<restart_info>> restarts(uint64_t job, caf::timespan timeout = request_timeout);
 
  private:
   // Sends (xs...) and hands the reply to `on_reply`, whose parameters name
   // the reply's types; the status tells why there was no reply.
   template <class OnReply, class... Ts>
   status ask(caf::timespan timeout, OnReply on_reply, Ts&&... xs);
+  // The same for a request that may take long (long_request.hpp).
+  template <class OnReply, class... Ts>
+  status ask_long(caf::timespan timeout, OnReply on_reply, Ts&&... xs);
   void notice_loss();
 
   caf::actor_system& sys_;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 
+#include "ids.hpp"
 #include "render.hpp"
 
 namespace nagare::cli::shell {
@@ -13,24 +14,6 @@ namespace {
 
 // Tab completion must not keep the user waiting long.
 constexpr auto completion_timeout = std::chrono::seconds(2);
-
-bool digits(const std::string& s) {
-  return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-std::optional<uint64_t> parse_job_id(const std::string& text) {
-  if (!digits(text)) return std::nullopt;
-  return std::stoull(text);
-}
-
-// "JOB.TASK" with both parts in range (the coordinator checks it again).
-bool valid_actor_id(const std::string& text) {
-  auto dot = text.find('.');
-  if (dot == std::string::npos) return false;
-  auto task = text.substr(dot + 1);
-  return parse_job_id(text.substr(0, dot)) && digits(task) && task.size() <= 10 &&
-         std::stoull(task) <= UINT32_MAX;
-}
 
 const command_help* find_command(const std::string& name) {
   for (const auto& c : commands())
@@ -52,6 +35,14 @@ const std::vector<command_help>& commands() {
       {"inspect", "ACTOR",
        "every field of one task actor (ACTOR is JOB.TASK, as `actors` lists it)"},
       {"cancel", "JOB", "cancel a running job"},
+      {"checkpoints", "JOB [ID]",
+       "a job's checkpoints and savepoints: status, duration, size, alignment; with ID, its "
+       "tasks"},
+      {"checkpoint", "JOB", "take a checkpoint of a running job now and wait for it"},
+      {"savepoint", "JOB", "take a savepoint (a checkpoint kept until deleted); prints its id"},
+      {"kill", "ACTOR",
+       "fault injection: task actor ACTOR (JOB.TASK) dies as if it crashed; the job restarts"},
+      {"restarts", "JOB", "a job's restarts: when, why, from which checkpoint, downtime"},
       {"help", "[COMMAND]", "list the commands, or describe one"},
       {"quit", "", "leave the shell (also `exit` or Ctrl-D)"},
   };
@@ -77,9 +68,13 @@ outcome interpreter::run(const std::string& line) {
   const auto* command = find_command(name);
   if (!command) return error(outcome::failed, "unknown command '" + name + "' (try `help`)");
   std::vector<std::string> args(words.begin() + 1, words.end());
-  size_t wanted = *command->args == 0 ? 0 : 1;
-  bool optional = *command->args == '[';
-  if (args.size() > wanted || (args.size() < wanted && !optional))
+  // "JOB [ID]": one required argument, one optional.
+  size_t required = 0, most = 0;
+  for (const auto& a : split_words(command->args)) {
+    ++most;
+    if (a[0] != '[') ++required;
+  }
+  if (args.size() > most || args.size() < required)
     return error(outcome::usage, "usage: " + (name == words[0] ? usage_of(*command) : words[0]));
   if (name == "quit") return outcome::quit;
   if (name == "help") return help(args);
@@ -88,6 +83,11 @@ outcome interpreter::run(const std::string& line) {
   if (name == "actors") return actors(args[0]);
   if (name == "inspect") return inspect(args[0]);
   if (name == "cancel") return cancel(args[0]);
+  if (name == "checkpoints") return checkpoints(args);
+  if (name == "checkpoint") return checkpoint(args[0]);
+  if (name == "savepoint") return savepoint(args[0]);
+  if (name == "kill") return kill(args[0]);
+  if (name == "restarts") return restarts(args[0]);
   return error(outcome::failed, "command '" + name + "' is not implemented");
 }
 
@@ -106,7 +106,7 @@ outcome interpreter::jobs() {
 }
 
 outcome interpreter::actors(const std::string& job) {
-  auto id = parse_job_id(job);
+  auto id = parse_id(job);
   if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
   auto tasks = client_.actors(*id);
   if (!tasks.ok()) return error(outcome::failed, tasks.error().message());
@@ -125,7 +125,7 @@ outcome interpreter::inspect(const std::string& actor) {
 }
 
 outcome interpreter::cancel(const std::string& job) {
-  auto id = parse_job_id(job);
+  auto id = parse_id(job);
   if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
   auto done = client_.cancel(*id);
   if (!done.ok()) return error(outcome::failed, done.message());
@@ -161,17 +161,29 @@ std::vector<std::string> interpreter::complete(const std::string& before_cursor)
     if (position == 0) out.push_back("exit");
     return out;
   }
-  if (position != 1) return out;
   const auto& command = words[0];
-  if (command == "actors" || command == "cancel" ||
-      (command == "inspect" && (new_word || words[1].find('.') == std::string::npos))) {
+  if (position == 2 && command == "checkpoints") {
+    auto job = parse_id(words[1]);
+    if (!job) return out;
+    auto checkpoints = client_.checkpoints(*job, completion_timeout);
+    if (!checkpoints.ok()) return out;
+    for (const auto& c : checkpoints.value()) out.push_back(std::to_string(c.id));
+    return out;
+  }
+  if (position != 1) return out;
+  bool takes_actor = command == "inspect" || command == "kill";
+  bool any_job = command == "checkpoints" || command == "restarts";
+  bool running_job = command == "actors" || command == "cancel" || command == "checkpoint" ||
+                     command == "savepoint";
+  if (any_job || running_job ||
+      (takes_actor && (new_word || words[1].find('.') == std::string::npos))) {
     auto jobs = client_.jobs(completion_timeout);
     if (!jobs.ok()) return out;
     for (const auto& j : jobs.value())
-      if (j.state == "RUNNING")
-        out.push_back(std::to_string(j.id) + (command == "inspect" ? "." : ""));
-  } else if (command == "inspect") {
-    auto job = parse_job_id(words[1].substr(0, words[1].find('.')));
+      if (any_job || j.state == "RUNNING")
+        out.push_back(std::to_string(j.id) + (takes_actor ? "." : ""));
+  } else if (takes_actor) {
+    auto job = parse_id(words[1].substr(0, words[1].find('.')));
     if (!job) return out;
     auto tasks = client_.actors(*job, completion_timeout);
     if (!tasks.ok()) return out;

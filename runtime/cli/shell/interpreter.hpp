@@ -1,6 +1,7 @@
 // The admin shell's commands: parses one command line, asks the coordinator
 // (coordinator_client.hpp) and prints the answer (render.hpp). Knows the
-// command names and ids for tab completion.
+// command names and ids for tab completion. The checkpoint and recovery
+// commands are in recovery_commands.cpp.
 #pragma once
 
 #include <ostream>
@@ -53,6 +54,11 @@ class interpreter {
   outcome actors(const std::string& job);
   outcome inspect(const std::string& actor);
   outcome cancel(const std::string& job);
+  outcome checkpoints(const std::vector<std::string>& args);
+  outcome checkpoint(const std::string& job);
+  outcome savepoint(const std::string& job);
+  outcome kill(const std::string& actor);
+  outcome restarts(const std::string& job);
   outcome help(const std::vector<std::string>& topics);
 
   coordinator_client& client_;

@@ -79,4 +79,60 @@ std::string render_task(const task_info& task) {
   return out;
 }
 
+std::string render_checkpoints(const std::vector<checkpoint_info>& checkpoints) {
+  if (checkpoints.empty()) return "no checkpoints\n";
+  table t({"ID", "KIND", "STATUS", "STARTED", "DURATION", "SIZE", "ALIGNMENT", "REASON"});
+  t.align_right(4).align_right(5).align_right(6);
+  for (const auto& c : checkpoints)
+    t.add({num(c.id), c.kind, c.status, format_local_time(c.started_unix_s, false),
+           format_ms(c.duration_ms), format_bytes(c.bytes), format_ms(c.alignment_ms), c.reason});
+  return t.render();
+}
+
+std::string render_checkpoint(uint64_t job, const checkpoint_info& c) {
+  size_t acked = 0;
+  for (const auto& task : c.tasks) acked += task.acknowledged ? 1 : 0;
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"checkpoint", num(c.id) + " of job " + num(job)},
+      {"kind", c.kind},
+      {"status", c.status},
+      {"started", format_local_time(c.started_unix_s, true)},
+      {"duration", format_ms(c.duration_ms)},
+      {"size", format_bytes(c.bytes) + " (" + num(c.bytes) + " bytes)"},
+      {"alignment", format_ms(c.alignment_ms) + " (the longest of any task)"},
+      {"acknowledged", num(acked) + " of " + num(c.tasks.size()) + " tasks"},
+  };
+  if (!c.reason.empty()) fields.push_back({"reason", c.reason});
+  std::string out = render_fields(fields);
+  if (!c.tasks.empty()) {
+    table t({"TASK", "CHAIN", "SUBTASK", "ACKED", "SIZE", "ALIGNMENT", "DURATION"});
+    t.align_right(4).align_right(5).align_right(6);
+    for (const auto& task : c.tasks)
+      t.add({num(job) + "." + num(task.task), task.chain, num(task.subtask),
+             task.acknowledged ? "yes" : "no", format_bytes(task.bytes),
+             format_ms(task.alignment_ms), format_ms(task.duration_ms)});
+    out += '\n' + t.render();
+  }
+  return out;
+}
+
+std::string render_checkpoint_result(uint64_t job, const checkpoint_info& c) {
+  auto head = "checkpoint " + num(c.id) + " of job " + num(job) + " " + c.status;
+  if (c.status == "COMPLETED")
+    return head + " in " + format_ms(c.duration_ms) + ", " + format_bytes(c.bytes) + "\n";
+  return head + " after " + format_ms(c.duration_ms) + (c.reason.empty() ? "" : ": " + c.reason) +
+         "\n";
+}
+
+std::string render_restarts(const std::vector<restart_info>& restarts) {
+  if (restarts.empty()) return "no restarts\n";
+  table t({"ATTEMPT", "WHEN", "CHECKPOINT", "DOWNTIME", "OUTCOME", "REASON"});
+  t.align_right(2).align_right(3);
+  for (const auto& r : restarts)
+    t.add({num(r.attempt), format_local_time(r.at_unix_s, true),
+           r.restored_checkpoint == 0 ? "none" : num(r.restored_checkpoint),
+           r.outcome == "RESTARTING" ? "-" : format_ms(r.downtime_ms), r.outcome, r.reason});
+  return t.render();
+}
+
 }  // namespace nagare::cli::shell
