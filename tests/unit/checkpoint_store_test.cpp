@@ -53,11 +53,11 @@ std::vector<uint64_t> ids_of(const checkpoint_listing& l) {
   return out;
 }
 
-class checkpoint_store_test : public ::testing::TestWithParam<bool> {
+class checkpoint_store_fixture : public ::testing::Test {
  protected:
-  bool on_disk() const { return GetParam(); }
-  // The parameter picks the backend: true is LevelDB in the temp dir, false is in memory.
-  std::string store_dir() const { return on_disk() ? dir_ : std::string(); }
+  explicit checkpoint_store_fixture(bool on_disk) : on_disk_(on_disk) {}
+  // LevelDB in the temp dir, or in memory.
+  std::string store_dir() const { return on_disk_ ? dir_ : std::string(); }
 
   std::unique_ptr<checkpoint_store> open_store() {
     auto s = checkpoint_store::open(store_dir());
@@ -96,8 +96,22 @@ class checkpoint_store_test : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, value).ok());
   }
 
+  bool on_disk_;
   testing::temp_dir tmp_;  // removed with its contents after the test
   std::string dir_ = tmp_ / "checkpoints";
+};
+
+// What both backends must do alike: the parameter is true for LevelDB, false for memory.
+class checkpoint_store_test : public checkpoint_store_fixture,
+                              public ::testing::WithParamInterface<bool> {
+ protected:
+  checkpoint_store_test() : checkpoint_store_fixture(GetParam()) {}
+};
+
+// What only a directory can show: reopening, and damage injected through LevelDB.
+class checkpoint_store_disk_test : public checkpoint_store_fixture {
+ protected:
+  checkpoint_store_disk_test() : checkpoint_store_fixture(true) {}
 };
 
 // A snapshot's bytes come back unchanged, NULs included, synced or not; storing again replaces.
@@ -330,9 +344,13 @@ TEST_P(checkpoint_store_test, concurrent_puts) {
     }
 }
 
+INSTANTIATE_TEST_SUITE_P(backends, checkpoint_store_test, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? "leveldb" : "memory";
+                         });
+
 // Everything survives closing and reopening the directory: records, savepoints, numbering.
-TEST_P(checkpoint_store_test, persists_across_reopen) {
-  if (!on_disk()) GTEST_SKIP() << "the memory store lives as long as the process";
+TEST_F(checkpoint_store_disk_test, persists_across_reopen) {
   {
     auto s = open_store();
     ASSERT_NE(s, nullptr);
@@ -355,8 +373,7 @@ TEST_P(checkpoint_store_test, persists_across_reopen) {
 
 // A record with a changed byte is reported (with its checkpoint and the reason), never
 // returned; the others stay usable, and retention treats it as incomplete.
-TEST_P(checkpoint_store_test, damaged_record_is_detected) {
-  if (!on_disk()) GTEST_SKIP() << "damage is injected through LevelDB";
+TEST_F(checkpoint_store_disk_test, damaged_record_is_detected) {
   {
     auto s = open_store();
     ASSERT_NE(s, nullptr);
@@ -388,8 +405,7 @@ TEST_P(checkpoint_store_test, damaged_record_is_detected) {
 }
 
 // A record moved under another checkpoint's key is damage too, not that checkpoint.
-TEST_P(checkpoint_store_test, record_under_the_wrong_key_is_detected) {
-  if (!on_disk()) GTEST_SKIP() << "damage is injected through LevelDB";
+TEST_F(checkpoint_store_disk_test, record_under_the_wrong_key_is_detected) {
   std::string first;
   {
     auto s = open_store();
@@ -408,8 +424,7 @@ TEST_P(checkpoint_store_test, record_under_the_wrong_key_is_detected) {
 
 // The fault-injection helper damages exactly one stored snapshot so that decoding it
 // fails, and complete_checkpoints() lists what a restarted coordinator would find.
-TEST_P(checkpoint_store_test, corrupt_snapshot_helper) {
-  if (!on_disk()) GTEST_SKIP() << "the helper works on a directory";
+TEST_F(checkpoint_store_disk_test, corrupt_snapshot_helper) {
   detail::operator_snapshot op;
   op.key_groups[3] = "counts";
   op.entries = {"offset 42"};
@@ -433,11 +448,6 @@ TEST_P(checkpoint_store_test, corrupt_snapshot_helper) {
   for (auto [cp, task] : {std::pair<uint64_t, uint32_t>{2, 0}, {1, 1}})
     EXPECT_TRUE(decode_snapshots(s->snapshot(7, cp, task).value()).ok());
 }
-
-INSTANTIATE_TEST_SUITE_P(backends, checkpoint_store_test, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& i) {
-                           return i.param ? "leveldb" : "memory";
-                         });
 
 // Savepoint ids: "JOB-CHECKPOINT" in decimal, and nothing else.
 TEST(savepoint_id, formats_and_parses) {
