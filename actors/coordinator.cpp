@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "checkpoint_store_actor.hpp"
 #include "job_master.hpp"
 #include "job_record.hpp"
 #include "log.hpp"
@@ -36,12 +37,14 @@ struct job_entry {
   std::string reason;
   clock::time_point since = clock::now();
   job_outcome outcome;
+  std::vector<restart_info> restarts;  // of an ended job (a running one's master has them)
   std::vector<caf::response_promise> waiters;
   bool ended() const { return state != "RUNNING"; }
 };
 
 struct coordinator_state {
   std::shared_ptr<metadata_store> store;
+  caf::actor checkpoints;  // the checkpoint store actor
   std::vector<node_entry> nodes;
   std::map<uint64_t, job_entry> jobs;
   std::map<uint64_t, job_record> records;  // what the store holds, by job id
@@ -55,6 +58,42 @@ void persist(const state_ptr& st, uint64_t id) {
   if (r == st->records.end()) return;
   auto written = st->store->put_job(id, encode_job_record(r->second));
   if (!written.ok()) NAGARE_LOG(error, "coordinator") << "job " << id << ": " << written.message();
+}
+
+// Marks the slots as used and names their nodes for the job master.
+slot_assignment take_slots(const state_ptr& st, const std::vector<uint32_t>& assigned) {
+  slot_assignment out;
+  for (auto n : assigned) {
+    ++st->nodes[n].slots.used;
+    out.nodes.push_back(st->nodes[n].handle);
+    out.names.push_back(st->nodes[n].name);
+    out.addresses.push_back(st->nodes[n].address);
+  }
+  return out;
+}
+
+void release_slots(const state_ptr& st, job_entry& job) {
+  for (auto n : job.slot_nodes)
+    if (st->nodes[n].slots.used > 0) --st->nodes[n].slots.used;
+  job.slot_nodes.clear();
+}
+
+// New slots on live nodes for a job that restarts.
+std::tuple<std::string, slot_assignment> reschedule(const state_ptr& st, uint64_t id) {
+  auto j = st->jobs.find(id);
+  if (j == st->jobs.end() || j->second.ended())
+    return {"job " + std::to_string(id) + " is not running", {}};
+  auto& job = j->second;
+  release_slots(st, job);
+  auto rec = st->records.find(id);
+  auto plan = decode_plan(rec->second.job.plan);
+  if (!plan.ok()) return {plan.error().message(), {}};
+  std::vector<node_slots> slots;
+  for (const auto& n : st->nodes) slots.push_back(n.slots);
+  auto assigned = assign_slots(plan->max_vertex_parallelism(), slots);
+  if (!assigned.ok()) return {assigned.error().message(), {}};
+  job.slot_nodes = assigned.value();
+  return {std::string{}, take_slots(st, assigned.value())};
 }
 
 std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const state_ptr& st,
@@ -81,12 +120,8 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
   setup.job_id = id;
   setup.plan = std::move(plan.value());
   setup.coordinator = caf::actor_cast<caf::actor>(self);
-  for (auto n : assigned.value()) {
-    ++st->nodes[n].slots.used;
-    setup.slot_nodes.push_back(st->nodes[n].handle);
-    setup.slot_node_names.push_back(st->nodes[n].name);
-    setup.slot_node_addresses.push_back(st->nodes[n].address);
-  }
+  setup.store = st->checkpoints;
+  setup.slots = take_slots(st, assigned.value());
   auto& entry = st->jobs[id];
   entry.name = job.name;
   entry.parallelism = job.parallelism;
@@ -99,15 +134,19 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
   return {id, std::string{}};
 }
 
-void job_ended(const state_ptr& st, job_outcome& out) {
+void job_ended(caf::event_based_actor* self, const state_ptr& st, job_outcome& out,
+               std::vector<restart_info> restarts) {
   auto j = st->jobs.find(out.job_id);
   if (j == st->jobs.end() || j->second.ended()) return;
   auto& job = j->second;
   job.state = out.state;
   job.reason = out.reason;
   job.outcome = out;
+  job.restarts = std::move(restarts);
   job.master = nullptr;
-  for (auto n : job.slot_nodes) --st->nodes[n].slots.used;
+  release_slots(st, job);
+  // A failed job keeps its checkpoints (to look into); savepoints always stay.
+  if (out.state != "FAILED") self->send(st->checkpoints, drop_atom::value, out.job_id);
   for (auto& w : job.waiters) w.deliver(out);
   job.waiters.clear();
   auto& rec = st->records[out.job_id];
@@ -119,8 +158,9 @@ void job_ended(const state_ptr& st, job_outcome& out) {
 }
 
 // Jobs of an earlier coordinator run: ended ones are listed as they ended;
-// running ones cannot be resumed without checkpoints and are marked FAILED.
-void restore_jobs(const state_ptr& st) {
+// running ones resume from their latest complete checkpoint, on the nodes
+// that register (again).
+void restore_jobs(caf::event_based_actor* self, const state_ptr& st) {
   auto stored = st->store->jobs();
   if (!stored.ok()) {
     NAGARE_LOG(error, "coordinator") << stored.error().message();
@@ -132,19 +172,32 @@ void restore_jobs(const state_ptr& st) {
       NAGARE_LOG(error, "coordinator") << "job " << id << ": " << rec.error().message();
       continue;
     }
-    if (rec->state == "RUNNING") {
-      rec->state = "FAILED";
-      rec->reason = "the coordinator restarted while the job ran";
-    }
+    st->next_job_id = std::max(st->next_job_id, id + 1);
     auto& job = st->jobs[id];
     job.name = rec->name;
     job.parallelism = rec->parallelism;
     job.state = rec->state;
     job.reason = rec->reason;
     job.outcome = job_outcome{id, rec->state, rec->reason, 0, 0};
+    if (rec->state == "RUNNING") {
+      auto plan = decode_plan(rec->job.plan);
+      if (!plan.ok()) {
+        job.state = rec->state = "FAILED";
+        job.reason = rec->reason = "cannot resume: " + plan.error().message();
+      } else {
+        job_master_setup setup;
+        setup.job_id = id;
+        setup.job = rec->job;
+        setup.plan = std::move(plan.value());
+        setup.coordinator = caf::actor_cast<caf::actor>(self);
+        setup.store = st->checkpoints;
+        setup.resume = true;
+        job.master = self->spawn<caf::linked>(job_master, std::move(setup));
+        NAGARE_LOG(info, "coordinator") << "job " << id << " (" << job.name << ") resumes";
+      }
+    }
     st->records[id] = std::move(rec.value());
     persist(st, id);
-    st->next_job_id = std::max(st->next_job_id, id + 1);
   }
 }
 
@@ -173,13 +226,35 @@ bool parse_task_id(const std::string& text, uint64_t& job, uint32_t& task) {
   return true;
 }
 
+// Forwards a request about job `id` to its master; the reply is (error, T).
+// Waits as long as the master may take (a checkpoint, a savepoint).
+template <class... Reply, class... Ts>
+caf::typed_response_promise<Reply...> forward(caf::event_based_actor* self, const state_ptr& st,
+                                              uint64_t id, Ts... xs) {
+  auto rp = self->make_response_promise<Reply...>();
+  auto [master, error] = master_of(st, id);
+  if (!master) {
+    rp.deliver(error, std::tuple_element_t<1, std::tuple<Reply...>>{});
+    return rp;
+  }
+  self->request(master, std::chrono::minutes(10), xs...)
+      .then([rp](Reply&... r) mutable { rp.deliver(std::move(r)...); },
+            [rp](caf::error& e) mutable {
+              rp.deliver(to_string(e), std::tuple_element_t<1, std::tuple<Reply...>>{});
+            });
+  return rp;
+}
+
 }  // namespace
 
 caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts) {
   auto st = std::make_shared<coordinator_state>();
   st->store = opts.store;
   if (!st->store) st->store = std::move(metadata_store::open("").value());
-  restore_jobs(st);
+  auto checkpoints = opts.checkpoints;
+  if (!checkpoints) checkpoints = std::move(checkpoint_store::open("").value());
+  st->checkpoints = spawn_checkpoint_store(self->system(), std::move(checkpoints));
+  restore_jobs(self, st);
   // Job masters are linked; their normal exit is expected, anything else is
   // reported to the waiters as a failure of that job.
   self->set_exit_handler([self, st](caf::exit_msg& m) {
@@ -187,7 +262,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
     for (auto& [id, job] : st->jobs) {
       if (job.ended() || job.master.address() != m.source) continue;
       job_outcome out{id, "FAILED", "job master stopped: " + to_string(m.reason), 0, 0};
-      job_ended(st, out);
+      job_ended(self, st, out, {});
       return;
     }
     self->quit(m.reason);
@@ -209,6 +284,8 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
     }
   });
   self->attach_functor([st](const caf::error&) {
+    caf::anon_send_exit(st->checkpoints, caf::exit_reason::user_shutdown);
+    st->checkpoints = nullptr;
     st->nodes.clear();
     st->jobs.clear();
   });
@@ -216,6 +293,15 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       [self, st](register_atom, caf::actor node, uint32_t slots, std::string& name,
                  std::string& address) {
         self->monitor(node);
+        // A node that comes back on its old address takes its old entry.
+        for (uint32_t i = 0; i < st->nodes.size(); ++i) {
+          auto& n = st->nodes[i];
+          if (n.slots.alive || n.address != address || address == "local") continue;
+          n = {node, name, address, {slots, 0, true}, clock::now(), {}};
+          NAGARE_LOG(info, "coordinator") << "node " << name << " (" << address
+                                          << ") registered again with " << slots << " slots";
+          return i;
+        }
         st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now(), {}});
         NAGARE_LOG(info, "coordinator")
             << "node " << name << " (" << address << ") registered with " << slots << " slots";
@@ -231,7 +317,49 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         j->second.waiters.push_back(promise);
         return promise;
       },
-      [st](job_done_atom, job_outcome& out) { job_ended(st, out); },
+      [self, st](job_done_atom, job_outcome& out, std::vector<restart_info>& restarts) {
+        job_ended(self, st, out, std::move(restarts));
+      },
+      [st](reschedule_atom, uint64_t id) { return reschedule(st, id); },
+      [self, st](checkpoints_atom, uint64_t id) {
+        return forward<std::string, std::vector<checkpoint_info>>(self, st, id, checkpoints_atom::value);
+      },
+      [self, st](checkpoint_atom, uint64_t id) {
+        return forward<std::string, checkpoint_info>(self, st, id, checkpoint_atom::value);
+      },
+      [self, st](savepoint_atom, uint64_t id) {
+        return forward<std::string, std::string>(self, st, id, savepoint_atom::value);
+      },
+      [self, st](stop_atom, uint64_t id, bool savepoint) {
+        return forward<std::string, std::string>(self, st, id, stop_atom::value, savepoint);
+      },
+      [self, st](restarts_atom, uint64_t id) {
+        auto j = st->jobs.find(id);
+        if (j != st->jobs.end() && j->second.ended()) {
+          auto rp = self->make_response_promise<std::string, std::vector<restart_info>>();
+          rp.deliver(std::string{}, j->second.restarts);
+          return rp;
+        }
+        return forward<std::string, std::vector<restart_info>>(self, st, id, restarts_atom::value);
+      },
+      [self, st](kill_atom, const std::string& task_id) {
+        auto rp = self->make_response_promise<std::string>();
+        uint64_t job = 0;
+        uint32_t task = 0;
+        if (!parse_task_id(task_id, job, task)) {
+          rp.deliver("'" + task_id + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)");
+          return rp;
+        }
+        auto [master, error] = master_of(st, job);
+        if (!master) {
+          rp.deliver(error);
+          return rp;
+        }
+        self->request(master, query_timeout, kill_atom::value, task)
+            .then([rp](std::string& e) mutable { rp.deliver(e); },
+                  [rp](caf::error& e) mutable { rp.deliver(to_string(e)); });
+        return rp;
+      },
       [self, st](cancel_atom, uint64_t id) {
         auto rp = self->make_response_promise<std::string>();
         auto [master, error] = master_of(st, id);

@@ -14,6 +14,15 @@
 //   (jobs_atom)                    -> vector<job_info>
 //   (actors_atom, uint64 job id)   -> (string error, vector<task_info>)
 //   (inspect_atom, string "J.T")   -> (string error, task_info)
+//   (checkpoints_atom, uint64 job) -> (string error, vector<checkpoint_info>)  oldest first
+//   (checkpoint_atom, uint64 job)  -> (string error, checkpoint_info)  once it completed or failed
+//   (savepoint_atom, uint64 job)   -> (string error, string savepoint id "JOB-CHECKPOINT")
+//   (stop_atom, uint64 job, bool savepoint) -> (string error, string savepoint id), once stopped
+//   (kill_atom, string "J.T")      -> string error   the task dies as if it crashed
+//   (restarts_atom, uint64 job)    -> (string error, vector<restart_info>)
+// From job masters:
+//   (reschedule_atom, uint64 job)  -> (string error, slot_assignment)  slots on live nodes
+//   (job_done_atom, job_outcome, vector<restart_info>)
 #pragma once
 
 #include <memory>
@@ -21,12 +30,16 @@
 
 #include <caf/all.hpp>
 
+#include "checkpoint_store.hpp"
 #include "metadata_store.hpp"
 
 namespace nagare {
 
 struct coordinator_options {
   std::shared_ptr<metadata_store> store;  // null: a fresh one in memory (embedded mode)
+  // Where checkpoints are kept (null: in memory); the coordinator serves it
+  // to tasks and job masters through a checkpoint_store_actor.
+  std::shared_ptr<checkpoint_store> checkpoints;
 };
 
 caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts);

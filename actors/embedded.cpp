@@ -58,6 +58,7 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
     n.name = "embedded-" + std::to_string(i);
     n.address = "local";
     n.data_dir = cache.path;
+    n.local_snapshots = false;  // the checkpoint store is in this process anyway
     n.slots = (slots_needed + opts.nodes - 1) / opts.nodes;
     nodes.push_back(sys.spawn(node_actor, coordinator, n));
   }

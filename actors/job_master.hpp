@@ -1,18 +1,31 @@
-// The job master: one actor per running job. It deploys the job's tasks onto
-// the nodes the coordinator assigned, wires their channels, starts them and
-// follows them to the end: FINISHED when every task has finished, FAILED
-// when one fails or dies. It reports the outcome to the coordinator.
+// The job master: one actor per job. It runs the job in attempts: deploys
+// its tasks onto the nodes the coordinator assigned, restores their state,
+// wires their channels, starts them, and drives the job's checkpoints
+// (checkpoint_coordinator.hpp). When a task fails or dies, or its node is
+// lost, it stops the attempt's tasks and, as the restart policy allows,
+// starts a new attempt on the nodes still alive from the latest complete
+// checkpoint (restart_policy.hpp). It reports the outcome to the coordinator.
 //
-// Lifecycle: deploying -> connecting -> running -> (finished | failed | canceled).
+// Lifecycle: (deploying -> running -> [restarting -> deploying ...]) ->
+//            (FINISHED | FAILED | CANCELED | STOPPED).
+// A job whose input has ended everywhere takes a final checkpoint; its
+// completion commits the sinks' last output, and the job is FINISHED.
 //
 // Protocol, besides the tasks' reports:
-//   (actors_atom)          -> (string error, vector<task_info>)   every task, in task order
-//   (inspect_atom, uint32) -> (string error, task_info)           one task
-//   (cancel_atom)          -> string error ("" when cancelled)
-//   (node_lost_atom, string node)                                  fails the job
+//   (actors_atom)                 -> (string error, vector<task_info>)  every task, in task order
+//   (inspect_atom, uint32)        -> (string error, task_info)          one task
+//   (cancel_atom)                 -> string error ("" when cancelled)
+//   (checkpoints_atom)            -> (string error, vector<checkpoint_info>)  oldest first
+//   (checkpoint_atom)             -> (string error, checkpoint_info)  when it completed or failed
+//   (savepoint_atom)              -> (string error, string savepoint id)
+//   (stop_atom, bool savepoint)   -> (string error, string savepoint id)  once stopped
+//   (kill_atom, uint32 task)      -> string error   the task dies as if it crashed
+//   (restarts_atom)               -> (string error, vector<restart_info>)
+//   (node_lost_atom, string node)  a node of the job was lost
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -26,10 +39,12 @@ struct job_master_setup {
   uint64_t job_id = 0;
   job_submission job;
   physical_plan plan;
-  std::vector<caf::actor> slot_nodes;            // the node of each slot (subtask)
-  std::vector<std::string> slot_node_names;      // their names, for the shell
-  std::vector<std::string> slot_node_addresses;  // where their tasks are reached
+  slot_assignment slots;  // of the first attempt; empty: ask the coordinator
   caf::actor coordinator;
+  caf::actor store;  // the checkpoint store actor
+  // The coordinator restarted while the job ran: resume it from its latest
+  // complete checkpoint rather than start it.
+  bool resume = false;
 };
 
 caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup);

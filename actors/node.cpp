@@ -7,6 +7,7 @@
 
 #include <caf/io/all.hpp>
 
+#include "checkpoint_store.hpp"
 #include "library_cache.hpp"
 #include "log.hpp"
 #include "messages.hpp"
@@ -23,6 +24,7 @@ struct node_state {
   node_options opts;
   caf::actor coordinator;
   std::unique_ptr<library_cache> libraries;
+  std::shared_ptr<checkpoint_store> snapshots;  // local copies of this node's task snapshots
   struct job_entry {
     std::shared_ptr<const detail::graph> graph;
     std::shared_ptr<const physical_plan> plan;
@@ -77,7 +79,13 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     setup.graph = job->graph;
     setup.plan = job->plan;
     setup.chain.batch_records = req.job.batch_records;
+    setup.chain.attempt = req.attempt;
+    setup.chain.restored_checkpoint = req.restore.checkpoint;
     setup.master = req.master;
+    setup.store = req.store;
+    setup.local_store = st->snapshots;
+    setup.restore = req.restore;
+    setup.at_least_once = req.job.at_least_once;
     setup.channel_credit = req.job.channel_credit;
     setup.linger_ms = req.job.linger_ms;
     setup.input_gates = job->plan->input_gates(t.vertex);
@@ -86,7 +94,8 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     tasks.push_back(std::move(task));
   }
   st->jobs[req.job_id].live_tasks += tasks.size();
-  NAGARE_LOG(info, st->log_name()) << "deployed " << tasks.size() << " tasks of job " << req.job_id;
+  NAGARE_LOG(info, st->log_name()) << "deployed " << tasks.size() << " tasks of job " << req.job_id
+                                    << (req.attempt ? " (attempt " + std::to_string(req.attempt) + ")" : "");
   rp.deliver(std::string{}, std::move(tasks));
 }
 
@@ -133,6 +142,14 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
   st->opts = std::move(opts);
   st->coordinator = coordinator;
   st->libraries = std::make_unique<library_cache>(st->opts.data_dir + "/libraries");
+  if (st->opts.local_snapshots) {
+    auto snapshots = checkpoint_store::open(st->opts.data_dir + "/snapshots");
+    if (snapshots.ok())
+      st->snapshots = std::move(snapshots.value());
+    else
+      NAGARE_LOG(warning, st->log_name())
+          << "keeps no local snapshot copies: " << snapshots.error().message();
+  }
   // Task exits are the job master's business; any other exit ends the node.
   self->set_exit_handler([self, st](caf::exit_msg& m) {
     auto t = st->tasks.find(m.source);

@@ -22,6 +22,9 @@ struct node_options {
   std::string address;   // HOST:PORT other nodes reach this one at ("local" in embedded mode)
   std::string data_dir;  // job libraries are cached in DATA_DIR/libraries
   uint32_t slots = 1;
+  // Keep a local copy of every task snapshot in DATA_DIR/snapshots (LevelDB):
+  // a task restarted on this node reads it instead of the checkpoint store's.
+  bool local_snapshots = true;
 };
 
 // Registers with `coordinator` at start.

@@ -7,21 +7,6 @@
 
 namespace nagare {
 
-template <class F>
-bool task_actor::guarded(F&& f) {
-  try {
-    f();
-    return true;
-  } catch (const detail::operator_failure& e) {
-    fail(e.st);
-  } catch (const std::exception& e) {
-    fail(status(errc::user_error, e.what()));
-  } catch (...) {
-    fail(status(errc::user_error, "unknown exception"));
-  }
-  return false;
-}
-
 task_actor::task_actor(caf::actor_config& cfg, task_setup setup)
     : caf::event_based_actor(cfg), setup_(std::move(setup)) {}
 
@@ -31,6 +16,7 @@ void task_actor::on_exit() {
   inputs_.clear();
   outputs_.clear();
   setup_.master = nullptr;
+  setup_.store = nullptr;
   chain_.reset();
 }
 
@@ -43,14 +29,19 @@ caf::behavior task_actor::make_behavior() {
   }
   chain_ = std::move(built.value());
   return {
-      [this](connect_atom, task_wiring& w) {
-        on_connect(w);
-        return ok_atom::value;
-      },
+      [this](connect_atom, task_wiring& w) { return on_connect(w); },
       [this](start_atom) { on_start(); },
       [this](batch_message& m) { on_batch(m); },
       [this](credit_atom, uint32_t channel, uint32_t n) { on_credit(channel, n); },
       [this](eos_atom, uint32_t channel) { on_eos(channel); },
+      [this](barrier_atom, uint32_t channel, uint64_t id) {
+        if (channel >= inputs_.size())
+          return fail(status(errc::internal, "barrier on unknown channel"));
+        inputs_[channel].queue.push_back(item{nullptr, id});
+        run();
+      },
+      [this](trigger_atom, uint64_t id) { on_trigger(id); },
+      [this](complete_atom, uint64_t id, bool last) { on_complete(id, last); },
       [this](poll_atom) { on_poll(); },
       [this](status_atom) { return status_info(); },
       [this](flush_atom) {
@@ -61,7 +52,7 @@ caf::behavior task_actor::make_behavior() {
   };
 }
 
-void task_actor::on_connect(task_wiring& w) {
+caf::typed_response_promise<std::string> task_actor::on_connect(task_wiring& w) {
   outputs_.resize(w.outputs.size());
   for (size_t i = 0; i < w.outputs.size(); ++i) {
     outputs_[i].downstream = w.outputs[i];
@@ -73,15 +64,34 @@ void task_actor::on_connect(task_wiring& w) {
     inputs_[i].upstream_channel = w.input_channels[i];
     inputs_[i].gate = setup_.input_gates[i];
   }
+  // Open the operators and restore their state before the master starts anyone.
+  auto rp = make_response_promise<std::string>();
+  status opened;
+  if (!guarded([&] { opened = chain_->open(); })) {
+    rp.deliver(std::string{"task failed while opening"});
+    return rp;
+  }
+  if (!opened.ok()) {
+    rp.deliver(chain_->info().task_name + ": " + opened.message());
+    fail(opened);
+    return rp;
+  }
+  restore(rp);
+  return rp;
 }
 
 void task_actor::on_start() {
-  status opened;
-  if (!guarded([&] { opened = chain_->open(); })) return;
-  if (!opened.ok()) return fail(opened);
+  if (phase_ != phase::wired) return;
   phase_ = phase::running;
   for (auto& in : inputs_)
     send(in.upstream, credit_atom::value, in.upstream_channel, setup_.channel_credit);
+  if (restored_finished_) {
+    // Its input had ended and its output was complete when the checkpoint was
+    // taken: end again without emitting anything.
+    phase_ = phase::draining;
+    enqueue_all(item{});
+    return maybe_ended();
+  }
   if (!outputs_.empty())
     delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
   if (chain_->is_source())
@@ -91,7 +101,7 @@ void task_actor::on_start() {
 }
 
 task_info task_actor::status_info() const {
-  static const char* phases[] = {"CREATED", "RUNNING", "DRAINING", "FINISHED"};
+  static const char* phases[] = {"CREATED", "RUNNING", "DRAINING", "ENDED", "FINISHED"};
   task_info info;
   info.chain = setup_.plan->vertices[setup_.vertex].name;
   info.subtask = setup_.subtask;
@@ -124,14 +134,14 @@ void task_actor::on_batch(batch_message& m) {
     if (!decoded.ok()) return fail(decoded.error());
     m.records = std::move(decoded.value());
   }
-  in.queue.push_back(std::move(m.records));
+  in.queue.push_back(item{std::move(m.records), 0});
   run();
 }
 
 void task_actor::on_eos(uint32_t channel) {
   if (channel >= inputs_.size())
     return fail(status(errc::internal, "end of stream on unknown channel"));
-  inputs_[channel].queue.push_back(nullptr);
+  inputs_[channel].queue.push_back(item{});
   run();
 }
 
@@ -139,7 +149,7 @@ void task_actor::on_credit(uint32_t channel, uint32_t n) {
   if (channel >= outputs_.size() || phase_ == phase::done) return;
   outputs_[channel].credit += n;
   send_ready(outputs_[channel]);
-  if (phase_ == phase::draining) return maybe_done();
+  if (phase_ == phase::draining) return maybe_ended();
   if (blocked()) return;
   if (chain_->is_source())
     schedule_poll();
@@ -172,21 +182,28 @@ void task_actor::run() {
   while (!blocked() && idle < inputs_.size()) {
     auto& in = inputs_[next_input_];
     next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
-    if (in.queue.empty()) {
+    if (in.queue.empty() || (in.aligned && !setup_.at_least_once)) {
       ++idle;
       continue;
     }
     idle = 0;
-    auto batch = std::move(in.queue.front());
+    auto it = std::move(in.queue.front());
     in.queue.pop_front();
-    if (!batch) {
+    if (!it.batch) {
+      if (it.barrier > 0) {
+        on_barrier(static_cast<uint32_t>(&in - inputs_.data()), it.barrier);
+        if (phase_ != phase::running) return;
+        continue;
+      }
       in.ended = true;
       ++ended_inputs_;
+      check_alignment();  // an ended channel no longer holds a checkpoint back
+      if (phase_ != phase::running) return;
       continue;
     }
-    stats_.records_in += batch->size();
+    stats_.records_in += it.batch->size();
     ++stats_.batches_in;
-    if (!guarded([&] { chain_->process(in.gate, *batch); })) return;
+    if (!guarded([&] { chain_->process(in.gate, *it.batch); })) return;
     send(in.upstream, credit_atom::value, in.upstream_channel, uint32_t{1});
   }
   if (!chain_->is_source() && ended_inputs_ == inputs_.size() && !blocked()) end_stream();
@@ -196,18 +213,27 @@ void task_actor::emit(uint32_t channel, std::shared_ptr<detail::record_batch> ba
   auto& out = outputs_[channel];
   stats_.records_out += batch->size();
   ++stats_.batches_out;
-  out.queue.push_back(std::move(batch));
+  out.queue.push_back(item{std::move(batch), 0});
   send_ready(out);
+}
+
+void task_actor::enqueue_all(const item& it) {
+  for (auto& out : outputs_) {
+    out.queue.push_back(it);
+    send_ready(out);
+  }
 }
 
 void task_actor::send_ready(output_channel& out) {
   bool was_blocked = out.blocked;
   while (!out.queue.empty()) {
     auto& front = out.queue.front();
-    if (front) {
+    if (front.batch) {
       if (out.credit == 0) break;
       --out.credit;
-      send(out.downstream, batch_message{out.downstream_channel, std::move(front), {}});
+      send(out.downstream, batch_message{out.downstream_channel, std::move(front.batch), {}});
+    } else if (front.barrier > 0) {
+      send(out.downstream, barrier_atom::value, out.downstream_channel, front.barrier);
     } else {
       send(out.downstream, eos_atom::value, out.downstream_channel);
     }
@@ -220,23 +246,16 @@ void task_actor::send_ready(output_channel& out) {
 void task_actor::end_stream() {
   if (!guarded([&] { chain_->finish(); })) return;
   phase_ = phase::draining;
-  for (auto& out : outputs_) {
-    out.queue.push_back(nullptr);
-    send_ready(out);
-  }
-  maybe_done();
+  enqueue_all(item{});
+  maybe_ended();
 }
 
-void task_actor::maybe_done() {
+void task_actor::maybe_ended() {
   if (phase_ != phase::draining || blocked()) return;
   for (auto& out : outputs_)
     if (!out.queue.empty()) return;
-  status closed;
-  if (!guarded([&] { closed = chain_->close(); })) return;
-  if (!closed.ok()) return fail(closed);
-  phase_ = phase::done;
-  send(setup_.master, finished_atom::value, setup_.task_index, stats_);
-  quit();
+  phase_ = phase::ended;
+  send(setup_.master, ended_atom::value, setup_.task_index, stats_);
 }
 
 void task_actor::fail(const status& st) {

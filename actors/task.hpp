@@ -7,8 +7,26 @@
 // the task stops pulling input (a source stops polling). A slow consumer
 // therefore stops its producers, and memory per channel stays bounded by
 // credit + one poll step.
+//
+// Checkpoints (Carbone et al., asynchronous barrier snapshots): a source task
+// takes checkpoint n when the job master triggers it; every other task when
+// barrier n has arrived on all of its input channels that have not ended.
+// Barriers travel in order with the batches but need no credit. In
+// exactly-once mode a channel that delivered barrier n is not read until the
+// others have (alignment); in at-least-once mode it is. Taking the checkpoint:
+// flush the output batches, let the operators prepare (sinks pre-commit),
+// snapshot the chain, write it to the node's store, send barrier n on every
+// output, and then, asynchronously, make the snapshot durable in the
+// checkpoint store and acknowledge to the master.
+//
+// End of input: the task finishes its chain, sends end-of-stream and reports
+// `ended`, but stays: a task that has ended still acknowledges checkpoints
+// (with its final state) until the master's last `complete`, which commits
+// the sinks, closes the chain and ends the actor. So the output of a finished
+// job is committed by a final checkpoint, like any other.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -18,7 +36,12 @@
 #include <caf/all.hpp>
 
 #include "messages.hpp"
+#include "nagare/detail/operators.hpp"
 #include "task_chain.hpp"
+
+namespace nagare {
+class checkpoint_store;
+}
 
 namespace nagare {
 
@@ -34,6 +57,10 @@ struct task_setup {
   uint32_t channel_credit = 4;
   uint32_t linger_ms = 20;
   std::vector<uint32_t> input_gates;  // gate of each input channel
+  caf::actor store;                   // the checkpoint store actor
+  std::shared_ptr<checkpoint_store> local_store;  // the node's; may be null
+  restore_spec restore;               // where the state comes from
+  bool at_least_once = false;
 };
 
 class task_actor : public caf::event_based_actor, private detail::batch_emitter {
@@ -47,24 +74,32 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_exit() override;
 
  private:
+  // An entry of a channel queue: a batch, a barrier, or the end of stream.
+  struct item {
+    std::shared_ptr<detail::record_batch> batch;
+    uint64_t barrier = 0;  // with no batch: a barrier if > 0, else end of stream
+  };
   struct input_channel {
     caf::actor upstream;
     uint32_t upstream_channel = 0;
     uint32_t gate = 0;
-    std::deque<std::shared_ptr<detail::record_batch>> queue;  // nullptr: end of stream
+    std::deque<item> queue;
     bool ended = false;
+    bool aligned = false;  // delivered the barrier being aligned
   };
   struct output_channel {
     caf::actor downstream;
     uint32_t downstream_channel = 0;
     uint32_t credit = 0;
-    std::deque<std::shared_ptr<detail::record_batch>> queue;  // nullptr: end of stream
-    bool blocked = false;                                     // holds a batch it has no credit for
+    std::deque<item> queue;
+    bool blocked = false;  // holds a batch it has no credit for
   };
-  enum class phase { wired, running, draining, done };
+  // running -> draining (end of stream sent, outputs not yet empty) ->
+  // ended (waits for the final checkpoint) -> done.
+  enum class phase { wired, running, draining, ended, done };
 
   void emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) override;
-  void on_connect(task_wiring& w);
+  caf::typed_response_promise<std::string> on_connect(task_wiring& w);
   void on_start();
   void on_batch(batch_message& m);
   void on_credit(uint32_t channel, uint32_t n);
@@ -76,12 +111,24 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void schedule_poll();
   bool blocked() const { return blocked_outputs_ > 0; }
   void send_ready(output_channel& out);
+  void enqueue_all(const item& it);  // on every output channel
   void end_stream();  // all input consumed: finish the chain, send end-of-stream
-  void maybe_done();
+  void maybe_ended();
   void fail(const status& st);
   // Runs job code; an exception becomes a task failure. False if it failed.
   template <class F>
   bool guarded(F&& f);
+
+  // Checkpoints (task_checkpoint.cpp).
+  void on_trigger(uint64_t id);
+  // Barrier `id` was taken from input channel `channel`'s queue.
+  void on_barrier(uint32_t channel, uint64_t id);
+  void check_alignment();
+  void take_checkpoint(uint64_t id);
+  void on_complete(uint64_t id, bool last);
+  // Restores the chain as setup_.restore says, then delivers "" or the error.
+  void restore(caf::typed_response_promise<std::string> rp);
+  status apply_restore(const std::vector<std::pair<uint32_t, std::string>>& snapshots);
 
   task_setup setup_;
   std::unique_ptr<task_chain> chain_;
@@ -93,6 +140,27 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   bool poll_scheduled_ = false;
   phase phase_ = phase::wired;
   task_stats stats_;
+  bool restored_finished_ = false;  // restored from a checkpoint taken after it ended
+  // Checkpoints.
+  uint64_t last_checkpoint_ = 0;  // highest id taken (or restored from)
+  uint64_t aligning_ = 0;         // barrier being aligned (0: none)
+  size_t aligned_count_ = 0;
+  std::chrono::steady_clock::time_point first_barrier_;
 };
+
+template <class F>
+bool task_actor::guarded(F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const detail::operator_failure& e) {
+    fail(e.st);
+  } catch (const std::exception& e) {
+    fail(status(errc::user_error, e.what()));
+  } catch (...) {
+    fail(status(errc::user_error, "unknown exception"));
+  }
+  return false;
+}
 
 }  // namespace nagare

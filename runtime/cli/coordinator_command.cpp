@@ -29,6 +29,8 @@ int coordinator_command(const std::vector<std::string>& args) {
   if (!where.ok()) return fail(usage, "--listen " + where.error().message());
   auto store = metadata_store::open(data_dir);
   if (!store.ok()) return fail(failed, store.error().message());
+  auto checkpoints = checkpoint_store::open(data_dir + "/checkpoints");
+  if (!checkpoints.ok()) return fail(failed, checkpoints.error().message());
 
   // SIGINT/SIGTERM become an orderly stop; CAF's threads inherit the mask.
   block_termination_signals();
@@ -36,7 +38,9 @@ int coordinator_command(const std::vector<std::string>& args) {
   caf::actor_system_config cfg;
   configure_process(cfg, threads);
   caf::actor_system sys{cfg};
-  auto coordinator = sys.spawn(coordinator_actor, coordinator_options{std::move(store.value())});
+  auto coordinator =
+      sys.spawn(coordinator_actor,
+                coordinator_options{std::move(store.value()), std::move(checkpoints.value())});
   // reuse: a restarted coordinator takes its port back while old connections
   // linger in TIME_WAIT (a port another process listens on is still refused).
   auto port = sys.middleman().publish(coordinator, where->port, where->host.c_str(), true);

@@ -1,5 +1,10 @@
 // nagare node --coordinator HOST:PORT --slots N --data-dir DIR [--listen HOST:PORT]
+#include <signal.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include <filesystem>
 
@@ -10,9 +15,54 @@
 
 namespace nagare::cli {
 
+namespace {
+
+// SIGINT and SIGTERM (blocked in every thread) for a process whose root actor
+// changes: the signal ends whichever is current, and is remembered.
+class signal_watch {
+ public:
+  signal_watch() {
+    std::thread([this] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) return;
+      std::lock_guard<std::mutex> lock(mutex_);
+      received_ = sig;
+      if (auto a = caf::actor_cast<caf::actor>(current_))
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }).detach();
+  }
+  void watch(const caf::actor& root) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = root.address();
+    if (received_) caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  }
+  int received() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+
+ private:
+  std::mutex mutex_;
+  caf::actor_addr current_;
+  int received_ = 0;
+};
+
+// Blocks until `root` terminates.
+void wait_for_exit(caf::actor_system& sys, const caf::actor& root) {
+  caf::scoped_actor self{sys};
+  self->monitor(root);
+  self->receive([](const caf::down_msg&) {});
+}
+
+}  // namespace
+
 int node_command(const std::vector<std::string>& args) {
   std::string coordinator_at, listen, data_dir, name, level;
-  uint32_t slots = 0, threads = 0;
+  uint32_t slots = 0, threads = 0, reconnect_s = 60;
   po::options_description visible("usage: nagare node --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
       ("help,h", "show this help")  //
@@ -26,6 +76,8 @@ int node_command(const std::vector<std::string>& args) {
       ("data-dir", po::value(&data_dir), "where the node caches job libraries")                  //
       ("name", po::value(&name), "the node's name (default: its listen address)")                //
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
+      ("reconnect-timeout", po::value(&reconnect_s)->default_value(60),
+       "seconds to keep reconnecting after losing the coordinator (0: exit at once)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   po::variables_map vm;
   if (auto done = parse_command("node", args, visible, {}, {}, vm)) return *done;
@@ -56,15 +108,42 @@ int node_command(const std::vector<std::string>& args) {
   opts.address = address;
   opts.data_dir = data_dir;
   opts.slots = slots;
-  auto node = sys.spawn(node_actor, coordinator.value(), opts);
   NAGARE_LOG(info, "node " + opts.name)
       << "listening on " << address << ", " << slots << " slots, coordinator " << coordinator_at;
-  auto sig = wait_for_signal_or_exit(sys, node);
-  watchdog.arm(std::chrono::seconds(10));
-  if (sig) {
-    NAGARE_LOG(info, "node " + opts.name) << "stopping on signal " << sig;
-    return ok;
+  // A node outlives its coordinator: when the coordinator is lost (its tasks
+  // with it), the node connects again as soon as a coordinator answers at the
+  // same address (a restarted one resumes its jobs), for up to
+  // --reconnect-timeout seconds.
+  // The signal thread outlives the process's actor system (detached, blocked in sigwait).
+  static signal_watch* signals = new signal_watch;
+  for (;;) {
+    auto node = sys.spawn(node_actor, coordinator.value(), opts);
+    signals->watch(node);
+    wait_for_exit(sys, node);
+    if (int sig = signals->received()) {
+      watchdog.arm(std::chrono::seconds(10));
+      NAGARE_LOG(info, "node " + opts.name) << "stopping on signal " << sig;
+      return ok;
+    }
+    if (reconnect_s == 0) break;
+    NAGARE_LOG(warning, "node " + opts.name)
+        << "lost the coordinator at " << coordinator_at << "; reconnecting for up to "
+        << reconnect_s << " s";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(reconnect_s);
+    coordinator = status(errc::not_found, "not connected");
+    while (!coordinator.ok() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (int s = signals->received()) {
+        watchdog.arm(std::chrono::seconds(10));
+        NAGARE_LOG(info, "node " + opts.name) << "stopping on signal " << s;
+        return ok;
+      }
+      coordinator = connect_coordinator(sys, coordinator_at);
+    }
+    if (!coordinator.ok()) break;
+    NAGARE_LOG(info, "node " + opts.name) << "reconnected to the coordinator at " << coordinator_at;
   }
+  watchdog.arm(std::chrono::seconds(10));
   return fail(failed, "node " + opts.name + " stopped: lost the coordinator at " + coordinator_at);
 }
 

@@ -1,0 +1,157 @@
+#include "checkpoint_coordinator.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace nagare {
+
+namespace {
+
+double ms_between(checkpoint_coordinator::clock::time_point a,
+                  checkpoint_coordinator::clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+checkpoint_coordinator::checkpoint_coordinator(uint64_t job_id, const job_submission& job,
+                                               std::vector<task_description> tasks)
+    : job_id_(job_id),
+      interval_(job.checkpoint_interval_ms),
+      timeout_(job.checkpoint_timeout_ms ? job.checkpoint_timeout_ms : 60000),
+      min_pause_(job.min_pause_ms),
+      retained_(std::max<uint32_t>(1, job.retained_checkpoints)),
+      tasks_(std::move(tasks)),
+      last_ended_(clock::now()) {}
+
+void checkpoint_coordinator::continue_after(uint64_t id) { last_id_ = std::max(last_id_, id); }
+
+void checkpoint_coordinator::add_completed(std::vector<checkpoint_record> records) {
+  for (auto& r : records) {
+    last_id_ = std::max(last_id_, r.id);
+    completed_.push_back(std::move(r));
+  }
+  std::sort(completed_.begin(), completed_.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+}
+
+bool checkpoint_coordinator::due(clock::time_point now) const {
+  if (!periodic() || pending_) return false;
+  return now - last_ended_ >= min_pause_;
+}
+
+uint64_t checkpoint_coordinator::begin(bool savepoint, bool final, clock::time_point now) {
+  pending_checkpoint p;
+  p.info.id = ++last_id_;
+  p.info.kind = savepoint ? "SAVEPOINT" : "CHECKPOINT";
+  p.info.status = "IN_PROGRESS";
+  p.info.started_unix_s = unix_now();
+  p.started = now;
+  p.acks.resize(tasks_.size());
+  p.acked.resize(tasks_.size());
+  p.missing = tasks_.size();
+  p.final = final;
+  pending_ = std::move(p);
+  return pending_->info.id;
+}
+
+bool checkpoint_coordinator::acknowledge(uint32_t task, uint64_t id, const checkpoint_ack& ack,
+                                         clock::time_point now) {
+  if (!pending_ || pending_->info.id != id || task >= tasks_.size() || pending_->acked[task])
+    return false;
+  pending_->acked[task] = true;
+  pending_->acks[task] = ack;
+  task_checkpoint_info t;
+  t.task = task;
+  t.chain = tasks_[task].chain;
+  t.subtask = tasks_[task].subtask;
+  t.acknowledged = true;
+  t.bytes = ack.bytes;
+  t.alignment_ms = static_cast<double>(ack.alignment_us) / 1000.0;
+  t.duration_ms = ms_between(pending_->started, now);
+  pending_->info.tasks.push_back(std::move(t));
+  pending_->info.bytes += ack.bytes;
+  pending_->info.alignment_ms =
+      std::max(pending_->info.alignment_ms, static_cast<double>(ack.alignment_us) / 1000.0);
+  return --pending_->missing == 0;
+}
+
+checkpoint_record checkpoint_coordinator::record(int64_t wall_ms) const {
+  checkpoint_record r;
+  r.job_id = job_id_;
+  r.id = pending_->info.id;
+  r.savepoint = pending_->info.kind == "SAVEPOINT";
+  r.completed_ms = wall_ms;
+  r.bytes = pending_->info.bytes;
+  for (uint32_t t = 0; t < tasks_.size(); ++t)
+    r.tasks.push_back({t, pending_->acks[t].state_keys, pending_->acks[t].finished});
+  return r;
+}
+
+void checkpoint_coordinator::completed(uint64_t id, const checkpoint_record& record,
+                                       clock::time_point now) {
+  if (!pending_ || pending_->info.id != id) return;
+  auto info = std::move(pending_->info);
+  info.status = "COMPLETED";
+  info.duration_ms = ms_between(pending_->started, now);
+  std::sort(info.tasks.begin(), info.tasks.end(),
+            [](const auto& a, const auto& b) { return a.task < b.task; });
+  pending_.reset();
+  last_ended_ = now;
+  archive(std::move(info));
+  completed_.push_back(record);
+  // Keep what the store keeps: the newest `retained_` checkpoints and every savepoint.
+  size_t plain = 0;
+  for (auto it = completed_.rbegin(); it != completed_.rend(); ++it)
+    if (!it->savepoint) ++plain;
+  for (auto it = completed_.begin(); it != completed_.end() && plain > retained_;) {
+    if (!it->savepoint) {
+      it = completed_.erase(it);
+      --plain;
+    } else {
+      ++it;
+    }
+  }
+}
+
+void checkpoint_coordinator::fail(uint64_t id, const std::string& reason, clock::time_point now) {
+  if (!pending_ || pending_->info.id != id) return;
+  auto info = std::move(pending_->info);
+  info.status = "FAILED";
+  info.reason = reason;
+  info.duration_ms = ms_between(pending_->started, now);
+  // The tasks that did not acknowledge, listed too.
+  for (uint32_t t = 0; t < tasks_.size(); ++t)
+    if (!pending_->acked[t]) info.tasks.push_back({t, tasks_[t].chain, tasks_[t].subtask, false, 0, 0, 0});
+  std::sort(info.tasks.begin(), info.tasks.end(),
+            [](const auto& a, const auto& b) { return a.task < b.task; });
+  pending_.reset();
+  last_ended_ = now;
+  archive(std::move(info));
+}
+
+std::optional<checkpoint_record> checkpoint_coordinator::latest() const {
+  for (auto it = completed_.rbegin(); it != completed_.rend(); ++it)
+    if (std::find(damaged_.begin(), damaged_.end(), it->id) == damaged_.end()) return *it;
+  return std::nullopt;
+}
+
+void checkpoint_coordinator::mark_damaged(uint64_t id) { damaged_.push_back(id); }
+
+void checkpoint_coordinator::archive(checkpoint_info info) {
+  history_.push_back(std::move(info));
+  while (history_.size() > history_size) history_.pop_front();
+}
+
+std::vector<checkpoint_info> checkpoint_coordinator::history() const {
+  std::vector<checkpoint_info> out(history_.begin(), history_.end());
+  if (pending_) out.push_back(pending_->info);
+  return out;
+}
+
+}  // namespace nagare
