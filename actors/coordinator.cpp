@@ -146,7 +146,7 @@ void job_ended(caf::event_based_actor* self, const state_ptr& st, job_outcome& o
   job.master = nullptr;
   release_slots(st, job);
   // A failed job keeps its checkpoints (to look into); savepoints always stay.
-  if (out.state != "FAILED") self->send(st->checkpoints, drop_atom::value, out.job_id);
+  if (out.state != "FAILED") caf::anon_send(st->checkpoints, drop_atom::value, out.job_id);
   for (auto& w : job.waiters) w.deliver(out);
   job.waiters.clear();
   auto& rec = st->records[out.job_id];

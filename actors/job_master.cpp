@@ -224,7 +224,7 @@ void restart(caf::event_based_actor* self, const master_ptr& st) {
 void on_failure(caf::event_based_actor* self, const master_ptr& st, const std::string& reason) {
   if (st->over || st->now == phase::restarting) return;
   if (st->finished_count > 0 && st->finished_count == st->tasks.size()) return;
-  NAGARE_LOG(warning, st->log_name()) << reason;
+  NAGARE_LOG(info, st->log_name()) << reason;
   stop_tasks(self, st);
   auto& cc = *st->checkpoints;
   if (cc.in_flight()) checkpoint_failed(self, st, cc.pending_id(), "the job failed: " + reason);
