@@ -26,11 +26,37 @@ std::string encode_job_record(const job_record& r) {
   for (const auto& a : r.job.args) args.push_back(b.CreateString(a));
   auto plan =
       b.CreateVector(reinterpret_cast<const uint8_t*>(r.job.plan.data()), r.job.plan.size());
-  b.Finish(fb::CreateJobRecord(b, r.id, b.CreateString(r.name), b.CreateString(r.state),
-                               b.CreateString(r.reason), b.CreateString(r.job.library_hash),
-                               b.CreateString(r.job.library_path), b.CreateVector(args), plan,
-                               r.job.parallelism, r.job.max_parallelism, r.job.batch_records,
-                               r.job.channel_credit, r.job.linger_ms, r.submitted_ms));
+  auto name = b.CreateString(r.name);
+  auto state = b.CreateString(r.state);
+  auto reason = b.CreateString(r.reason);
+  auto hash = b.CreateString(r.job.library_hash);
+  auto path = b.CreateString(r.job.library_path);
+  auto arg_vector = b.CreateVector(args);
+  auto restart = b.CreateString(r.job.restart_strategy);
+  auto savepoint = b.CreateString(r.job.from_savepoint);
+  fb::JobRecordBuilder rb(b);
+  rb.add_id(r.id);
+  rb.add_name(name);
+  rb.add_state(state);
+  rb.add_reason(reason);
+  rb.add_library_hash(hash);
+  rb.add_library_path(path);
+  rb.add_args(arg_vector);
+  rb.add_plan(plan);
+  rb.add_parallelism(r.job.parallelism);
+  rb.add_max_parallelism(r.job.max_parallelism);
+  rb.add_batch_records(r.job.batch_records);
+  rb.add_channel_credit(r.job.channel_credit);
+  rb.add_linger_ms(r.job.linger_ms);
+  rb.add_submitted_ms(r.submitted_ms);
+  rb.add_checkpoint_interval_ms(r.job.checkpoint_interval_ms);
+  rb.add_checkpoint_timeout_ms(r.job.checkpoint_timeout_ms);
+  rb.add_min_pause_ms(r.job.min_pause_ms);
+  rb.add_retained_checkpoints(r.job.retained_checkpoints);
+  rb.add_at_least_once(r.job.at_least_once);
+  rb.add_restart_strategy(restart);
+  rb.add_from_savepoint(savepoint);
+  b.Finish(rb.Finish());
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
@@ -57,6 +83,13 @@ result<job_record> decode_job_record(const std::string& bytes) {
   r.job.channel_credit = f->channel_credit();
   r.job.linger_ms = f->linger_ms();
   r.submitted_ms = f->submitted_ms();
+  r.job.checkpoint_interval_ms = f->checkpoint_interval_ms();
+  r.job.checkpoint_timeout_ms = f->checkpoint_timeout_ms();
+  r.job.min_pause_ms = f->min_pause_ms();
+  r.job.retained_checkpoints = f->retained_checkpoints();
+  r.job.at_least_once = f->at_least_once();
+  r.job.restart_strategy = str(f->restart_strategy());
+  r.job.from_savepoint = str(f->from_savepoint());
   return r;
 }
 

@@ -87,10 +87,21 @@ int daemon_process::wait_exit(std::chrono::seconds deadline) {
 
 test_cluster::test_cluster(int nodes, int slots) {
   coordinator_ = "127.0.0.1:" + std::to_string(free_port());
+  start_coordinator();
+  for (int i = 0; i < nodes; ++i) {
+    node_addresses_.push_back("127.0.0.1:" + std::to_string(free_port()));
+    node_slots_.push_back(slots);
+    nodes_.emplace_back();
+    start_node(i, dir_ / ("node" + std::to_string(i)));
+  }
+  for (int i = 0; i < nodes; ++i) await_node_log(i, "registered as node", std::chrono::seconds(10));
+}
+
+void test_cluster::start_coordinator() {
   coordinator_process_ = std::make_unique<daemon_process>(
       std::vector<std::string>{nagare_bin(), "coordinator", "--listen", coordinator_, "--data-dir",
                                dir_ / "coordinator"},
-      dir_ / "coordinator.log");
+      dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
   // The coordinator accepts clients once `list` answers.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (client("list", {}, {}, std::chrono::seconds(5)).exit_code != 0) {
@@ -98,21 +109,33 @@ test_cluster::test_cluster(int nodes, int slots) {
       throw std::runtime_error("coordinator did not start:\n" + coordinator_process_->log());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (int i = 0; i < nodes; ++i) {
-    node_addresses_.push_back("127.0.0.1:" + std::to_string(free_port()));
-    auto name = "node" + std::to_string(i);
-    nodes_.push_back(std::make_unique<daemon_process>(
-        std::vector<std::string>{nagare_bin(), "node", "--coordinator", coordinator_, "--listen",
-                                 node_addresses_.back(), "--slots", std::to_string(slots),
-                                 "--data-dir", dir_ / name},
-        dir_ / (name + ".log")));
-  }
-  for (auto& n : nodes_) {
-    while (n->log().find("registered as node") == std::string::npos) {
-      if (std::chrono::steady_clock::now() > until || !n->running())
-        throw std::runtime_error("node did not register:\n" + n->log());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+}
+
+void test_cluster::start_node(int i, const std::string& data_dir) {
+  auto name = "node" + std::to_string(i);
+  nodes_[i] = std::make_unique<daemon_process>(
+      std::vector<std::string>{nagare_bin(), "node", "--coordinator", coordinator_, "--listen",
+                               node_addresses_[i], "--slots", std::to_string(node_slots_[i]),
+                               "--data-dir", data_dir},
+      dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
+}
+
+void test_cluster::restart_coordinator() { start_coordinator(); }
+
+void test_cluster::restart_node(int i, bool fresh_data) {
+  auto data = dir_ / ("node" + std::to_string(i));
+  if (fresh_data) data += "-" + std::to_string(starts_);
+  start_node(i, data);
+  await_node_log(i, "registered as node");
+}
+
+void test_cluster::await_node_log(int i, const std::string& text, std::chrono::seconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (nodes_[i]->log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > until || !nodes_[i]->running())
+      throw std::runtime_error("node " + std::to_string(i) + " did not log '" + text + "':\n" +
+                               nodes_[i]->log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 

@@ -52,6 +52,16 @@ class test_cluster {
   daemon_process& coordinator_process() { return *coordinator_process_; }
   const temp_dir& dir() const { return dir_; }
 
+  // Starts a coordinator again on the same address and data directory (after
+  // the old one was killed); waits until it answers.
+  void restart_coordinator();
+  // Starts node i again on its address (after it was killed), with a fresh
+  // data directory when `fresh_data`; waits until it has registered.
+  void restart_node(int i, bool fresh_data = false);
+  // Waits until node i logs `text` (throws after `deadline`).
+  void await_node_log(int i, const std::string& text,
+                      std::chrono::seconds deadline = std::chrono::seconds(20));
+
   // `nagare COMMAND ARGS... --coordinator HOST:PORT [-- JOB ARGS]`
   process_result client(const std::string& command, std::vector<std::string> args,
                         const std::vector<std::string>& job_args = {},
@@ -66,6 +76,10 @@ class test_cluster {
   std::vector<std::string> node_addresses_;
   std::unique_ptr<daemon_process> coordinator_process_;
   std::vector<std::unique_ptr<daemon_process>> nodes_;
+  std::vector<int> node_slots_;
+  int starts_ = 0;  // processes started, to name their logs apart
+  void start_coordinator();
+  void start_node(int i, const std::string& data_dir);
 };
 
 }  // namespace nagare::testing

@@ -28,6 +28,13 @@ job_submission sample_submission() {
   s.batch_records = 500;
   s.channel_credit = 7;
   s.linger_ms = 15;
+  s.checkpoint_interval_ms = 250;
+  s.checkpoint_timeout_ms = 9000;
+  s.min_pause_ms = 40;
+  s.retained_checkpoints = 5;
+  s.at_least_once = true;
+  s.restart_strategy = "exponential:10:100:4";
+  s.from_savepoint = "3-17";
   return s;
 }
 
@@ -82,6 +89,13 @@ TEST(job_record, every_field_round_trips) {
   EXPECT_EQ(d->job.batch_records, 500u);
   EXPECT_EQ(d->job.channel_credit, 7u);
   EXPECT_EQ(d->job.linger_ms, 15u);
+  EXPECT_EQ(d->job.checkpoint_interval_ms, 250u);
+  EXPECT_EQ(d->job.checkpoint_timeout_ms, 9000u);
+  EXPECT_EQ(d->job.min_pause_ms, 40u);
+  EXPECT_EQ(d->job.retained_checkpoints, 5u);
+  EXPECT_TRUE(d->job.at_least_once);
+  EXPECT_EQ(d->job.restart_strategy, "exponential:10:100:4");
+  EXPECT_EQ(d->job.from_savepoint, "3-17");
 }
 
 // A record with default (zero, empty) fields round-trips too: absent fields read as empty.
