@@ -63,7 +63,8 @@ class sink {
     (void)previous_parallelism;
     (void)info;
     if (!entries.empty())
-      return status(errc::invalid_argument, "snapshot holds transactions for a sink that keeps none");
+      return status(errc::invalid_argument,
+                    "snapshot holds transactions for a sink that keeps none");
     return {};
   }
 };
@@ -106,6 +107,7 @@ class line_file {
   line_file& operator=(const line_file&) = delete;
   ~line_file();
   status open(const std::string& path);
+  bool is_open() const { return fd_ >= 0; }
   std::string& buffer() { return buf_; }
   // Writes the buffer out when it is large; call after appending.
   status maybe_write() { return buf_.size() >= (1u << 20) ? write_buffer() : status{}; }
@@ -125,9 +127,70 @@ status write_stdout(const std::string& text);
 // already holds results (files not starting with '.' or '_').
 status prepare_output_dir(const std::string& dir);
 
+// The files of one file_sink subtask under two-phase commit (the layout is in
+// file_sink's comment; the code in file_sink.cpp). It owns its in-progress
+// file and its pending transactions. Not thread-safe: the sink's task only,
+// in the order of sink<T>.
+class part_writer {
+ public:
+  explicit part_writer(std::string dir) : dir_(std::move(dir)) {}
+  part_writer(const part_writer&) = delete;
+  part_writer& operator=(const part_writer&) = delete;
+
+  status open(const subtask_info& info);
+  // Opens a new in-progress file unless one is open; call before appending.
+  status begin() { return file_.is_open() ? status{} : start_file(); }
+  // The in-progress file's buffer. REQUIRES: begin() succeeded.
+  std::string& buffer() { return file_.buffer(); }
+  status maybe_write() { return file_.maybe_write(); }
+  status pre_commit(uint64_t checkpoint);
+  void pending(std::vector<std::string>& out) const;
+  status commit(uint64_t checkpoint);
+  status recover(const std::vector<std::string>& entries, const subtask_info& info);
+  status close();
+
+ private:
+  struct transaction {
+    uint32_t subtask;
+    uint64_t checkpoint;
+    std::string pending_path;
+    std::string final_path;
+  };
+  status start_file();
+
+  std::string dir_;
+  uint32_t subtask_ = 0;
+  std::string tag_;     // unique per writer object: attempt, pid, random token
+  uint64_t files_ = 0;  // in-progress files started, for their names
+  line_file file_;
+  std::string file_path_;
+  std::vector<transaction> pending_;  // pre-committed, not yet committed, by checkpoint
+  bool pre_committed_ = false;        // pre_commit() was called at least once
+};
+
 }  // namespace detail
 
-// One text file per sink subtask, DIR/part-SSSSS, one line per record.
+// One text file per sink subtask and checkpoint, one line per record, written
+// exactly once across failures by two-phase commit with the checkpoints.
+//
+// Layout of DIR (names starting with '_' or '.' are never results):
+//   DIR/_nagare/part-SSSSS.<tag>.<n>.inprogress    written since the last barrier
+//   DIR/_nagare/part-SSSSS-CCCCCCCCCC.<tag>.pending  sealed by checkpoint C's barrier
+//   DIR/part-SSSSS-CCCCCCCCCC                      committed: checkpoint C completed
+// S is the writing subtask and C the checkpoint id, zero-padded; <tag> is
+// "a<attempt>-<pid>-<random hex>", unique per writer object, so that a
+// lingering task of an earlier attempt never writes to a name of a later one.
+//
+// A transaction (the sink's snapshot entry) is (writer subtask, checkpoint,
+// pending path, final path) in the codec of
+// std::tuple<uint32_t, uint64_t, std::string, std::string>. Committing
+// renames the pending file to its final name and syncs DIR; a missing pending
+// file whose final file exists was committed before (idempotent). On
+// recovery from checkpoint R, the files of old subtask p are the
+// responsibility of new subtask p % parallelism, which commits p's
+// transactions and deletes p's in-progress and other pending files and its
+// visible files of checkpoints after R (rolled back: the replay writes them
+// again under new checkpoint ids).
 template <class T>
 class file_sink {
  public:
@@ -141,23 +204,27 @@ class file_sink {
  private:
   class writer final : public sink<T> {
    public:
-    writer(std::string dir, formatter<T> fmt) : dir_(std::move(dir)), fmt_(std::move(fmt)) {}
-    status open(const subtask_info& info) override {
-      char name[32];
-      std::snprintf(name, sizeof name, "/part-%05u", info.subtask);
-      return file_.open(dir_ + name);
-    }
+    writer(std::string dir, formatter<T> fmt) : files_(std::move(dir)), fmt_(std::move(fmt)) {}
+    status open(const subtask_info& info) override { return files_.open(info); }
     status write(const T& record) override {
-      fmt_(record, file_.buffer());
-      file_.buffer() += '\n';
-      return file_.maybe_write();
+      if (auto st = files_.begin(); !st.ok()) return st;
+      fmt_(record, files_.buffer());
+      files_.buffer() += '\n';
+      return files_.maybe_write();
     }
-    status close() override { return file_.close(); }
+    status close() override { return files_.close(); }
+    status pre_commit(uint64_t checkpoint) override { return files_.pre_commit(checkpoint); }
+    void pending(std::vector<std::string>& out) const override { files_.pending(out); }
+    status commit(uint64_t checkpoint) override { return files_.commit(checkpoint); }
+    status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
+                   const subtask_info& info) override {
+      (void)previous_parallelism;  // the entries and file names name their subtasks
+      return files_.recover(entries, info);
+    }
 
    private:
-    std::string dir_;
+    detail::part_writer files_;
     formatter<T> fmt_;
-    detail::line_file file_;
   };
 
   std::string dir_;
