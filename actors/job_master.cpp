@@ -137,9 +137,9 @@ void store_checkpoint(caf::event_based_actor* self, const master_ptr& st) {
             bool last = final || st->stopping;
             cc.completed(id, record, clock::now());
             auto info = cc.history().back();
-            NAGARE_LOG(debug, st->log_name())
-                << "checkpoint " << id << " complete, " << info.bytes << " bytes in "
-                << info.duration_ms << " ms";
+            NAGARE_LOG(info, st->log_name())
+                << (record.savepoint ? "savepoint " : "checkpoint ") << id << " complete: "
+                << info.bytes << " bytes, " << static_cast<int64_t>(info.duration_ms) << " ms";
             for (auto& t : st->tasks)
               if (t) self->send(t, complete_atom::value, id, last);
             for (auto it = st->waiters.begin(); it != st->waiters.end();) {

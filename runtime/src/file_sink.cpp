@@ -25,10 +25,6 @@ namespace {
 // (so that renames never cross file systems).
 constexpr const char* work_dir_name = "/_nagare";
 
-// TODO(checkpoints): the checkpoint id under which close() commits a writer
-// that never saw a barrier. Above every real id, so that a restart from any
-// checkpoint (or from the beginning) discards what it committed.
-constexpr uint64_t end_of_input_checkpoint = UINT64_MAX;
 
 using entry_codec = codec<std::tuple<uint32_t, uint64_t, std::string, std::string>>;
 
@@ -160,7 +156,6 @@ status part_writer::start_file() {
 }
 
 status part_writer::pre_commit(uint64_t checkpoint) {
-  pre_committed_ = true;
   if (!file_.is_open()) return {};  // nothing written since the last barrier
   if (auto st = file_.close(); !st.ok()) return st;
   auto work_dir = dir_ + work_dir_name;
@@ -246,15 +241,9 @@ status part_writer::recover(const std::vector<std::string>& entries, const subta
 }
 
 status part_writer::close() {
-  // TODO(checkpoints): until every job run ends with a final checkpoint, a
-  // writer that never saw a barrier commits what it wrote when it is closed
-  // (closing comes only after a successful end; a failed task is dropped).
-  // Remove this branch once the runtime runs the final checkpoint.
-  if (!pre_committed_ && file_.is_open()) {
-    if (auto st = pre_commit(end_of_input_checkpoint); !st.ok()) return st;
-    return commit(end_of_input_checkpoint);
-  }
-  return file_.close();  // what was written after the last barrier stays uncommitted
+  // What was written after the last barrier stays uncommitted: a finished
+  // job's final checkpoint has committed everything before it was closed.
+  return file_.close();
 }
 
 }  // namespace nagare::detail

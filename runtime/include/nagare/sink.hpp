@@ -165,7 +165,6 @@ class part_writer {
   line_file file_;
   std::string file_path_;
   std::vector<transaction> pending_;  // pre-committed, not yet committed, by checkpoint
-  bool pre_committed_ = false;        // pre_commit() was called at least once
 };
 
 }  // namespace detail
