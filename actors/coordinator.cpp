@@ -37,7 +37,9 @@ struct job_entry {
   std::string reason;
   clock::time_point since = clock::now();
   job_outcome outcome;
-  std::vector<restart_info> restarts;  // of an ended job (a running one's master has them)
+  // Of an ended job (a running one's master has them).
+  std::vector<restart_info> restarts;
+  std::vector<checkpoint_info> checkpoints;
   std::vector<caf::response_promise> waiters;
   bool ended() const { return state != "RUNNING"; }
 };
@@ -135,7 +137,7 @@ std::tuple<uint64_t, std::string> submit(caf::event_based_actor* self, const sta
 }
 
 void job_ended(caf::event_based_actor* self, const state_ptr& st, job_outcome& out,
-               std::vector<restart_info> restarts) {
+               std::vector<restart_info> restarts, std::vector<checkpoint_info> checkpoints) {
   auto j = st->jobs.find(out.job_id);
   if (j == st->jobs.end() || j->second.ended()) return;
   auto& job = j->second;
@@ -143,6 +145,7 @@ void job_ended(caf::event_based_actor* self, const state_ptr& st, job_outcome& o
   job.reason = out.reason;
   job.outcome = out;
   job.restarts = std::move(restarts);
+  job.checkpoints = std::move(checkpoints);
   job.master = nullptr;
   release_slots(st, job);
   // A failed job keeps its checkpoints (to look into); savepoints always stay.
@@ -262,7 +265,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
     for (auto& [id, job] : st->jobs) {
       if (job.ended() || job.master.address() != m.source) continue;
       job_outcome out{id, "FAILED", "job master stopped: " + to_string(m.reason), 0, 0};
-      job_ended(self, st, out, {});
+      job_ended(self, st, out, {}, {});
       return;
     }
     self->quit(m.reason);
@@ -317,11 +320,18 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         j->second.waiters.push_back(promise);
         return promise;
       },
-      [self, st](job_done_atom, job_outcome& out, std::vector<restart_info>& restarts) {
-        job_ended(self, st, out, std::move(restarts));
+      [self, st](job_done_atom, job_outcome& out, std::vector<restart_info>& restarts,
+                 std::vector<checkpoint_info>& checkpoints) {
+        job_ended(self, st, out, std::move(restarts), std::move(checkpoints));
       },
       [st](reschedule_atom, uint64_t id) { return reschedule(st, id); },
       [self, st](checkpoints_atom, uint64_t id) {
+        auto j = st->jobs.find(id);
+        if (j != st->jobs.end() && j->second.ended()) {
+          auto rp = self->make_response_promise<std::string, std::vector<checkpoint_info>>();
+          rp.deliver(std::string{}, j->second.checkpoints);
+          return rp;
+        }
         return forward<std::string, std::vector<checkpoint_info>>(self, st, id, checkpoints_atom::value);
       },
       [self, st](checkpoint_atom, uint64_t id) {

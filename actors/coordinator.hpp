@@ -22,7 +22,8 @@
 //   (restarts_atom, uint64 job)    -> (string error, vector<restart_info>)
 // From job masters:
 //   (reschedule_atom, uint64 job)  -> (string error, slot_assignment)  slots on live nodes
-//   (job_done_atom, job_outcome, vector<restart_info>)
+//   (job_done_atom, job_outcome, vector<restart_info>, vector<checkpoint_info>)
+// `checkpoints` and `restarts` of an ended job answer what its master reported last.
 #pragma once
 
 #include <memory>

@@ -62,7 +62,8 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, std::string st
   out.seconds = std::chrono::duration<double>(clock::now() - st->started).count();
   out.source_records = st->source_records;
   NAGARE_LOG(info, st->log_name()) << out.state << (out.reason.empty() ? "" : ": " + out.reason);
-  self->send(st->setup.coordinator, job_done_atom::value, out, st->restarts);
+  self->send(st->setup.coordinator, job_done_atom::value, out, st->restarts,
+             st->checkpoints->history());
   self->quit();
 }
 
