@@ -1,9 +1,13 @@
 // The command line's shared pieces: HOST:PORT addresses (every bad form is a
-// one-line error naming the input) and the aligned tables and durations of
-// `nagare list` and the shell.
+// one-line error naming the input), the job options of `run` and `submit`
+// (checkpoints, restart strategy, savepoint ids), and the aligned tables,
+// durations and sizes of `nagare list` and the shell.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "table.hpp"
@@ -127,6 +131,205 @@ TEST(format_duration, tie_rounds_to_even) { EXPECT_EQ(format_duration(5.25), "5.
 TEST(format_duration, just_under_a_minute) {
   auto text = format_duration(59.96);
   EXPECT_TRUE(text == "59.9s" || text == "1m00s") << text;
+}
+
+// What `nagare run ARGS` makes of its job options: the exit code
+// apply_job_options (or parsing) returned, what it printed to stderr, and the
+// options it filled in.
+struct parsed_job_options {
+  std::optional<int> code;
+  std::string err;
+  job_options opts;
+};
+
+parsed_job_options parse_job_options(const std::vector<std::string>& args) {
+  parsed_job_options p;
+  job_option_values values;
+  po::options_description visible;
+  add_job_options(visible, values);
+  po::variables_map vm;
+  testing::internal::CaptureStderr();
+  p.code = parse_command("run", args, visible, {}, {}, vm);
+  if (!p.code) p.code = apply_job_options(values, p.opts);
+  p.err = testing::internal::GetCapturedStderr();
+  return p;
+}
+
+// Without options, the checkpoint options are those of job_options and the
+// submission: no periodic checkpoints, a 60 s timeout, three retained, exactly once.
+TEST(job_options, checkpoint_defaults) {
+  auto p = parse_job_options({});
+  ASSERT_FALSE(p.code) << p.err;
+  EXPECT_EQ(p.opts.checkpoint_interval_ms, 0u);
+  EXPECT_EQ(p.opts.checkpoint_timeout_ms, 60000u);
+  EXPECT_EQ(p.opts.min_pause_ms, 0u);
+  EXPECT_EQ(p.opts.retained_checkpoints, 3u);
+  EXPECT_FALSE(p.opts.at_least_once);
+  EXPECT_EQ(p.opts.restart_strategy, "");
+  EXPECT_EQ(p.opts.from_savepoint, "");
+}
+
+// Every checkpoint option given on the command line reaches job_options.
+TEST(job_options, checkpoint_options_are_applied) {
+  auto p = parse_job_options({"--checkpoint-interval", "500", "--checkpoint-timeout", "30000",
+                              "--min-pause", "100", "--retained-checkpoints", "5",
+                              "--at-least-once", "--restart-strategy", "exponential:100:5000:20"});
+  ASSERT_FALSE(p.code) << p.err;
+  EXPECT_EQ(p.err, "");
+  EXPECT_EQ(p.opts.checkpoint_interval_ms, 500u);
+  EXPECT_EQ(p.opts.checkpoint_timeout_ms, 30000u);
+  EXPECT_EQ(p.opts.min_pause_ms, 100u);
+  EXPECT_EQ(p.opts.retained_checkpoints, 5u);
+  EXPECT_TRUE(p.opts.at_least_once);
+  EXPECT_EQ(p.opts.restart_strategy, "exponential:100:5000:20");
+}
+
+// The ends of each range are accepted.
+TEST(job_options, range_ends_are_accepted) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--checkpoint-interval", "10"},
+                                             {"--checkpoint-interval", "86400000"},
+                                             {"--checkpoint-timeout", "10"},
+                                             {"--checkpoint-timeout", "86400000"},
+                                             {"--min-pause", "86400000"},
+                                             {"--retained-checkpoints", "1"},
+                                             {"--retained-checkpoints", "100"},
+                                             {"--restart-strategy", "none"},
+                                             {"--restart-strategy", "fixed-delay:0:1"}}) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    auto p = parse_job_options(args);
+    EXPECT_FALSE(p.code) << p.err;
+  }
+}
+
+// Each value out of range is a usage error (exit 2) whose one line names the
+// option, its range and what was given.
+TEST(job_options, out_of_range_values_are_one_line_errors) {
+  struct bad_case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  for (const auto& c : std::vector<bad_case>{
+           {{"--checkpoint-interval", "5"},
+            "--checkpoint-interval must be 0 (no checkpoints) or between 10 and 86400000, got 5"},
+           {{"--checkpoint-interval", "-1"},
+            "--checkpoint-interval must be 0 (no checkpoints) or between 10 and 86400000, got -1"},
+           {{"--checkpoint-interval", "86400001"},
+            "--checkpoint-interval must be 0 (no checkpoints) or between 10 and 86400000, got "
+            "86400001"},
+           {{"--checkpoint-timeout", "0"},
+            "--checkpoint-timeout must be between 10 and 86400000, got 0"},
+           {{"--min-pause", "-5"}, "--min-pause must be between 0 and 86400000, got -5"},
+           {{"--retained-checkpoints", "0"},
+            "--retained-checkpoints must be between 1 and 100, got 0"},
+           {{"--retained-checkpoints", "101"},
+            "--retained-checkpoints must be between 1 and 100, got 101"}}) {
+    SCOPED_TRACE(c.args[0] + " " + c.args[1]);
+    auto p = parse_job_options(c.args);
+    ASSERT_TRUE(p.code);
+    EXPECT_EQ(*p.code, usage);
+    EXPECT_EQ(p.err, "nagare: error: " + std::string(c.message) + "\n");
+  }
+}
+
+// A bad restart strategy is refused on the client with restart_policy's own
+// explanation, prefixed by the option's name.
+TEST(job_options, bad_restart_strategy_names_the_problem) {
+  for (const char* spec : {"sometimes", "fixed-delay:500", "exponential:500:100:3", "none:1"}) {
+    SCOPED_TRACE(spec);
+    auto p = parse_job_options({"--restart-strategy", spec});
+    ASSERT_TRUE(p.code);
+    EXPECT_EQ(*p.code, usage);
+    EXPECT_EQ(
+        p.err.rfind(
+            "nagare: error: --restart-strategy: restart strategy '" + std::string(spec) + "': ", 0),
+        0u)
+        << p.err;
+    EXPECT_EQ(p.err.find('\n'), p.err.size() - 1) << p.err;
+  }
+}
+
+// A value that is not a number is a parse error naming the option.
+TEST(job_options, non_numeric_value_is_a_usage_error) {
+  auto p = parse_job_options({"--checkpoint-interval", "1s"});
+  ASSERT_TRUE(p.code);
+  EXPECT_EQ(*p.code, usage);
+  EXPECT_NE(p.err.find("checkpoint-interval"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("(see nagare run --help)"), std::string::npos) << p.err;
+}
+
+// Savepoint ids are JOB-CHECKPOINT, both numbers from 1, as `nagare savepoint` prints them.
+TEST(check_savepoint_id, accepts_job_dash_checkpoint) {
+  for (const char* id : {"3-17", "1-1", "123456-9876543210"}) {
+    SCOPED_TRACE(id);
+    EXPECT_TRUE(check_savepoint_id(id).ok()) << check_savepoint_id(id).message();
+  }
+}
+
+// Every other shape is invalid_argument, quoting the input and showing the expected form.
+TEST(check_savepoint_id, refuses_other_shapes) {
+  for (const char* id : {"", "3", "3-", "-17", "0-5", "3-0", "a-b", "3-17-2", "3.17", " 3-17",
+                         "3-+17", "99999999999999999999-1"}) {
+    SCOPED_TRACE(id);
+    auto st = check_savepoint_id(id);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), errc::invalid_argument);
+    EXPECT_EQ(st.message(), "'" + std::string(id) +
+                                "' is not a savepoint id: expected JOB-CHECKPOINT, two numbers "
+                                "from 1 as `nagare savepoint` prints them, e.g. 3-17");
+  }
+}
+
+// Milliseconds: one decimal below 10 ms, whole milliseconds above; nothing
+// measured (negative, NaN) is 0.0 ms.
+TEST(format_ms, one_decimal_below_ten) {
+  EXPECT_EQ(format_ms(0), "0.0 ms");
+  EXPECT_EQ(format_ms(0.44), "0.4 ms");
+  EXPECT_EQ(format_ms(9.9), "9.9 ms");
+  EXPECT_EQ(format_ms(9.96), "10 ms");  // not "10.0 ms"
+  EXPECT_EQ(format_ms(12.4), "12 ms");
+  EXPECT_EQ(format_ms(60000), "60000 ms");
+  EXPECT_EQ(format_ms(-3), "0.0 ms");
+}
+
+// Sizes: bytes below 1 KiB, then KiB, MiB, GiB with one decimal; a value that
+// would print as 1024.0 of one unit moves up to the next.
+TEST(format_bytes, binary_units) {
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1023), "1023 B");
+  EXPECT_EQ(format_bytes(1024), "1.0 KiB");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(3 * 1024 * 1024), "3.0 MiB");
+  EXPECT_EQ(format_bytes(1024 * 1024 - 1), "1.0 MiB");  // 1023.999 KiB
+  EXPECT_EQ(format_bytes(2362232013ull), "2.2 GiB");
+}
+
+// Local time, here in UTC (TZ set for the test): with and without the date;
+// fractions of a second are cut off, not rounded.
+TEST(format_local_time, in_the_local_time_zone) {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_EQ(format_local_time(1795566807.9, true), "2026-11-25 00:33:27");
+  EXPECT_EQ(format_local_time(1795566807.9, false), "00:33:27");
+  if (old)
+    setenv("TZ", saved.c_str(), 1);
+  else
+    unsetenv("TZ");
+  tzset();
+}
+
+// align_right right-aligns a text column below its header.
+TEST(table, align_right_column) {
+  table t({"ID", "SIZE", "NAME"});
+  t.align_right(1);
+  t.add({"1", "1.5 KiB", "a"});
+  t.add({"2", "512 B", "b"});
+  EXPECT_EQ(t.render(),
+            "ID  SIZE     NAME\n"
+            " 1  1.5 KiB  a\n"
+            " 2    512 B  b\n");
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ const std::vector<command_help>& commands() {
       {"checkpoint", "JOB", "take a checkpoint of a running job now and wait for it"},
       {"savepoint", "JOB", "take a savepoint (a checkpoint kept until deleted); prints its id"},
       {"kill", "ACTOR",
-       "fault injection: task actor ACTOR (JOB.TASK) dies as if it crashed; the job restarts"},
+       "fault injection: task actor ACTOR (JOB.TASK) dies as if it crashed (see `restarts`)"},
       {"restarts", "JOB", "a job's restarts: when, why, from which checkpoint, downtime"},
       {"help", "[COMMAND]", "list the commands, or describe one"},
       {"quit", "", "leave the shell (also `exit` or Ctrl-D)"},
