@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "checkpoint_store.hpp"
 #include "job_master_state.hpp"
 #include "log.hpp"
 
@@ -25,10 +26,6 @@ int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string savepoint_id(uint64_t job, uint64_t checkpoint) {
-  return std::to_string(job) + "-" + std::to_string(checkpoint);
 }
 
 restore_spec spec_of(const checkpoint_record& r) {
@@ -85,8 +82,6 @@ void next_checkpoint(caf::event_based_actor* self, const master_ptr& st) {
   if (!st->queued.empty()) {
     auto q = std::move(st->queued.front());
     st->queued.pop_front();
-    auto id_before = st->checkpoints->pending_id();
-    (void)id_before;
     begin_checkpoint(self, st, q.savepoint, q.stop, false);
     st->waiters.push_back({st->checkpoints->pending_id(), std::move(q.deliver)});
     return;
@@ -374,7 +369,7 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         if (st->ended[task]) return;
         st->ended[task] = true;
         ++st->ended_count;
-        (void)stats;
+        st->final_stats[task] = stats;
         auto& cc = *st->checkpoints;
         // A checkpoint in flight whose barrier can no longer reach it.
         if (cc.in_flight()) self->send(st->tasks[task], trigger_atom::value, cc.pending_id());
