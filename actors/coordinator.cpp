@@ -310,7 +310,29 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
             << "node " << name << " (" << address << ") registered with " << slots << " slots";
         return static_cast<uint32_t>(st->nodes.size() - 1);
       },
-      [self, st](submit_atom, job_submission& job) { return submit(self, st, job); },
+      [self, st](submit_atom, job_submission& job) {
+        auto rp = self->make_response_promise<uint64_t, std::string>();
+        if (job.from_savepoint.empty()) {
+          auto [id, error] = submit(self, st, job);
+          rp.deliver(id, error);
+          return rp;
+        }
+        // A savepoint that does not exist (or cannot be read) refuses the submission.
+        self->request(st->checkpoints, query_timeout, load_atom::value, job.from_savepoint)
+            .then(
+                [self, st, rp, job](std::string& error, checkpoint_record&) mutable {
+                  if (!error.empty()) {
+                    rp.deliver(uint64_t{0}, error);
+                    return;
+                  }
+                  auto [id, e] = submit(self, st, job);
+                  rp.deliver(id, e);
+                },
+                [rp, sp = job.from_savepoint](caf::error& e) mutable {
+                  rp.deliver(uint64_t{0}, "cannot read savepoint " + sp + ": " + to_string(e));
+                });
+        return rp;
+      },
       [self, st](wait_atom, uint64_t id) -> caf::result<job_outcome> {
         auto j = st->jobs.find(id);
         if (j == st->jobs.end())
