@@ -104,8 +104,9 @@ TEST(snapshot_keyed, keyed_restore_rejects_malformed_state) {
   const std::string key = "a";
   const uint32_t kg = key_group_of(key_hash<std::string>{}(key), max_par);
   const uint32_t other = (kg + 1) % max_par;
-  std::string entry = encode(key) + encode(int64_t{5});
-  std::string one = "\x01" + entry;
+  const std::vector<std::pair<std::string, uint8_t>> states = {{"aggregate", value_kind}};
+  std::string entry = encode(key) + "\x01" + encode(int64_t{5});
+  std::string one = key_group_bytes(states, 1, entry);
   ASSERT_TRUE(make_aggregator()->restore({{{{kg, one}}, {}}}).ok()) << "the valid case";
 
   struct bad {
@@ -113,12 +114,23 @@ TEST(snapshot_keyed, keyed_restore_rejects_malformed_state) {
     snapshots previous;
   };
   std::vector<bad> cases = {
-      {"no entry count", {{{{kg, ""}}, {}}}},
-      {"count larger than the entries", {{{{kg, "\x02" + entry}}, {}}}},
+      {"empty key group", {{{{kg, ""}}, {}}}},
+      {"no entry count",
+       {{{{kg, key_group_bytes(states, 0, "").substr(0, one.size() - entry.size() - 1)}}, {}}}},
+      {"unknown format version", {{{{kg, "\x02" + one.substr(1)}}, {}}}},
+      {"count larger than the entries", {{{{kg, key_group_bytes(states, 2, entry)}}, {}}}},
       {"entry cut short", {{{{kg, one.substr(0, one.size() - 1)}}, {}}}},
       {"bytes after the last entry", {{{{kg, one + "x"}}, {}}}},
       {"key stored under another key group", {{{{other, one}}, {}}}},
-      {"the same key twice", {{{{kg, "\x02" + entry + entry}}, {}}}},
+      {"the same key twice", {{{{kg, key_group_bytes(states, 2, entry + entry)}}, {}}}},
+      {"a state the operator does not declare",
+       {{{{kg, key_group_bytes({{"other", value_kind}}, 1, entry)}}, {}}}},
+      {"the state as another kind",
+       {{{{kg, key_group_bytes({{"aggregate", list_kind}}, 1, entry)}}, {}}}},
+      {"presence flag neither 0 nor 1",
+       {{{{kg, key_group_bytes(states, 1, encode(key) + "\x02" + encode(int64_t{5}))}}, {}}}},
+      {"a key without any state",
+       {{{{kg, key_group_bytes(states, 1, encode(key) + std::string(1, '\0'))}}, {}}}},
       {"key group beyond the max parallelism", {{{{max_par, one}}, {}}}},
       {"operator state entries in a keyed operator", {{{}, {"x"}}}},
       {"the same key group in two snapshots", {{{{kg, one}}, {}}, {{{kg, one}}, {}}}},

@@ -280,8 +280,9 @@ TEST(snapshot_generator, finished_is_not_the_same_as_no_state) {
 // A malformed generator position, or the same positions twice, is an error status.
 TEST(snapshot_generator, refuses_malformed_positions) {
   auto g = generator(10, 0, 1);
-  EXPECT_FALSE(g->op->restore({{{}, {"short"}}}, g->info).ok());
-  auto zero_stride = encode(std::pair<uint64_t, uint64_t>{3, 0});
+  EXPECT_FALSE(
+      g->op->restore({{{}, {operator_entry("positions", std::string("short"))}}}, g->info).ok());
+  auto zero_stride = operator_entry("positions", encode(std::pair<uint64_t, uint64_t>{3, 0}));
   EXPECT_FALSE(g->op->restore({{{}, {zero_stride}}}, g->info).ok());
   auto twice = generator(10, 0, 1);
   twice->read(3);

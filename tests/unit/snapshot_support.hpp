@@ -112,6 +112,27 @@ inline std::vector<kv> records(size_t n, uint32_t keys, uint32_t seed = 1) {
   return out;
 }
 
+// The bytes of one key group in the keyed state format (detail/keyed_state.hpp),
+// spelled out here independently of the backend: version 1, the states
+// (name, kind), the number of keys, then the given entries as they are.
+inline std::string key_group_bytes(const std::vector<std::pair<std::string, uint8_t>>& states,
+                                   uint64_t keys, const std::string& entries) {
+  std::string out(1, '\x01');
+  write_varint(out, states.size());
+  for (const auto& [name, kind] : states) out += encode(name) + std::string(1, char(kind));
+  write_varint(out, keys);
+  return out + entries;
+}
+inline constexpr uint8_t value_kind = 1, list_kind = 2, map_kind = 3;
+inline const std::string absent(1, '\0');  // the presence flag of a state a key does not hold
+
+// One entry of the operator list state `name` (detail/operator_state.hpp): the
+// state name, then the element's own encoding.
+template <class V>
+std::string operator_entry(const std::string& name, const V& element) {
+  return encode(name) + encode(element);
+}
+
 // Sends the snapshot through the chain-level encoding and back.
 inline detail::operator_snapshot through_bytes(const detail::operator_snapshot& s) {
   auto decoded = decode_snapshots(encode_snapshots({s}));

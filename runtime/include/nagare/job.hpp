@@ -24,6 +24,7 @@
 #include "nagare/detail/operators.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
+#include "nagare/state.hpp"
 
 namespace nagare {
 
@@ -157,6 +158,17 @@ class keyed_stream {
   data_stream<T> reduce(F f) {
     return then<T>("reduce", [key = key_, f] {
       return std::make_unique<detail::reduce_operator<T, KeyFn, F>>(key, f);
+    });
+  }
+
+  // A keyed process function with state (nagare/state.hpp): f.process(const
+  // T&, keyed_context<K>&, collector<Out>&) sees each record with its key
+  // current and emits zero or more Out records; f.open(state_context&), if f
+  // has it, declares f's states. Each subtask runs its own copy of f.
+  template <class Out, class F>
+  data_stream<Out> process(F f) {
+    return then<Out>("process", [key = key_, f] {
+      return std::make_unique<detail::process_operator<T, Out, KeyFn, F>>(key, f);
     });
   }
 

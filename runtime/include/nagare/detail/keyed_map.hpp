@@ -57,6 +57,44 @@ class keyed_map {
     }
   }
 
+  // The value of `key` (whose key_hash is `hash`), or nullptr if absent. Valid
+  // until the next insertion or erasure.
+  V* find(uint64_t hash, const K& key) {
+    auto h = stored(hash);
+    auto mask = slots_.size() - 1;
+    for (auto i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+      auto& s = slots_[i];
+      if (s.hash == h && s.key == key) return &s.value;
+      if (s.hash == 0) return nullptr;
+    }
+  }
+
+  // Removes `key` if present (backward-shift deletion: no tombstones, so
+  // lookups stay as short as after inserting only); returns whether it was.
+  bool erase(uint64_t hash, const K& key) {
+    auto h = stored(hash);
+    auto mask = slots_.size() - 1;
+    auto i = static_cast<size_t>(h) & mask;
+    for (;; i = (i + 1) & mask) {
+      if (slots_[i].hash == 0) return false;
+      if (slots_[i].hash == h && slots_[i].key == key) break;
+    }
+    // Moves each later entry of the probe run back into the hole unless the
+    // hole lies before its home slot (cyclically).
+    for (auto j = (i + 1) & mask;; j = (j + 1) & mask) {
+      auto& s = slots_[j];
+      if (s.hash == 0) break;
+      auto home = static_cast<size_t>(s.hash) & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        slots_[i] = std::move(s);
+        i = j;
+      }
+    }
+    slots_[i] = slot{};
+    --size_;
+    return true;
+  }
+
   // Visits every entry as f(key, value, key_hash).
   template <class F>
   void for_each(F&& f) const {

@@ -1,19 +1,23 @@
 // The built-in operators: one class per kind, each an operator_instance with a
 // typed input port. Operator objects hold the user's function; their mutable
-// state is the state object (keyed_map) they own per subtask.
+// state lives in the state backends they own per subtask (keyed state:
+// detail/keyed_state.hpp, operator state: detail/operator_state.hpp).
 #pragma once
 
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "nagare/collector.hpp"
-#include "nagare/detail/keyed_map.hpp"
+#include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/operator.hpp"
+#include "nagare/detail/operator_state.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
+#include "nagare/state.hpp"
 
 namespace nagare::detail {
 
@@ -75,60 +79,62 @@ class flat_map_operator final : public one_input_operator<In, Out> {
 template <class KeyFn, class T>
 using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 
-// A keyed operator: finds each record's key and its state slot, stored per
-// key group over the key groups this subtask owns. Its snapshot is its keyed
-// state, one string per key group (format in keyed_map.hpp), so the key K and
-// the state V need a codec.
-template <class T, class Out, class KeyFn, class V>
+// A keyed operator: makes each record's key current in its keyed state
+// backend (detail/keyed_state.hpp), which holds every state the operator
+// declared, per key group over the key groups this subtask owns. Its snapshot
+// is that state, one string per key group, plus its operator state entries;
+// keys and state values therefore need a codec.
+template <class T, class Out, class KeyFn>
 class keyed_operator : public one_input_operator<T, Out> {
  public:
   using K = key_of_t<KeyFn, T>;
 
   status open(const subtask_info& info) override {
-    state_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
+    info_ = info;
+    keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
                 info.max_parallelism);
-    return {};
+    ops_.reset();
+    state_context ctx(&keyed_, &ops_, info_);
+    try {
+      return declare(ctx);
+    } catch (const std::exception& e) {
+      return status(errc::user_error, info.task_name + ": open: " + e.what());
+    }
   }
 
-  uint64_t state_entries() const override { return state_.size(); }
+  uint64_t state_entries() const override { return keyed_.size(); }
 
-  void snapshot(operator_snapshot& out) const override { state_.write_key_groups(out.key_groups); }
+  void snapshot(operator_snapshot& out) const override {
+    keyed_.write_key_groups(out.key_groups);
+    ops_.write(out.entries);
+  }
 
-  // Reads the key groups this subtask owns now from every earlier subtask's snapshot.
+  // Reads the key groups this subtask owns now from every earlier subtask's
+  // snapshot, and its share of their operator state.
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
-    auto range = state_.range();
-    std::vector<bool> seen(range.size());
-    for (const auto& snap : previous) {
-      if (!snap.entries.empty())
-        return status(errc::invalid_argument,
-                      "snapshot of a keyed operator holds operator state entries");
-      for (const auto& [kg, bytes] : snap.key_groups) {
-        if (kg >= info.max_parallelism)
-          return status(errc::invalid_argument, "snapshot holds key group " + std::to_string(kg) +
-                                                    ", above the max parallelism " +
-                                                    std::to_string(info.max_parallelism));
-        if (!range.contains(kg)) continue;
-        if (seen[kg - range.first])
-          return status(errc::io_error,
-                        "key group " + std::to_string(kg) + " appears in two snapshots");
-        seen[kg - range.first] = true;
-        auto st = state_.read_key_group(kg, bytes);
-        if (!st.ok()) return st;
-      }
-    }
-    return {};
+    auto st = restore_key_groups(keyed_, previous, info.max_parallelism);
+    if (!st.ok()) return st;
+    return ops_.restore(previous, info.subtask, info.parallelism);
   }
 
  protected:
   explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
-  // The slot of r's key, created from `init` if absent; second: whether it was.
-  template <class Init>
-  std::pair<V*, bool> slot_of(const T& r, Init&& init) {
-    K k = key_(r);
-    return state_.get_or_create(key_hash<K>{}(k), k, std::forward<Init>(init));
+  // Declares the operator's states (called by open()).
+  virtual status declare(state_context& ctx) = 0;
+  // Makes r's key current; `key` receives it and must outlive its use as the
+  // current key. `create`: also create the key's row (one probe).
+  void select(const T& r, K& key, bool create) {
+    key = key_(r);
+    auto hash = key_hash<K>{}(key);
+    if (create)
+      keyed_.set_current_key_and_create(hash, key);
+    else
+      keyed_.set_current_key(hash, key);
   }
-  keyed_map<K, V> state_;
+  keyed_state<K> keyed_;
+  operator_state ops_;
+  subtask_info info_;
 
  private:
   KeyFn key_;
@@ -136,20 +142,29 @@ class keyed_operator : public one_input_operator<T, Out> {
 
 // Rolling reduce: every record updates its key's value and emits the result.
 template <class T, class KeyFn, class F>
-class reduce_operator final : public keyed_operator<T, T, KeyFn, T> {
+class reduce_operator final : public keyed_operator<T, T, KeyFn> {
  public:
-  reduce_operator(KeyFn key, F f)
-      : keyed_operator<T, T, KeyFn, T>(std::move(key)), f_(std::move(f)) {}
+  reduce_operator(KeyFn key, F f) : keyed_operator<T, T, KeyFn>(std::move(key)), f_(std::move(f)) {}
   void push(T& r) override {
     const T& record = r;
-    auto [slot, created] = this->slot_of(record, record);
-    if (!created) *slot = f_(static_cast<const T&>(*slot), record);
-    T out = *slot;
+    typename keyed_operator<T, T, KeyFn>::K key;
+    this->select(record, key, true);
+    T* v = value_.get();
+    if (v)
+      *v = f_(static_cast<const T&>(*v), record);
+    else
+      v = &value_.set(record);
+    T out = *v;
     this->next_->push(out);
   }
 
  private:
+  status declare(state_context& ctx) override {
+    value_ = ctx.value<T>("reduce");
+    return {};
+  }
   F f_;
+  value_state<T> value_;
 };
 
 template <class Agg>
@@ -160,27 +175,79 @@ using aggregate_result_t =
 // and one (key, result) record per key when the input ends.
 template <class T, class KeyFn, class Agg>
 class aggregate_operator final
-    : public keyed_operator<T, std::pair<key_of_t<KeyFn, T>, aggregate_result_t<Agg>>, KeyFn,
-                            typename Agg::accumulator> {
+    : public keyed_operator<T, std::pair<key_of_t<KeyFn, T>, aggregate_result_t<Agg>>, KeyFn> {
   using K = key_of_t<KeyFn, T>;
   using Acc = typename Agg::accumulator;
   using Out = std::pair<K, aggregate_result_t<Agg>>;
 
  public:
   aggregate_operator(KeyFn key, Agg agg)
-      : keyed_operator<T, Out, KeyFn, Acc>(std::move(key)), agg_(std::move(agg)) {}
+      : keyed_operator<T, Out, KeyFn>(std::move(key)), agg_(std::move(agg)) {}
   void push(T& r) override {
-    agg_.add(*this->slot_of(r, agg_.create()).first, static_cast<const T&>(r));
+    K key;
+    this->select(r, key, true);
+    Acc* acc = acc_.get();
+    if (!acc) acc = &acc_.set(agg_.create());
+    agg_.add(*acc, static_cast<const T&>(r));
   }
   void finish() override {
-    this->state_.for_each([this](const K& k, const Acc& acc, uint64_t) {
-      Out out{k, agg_.result(acc)};
+    this->keyed_.for_each_key([this](const K& k) {
+      Out out{k, agg_.result(*acc_.get())};
       this->next_->push(out);
     });
   }
 
  private:
+  status declare(state_context& ctx) override {
+    acc_ = ctx.value<Acc>("aggregate");
+    return {};
+  }
   Agg agg_;
+  value_state<Acc> acc_;
+};
+
+// A keyed process function: user code with keyed (and operator) state that
+// sees every record with its key and emits any number of records. F is either
+// a type with
+//   void open(nagare::state_context&);   // optional: declares the states
+//   void process(const T&, nagare::keyed_context<K>&, nagare::collector<Out>&);
+// or a callable with process's signature (a function without state).
+template <class T, class Out, class KeyFn, class F>
+class process_operator final : public keyed_operator<T, Out, KeyFn> {
+  using K = key_of_t<KeyFn, T>;
+
+ public:
+  process_operator(KeyFn key, F f)
+      : keyed_operator<T, Out, KeyFn>(std::move(key)), f_(std::move(f)) {}
+  void push(T& r) override {
+    K key;
+    this->select(r, key, false);
+    collector<Out> out(this->next_);
+    keyed_context<K> ctx(&this->keyed_, &this->info_);
+    if constexpr (has_process<F>::value)
+      f_.process(static_cast<const T&>(r), ctx, out);
+    else
+      f_(static_cast<const T&>(r), ctx, out);
+  }
+
+ private:
+  template <class G, class = void>
+  struct has_open : std::false_type {};
+  template <class G>
+  struct has_open<G, std::void_t<decltype(std::declval<G&>().open(std::declval<state_context&>()))>>
+      : std::true_type {};
+  template <class G, class = void>
+  struct has_process : std::false_type {};
+  template <class G>
+  struct has_process<G, std::void_t<decltype(std::declval<G&>().process(
+                            std::declval<const T&>(), std::declval<keyed_context<K>&>(),
+                            std::declval<collector<Out>&>()))>> : std::true_type {};
+
+  status declare(state_context& ctx) override {
+    if constexpr (has_open<F>::value) f_.open(ctx);
+    return {};
+  }
+  F f_;
 };
 
 // Hands every record to several successors (a stream with several consumers).
@@ -236,20 +303,31 @@ class source_operator final : public source_instance {
  public:
   explicit source_operator(std::unique_ptr<source_reader<T>> r) : reader_(std::move(r)) {}
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
-  status open(const subtask_info& info) override { return reader_->open(info); }
-  // A source's snapshot is its reader's positions, as operator state entries.
-  void snapshot(operator_snapshot& out) const override { reader_->positions(out.entries); }
-  // Hands the reader the positions of every earlier subtask; it takes its share.
+  status open(const subtask_info& info) override {
+    ops_.reset();
+    positions_ = ops_.declare<std::string>(positions_name, redistribution::union_all);
+    return reader_->open(info);
+  }
+  // A source's snapshot is its reader's positions, as the elements of the
+  // operator list state "positions" (the reader's own encoding inside).
+  void snapshot(operator_snapshot& out) const override {
+    std::vector<std::string> positions;
+    reader_->positions(positions);
+    operator_list<std::string>::write(positions_name, positions, out.entries);
+  }
+  // Hands the reader the positions of every earlier subtask (union
+  // redistribution); it takes its share.
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     if (previous.empty()) return {};  // no earlier state: start from the beginning
-    std::vector<std::string> entries;
-    for (const auto& snap : previous) {
+    for (const auto& snap : previous)
       if (!snap.key_groups.empty())
         return status(errc::invalid_argument, "snapshot of a source holds keyed state");
-      entries.insert(entries.end(), snap.entries.begin(), snap.entries.end());
-    }
-    return reader_->restore(entries, info);
+    auto st = ops_.restore(previous, info.subtask, info.parallelism);
+    if (!st.ok()) return st;
+    st = reader_->restore(positions_->items, info);
+    positions_->clear();
+    return st;
   }
   status poll(size_t max_records, uint64_t& emitted, bool& end) override {
     collector<T> out(next_);
@@ -260,8 +338,11 @@ class source_operator final : public source_instance {
   status close() override { return reader_->close(); }
 
  private:
+  static constexpr const char* positions_name = "positions";
   std::unique_ptr<source_reader<T>> reader_;
   input_port<T>* next_ = nullptr;
+  operator_state ops_;
+  operator_list<std::string>* positions_ = nullptr;
 };
 
 }  // namespace nagare::detail

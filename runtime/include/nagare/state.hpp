@@ -1,0 +1,264 @@
+// State for job code. An operator declares named states once, in open(),
+// through a state_context, and keeps the returned handles:
+//
+//  - keyed state (value_state, list_state, map_state) is scoped to the current
+//    key: the runtime makes a record's key current before it calls user code,
+//    so a handle always reads and writes the state of the record's key. It is
+//    stored per key group and moves with its keys when a job is restored at
+//    another parallelism.
+//  - operator state (operator_list_state) belongs to the subtask, not to a key:
+//    a list of independent elements that a restore redistributes among the
+//    new subtasks (see nagare::redistribution).
+//
+//   struct running_average {
+//     nagare::value_state<std::pair<int64_t, uint64_t>> sum;  // (total, count)
+//     void open(nagare::state_context& ctx) { sum = ctx.value<std::pair<int64_t, uint64_t>>("sum");
+//     } void process(const reading& r, nagare::keyed_context<std::string>& ctx,
+//                  nagare::collector<std::pair<std::string, double>>& out) {
+//       auto& s = sum.set_default({0, 0});
+//       s.first += r.value;
+//       ++s.second;
+//       out.emit({ctx.key(), double(s.first) / s.second});
+//     }
+//   };
+//   stream.key_by(sensor_of).process<std::pair<std::string, double>>(running_average{});
+//
+// States are checkpointed with the operator and restored before the first
+// record. Their value types (and the key type) need a codec
+// (nagare/codec.hpp); map keys need operator<. State names identify states
+// across checkpoints: rename one and its old state no longer restores.
+//
+// Threading: handles belong to one operator instance and are used from its
+// task's thread only, during open() or a call the runtime makes with a current
+// key (process). Pointers and references a handle returns stay valid until the
+// next write to any state of the operator.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nagare/detail/keyed_state.hpp"
+#include "nagare/detail/operator.hpp"
+#include "nagare/detail/operator_state.hpp"
+
+namespace nagare {
+
+class state_context;
+
+// One value per key, or none.
+template <class V>
+class value_state {
+ public:
+  value_state() = default;  // unbound: assign the result of state_context::value()
+
+  // The current key's value; nullptr when it has none. Writing through the
+  // pointer updates the state.
+  V* get() {
+    auto row = rows_->current();
+    if (row == detail::no_row) return nullptr;
+    auto& c = column_->cells[row];
+    return c.present ? &c.value : nullptr;
+  }
+  const V* get() const { return const_cast<value_state*>(this)->get(); }
+  bool exists() const { return get() != nullptr; }
+  V value_or(V fallback) const {
+    auto* v = get();
+    return v ? *v : std::move(fallback);
+  }
+  // Sets the current key's value; returns it (to update in place).
+  V& set(V v) {
+    auto& c = column_->cells[rows_->current_or_create()];
+    c.value = std::move(v);
+    c.present = true;
+    return c.value;
+  }
+  // The current key's value, set to `init` first if it has none.
+  V& set_default(V init) {
+    auto* v = get();
+    return v ? *v : set(std::move(init));
+  }
+  void clear() {
+    auto row = rows_->current();
+    if (row == detail::no_row) return;
+    column_->clear(row);
+    rows_->release_current_if_empty();
+  }
+
+ private:
+  friend class state_context;
+  value_state(detail::keyed_rows* rows, detail::value_column<V>* column)
+      : rows_(rows), column_(column) {}
+  detail::keyed_rows* rows_ = nullptr;
+  detail::value_column<V>* column_ = nullptr;
+};
+
+// A list of values per key (empty: none).
+template <class V>
+class list_state {
+ public:
+  list_state() = default;  // unbound: assign the result of state_context::list()
+
+  // The current key's list (empty when it has none).
+  const std::vector<V>& get() const {
+    static const std::vector<V> none;
+    auto row = rows_->current();
+    return row == detail::no_row ? none : column_->lists[row];
+  }
+  size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  void add(V v) { column_->lists[rows_->current_or_create()].push_back(std::move(v)); }
+  // Replaces the current key's list (an empty one clears it).
+  void update(std::vector<V> values) {
+    if (values.empty()) return clear();
+    column_->lists[rows_->current_or_create()] = std::move(values);
+  }
+  void clear() {
+    auto row = rows_->current();
+    if (row == detail::no_row) return;
+    column_->clear(row);
+    rows_->release_current_if_empty();
+  }
+
+ private:
+  friend class state_context;
+  list_state(detail::keyed_rows* rows, detail::list_column<V>* column)
+      : rows_(rows), column_(column) {}
+  detail::keyed_rows* rows_ = nullptr;
+  detail::list_column<V>* column_ = nullptr;
+};
+
+// A map from MK to MV per key (empty: none), ordered by MK.
+template <class MK, class MV>
+class map_state {
+ public:
+  map_state() = default;  // unbound: assign the result of state_context::map()
+
+  // The current key's entries, in increasing MK order (empty when it has none).
+  const std::map<MK, MV>& entries() const {
+    static const std::map<MK, MV> none;
+    auto row = rows_->current();
+    return row == detail::no_row ? none : column_->maps[row];
+  }
+  // The value under `k`, nullptr if absent. Writing through it updates the state.
+  MV* get(const MK& k) {
+    auto row = rows_->current();
+    if (row == detail::no_row) return nullptr;
+    auto& m = column_->maps[row];
+    auto it = m.find(k);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  const MV* get(const MK& k) const { return const_cast<map_state*>(this)->get(k); }
+  bool contains(const MK& k) const { return get(k) != nullptr; }
+  size_t size() const { return entries().size(); }
+  bool empty() const { return entries().empty(); }
+  // Sets the value under `k`; returns it.
+  MV& put(MK k, MV v) {
+    auto& m = column_->maps[rows_->current_or_create()];
+    return m.insert_or_assign(std::move(k), std::move(v)).first->second;
+  }
+  // Removes `k`; returns whether it was present.
+  bool remove(const MK& k) {
+    auto row = rows_->current();
+    if (row == detail::no_row || column_->maps[row].erase(k) == 0) return false;
+    rows_->release_current_if_empty();
+    return true;
+  }
+  void clear() {
+    auto row = rows_->current();
+    if (row == detail::no_row) return;
+    column_->clear(row);
+    rows_->release_current_if_empty();
+  }
+
+ private:
+  friend class state_context;
+  map_state(detail::keyed_rows* rows, detail::map_column<MK, MV>* column)
+      : rows_(rows), column_(column) {}
+  detail::keyed_rows* rows_ = nullptr;
+  detail::map_column<MK, MV>* column_ = nullptr;
+};
+
+// Operator state: a list of elements owned by the subtask. After a restore it
+// holds this subtask's share of the elements every earlier subtask held at
+// the checkpoint (redistribution decides which).
+template <class V>
+class operator_list_state {
+ public:
+  operator_list_state() = default;  // unbound: assign state_context::operator_list()
+
+  const std::vector<V>& get() const { return list_->items; }
+  void add(V v) { list_->items.push_back(std::move(v)); }
+  void update(std::vector<V> values) { list_->items = std::move(values); }
+  void clear() { list_->items.clear(); }
+
+ private:
+  friend class state_context;
+  explicit operator_list_state(detail::operator_list<V>* list) : list_(list) {}
+  detail::operator_list<V>* list_ = nullptr;
+};
+
+// Declares an operator's states; handed to its open(). Declaring a name again
+// with the same kind and type returns the same state. An empty name, a name
+// declared again with another kind or type, or keyed state outside a keyed
+// stream fail open() (the task reports it).
+class state_context {
+ public:
+  state_context(detail::keyed_rows* keyed, detail::operator_state* op, const subtask_info& info)
+      : keyed_(keyed), op_(op), info_(info) {}
+
+  template <class V>
+  value_state<V> value(const std::string& name) {
+    return {keyed("value", name), keyed_->declare<detail::value_column<V>>(name)};
+  }
+  template <class V>
+  list_state<V> list(const std::string& name) {
+    return {keyed("list", name), keyed_->declare<detail::list_column<V>>(name)};
+  }
+  template <class MK, class MV>
+  map_state<MK, MV> map(const std::string& name) {
+    return {keyed("map", name), keyed_->declare<detail::map_column<MK, MV>>(name)};
+  }
+  template <class V>
+  operator_list_state<V> operator_list(const std::string& name,
+                                       redistribution mode = redistribution::even_split) {
+    if (!op_)
+      throw std::invalid_argument("operator state '" + name + "': this operator keeps none");
+    return operator_list_state<V>(op_->declare<V>(name, mode));
+  }
+
+  // Where the operator instance runs.
+  const subtask_info& subtask() const { return info_; }
+
+ private:
+  detail::keyed_rows* keyed(const char* kind, const std::string& name) {
+    if (!keyed_)
+      throw std::invalid_argument(std::string(kind) + " state '" + name +
+                                  "' is keyed state: declare it on a keyed stream (key_by)");
+    return keyed_;
+  }
+
+  detail::keyed_rows* keyed_;
+  detail::operator_state* op_;
+  subtask_info info_;
+};
+
+// What a keyed process function sees besides the record: the current key and
+// where it runs. (Timers will be registered here.)
+template <class K>
+class keyed_context {
+ public:
+  keyed_context(const detail::keyed_state<K>* state, const subtask_info* info)
+      : state_(state), info_(info) {}
+  // The key of the record being processed.
+  const K& key() const { return state_->current_key(); }
+  const subtask_info& subtask() const { return *info_; }
+
+ private:
+  const detail::keyed_state<K>* state_;
+  const subtask_info* info_;
+};
+
+}  // namespace nagare
