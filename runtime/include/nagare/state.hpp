@@ -57,10 +57,8 @@ class value_state {
   // The current key's value; nullptr when it has none. Writing through the
   // pointer updates the state.
   V* get() {
-    auto row = rows_->current();
-    if (row == detail::no_row) return nullptr;
-    auto& c = column_->cells[row];
-    return c.present ? &c.value : nullptr;
+    auto* c = column_ ? column_cell() : static_cast<cell*>(rows_->current_inline());
+    return c && c->present ? &c->value : nullptr;
   }
   const V* get() const { return const_cast<value_state*>(this)->get(); }
   bool exists() const { return get() != nullptr; }
@@ -70,10 +68,11 @@ class value_state {
   }
   // Sets the current key's value; returns it (to update in place).
   V& set(V v) {
-    auto& c = column_->cells[rows_->current_or_create()];
-    c.value = std::move(v);
-    c.present = true;
-    return c.value;
+    auto* c = column_ ? &column_->cells[rows_->current_or_create()]
+                      : static_cast<cell*>(rows_->current_inline_or_create());
+    c->value = std::move(v);
+    c->present = true;
+    return c->value;
   }
   // The current key's value, set to `init` first if it has none.
   V& set_default(V init) {
@@ -81,16 +80,22 @@ class value_state {
     return v ? *v : set(std::move(init));
   }
   void clear() {
-    auto row = rows_->current();
-    if (row == detail::no_row) return;
-    column_->clear(row);
+    auto* c = column_ ? column_cell() : static_cast<cell*>(rows_->current_inline());
+    if (!c) return;
+    *c = cell{};
     rows_->release_current_if_empty();
   }
 
  private:
   friend class state_context;
+  using cell = detail::state_cell<V>;
+  // column_ == nullptr: the backend stores this state inline in the key's entry.
   value_state(detail::keyed_rows* rows, detail::value_column<V>* column)
       : rows_(rows), column_(column) {}
+  cell* column_cell() {
+    auto row = rows_->current();
+    return row == detail::no_row ? nullptr : &column_->cells[row];
+  }
   detail::keyed_rows* rows_ = nullptr;
   detail::value_column<V>* column_ = nullptr;
 };
@@ -211,7 +216,9 @@ class state_context {
 
   template <class V>
   value_state<V> value(const std::string& name) {
-    return {keyed("value", name), keyed_->declare<detail::value_column<V>>(name)};
+    auto* rows = keyed("value", name);
+    if (rows->take_inline(name, detail::type_tag<V>())) return {rows, nullptr};
+    return {rows, rows->declare<detail::value_column<V>>(name)};
   }
   template <class V>
   list_state<V> list(const std::string& name) {
@@ -250,14 +257,13 @@ class state_context {
 template <class K>
 class keyed_context {
  public:
-  keyed_context(const detail::keyed_state<K>* state, const subtask_info* info)
-      : state_(state), info_(info) {}
+  keyed_context(const K* key, const subtask_info* info) : key_(key), info_(info) {}
   // The key of the record being processed.
-  const K& key() const { return state_->current_key(); }
+  const K& key() const { return *key_; }
   const subtask_info& subtask() const { return *info_; }
 
  private:
-  const detail::keyed_state<K>* state_;
+  const K* key_;
   const subtask_info* info_;
 };
 

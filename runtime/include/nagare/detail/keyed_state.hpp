@@ -32,6 +32,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -87,13 +88,21 @@ class state_column {
   std::string name_;
 };
 
+// A value state's cell: its value, if present.
+template <class V>
+struct state_cell {
+  V value{};
+  bool present = false;
+};
+template <>
+struct state_cell<void> {
+  bool present = false;
+};
+
 template <class V>
 class value_column final : public state_column {
  public:
-  struct cell {
-    V value{};
-    bool present = false;
-  };
+  using cell = state_cell<V>;
   using state_column::state_column;
   state_kind kind() const override { return state_kind::value; }
   void resize(size_t rows) override { cells.resize(rows); }
@@ -157,7 +166,8 @@ class map_column final : public state_column {
 };
 
 // The part of the backend that does not depend on the key type: rows, the
-// declared columns and the current row. State handles hold a pointer to it.
+// declared columns and the current key's row and inline cell. State handles
+// hold a pointer to it.
 class keyed_rows {
  public:
   keyed_rows() = default;
@@ -165,24 +175,28 @@ class keyed_rows {
   keyed_rows(const keyed_rows&) = delete;
   keyed_rows& operator=(const keyed_rows&) = delete;
 
-  // The current key's row, or no_row when it holds no state.
+  // The current key's row, or no_row when it has none.
   uint32_t current() const { return current_; }
   // The current key's row, created (all cells empty) if absent.
   // REQUIRES: a current key is set.
   uint32_t current_or_create() {
-    if (current_ == no_row) current_ = insert_current();
+    if (current_ == no_row) current_ = ensure_row();
     return current_;
+  }
+  // The current key's inline cell (a state_cell<V> of the inline value
+  // state), nullptr when the key holds no state.
+  void* current_inline() const { return inline_; }
+  void* current_inline_or_create() {
+    if (!inline_) ensure_key();
+    return inline_;
   }
   // After a state of the current key was emptied: drops the key when none of
   // its states holds anything anymore (deferred while visiting keys).
-  void release_current_if_empty() {
-    if (current_ == no_row || visiting_) return;
-    for (const auto& c : columns_)
-      if (!c->empty(current_)) return;
-    erase_current();
-    free_.push_back(current_);
-    current_ = no_row;
-  }
+  virtual void release_current_if_empty() = 0;
+
+  // Whether the value state `name` of type V (type_tag<V>()) is the one
+  // stored inline in the key's map entry (declares it so if possible).
+  virtual bool take_inline(const std::string& name, const void* type) = 0;
 
   // The column of state `name`, declared now if new. Throws
   // std::invalid_argument when the name is empty or already declared with
@@ -190,6 +204,8 @@ class keyed_rows {
   template <class Column>
   Column* declare(const std::string& name) {
     if (name.empty()) throw std::invalid_argument("a state needs a name");
+    if (name == inline_name_)
+      throw std::invalid_argument("state '" + name + "' declared twice with different types");
     for (const auto& c : columns_) {
       if (c->name() != name) continue;
       if (auto* same = dynamic_cast<Column*>(c.get())) return same;
@@ -201,8 +217,6 @@ class keyed_rows {
     columns_.push_back(std::move(column));
     return raw;
   }
-
-  const std::vector<std::unique_ptr<state_column>>& columns() const { return columns_; }
 
  protected:
   uint32_t allocate_row() {
@@ -219,29 +233,51 @@ class keyed_rows {
   void reset() {
     columns_.clear();
     free_.clear();
+    inline_name_.clear();
     rows_ = 0;
     current_ = no_row;
+    inline_ = nullptr;
     visiting_ = false;
   }
-  bool holds_state(uint32_t row) const {
+  bool row_holds_state(uint32_t row) const {
+    if (row == no_row) return false;
     for (const auto& c : columns_)
       if (!c->empty(row)) return true;
     return false;
   }
-  // Inserts the current key with a new row and returns it.
-  virtual uint32_t insert_current() = 0;
-  // Removes the current key from the index.
-  virtual void erase_current() = 0;
+  // Inserts the current key if absent and gives it a row; returns the row.
+  virtual uint32_t ensure_row() = 0;
+  // Inserts the current key if absent (sets inline_).
+  virtual void ensure_key() = 0;
 
   std::vector<std::unique_ptr<state_column>> columns_;
+  std::string inline_name_;     // the inline value state ("": none)
   std::vector<uint32_t> free_;  // rows of released keys, all cells empty
   uint32_t rows_ = 0;
   uint32_t current_ = no_row;
+  void* inline_ = nullptr;
   bool visiting_ = false;
 };
 
-template <class K>
+template <class V>
+const void* type_tag() {
+  static const char tag = 0;
+  return &tag;
+}
+
+// The backend for keys K. Inline (optional): the type of one value state
+// stored in the key's map entry itself rather than in a column, so that an
+// operator with a single value state (reduce, aggregate) touches one cache
+// line per record.
+template <class K, class Inline = void>
 class keyed_state final : public keyed_rows {
+  // A key's map entry: the inline cell and the key's row (no_row until a
+  // column state of the key is written). The row sits in the cell's tail
+  // padding.
+  struct entry : state_cell<Inline> {
+    uint32_t row = no_row;
+  };
+
  public:
   // Forgets every state and declaration; the backend will hold the keys of
   // the key groups in `range`.
@@ -249,6 +285,7 @@ class keyed_state final : public keyed_rows {
     index_.open(range, max_parallelism);
     reset();
     key_ = nullptr;
+    entry_ = nullptr;
   }
 
   // Makes `key` (whose key_hash is `hash`) the current key: one probe. `key`
@@ -256,17 +293,14 @@ class keyed_state final : public keyed_rows {
   void set_current_key(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    auto* row = index_.find(hash, key);
-    current_ = row ? *row : no_row;
+    select(index_.find(hash, key));
   }
-  // set_current_key() that also creates the key's row if absent, in the same
-  // probe (for operators that write state for every record).
+  // set_current_key() that also inserts the key if absent, in the same probe
+  // (for operators that write state for every record).
   void set_current_key_and_create(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    auto [row, created] = index_.get_or_create(hash, key, no_row);
-    if (created) *row = allocate_row();
-    current_ = *row;
+    select(index_.get_or_create(hash, key, entry{}).first);
   }
   // REQUIRES: a current key is set.
   const K& current_key() const { return *key_; }
@@ -277,24 +311,44 @@ class keyed_state final : public keyed_rows {
   template <class F>
   void for_each_key(F&& f) {
     visiting_ = true;
-    index_.for_each([&](const K& k, const uint32_t& row, uint64_t hash) {
+    index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
       hash_ = hash;
       key_ = &k;
-      current_ = row;
-      if (holds_state(row)) f(k);
+      select(const_cast<entry*>(&e));  // the map is ours; for_each just has no mutable form
+      if (holds_state(e)) f(k);
     });
     visiting_ = false;
-    // Release the keys emptied during the visit.
-    std::vector<std::pair<K, uint64_t>> empty;
-    index_.for_each([&](const K& k, const uint32_t& row, uint64_t hash) {
-      if (!holds_state(row)) empty.emplace_back(k, hash);
+    std::vector<std::pair<K, uint64_t>> emptied;
+    index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
+      if (!holds_state(e)) emptied.emplace_back(k, hash);
     });
-    for (const auto& [k, hash] : empty) {
+    for (const auto& [k, hash] : emptied) {
       set_current_key(hash, k);
       release_current_if_empty();
     }
     key_ = nullptr;
-    current_ = no_row;
+    select(nullptr);
+  }
+
+  void release_current_if_empty() override {
+    if (!entry_ || visiting_ || holds_state(*entry_)) return;
+    if (entry_->row != no_row) free_.push_back(entry_->row);
+    index_.erase(hash_, *key_);
+    select(nullptr);
+  }
+
+  bool take_inline(const std::string& name, const void* type) override {
+    if constexpr (std::is_void_v<Inline>) {
+      return false;
+    } else {
+      if (type != type_tag<Inline>()) return false;
+      if (inline_name_.empty()) {
+        for (const auto& c : columns_)
+          if (c->name() == name) return false;
+        inline_name_ = name;
+      }
+      return inline_name_ == name;
+    }
   }
 
   // Keys that hold state.
@@ -306,12 +360,16 @@ class keyed_state final : public keyed_rows {
   void write_key_groups(std::map<uint32_t, std::string>& out) const {
     const auto max = index_.max_parallelism();
     std::vector<uint64_t> counts(max);
-    index_.for_each([&](const K&, const uint32_t& row, uint64_t hash) {
-      if (holds_state(row)) ++counts[key_group_of(hash, max)];
+    index_.for_each([&](const K&, const entry& e, uint64_t hash) {
+      if (holds_state(e)) ++counts[key_group_of(hash, max)];
     });
     std::string header;
     header.push_back(static_cast<char>(keyed_state_format));
-    write_varint(header, columns_.size());
+    write_varint(header, columns_.size() + (has_inline() ? 1 : 0));
+    if (has_inline()) {
+      codec<std::string>::encode(inline_name_, header);
+      header.push_back(static_cast<char>(state_kind::value));
+    }
     for (const auto& c : columns_) {
       codec<std::string>::encode(c->name(), header);
       header.push_back(static_cast<char>(c->kind()));
@@ -323,14 +381,20 @@ class keyed_state final : public keyed_rows {
       *groups[kg] = header;
       write_varint(*groups[kg], counts[kg]);
     }
-    index_.for_each([&](const K& k, const uint32_t& row, uint64_t hash) {
-      if (!holds_state(row)) return;
+    index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
+      if (!holds_state(e)) return;
       auto& g = *groups[key_group_of(hash, max)];
       codec<K>::encode(k, g);
+      if constexpr (!std::is_void_v<Inline>) {
+        if (has_inline()) {
+          g.push_back(e.present ? 1 : 0);
+          if (e.present) codec<Inline>::encode(e.value, g);
+        }
+      }
       for (const auto& c : columns_) {
-        bool present = !c->empty(row);
+        bool present = e.row != no_row && !c->empty(e.row);
         g.push_back(present ? 1 : 0);
-        if (present) c->encode(row, g);
+        if (present) c->encode(e.row, g);
       }
     });
   }
@@ -351,75 +415,101 @@ class keyed_state final : public keyed_rows {
       return where("unknown format version " + std::to_string(version));
     uint64_t states = 0;
     if (!in.read_varint(states) || states > in.remaining()) return where("malformed state count");
-    std::vector<state_column*> order;
+    std::vector<state_column*> order;  // nullptr: the inline state
+    bool inline_seen = false;
     for (uint64_t s = 0; s < states; ++s) {
       std::string name;
       uint8_t kind = 0;
       if (!codec<std::string>::decode(in, name) || !in.read(&kind, 1))
         return where("malformed state header");
       state_column* column = nullptr;
-      for (const auto& c : columns_)
-        if (c->name() == name) column = c.get();
-      if (!column)
-        return status(errc::invalid_argument, "snapshot holds keyed state '" + name +
-                                                  "' that this operator does not declare");
-      if (static_cast<uint8_t>(column->kind()) != kind)
+      state_kind declared = state_kind::value;
+      if (has_inline() && name == inline_name_) {
+        if (inline_seen) return where("state '" + name + "' appears twice");
+        inline_seen = true;
+      } else {
+        for (const auto& c : columns_)
+          if (c->name() == name) column = c.get();
+        if (!column)
+          return status(errc::invalid_argument, "snapshot holds keyed state '" + name +
+                                                    "' that this operator does not declare");
+        for (auto* seen : order)
+          if (seen == column) return where("state '" + name + "' appears twice");
+        declared = column->kind();
+      }
+      if (static_cast<uint8_t>(declared) != kind)
         return status(errc::invalid_argument, "keyed state '" + name + "' is a " +
-                                                  to_string(column->kind()) +
+                                                  to_string(declared) +
                                                   " state here but another kind in the snapshot");
-      for (auto* seen : order)
-        if (seen == column) return where("state '" + name + "' appears twice");
       order.push_back(column);
     }
     uint64_t n = 0;
     if (!in.read_varint(n)) return where("malformed key count");
     const auto max = index_.max_parallelism();
     for (uint64_t i = 0; i < n; ++i) {
-      auto entry = [&](const std::string& what) {
+      auto bad_entry = [&](const std::string& what) {
         return where("entry " + std::to_string(i) + " of " + std::to_string(n) + ": " + what);
       };
       K key{};
-      if (!codec<K>::decode(in, key)) return entry("malformed key");
+      if (!codec<K>::decode(in, key)) return bad_entry("malformed key");
       auto hash = key_hash<K>{}(key);
       if (key_group_of(hash, max) != kg)
         return status(errc::invalid_argument, "state of key group " + std::to_string(kg) +
                                                   " holds a key of key group " +
                                                   std::to_string(key_group_of(hash, max)) +
                                                   " (was the max parallelism changed?)");
-      auto [slot, created] = index_.get_or_create(hash, key, no_row);
-      if (!created) return entry("a key appears twice");
-      const auto row = allocate_row();
-      *slot = row;
+      auto [e, created] = index_.get_or_create(hash, key, entry{});
+      if (!created) return bad_entry("a key appears twice");
       bool any = false;
       for (auto* column : order) {
         uint8_t present = 0;
-        if (!in.read(&present, 1) || present > 1) return entry("malformed presence flag");
+        if (!in.read(&present, 1) || present > 1) return bad_entry("malformed presence flag");
         if (present == 0) continue;
-        if (!column->decode(in, row)) return entry("malformed state '" + column->name() + "'");
+        if (!column) {
+          if constexpr (!std::is_void_v<Inline>) {
+            if (!codec<Inline>::decode(in, e->value)) return bad_entry("malformed inline state");
+            e->present = true;
+          }
+        } else {
+          if (e->row == no_row) e->row = allocate_row();
+          if (!column->decode(in, e->row))
+            return bad_entry("malformed state '" + column->name() + "'");
+        }
         any = true;
       }
-      if (!any) return entry("a key without state");
+      if (!any) return bad_entry("a key without state");
     }
     if (in.remaining() != 0) return where("trailing bytes after the entries");
     return {};
   }
 
  private:
-  uint32_t insert_current() override {
-    auto row = allocate_row();
-    index_.get_or_create(hash_, *key_, row);
-    return row;
+  bool has_inline() const { return !std::is_void_v<Inline> && !inline_name_.empty(); }
+  bool holds_state(const entry& e) const { return e.present || row_holds_state(e.row); }
+  void select(entry* e) {
+    entry_ = e;
+    current_ = e ? e->row : no_row;
+    inline_ = e ? static_cast<state_cell<Inline>*>(e) : nullptr;
   }
-  void erase_current() override { index_.erase(hash_, *key_); }
+  uint32_t ensure_row() override {
+    ensure_key();
+    if (entry_->row == no_row) entry_->row = allocate_row();
+    return entry_->row;
+  }
+  void ensure_key() override {
+    if (!entry_) select(index_.get_or_create(hash_, *key_, entry{}).first);
+  }
 
-  keyed_map<K, uint32_t> index_;
+  keyed_map<K, entry> index_;
   uint64_t hash_ = 0;
   const K* key_ = nullptr;
+  entry* entry_ = nullptr;
 };
 
 // Reads the key groups `state` owns from every earlier subtask's snapshot.
-template <class K>
-status restore_key_groups(keyed_state<K>& state, const std::vector<operator_snapshot>& previous,
+template <class K, class Inline>
+status restore_key_groups(keyed_state<K, Inline>& state,
+                          const std::vector<operator_snapshot>& previous,
                           uint32_t max_parallelism) {
   auto range = state.range();
   std::vector<bool> seen(range.size());

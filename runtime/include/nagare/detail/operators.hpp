@@ -84,7 +84,9 @@ using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 // declared, per key group over the key groups this subtask owns. Its snapshot
 // is that state, one string per key group, plus its operator state entries;
 // keys and state values therefore need a codec.
-template <class T, class Out, class KeyFn>
+// Inline: the type of a value state the backend stores in the key's map
+// entry (the operator's hot state), or void.
+template <class T, class Out, class KeyFn, class Inline = void>
 class keyed_operator : public one_input_operator<T, Out> {
  public:
   using K = key_of_t<KeyFn, T>;
@@ -132,7 +134,7 @@ class keyed_operator : public one_input_operator<T, Out> {
     else
       keyed_.set_current_key(hash, key);
   }
-  keyed_state<K> keyed_;
+  keyed_state<K, Inline> keyed_;
   operator_state ops_;
   subtask_info info_;
 
@@ -142,12 +144,13 @@ class keyed_operator : public one_input_operator<T, Out> {
 
 // Rolling reduce: every record updates its key's value and emits the result.
 template <class T, class KeyFn, class F>
-class reduce_operator final : public keyed_operator<T, T, KeyFn> {
+class reduce_operator final : public keyed_operator<T, T, KeyFn, T> {
  public:
-  reduce_operator(KeyFn key, F f) : keyed_operator<T, T, KeyFn>(std::move(key)), f_(std::move(f)) {}
+  reduce_operator(KeyFn key, F f)
+      : keyed_operator<T, T, KeyFn, T>(std::move(key)), f_(std::move(f)) {}
   void push(T& r) override {
     const T& record = r;
-    typename keyed_operator<T, T, KeyFn>::K key;
+    typename keyed_operator<T, T, KeyFn, T>::K key;
     this->select(record, key, true);
     T* v = value_.get();
     if (v)
@@ -175,14 +178,15 @@ using aggregate_result_t =
 // and one (key, result) record per key when the input ends.
 template <class T, class KeyFn, class Agg>
 class aggregate_operator final
-    : public keyed_operator<T, std::pair<key_of_t<KeyFn, T>, aggregate_result_t<Agg>>, KeyFn> {
+    : public keyed_operator<T, std::pair<key_of_t<KeyFn, T>, aggregate_result_t<Agg>>, KeyFn,
+                            typename Agg::accumulator> {
   using K = key_of_t<KeyFn, T>;
   using Acc = typename Agg::accumulator;
   using Out = std::pair<K, aggregate_result_t<Agg>>;
 
  public:
   aggregate_operator(KeyFn key, Agg agg)
-      : keyed_operator<T, Out, KeyFn>(std::move(key)), agg_(std::move(agg)) {}
+      : keyed_operator<T, Out, KeyFn, Acc>(std::move(key)), agg_(std::move(agg)) {}
   void push(T& r) override {
     K key;
     this->select(r, key, true);
@@ -223,7 +227,7 @@ class process_operator final : public keyed_operator<T, Out, KeyFn> {
     K key;
     this->select(r, key, false);
     collector<Out> out(this->next_);
-    keyed_context<K> ctx(&this->keyed_, &this->info_);
+    keyed_context<K> ctx(&key, &this->info_);
     if constexpr (has_process<F>::value)
       f_.process(static_cast<const T&>(r), ctx, out);
     else
