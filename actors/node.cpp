@@ -164,7 +164,7 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
   self->monitor(coordinator);
   self->set_down_handler([self, st](caf::down_msg& m) {
     if (m.source != st->coordinator.address()) return;
-    NAGARE_LOG(error, st->log_name()) << "lost the coordinator: " << to_string(m.reason);
+    NAGARE_LOG(warning, st->log_name()) << "lost the coordinator: " << to_string(m.reason);
     self->quit(caf::exit_reason::remote_link_unreachable);
   });
   self->attach_functor([st](const caf::error&) {

@@ -174,24 +174,48 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int wait_for_signal_or_exit(caf::actor_system& sys, const caf::actor& root) {
-  auto received = std::make_shared<std::atomic<int>>(0);
-  // The signal thread turns SIGINT/SIGTERM into an exit of the root actor.
-  std::thread([received, weak = caf::actor_cast<caf::actor_addr>(root)] {
+signal_watch::signal_watch() {
+  std::thread([this] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
-    *received = sig;
-    if (auto a = caf::actor_cast<caf::actor>(weak))
+    std::lock_guard<std::mutex> lock(mutex_);
+    received_ = sig;
+    if (auto a = caf::actor_cast<caf::actor>(current_))
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   }).detach();
+}
+
+void signal_watch::watch(const caf::actor& root) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_ = root.address();
+  if (received_) caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+}
+
+int signal_watch::received() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return received_;
+}
+
+signal_watch* process_signals() {
+  static signal_watch* watch = new signal_watch;  // never destroyed: its thread may still wait
+  return watch;
+}
+
+void wait_for_exit(caf::actor_system& sys, const caf::actor& root) {
   caf::scoped_actor self{sys};
   self->monitor(root);
   self->receive([](const caf::down_msg&) {});
-  return received->load();
+}
+
+int wait_for_signal_or_exit(caf::actor_system& sys, const caf::actor& root) {
+  auto* signals = process_signals();
+  signals->watch(root);
+  wait_for_exit(sys, root);
+  return signals->received();
 }
 
 }  // namespace nagare::cli

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,26 @@ void configure_process(caf::actor_system_config& cfg, uint32_t threads);
 
 // Connects to the coordinator at `where`; a one-line error if unreachable.
 result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string& where);
+
+// SIGINT and SIGTERM (blocked in every thread by block_termination_signals)
+// for a process whose root actor may change: a signal ends whichever root is
+// watched, and is remembered.
+class signal_watch {
+ public:
+  signal_watch();  // starts the (detached) signal thread
+  void watch(const caf::actor& root);
+  int received();  // the signal number, or 0
+
+ private:
+  std::mutex mutex_;
+  caf::actor_addr current_;
+  int received_ = 0;
+};
+// The process's one signal_watch (it outlives the actor system).
+signal_watch* process_signals();
+
+// Blocks until `root` terminates.
+void wait_for_exit(caf::actor_system& sys, const caf::actor& root);
 
 // Blocks until SIGINT or SIGTERM arrives or `root` terminates; sends `root`
 // an exit on a signal. Returns the signal number, or 0 when root ended first.

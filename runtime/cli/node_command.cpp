@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <mutex>
 #include <thread>
 
 #include <filesystem>
@@ -15,50 +14,6 @@
 
 namespace nagare::cli {
 
-namespace {
-
-// SIGINT and SIGTERM (blocked in every thread) for a process whose root actor
-// changes: the signal ends whichever is current, and is remembered.
-class signal_watch {
- public:
-  signal_watch() {
-    std::thread([this] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) return;
-      std::lock_guard<std::mutex> lock(mutex_);
-      received_ = sig;
-      if (auto a = caf::actor_cast<caf::actor>(current_))
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }).detach();
-  }
-  void watch(const caf::actor& root) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    current_ = root.address();
-    if (received_) caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-  }
-  int received() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return received_;
-  }
-
- private:
-  std::mutex mutex_;
-  caf::actor_addr current_;
-  int received_ = 0;
-};
-
-// Blocks until `root` terminates.
-void wait_for_exit(caf::actor_system& sys, const caf::actor& root) {
-  caf::scoped_actor self{sys};
-  self->monitor(root);
-  self->receive([](const caf::down_msg&) {});
-}
-
-}  // namespace
 
 int node_command(const std::vector<std::string>& args) {
   std::string coordinator_at, listen, data_dir, name, level;
@@ -115,7 +70,7 @@ int node_command(const std::vector<std::string>& args) {
   // same address (a restarted one resumes its jobs), for up to
   // --reconnect-timeout seconds.
   // The signal thread outlives the process's actor system (detached, blocked in sigwait).
-  static signal_watch* signals = new signal_watch;
+  signal_watch* signals = process_signals();
   for (;;) {
     auto node = sys.spawn(node_actor, coordinator.value(), opts);
     signals->watch(node);

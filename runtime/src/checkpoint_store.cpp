@@ -19,15 +19,15 @@
 #include <set>
 
 #include "checkpoint_generated.h"
+#include "sealed_buffer.hpp"
 #include "nagare/hash.hpp"
 
 namespace nagare {
 
 namespace {
 
-constexpr char magic[4] = {'N', 'G', 'C', 'P'};
+constexpr seal_magic magic = {'N', 'G', 'C', 'P'};
 constexpr uint32_t format_version = 1;
-constexpr size_t header_size = 16;
 
 const std::string record_kind = "rec/";
 const std::string snapshot_kind = "snap/";
@@ -83,16 +83,6 @@ std::string name(uint64_t job, uint64_t checkpoint) {
   return "checkpoint " + std::to_string(checkpoint) + " of job " + std::to_string(job);
 }
 
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return v;
-}
-
 std::string encode_record(const stored_checkpoint& r) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::CheckpointTask>> tasks;
@@ -102,13 +92,7 @@ std::string encode_record(const stored_checkpoint& r) {
         fb::CreateCheckpointTask(b, t.task, b.CreateVectorOfStrings(t.state_keys), t.finished));
   b.Finish(fb::CreateCheckpointRecord(b, r.job_id, r.id, r.savepoint, r.completed_ms, r.bytes,
                                       b.CreateVector(tasks)));
-  std::string out;
-  out.reserve(header_size + b.GetSize());
-  out.append(magic, sizeof magic);
-  put_le(out, format_version, 4);
-  put_le(out, hash_bytes(b.GetBufferPointer(), b.GetSize()), 8);
-  out.append(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
-  return out;
+  return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
 }
 
 // The record stored under (job, checkpoint); io_error naming the damage.
@@ -116,17 +100,22 @@ result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::
   auto damaged = [&](const std::string& why) {
     return status::io_error(name(job, checkpoint) + " has a damaged record: " + why);
   };
-  if (bytes.size() < header_size)
-    return damaged(std::to_string(bytes.size()) + " bytes, shorter than its header");
-  if (std::memcmp(bytes.data(), magic, sizeof magic) != 0) return damaged("wrong magic bytes");
-  auto version = get_le(bytes.data() + 4, 4);
-  if (version != format_version)
-    return status::io_error(name(job, checkpoint) + ": record format version " +
-                            std::to_string(version) + " is not supported (this build reads " +
-                            std::to_string(format_version) + ")");
-  const char* body = bytes.data() + header_size;
-  const size_t size = bytes.size() - header_size;
-  if (get_le(bytes.data() + 8, 8) != hash_bytes(body, size)) return damaged("checksum mismatch");
+  auto u = unseal(bytes, magic, format_version);
+  switch (u.damage) {
+    case seal_damage::none:
+      break;
+    case seal_damage::foreign:
+      return damaged("wrong magic bytes");
+    case seal_damage::version:
+      return status::io_error(name(job, checkpoint) + ": record format version " +
+                              std::to_string(u.found_version) +
+                              " is not supported (this build reads " +
+                              std::to_string(format_version) + ")");
+    case seal_damage::damaged:
+      return damaged(u.why);
+  }
+  const char* body = u.body.data();
+  const size_t size = u.body.size();
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(body), size);
   if (!fb::VerifyCheckpointRecordBuffer(v)) return damaged("malformed contents");
   const auto* rec = fb::GetCheckpointRecord(body);

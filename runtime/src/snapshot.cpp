@@ -1,16 +1,9 @@
-// The serialized form of a task's snapshots: a 16-byte header, then a
-// FlatBuffers ChainSnapshot (schemas/snapshot.fbs).
-//
-//   bytes 0..3   magic "NGSN"
-//   bytes 4..7   format version, uint32 little-endian
-//   bytes 8..15  hash_bytes of bytes 16.., uint64 little-endian
-//
-// The checksum covers every byte of the FlatBuffers buffer, padding included,
-// so any changed byte is detected (hash_bytes is a chain of bijections: two
-// inputs of the same length that differ in one word never collide).
+// The serialized form of a task's snapshots: a FlatBuffers ChainSnapshot
+// (schemas/snapshot.fbs), sealed with magic "NGSN" (sealed_buffer.hpp).
 #include <cstring>
 
 #include "nagare/hash.hpp"
+#include "sealed_buffer.hpp"
 #include "snapshot_generated.h"
 #include "task_chain.hpp"
 
@@ -18,19 +11,8 @@ namespace nagare {
 
 namespace {
 
-constexpr char magic[4] = {'N', 'G', 'S', 'N'};
+constexpr seal_magic magic = {'N', 'G', 'S', 'N'};
 constexpr uint32_t format_version = 1;
-constexpr size_t header_size = 16;
-
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return v;
-}
 
 const uint8_t* bytes_of(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
@@ -59,28 +41,25 @@ std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snaps
   }
   b.Finish(fb::CreateChainSnapshot(b, b.CreateVector(ops)));
 
-  std::string out;
-  out.reserve(header_size + b.GetSize());
-  out.append(magic, sizeof magic);
-  put_le(out, format_version, 4);
-  put_le(out, hash_bytes(b.GetBufferPointer(), b.GetSize()), 8);
-  out.append(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
-  return out;
+  return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
 }
 
 result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::string& bytes) {
-  if (bytes.size() < header_size)
-    return damaged(std::to_string(bytes.size()) + " bytes, shorter than its header");
-  if (std::memcmp(bytes.data(), magic, sizeof magic) != 0)
-    return status::io_error("not a Nagare snapshot (wrong magic bytes)");
-  auto version = get_le(bytes.data() + 4, 4);
-  if (version != format_version)
-    return status::io_error("snapshot format version " + std::to_string(version) +
-                            " is not supported (this build reads version " +
-                            std::to_string(format_version) + ")");
-  const char* body = bytes.data() + header_size;
-  const size_t size = bytes.size() - header_size;
-  if (get_le(bytes.data() + 8, 8) != hash_bytes(body, size)) return damaged("checksum mismatch");
+  auto u = unseal(bytes, magic, format_version);
+  switch (u.damage) {
+    case seal_damage::none:
+      break;
+    case seal_damage::foreign:
+      return status::io_error("not a Nagare snapshot (wrong magic bytes)");
+    case seal_damage::version:
+      return status::io_error("snapshot format version " + std::to_string(u.found_version) +
+                              " is not supported (this build reads version " +
+                              std::to_string(format_version) + ")");
+    case seal_damage::damaged:
+      return damaged(u.why);
+  }
+  const char* body = u.body.data();
+  const size_t size = u.body.size();
 
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(body), size);
   if (!fb::VerifyChainSnapshotBuffer(v)) return damaged("malformed contents");
