@@ -114,8 +114,11 @@ result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::
     case seal_damage::damaged:
       return damaged(u.why);
   }
-  const char* body = u.body.data();
-  const size_t size = u.body.size();
+  // FlatBuffers needs its buffer aligned; a value read from LevelDB's blocks
+  // may be anywhere, so read a copy (malloc aligns it).
+  const std::string aligned(u.body);
+  const char* body = aligned.data();
+  const size_t size = aligned.size();
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(body), size);
   if (!fb::VerifyCheckpointRecordBuffer(v)) return damaged("malformed contents");
   const auto* rec = fb::GetCheckpointRecord(body);
