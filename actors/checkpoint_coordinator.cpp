@@ -13,8 +13,7 @@ double ms_between(checkpoint_coordinator::clock::time_point a,
 }
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -127,7 +126,8 @@ void checkpoint_coordinator::fail(uint64_t id, const std::string& reason, clock:
   info.duration_ms = ms_between(pending_->started, now);
   // The tasks that did not acknowledge, listed too.
   for (uint32_t t = 0; t < tasks_.size(); ++t)
-    if (!pending_->acked[t]) info.tasks.push_back({t, tasks_[t].chain, tasks_[t].subtask, false, 0, 0, 0});
+    if (!pending_->acked[t])
+      info.tasks.push_back({t, tasks_[t].chain, tasks_[t].subtask, false, 0, 0, 0});
   std::sort(info.tasks.begin(), info.tasks.end(),
             [](const auto& a, const auto& b) { return a.task < b.task; });
   pending_.reset();

@@ -354,7 +354,8 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
           rp.deliver(std::string{}, j->second.checkpoints);
           return rp;
         }
-        return forward<std::string, std::vector<checkpoint_info>>(self, st, id, checkpoints_atom::value);
+        return forward<std::string, std::vector<checkpoint_info>>(self, st, id,
+                                                                  checkpoints_atom::value);
       },
       [self, st](checkpoint_atom, uint64_t id) {
         return forward<std::string, checkpoint_info>(self, st, id, checkpoint_atom::value);
@@ -413,9 +414,10 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         std::vector<node_info> out;
         for (uint32_t i = 0; i < st->nodes.size(); ++i) {
           const auto& n = st->nodes[i];
-          out.push_back({i, n.name, n.address, n.slots.used, n.slots.total,
-                         n.slots.alive ? "ALIVE" : "LOST",
-                         std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since).count()});
+          out.push_back(
+              {i, n.name, n.address, n.slots.used, n.slots.total, n.slots.alive ? "ALIVE" : "LOST",
+               std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since)
+                   .count()});
         }
         return out;
       },

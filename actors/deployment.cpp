@@ -38,9 +38,9 @@ using context_ptr = std::shared_ptr<attempt_context>;
 void start_tasks(caf::event_based_actor* self, const context_ptr& cx) {
   auto& st = cx->st;
   for (auto& t : st->tasks) self->send(t, start_atom::value);
-  NAGARE_LOG(info, st->log_name()) << "running " << st->tasks.size() << " tasks"
-                                   << (st->attempt ? " (attempt " + std::to_string(st->attempt) + ")"
-                                                   : "");
+  NAGARE_LOG(info, st->log_name())
+      << "running " << st->tasks.size() << " tasks"
+      << (st->attempt ? " (attempt " + std::to_string(st->attempt) + ")" : "");
   cx->reported = true;
   cx->running();
 }

@@ -18,8 +18,7 @@ constexpr auto slot_retry = std::chrono::milliseconds(250);
 constexpr auto slot_patience = std::chrono::seconds(60);
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int64_t wall_ms() {
@@ -28,9 +27,7 @@ int64_t wall_ms() {
       .count();
 }
 
-restore_spec spec_of(const checkpoint_record& r) {
-  return restore_spec{r.job_id, r.id, r.tasks};
-}
+restore_spec spec_of(const checkpoint_record& r) { return restore_spec{r.job_id, r.id, r.tasks}; }
 
 void stop_tasks(caf::event_based_actor* self, const master_ptr& st) {
   // Not exit_reason::kill: it cannot be trapped and would take the tasks' node too.
@@ -46,8 +43,10 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, std::string st
   stop_tasks(self, st);
   auto& cc = *st->checkpoints;
   if (cc.in_flight()) cc.fail(cc.pending_id(), "the job ended: " + state, clock::now());
-  for (auto& w : st->waiters) w.deliver("job " + std::to_string(st->setup.job_id) + " is " + state, {});
-  for (auto& q : st->queued) q.deliver("job " + std::to_string(st->setup.job_id) + " is " + state, {});
+  for (auto& w : st->waiters)
+    w.deliver("job " + std::to_string(st->setup.job_id) + " is " + state, {});
+  for (auto& q : st->queued)
+    q.deliver("job " + std::to_string(st->setup.job_id) + " is " + state, {});
   st->waiters.clear();
   st->queued.clear();
   if (!st->restarts.empty() && st->restarts.back().outcome == "RESTARTING")
@@ -65,8 +64,8 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, std::string st
 }
 
 void on_failure(caf::event_based_actor* self, const master_ptr& st, const std::string& reason);
-void begin_checkpoint(caf::event_based_actor* self, const master_ptr& st, bool savepoint,
-                      bool stop, bool final);
+void begin_checkpoint(caf::event_based_actor* self, const master_ptr& st, bool savepoint, bool stop,
+                      bool final);
 
 // The tasks a checkpoint is triggered at: the sources, and every task whose
 // input has ended (no barrier reaches it any more).
@@ -89,8 +88,8 @@ void next_checkpoint(caf::event_based_actor* self, const master_ptr& st) {
   if (st->ended_count == st->tasks.size()) begin_checkpoint(self, st, false, false, true);
 }
 
-void begin_checkpoint(caf::event_based_actor* self, const master_ptr& st, bool savepoint,
-                      bool stop, bool final) {
+void begin_checkpoint(caf::event_based_actor* self, const master_ptr& st, bool savepoint, bool stop,
+                      bool final) {
   auto& cc = *st->checkpoints;
   auto id = cc.begin(savepoint, final || st->ended_count == st->tasks.size(), clock::now());
   st->stopping = stop;
@@ -133,9 +132,9 @@ void store_checkpoint(caf::event_based_actor* self, const master_ptr& st) {
             bool last = final || st->stopping;
             cc.completed(id, record, clock::now());
             auto info = cc.history().back();
-            NAGARE_LOG(info, st->log_name())
-                << (record.savepoint ? "savepoint " : "checkpoint ") << id << " complete: "
-                << info.bytes << " bytes, " << static_cast<int64_t>(info.duration_ms) << " ms";
+            NAGARE_LOG(info, st->log_name()) << (record.savepoint ? "savepoint " : "checkpoint ")
+                                             << id << " complete: " << info.bytes << " bytes, "
+                                             << static_cast<int64_t>(info.duration_ms) << " ms";
             for (auto& t : st->tasks)
               if (t) self->send(t, complete_atom::value, id, last);
             for (auto it = st->waiters.begin(); it != st->waiters.end();) {
@@ -324,9 +323,11 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
     };
     if (st->setup.resume) {
       self->request(st->setup.store, store_timeout, load_atom::value, st->setup.job_id)
-          .then([load](std::string& error,
-                       std::vector<checkpoint_record>& records) { load(std::move(records), error); },
-                [load](caf::error& e) { load({}, "cannot read checkpoints: " + to_string(e)); });
+          .then(
+              [load](std::string& error, std::vector<checkpoint_record>& records) {
+                load(std::move(records), error);
+              },
+              [load](caf::error& e) { load({}, "cannot read checkpoints: " + to_string(e)); });
     } else {
       self->request(st->setup.store, store_timeout, load_atom::value, st->setup.job.from_savepoint)
           .then(
@@ -352,9 +353,9 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         self->delayed_send(self, cc.interval(), trigger_atom::value);
       },
       [self, st](timeout_atom, uint64_t id) {
-        checkpoint_failed(self, st, id,
-                          "timed out after " +
-                              std::to_string(st->checkpoints->timeout().count()) + " ms");
+        checkpoint_failed(
+            self, st, id,
+            "timed out after " + std::to_string(st->checkpoints->timeout().count()) + " ms");
       },
       [self, st](ack_atom, uint32_t task, uint64_t id, checkpoint_ack& ack) {
         if (st->over || task_of(st, self->current_sender()->address(), task) < 0) return;
@@ -400,7 +401,8 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       },
       [self, st](node_lost_atom, const std::string& node) {
         const auto& names = st->setup.slots.names;
-        if (st->now == phase::restarting || std::find(names.begin(), names.end(), node) == names.end())
+        if (st->now == phase::restarting ||
+            std::find(names.begin(), names.end(), node) == names.end())
           return;
         on_failure(self, st, "node " + node + " was lost");
       },

@@ -39,19 +39,19 @@ using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // Checkpoints (see checkpoint_coordinator.hpp for the protocol).
-using trigger_atom = caf::atom_constant<caf::atom("trigger")>;        // master -> task
-using barrier_atom = caf::atom_constant<caf::atom("barrier")>;        // task -> task, in-band
-using ack_atom = caf::atom_constant<caf::atom("ack")>;                // task -> master
-using decline_atom = caf::atom_constant<caf::atom("decline")>;        // task -> master
-using complete_atom = caf::atom_constant<caf::atom("complete")>;      // master -> task
-using store_atom = caf::atom_constant<caf::atom("store")>;            // -> checkpoint store
-using load_atom = caf::atom_constant<caf::atom("load")>;              // -> checkpoint store
-using ended_atom = caf::atom_constant<caf::atom("ended")>;            // task -> master
-using reschedule_atom = caf::atom_constant<caf::atom("reschedul")>;   // master -> coordinator
-using restart_atom = caf::atom_constant<caf::atom("restart")>;        // master -> itself
-using timeout_atom = caf::atom_constant<caf::atom("timeout")>;        // master -> itself
-using highest_atom = caf::atom_constant<caf::atom("highest")>;        // -> checkpoint store
-using drop_atom = caf::atom_constant<caf::atom("drop")>;              // -> checkpoint store
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;       // master -> task
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;       // task -> task, in-band
+using ack_atom = caf::atom_constant<caf::atom("ack")>;               // task -> master
+using decline_atom = caf::atom_constant<caf::atom("decline")>;       // task -> master
+using complete_atom = caf::atom_constant<caf::atom("complete")>;     // master -> task
+using store_atom = caf::atom_constant<caf::atom("store")>;           // -> checkpoint store
+using load_atom = caf::atom_constant<caf::atom("load")>;             // -> checkpoint store
+using ended_atom = caf::atom_constant<caf::atom("ended")>;           // task -> master
+using reschedule_atom = caf::atom_constant<caf::atom("reschedul")>;  // master -> coordinator
+using restart_atom = caf::atom_constant<caf::atom("restart")>;       // master -> itself
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;       // master -> itself
+using highest_atom = caf::atom_constant<caf::atom("highest")>;       // -> checkpoint store
+using drop_atom = caf::atom_constant<caf::atom("drop")>;             // -> checkpoint store
 // Operations on jobs (client and shell -> coordinator -> job master).
 using checkpoints_atom = caf::atom_constant<caf::atom("ckpts")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;
@@ -77,9 +77,9 @@ struct job_submission {
   // Checkpoints and recovery.
   uint32_t checkpoint_interval_ms = 0;  // 0: no periodic checkpoints
   uint32_t checkpoint_timeout_ms = 60000;
-  uint32_t min_pause_ms = 0;            // between the end of one checkpoint and the next
-  uint32_t retained_checkpoints = 3;    // complete checkpoints kept (savepoints are kept apart)
-  bool at_least_once = false;           // no barrier alignment
+  uint32_t min_pause_ms = 0;          // between the end of one checkpoint and the next
+  uint32_t retained_checkpoints = 3;  // complete checkpoints kept (savepoints are kept apart)
+  bool at_least_once = false;         // no barrier alignment
   // "none", "fixed-delay:DELAY_MS:ATTEMPTS" or "exponential:INITIAL_MS:MAX_MS:ATTEMPTS";
   // empty: fixed-delay:500:10 with checkpoints, none without.
   std::string restart_strategy;
@@ -104,7 +104,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_ref& x) {
   return f(caf::meta::type_name("nagare.task_ref"), x.vertex, x.subtask);
 }
-
 
 // Job master -> task: the peers of every channel, in the task's channel order.
 struct task_wiring {
@@ -169,8 +168,8 @@ struct checkpoint_record {
   uint64_t job_id = 0;
   uint64_t id = 0;
   bool savepoint = false;
-  int64_t completed_ms = 0;  // wall clock, milliseconds since the epoch
-  uint64_t bytes = 0;        // all snapshots together
+  int64_t completed_ms = 0;         // wall clock, milliseconds since the epoch
+  uint64_t bytes = 0;               // all snapshots together
   std::vector<restore_task> tasks;  // by task index of the run that wrote it
 };
 
@@ -182,9 +181,9 @@ typename Inspector::result_type inspect(Inspector& f, checkpoint_record& x) {
 
 // Coordinator -> job master: the nodes of a (new) attempt's slots.
 struct slot_assignment {
-  std::vector<caf::actor> nodes;      // the node of each slot (subtask)
-  std::vector<std::string> names;     // their names, for the shell
-  std::vector<std::string> addresses; // where their tasks are reached
+  std::vector<caf::actor> nodes;       // the node of each slot (subtask)
+  std::vector<std::string> names;      // their names, for the shell
+  std::vector<std::string> addresses;  // where their tasks are reached
 };
 
 template <class Inspector>
@@ -238,8 +237,8 @@ struct checkpoint_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_info& x) {
-  return f(caf::meta::type_name("nagare.checkpoint_info"), x.id, x.kind, x.status,
-           x.started_unix_s, x.duration_ms, x.bytes, x.alignment_ms, x.reason, x.tasks);
+  return f(caf::meta::type_name("nagare.checkpoint_info"), x.id, x.kind, x.status, x.started_unix_s,
+           x.duration_ms, x.bytes, x.alignment_ms, x.reason, x.tasks);
 }
 
 // One restart of a job, as `restarts JOB` shows it.

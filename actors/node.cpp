@@ -94,8 +94,9 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     tasks.push_back(std::move(task));
   }
   st->jobs[req.job_id].live_tasks += tasks.size();
-  NAGARE_LOG(info, st->log_name()) << "deployed " << tasks.size() << " tasks of job " << req.job_id
-                                    << (req.attempt ? " (attempt " + std::to_string(req.attempt) + ")" : "");
+  NAGARE_LOG(info, st->log_name())
+      << "deployed " << tasks.size() << " tasks of job " << req.job_id
+      << (req.attempt ? " (attempt " + std::to_string(req.attempt) + ")" : "");
   rp.deliver(std::string{}, std::move(tasks));
 }
 

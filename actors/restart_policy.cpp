@@ -45,9 +45,9 @@ result<restart_policy> restart_policy::parse(const std::string& spec, bool check
   }
   auto parts = split(spec, ':');
   auto bad = [&](const std::string& why) {
-    return status::invalid_argument(
-        "restart strategy '" + spec + "': " + why +
-        " (expected none, fixed-delay:DELAY_MS:ATTEMPTS or exponential:INITIAL_MS:MAX_MS:ATTEMPTS)");
+    return status::invalid_argument("restart strategy '" + spec + "': " + why +
+                                    " (expected none, fixed-delay:DELAY_MS:ATTEMPTS or "
+                                    "exponential:INITIAL_MS:MAX_MS:ATTEMPTS)");
   };
   if (parts[0] == "none") {
     if (parts.size() != 1) return bad("'none' takes no values");

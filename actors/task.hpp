@@ -56,10 +56,10 @@ struct task_setup {
   caf::actor master;
   uint32_t channel_credit = 4;
   uint32_t linger_ms = 20;
-  std::vector<uint32_t> input_gates;  // gate of each input channel
-  caf::actor store;                   // the checkpoint store actor
+  std::vector<uint32_t> input_gates;              // gate of each input channel
+  caf::actor store;                               // the checkpoint store actor
   std::shared_ptr<checkpoint_store> local_store;  // the node's; may be null
-  restore_spec restore;               // where the state comes from
+  restore_spec restore;                           // where the state comes from
   bool at_least_once = false;
 };
 
@@ -112,7 +112,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   bool blocked() const { return blocked_outputs_ > 0; }
   void send_ready(output_channel& out);
   void enqueue_all(const item& it);  // on every output channel
-  void end_stream();  // all input consumed: finish the chain, send end-of-stream
+  void end_stream();                 // all input consumed: finish the chain, send end-of-stream
   void maybe_ended();
   void fail(const status& st);
   // Runs job code; an exception becomes a task failure. False if it failed.

@@ -81,8 +81,8 @@ void task_actor::take_checkpoint(uint64_t id) {
   if (!prepared.ok()) return fail(prepared);
   auto bytes = std::make_shared<std::string>(encode_snapshots(snaps));
   if (setup_.local_store) {
-    auto local = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
-                                                  false);
+    auto local =
+        setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes, false);
     if (!local.ok())
       NAGARE_LOG(warning, "task") << chain_->info().task_name
                                   << ": cannot keep a local copy of checkpoint " << id << ": "
@@ -121,8 +121,7 @@ void task_actor::on_complete(uint64_t id, bool last) {
   if (!committed.ok()) return fail(committed);
   // Local copies older than a complete checkpoint are no longer needed here
   // (a fallback to an older one reads the checkpoint store's).
-  if (setup_.local_store)
-    setup_.local_store->drop_before(setup_.job_id, id);
+  if (setup_.local_store) setup_.local_store->drop_before(setup_.job_id, id);
   if (!last) return;
   // The job's last checkpoint: it finished, or stops.
   status closed;
@@ -204,9 +203,8 @@ status task_actor::apply_restore(const std::vector<std::pair<uint32_t, std::stri
   for (const auto& [task, bytes] : snapshots) {
     auto d = decode_snapshots(bytes);
     if (!d.ok())
-      return status(d.error().code(), "checkpoint " + std::to_string(spec.checkpoint) +
-                                          ", task " + std::to_string(task) + ": " +
-                                          d.error().message());
+      return status(d.error().code(), "checkpoint " + std::to_string(spec.checkpoint) + ", task " +
+                                          std::to_string(task) + ": " + d.error().message());
     decoded.emplace(task, std::move(d.value()));
   }
   std::vector<std::vector<detail::operator_snapshot>> per_operator(mine.size());

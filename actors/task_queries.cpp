@@ -17,10 +17,10 @@ task_info describe_task(const master_state& st, uint32_t index) {
   info.node = names.size() > ref.subtask ? names[ref.subtask] : "";
   bool deployed = index < st.tasks.size() && st.tasks[index];
   bool finished = index < st.finished.size() && st.finished[index];
-  info.state = finished                                        ? "FINISHED"
-               : st.now == master_state::phase::restarting     ? "RESTARTING"
-               : deployed                                      ? "UNREACHABLE"
-                                                               : "CREATED";
+  info.state = finished                                    ? "FINISHED"
+               : st.now == master_state::phase::restarting ? "RESTARTING"
+               : deployed                                  ? "UNREACHABLE"
+                                                           : "CREATED";
   if (finished) info.stats = st.final_stats[index];
   return info;
 }

@@ -14,7 +14,6 @@
 
 namespace nagare::cli {
 
-
 int node_command(const std::vector<std::string>& args) {
   std::string coordinator_at, listen, data_dir, name, level;
   uint32_t slots = 0, threads = 0, reconnect_s = 60;
@@ -81,9 +80,8 @@ int node_command(const std::vector<std::string>& args) {
       return ok;
     }
     if (reconnect_s == 0) break;
-    NAGARE_LOG(warning, "node " + opts.name)
-        << "lost the coordinator at " << coordinator_at << "; reconnecting for up to "
-        << reconnect_s << " s";
+    NAGARE_LOG(warning, "node " + opts.name) << "lost the coordinator at " << coordinator_at
+                                             << "; reconnecting for up to " << reconnect_s << " s";
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(reconnect_s);
     coordinator = status(errc::not_found, "not connected");
     while (!coordinator.ok() && std::chrono::steady_clock::now() < deadline) {

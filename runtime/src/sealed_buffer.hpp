@@ -31,9 +31,9 @@ enum class seal_damage {
 
 struct unsealed {
   seal_damage damage = seal_damage::none;
-  std::string_view body;   // when damage == none
+  std::string_view body;  // when damage == none
   uint32_t found_version = 0;
-  std::string why;         // for damaged: "N bytes, shorter than its header" or "checksum mismatch"
+  std::string why;  // for damaged: "N bytes, shorter than its header" or "checksum mismatch"
 };
 
 unsealed unseal(std::string_view bytes, const seal_magic& magic, uint32_t version);

@@ -54,7 +54,7 @@ std::vector<std::string> job_args(const job_input& in, const std::string& out,
 // seconds, so that failures land in its middle.
 std::vector<std::string> slow_options(const std::string& parallelism, const std::string& interval) {
   return {"--parallelism", parallelism, "--checkpoint-interval", interval, "--batch-size", "16",
-          "--credit", "1"};
+          "--credit",      "1"};
 }
 
 // The checkpoints whose output is visible in `dir` (files part-SSSSS-CCCCCCCCCC).
