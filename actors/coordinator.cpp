@@ -347,6 +347,16 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         job_ended(self, st, out, std::move(restarts), std::move(checkpoints));
       },
       [st](reschedule_atom, uint64_t id) { return reschedule(st, id); },
+      [self, st](savepoints_atom) {
+        auto rp = self->make_response_promise<std::string, std::vector<checkpoint_record>>();
+        self->request(st->checkpoints, query_timeout, load_atom::value, savepoint_atom::value)
+            .then([rp](std::string& e,
+                       std::vector<checkpoint_record>& r) mutable { rp.deliver(e, r); },
+                  [rp](caf::error& e) mutable {
+                    rp.deliver(to_string(e), std::vector<checkpoint_record>{});
+                  });
+        return rp;
+      },
       [self, st](checkpoints_atom, uint64_t id) {
         auto j = st->jobs.find(id);
         if (j != st->jobs.end() && j->second.ended()) {

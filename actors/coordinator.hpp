@@ -20,6 +20,7 @@
 //   (stop_atom, uint64 job, bool savepoint) -> (string error, string savepoint id), once stopped
 //   (kill_atom, string "J.T")      -> string error   the task dies as if it crashed
 //   (restarts_atom, uint64 job)    -> (string error, vector<restart_info>)
+//   (savepoints_atom)              -> (string error, vector<checkpoint_record>)  every savepoint
 // From job masters:
 //   (reschedule_atom, uint64 job)  -> (string error, slot_assignment)  slots on live nodes
 //   (job_done_atom, job_outcome, vector<restart_info>, vector<checkpoint_info>)

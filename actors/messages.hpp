@@ -59,6 +59,7 @@ using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
+using savepoints_atom = caf::atom_constant<caf::atom("savepoints")>;
 
 // What a client submits: everything needed to run the job, but no user code
 // is run by the coordinator (the plan was built by the client).

@@ -246,6 +246,8 @@ TEST(recovery, savepoint_resubmitted_with_other_parallelism) {
   auto savepoint = trimmed(stopped.out.substr(at + 10));
   auto listed = c.client("list", {});
   EXPECT_NE(listed.out.find("STOPPED"), std::string::npos) << listed.out;
+  auto kept = c.client("shell", {"-c", "savepoints"});
+  EXPECT_NE(kept.out.find(savepoint + " "), std::string::npos) << kept.out << kept.err;
   auto options = slow_options("3", "200");
   options.insert(options.end(), {"--from-savepoint", savepoint});
   auto resumed = c.submit(job_library("running_sum"), options, job_args(in, out2));

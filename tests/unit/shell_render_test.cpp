@@ -173,5 +173,26 @@ TEST_F(shell_render, restarts_table) {
 // A job that never restarted says so.
 TEST_F(shell_render, no_restarts) { EXPECT_EQ(render_restarts({}), "no restarts\n"); }
 
+// Savepoints by id (JOB-CHECKPOINT), with when they completed and their size.
+TEST_F(shell_render, savepoints_table) {
+  checkpoint_record a;
+  a.job_id = 3;
+  a.id = 17;
+  a.savepoint = true;
+  a.completed_ms = static_cast<int64_t>(t0 * 1000);
+  a.bytes = 3 * 1024 * 1024 / 2;
+  a.tasks.resize(4);
+  checkpoint_record b = a;
+  b.job_id = 12;
+  b.id = 4;
+  b.bytes = 700;
+  b.tasks.resize(2);
+  EXPECT_EQ(render_savepoints({a, b}),
+            "ID    JOB  COMPLETED            SIZE     TASKS\n"
+            "3-17    3  2026-11-25 00:33:27  1.5 MiB      4\n"
+            "12-4   12  2026-11-25 00:33:27    700 B      2\n");
+  EXPECT_EQ(render_savepoints({}), "no savepoints\n");
+}
+
 }  // namespace
 }  // namespace nagare::cli::shell

@@ -209,4 +209,19 @@ result<std::vector<restart_info>> coordinator_client::restarts(uint64_t job,
   return out;
 }
 
+result<std::vector<checkpoint_record>> coordinator_client::savepoints(caf::timespan timeout) {
+  std::vector<checkpoint_record> out;
+  std::string error;
+  auto st = ask(
+      timeout,
+      [&](std::string& e, std::vector<checkpoint_record>& records) {
+        error = std::move(e);
+        out = std::move(records);
+      },
+      savepoints_atom::value);
+  if (!st.ok()) return st;
+  if (!error.empty()) return status::io_error(error);
+  return out;
+}
+
 }  // namespace nagare::cli::shell

@@ -52,6 +52,7 @@ class coordinator_client {
   // Fault injection: task actor `actor` ("JOB.TASK") dies as if it crashed.
   status kill(const std::string& actor, caf::timespan timeout = request_timeout);
   result<std::vector<restart_info>> restarts(uint64_t job, caf::timespan timeout = request_timeout);
+  result<std::vector<checkpoint_record>> savepoints(caf::timespan timeout = request_timeout);
 
  private:
   // Sends (xs...) and hands the reply to `on_reply`, whose parameters name

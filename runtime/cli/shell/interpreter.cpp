@@ -43,6 +43,7 @@ const std::vector<command_help>& commands() {
       {"kill", "ACTOR",
        "fault injection: task actor ACTOR (JOB.TASK) dies as if it crashed (see `restarts`)"},
       {"restarts", "JOB", "a job's restarts: when, why, from which checkpoint, downtime"},
+      {"savepoints", "", "every savepoint kept: id, job, when it completed, size"},
       {"help", "[COMMAND]", "list the commands, or describe one"},
       {"quit", "", "leave the shell (also `exit` or Ctrl-D)"},
   };
@@ -88,6 +89,7 @@ outcome interpreter::run(const std::string& line) {
   if (name == "savepoint") return savepoint(args[0]);
   if (name == "kill") return kill(args[0]);
   if (name == "restarts") return restarts(args[0]);
+  if (name == "savepoints") return savepoints();
   return error(outcome::failed, "command '" + name + "' is not implemented");
 }
 

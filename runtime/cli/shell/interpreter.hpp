@@ -59,6 +59,7 @@ class interpreter {
   outcome savepoint(const std::string& job);
   outcome kill(const std::string& actor);
   outcome restarts(const std::string& job);
+  outcome savepoints();
   outcome help(const std::vector<std::string>& topics);
 
   coordinator_client& client_;

@@ -81,4 +81,11 @@ outcome interpreter::restarts(const std::string& job) {
   return outcome::ok;
 }
 
+outcome interpreter::savepoints() {
+  auto savepoints = client_.savepoints();
+  if (!savepoints.ok()) return error(outcome::failed, savepoints.error().message());
+  out_ << render_savepoints(savepoints.value()) << std::flush;
+  return outcome::ok;
+}
+
 }  // namespace nagare::cli::shell

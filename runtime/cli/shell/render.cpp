@@ -135,4 +135,15 @@ std::string render_restarts(const std::vector<restart_info>& restarts) {
   return t.render();
 }
 
+std::string render_savepoints(const std::vector<checkpoint_record>& savepoints) {
+  if (savepoints.empty()) return "no savepoints\n";
+  table t({"ID", "JOB", "COMPLETED", "SIZE", "TASKS"});
+  t.align_right(1).align_right(3).align_right(4);
+  for (const auto& s : savepoints)
+    t.add({num(s.job_id) + "-" + num(s.id), num(s.job_id),
+           format_local_time(static_cast<double>(s.completed_ms) / 1000.0, true),
+           format_bytes(s.bytes), num(s.tasks.size())});
+  return t.render();
+}
+
 }  // namespace nagare::cli::shell

@@ -32,5 +32,6 @@ std::string render_checkpoint(uint64_t job, const checkpoint_info& checkpoint);
 std::string render_checkpoint_result(uint64_t job, const checkpoint_info& checkpoint);
 // ATTEMPT WHEN CHECKPOINT DOWNTIME OUTCOME REASON, one row per restart.
 std::string render_restarts(const std::vector<restart_info>& restarts);
+std::string render_savepoints(const std::vector<checkpoint_record>& savepoints);
 
 }  // namespace nagare::cli::shell
