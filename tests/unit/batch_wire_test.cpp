@@ -11,9 +11,9 @@
 
 #include <caf/all.hpp>
 
+#include "caf_suite.hpp"
 #include "messages.hpp"
 #include "nagare/detail/batch.hpp"
-#include "system_config.hpp"
 
 namespace nagare {
 namespace {
@@ -170,28 +170,7 @@ TEST(batch_wire, typed_decode_bounds_the_record_count_by_the_payload) {
   EXPECT_LE(counted_record::constructed, payload.size());
 }
 
-// One actor system (with Nagare's message types registered) for the suite.
-class batch_wire_caf : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    cfg_ = new caf::actor_system_config;
-    configure(*cfg_, 1);
-    sys_ = new caf::actor_system(*cfg_);
-  }
-  static void TearDownTestSuite() {
-    delete sys_;
-    delete cfg_;
-    sys_ = nullptr;
-    cfg_ = nullptr;
-  }
-  caf::actor_system& sys() { return *sys_; }
-
-  static caf::actor_system_config* cfg_;
-  static caf::actor_system* sys_;
-};
-
-caf::actor_system_config* batch_wire_caf::cfg_ = nullptr;
-caf::actor_system* batch_wire_caf::sys_ = nullptr;
+using batch_wire_caf = testing::caf_suite;
 
 // A serialized batch arrives with `records` empty and `wire` decodable to the same records.
 TEST_F(batch_wire_caf, serialized_batch_arrives_as_wire) {

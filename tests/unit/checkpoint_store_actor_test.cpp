@@ -9,8 +9,8 @@
 
 #include <caf/all.hpp>
 
+#include "caf_suite.hpp"
 #include "checkpoint_store_actor.hpp"
-#include "system_config.hpp"
 
 namespace nagare {
 namespace {
@@ -31,35 +31,23 @@ bool same(const checkpoint_record& a, const checkpoint_record& b) {
 }
 
 // One actor system for the suite; one store actor per test.
-class checkpoint_store_actor_test : public ::testing::Test {
+class checkpoint_store_actor_test : public testing::caf_suite {
  protected:
-  static void SetUpTestSuite() {
-    cfg_ = new caf::actor_system_config;
-    configure(*cfg_, 1);
-    sys_ = new caf::actor_system(*cfg_);
-  }
-  static void TearDownTestSuite() {
-    delete sys_;
-    delete cfg_;
-    sys_ = nullptr;
-    cfg_ = nullptr;
-  }
-
   void SetUp() override {
     auto s = checkpoint_store::open("");
     ASSERT_TRUE(s.ok());
-    store_ = spawn_checkpoint_store(*sys_, std::move(s.value()));
+    store_ = spawn_checkpoint_store(sys(), std::move(s.value()));
   }
   void TearDown() override { caf::anon_send_exit(store_, caf::exit_reason::user_shutdown); }
 
   // Sends a request and returns its string reply ("<caf error>" if it failed).
   template <class... Ts>
   std::string request_error(Ts&&... xs) {
-    caf::scoped_actor self{*sys_};
+    caf::scoped_actor self{sys()};
     std::string out = "<no reply>";
     self->request(store_, timeout, std::forward<Ts>(xs)...)
         .receive([&](const std::string& e) { out = e; },
-                 [&](caf::error& e) { out = "<caf error> " + sys_->render(e); });
+                 [&](caf::error& e) { out = "<caf error> " + sys().render(e); });
     return out;
   }
   // Stores both tasks' snapshots of a checkpoint, then completes it.
@@ -69,7 +57,7 @@ class checkpoint_store_actor_test : public ::testing::Test {
     ASSERT_EQ(request_error(complete_atom::value, sample(job, id, savepoint), retained), "");
   }
   std::vector<checkpoint_record> completed(uint64_t job) {
-    caf::scoped_actor self{*sys_};
+    caf::scoped_actor self{sys()};
     std::vector<checkpoint_record> out;
     self->request(store_, timeout, load_atom::value, job)
         .receive(
@@ -77,24 +65,19 @@ class checkpoint_store_actor_test : public ::testing::Test {
               EXPECT_EQ(e, "");
               out = rs;
             },
-            [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+            [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
     return out;
   }
 
   static constexpr auto timeout = std::chrono::seconds(10);
-  static caf::actor_system_config* cfg_;
-  static caf::actor_system* sys_;
   caf::actor store_;
 };
-
-caf::actor_system_config* checkpoint_store_actor_test::cfg_ = nullptr;
-caf::actor_system* checkpoint_store_actor_test::sys_ = nullptr;
 
 // A stored snapshot loads back; a missing one replies an error and no bytes.
 TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
   const std::string bytes("\0snapshot\xff", 10);
   ASSERT_EQ(request_error(store_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{3}, bytes), "");
-  caf::scoped_actor self{*sys_};
+  caf::scoped_actor self{sys()};
   for (uint32_t task : {3, 4}) {
     self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, task)
         .receive(
@@ -107,7 +90,7 @@ TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
                 EXPECT_EQ(got, "");
               }
             },
-            [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+            [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
 }
 
@@ -132,7 +115,7 @@ TEST_F(checkpoint_store_actor_test, complete_retains_and_lists) {
 TEST_F(checkpoint_store_actor_test, savepoints) {
   complete(3, 17, true, 1);
   complete(3, 18, false, 1);
-  caf::scoped_actor self{*sys_};
+  caf::scoped_actor self{sys()};
   for (std::string id : {"3-17", "3-18", "x"}) {
     self->request(store_, timeout, load_atom::value, id)
         .receive(
@@ -144,7 +127,7 @@ TEST_F(checkpoint_store_actor_test, savepoints) {
                 EXPECT_NE(e, "") << id;
               }
             },
-            [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+            [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
   self->request(store_, timeout, load_atom::value, savepoint_atom::value)
       .receive(
@@ -153,7 +136,7 @@ TEST_F(checkpoint_store_actor_test, savepoints) {
             ASSERT_EQ(rs.size(), 1u);
             EXPECT_EQ(rs[0].id, 17u);
           },
-          [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+          [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
 }
 
 // highest_atom numbers past everything stored; drop_atom keeps only savepoints.
@@ -163,7 +146,7 @@ TEST_F(checkpoint_store_actor_test, highest_and_drop) {
   ASSERT_EQ(
       request_error(store_atom::value, uint64_t{4}, uint64_t{6}, uint32_t{0}, std::string("x")),
       "");
-  caf::scoped_actor self{*sys_};
+  caf::scoped_actor self{sys()};
   auto highest = [&] {
     uint64_t out = 0;
     self->request(store_, timeout, highest_atom::value, uint64_t{4})
@@ -172,7 +155,7 @@ TEST_F(checkpoint_store_actor_test, highest_and_drop) {
               EXPECT_EQ(e, "");
               out = id;
             },
-            [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+            [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
     return out;
   };
   EXPECT_EQ(highest(), 6u);
