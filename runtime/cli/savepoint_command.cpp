@@ -47,6 +47,28 @@ std::optional<int> parse_job_command(const std::string& command, const std::stri
   return std::nullopt;
 }
 
+// Sends (xs...) to the coordinator and waits for its (error, savepoint id)
+// reply. A failed wait is a status; a refusal is in `error`.
+struct savepoint_reply {
+  status waited;
+  std::string error;
+  std::string savepoint;
+};
+
+template <class... Ts>
+savepoint_reply ask_for_savepoint(caf::scoped_actor& self, const caf::actor& coordinator,
+                                  caf::timespan timeout, Ts... xs) {
+  savepoint_reply r;
+  r.waited = long_request(
+      self->system(), coordinator, timeout, nullptr,
+      [&](std::string& e, std::string& id) {
+        r.error = std::move(e);
+        r.savepoint = std::move(id);
+      },
+      xs...);
+  return r;
+}
+
 }  // namespace
 
 int savepoint_command(const std::vector<std::string>& args) {
@@ -55,20 +77,13 @@ int savepoint_command(const std::vector<std::string>& args) {
           "savepoint", "nagare savepoint JOB_ID [--coordinator HOST:PORT] [--timeout S]", args, a))
     return *done;
   return with_coordinator(a.coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
-    std::string error, savepoint;
-    auto st = long_request(
-        self->system(), c, a.timeout, nullptr,
-        [&](std::string& e, std::string& id) {
-          error = std::move(e);
-          savepoint = std::move(id);
-        },
-        savepoint_atom::value, a.job);
+    auto r = ask_for_savepoint(self, c, a.timeout, savepoint_atom::value, a.job);
     auto job = std::to_string(a.job);
-    if (!st.ok()) return fail(failed, "savepoint of job " + job + ": " + st.message());
-    if (!error.empty()) return fail(failed, error);
-    if (savepoint.empty())
+    if (!r.waited.ok()) return fail(failed, "savepoint of job " + job + ": " + r.waited.message());
+    if (!r.error.empty()) return fail(failed, r.error);
+    if (r.savepoint.empty())
       return fail(failed, "savepoint of job " + job + ": the coordinator named no savepoint");
-    std::printf("%s\n", savepoint.c_str());
+    std::printf("%s\n", r.savepoint.c_str());
     return static_cast<int>(ok);
   });
 }
@@ -80,22 +95,15 @@ int stop_command(const std::vector<std::string>& args) {
           a))
     return *done;
   return with_coordinator(a.coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
-    std::string error, savepoint;
-    auto st = long_request(
-        self->system(), c, a.timeout, nullptr,
-        [&](std::string& e, std::string& id) {
-          error = std::move(e);
-          savepoint = std::move(id);
-        },
-        stop_atom::value, a.job, a.with_savepoint);
+    auto r = ask_for_savepoint(self, c, a.timeout, stop_atom::value, a.job, a.with_savepoint);
     auto job = std::to_string(a.job);
-    if (!st.ok()) return fail(failed, "stopping job " + job + ": " + st.message());
-    if (!error.empty()) return fail(failed, error);
+    if (!r.waited.ok()) return fail(failed, "stopping job " + job + ": " + r.waited.message());
+    if (!r.error.empty()) return fail(failed, r.error);
     std::printf("job %s STOPPED\n", job.c_str());
     if (!a.with_savepoint) return static_cast<int>(ok);
-    if (savepoint.empty())
+    if (r.savepoint.empty())
       return fail(failed, "job " + job + " stopped, but the coordinator named no savepoint");
-    std::printf("savepoint %s\n", savepoint.c_str());
+    std::printf("savepoint %s\n", r.savepoint.c_str());
     return static_cast<int>(ok);
   });
 }
