@@ -10,30 +10,6 @@
 
 namespace nagare {
 
-checkpoint_record to_checkpoint_record(const stored_checkpoint& s) {
-  checkpoint_record r;
-  r.job_id = s.job_id;
-  r.id = s.id;
-  r.savepoint = s.savepoint;
-  r.completed_ms = s.completed_ms;
-  r.bytes = s.bytes;
-  r.tasks.reserve(s.tasks.size());
-  for (const auto& t : s.tasks) r.tasks.push_back({t.task, t.state_keys, t.finished});
-  return r;
-}
-
-stored_checkpoint to_stored_checkpoint(const checkpoint_record& r) {
-  stored_checkpoint s;
-  s.job_id = r.job_id;
-  s.id = r.id;
-  s.savepoint = r.savepoint;
-  s.completed_ms = r.completed_ms;
-  s.bytes = r.bytes;
-  s.tasks.reserve(r.tasks.size());
-  for (const auto& t : r.tasks) s.tasks.push_back({t.task, t.state_keys, t.finished});
-  return s;
-}
-
 namespace {
 
 // A failure's message, never "" (which means success in replies).
@@ -42,12 +18,10 @@ std::string text(const status& st) {
   return st.message().empty() ? std::string(to_string(st.code())) : st.message();
 }
 
-std::vector<checkpoint_record> records_of(const checkpoint_listing& listing) {
+// The readable records; the damaged ones are logged.
+std::vector<checkpoint_record> records_of(checkpoint_listing& listing) {
   for (const auto& why : listing.damaged) NAGARE_LOG(warning, "checkpoints") << why;
-  std::vector<checkpoint_record> out;
-  out.reserve(listing.checkpoints.size());
-  for (const auto& s : listing.checkpoints) out.push_back(to_checkpoint_record(s));
-  return out;
+  return std::move(listing.checkpoints);
 }
 
 caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_store> store) {
@@ -62,7 +36,7 @@ caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_st
         return std::make_tuple(std::string{}, std::move(bytes.value()));
       },
       [store](complete_atom, const checkpoint_record& record, uint32_t retained) {
-        auto st = store->complete(to_stored_checkpoint(record));
+        auto st = store->complete(record);
         if (!st.ok()) return text(st);
         auto kept = store->retain(record.job_id, std::max<uint32_t>(1, retained));
         if (!kept.ok())
@@ -79,7 +53,7 @@ caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_st
       [store](load_atom, const std::string& id) {
         auto s = store->savepoint(id);
         if (!s.ok()) return std::make_tuple(text(s.error()), checkpoint_record{});
-        return std::make_tuple(std::string{}, to_checkpoint_record(s.value()));
+        return std::make_tuple(std::string{}, std::move(s.value()));
       },
       [store](load_atom, savepoint_atom) {
         auto listing = store->savepoints();

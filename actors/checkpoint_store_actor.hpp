@@ -44,8 +44,4 @@ namespace nagare {
 // REQUIRES: store != nullptr. The actor is its only user from now on.
 caf::actor spawn_checkpoint_store(caf::actor_system& sys, std::shared_ptr<checkpoint_store> store);
 
-// Between the message type and the store's own (which knows nothing of CAF).
-checkpoint_record to_checkpoint_record(const stored_checkpoint& s);
-stored_checkpoint to_stored_checkpoint(const checkpoint_record& r);
-
 }  // namespace nagare

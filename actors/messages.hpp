@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "checkpoint_store.hpp"
 #include "nagare/detail/batch.hpp"
 
 namespace nagare {
@@ -123,11 +124,8 @@ typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
 // Where a task's state comes from when a job (re)starts: the snapshots of
 // one checkpoint. Every task gets the same spec and fetches the snapshots of
 // the earlier tasks that ran any of its operators (matched by state key).
-struct restore_task {
-  uint32_t task = 0;                    // task index in the run that wrote it
-  std::vector<std::string> state_keys;  // task_chain::state_keys() of that task
-  bool finished = false;                // it had ended its input by then
-};
+// One task of that run: the checkpoint store's own type (checkpoint_store.hpp).
+using restore_task = stored_task;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
@@ -164,15 +162,9 @@ typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
 }
 
 // A complete checkpoint as the checkpoint store keeps it: what a restore
-// needs besides the snapshots themselves (stored per task).
-struct checkpoint_record {
-  uint64_t job_id = 0;
-  uint64_t id = 0;
-  bool savepoint = false;
-  int64_t completed_ms = 0;         // wall clock, milliseconds since the epoch
-  uint64_t bytes = 0;               // all snapshots together
-  std::vector<restore_task> tasks;  // by task index of the run that wrote it
-};
+// needs besides the snapshots themselves (stored per task). The store's own
+// type (checkpoint_store.hpp), which knows nothing of CAF; sent as it is.
+using checkpoint_record = stored_checkpoint;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_record& x) {

@@ -26,9 +26,7 @@ checkpoint_record sample(uint64_t job, uint64_t id, bool savepoint) {
   return r;
 }
 
-bool same(const checkpoint_record& a, const checkpoint_record& b) {
-  return to_stored_checkpoint(a) == to_stored_checkpoint(b);
-}
+bool same(const checkpoint_record& a, const checkpoint_record& b) { return a == b; }
 
 // One actor system for the suite; one store actor per test.
 class checkpoint_store_actor_test : public testing::caf_suite {
@@ -164,21 +162,6 @@ TEST_F(checkpoint_store_actor_test, highest_and_drop) {
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_EQ(rs[0].id, 1u);
   EXPECT_EQ(highest(), 1u);
-}
-
-// The message type and the store's own type convert both ways without loss.
-TEST(checkpoint_record_conversion, round_trips) {
-  auto r = sample(7, 8, true);
-  auto back = to_checkpoint_record(to_stored_checkpoint(r));
-  EXPECT_EQ(back.job_id, 7u);
-  EXPECT_EQ(back.id, 8u);
-  EXPECT_TRUE(back.savepoint);
-  EXPECT_EQ(back.completed_ms, r.completed_ms);
-  EXPECT_EQ(back.bytes, r.bytes);
-  ASSERT_EQ(back.tasks.size(), 2u);
-  EXPECT_EQ(back.tasks[1].task, 1u);
-  EXPECT_EQ(back.tasks[1].state_keys, (std::vector<std::string>{"map", "sink"}));
-  EXPECT_TRUE(back.tasks[1].finished);
 }
 
 }  // namespace
