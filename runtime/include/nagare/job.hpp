@@ -25,6 +25,7 @@
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
+#include "nagare/time.hpp"
 
 namespace nagare {
 
@@ -74,7 +75,19 @@ class data_stream : public operator_handle<data_stream<T>> {
 
  public:
   using record_type = T;
-  data_stream(detail::graph* g, uint32_t id) : base(g, id) {}
+  data_stream(detail::graph* g, uint32_t id, timestamps_of<T> ts = nullptr)
+      : base(g, id), timestamps_(std::move(ts)) {}
+
+  // The event time of this stream's records: set by a source with a
+  // watermark strategy, kept by filter and key_by, lost by map and flat_map
+  // (which make new records). Null when the stream has none.
+  const timestamps_of<T>& timestamps() const { return timestamps_; }
+  // Declares how this stream's records carry event time (after a map, say).
+  // It does not generate watermarks: those still come from the sources.
+  data_stream<T>& with_timestamps(timestamp_fn<T> f) {
+    timestamps_ = std::make_shared<const timestamp_fn<T>>(std::move(f));
+    return *this;
+  }
 
   // One output record per input record.
   template <class F, class Out = std::decay_t<std::invoke_result_t<F&, T&&>>>
@@ -92,14 +105,17 @@ class data_stream : public operator_handle<data_stream<T>> {
   // Keeps the records for which f(const T&) is true.
   template <class F>
   data_stream<T> filter(F f) {
-    return then<T>("filter", [f] { return std::make_unique<detail::filter_operator<T, F>>(f); });
+    auto out =
+        then<T>("filter", [f] { return std::make_unique<detail::filter_operator<T, F>>(f); });
+    out.timestamps_ = timestamps_;
+    return out;
   }
 
   // Partitions the stream by key(const T&): all records of a key reach the
   // same subtask of the next operator, which may keep state per key.
   template <class KeyFn>
   keyed_stream<T, KeyFn> key_by(KeyFn key) {
-    return keyed_stream<T, KeyFn>(this->g_, this->id_, std::move(key));
+    return keyed_stream<T, KeyFn>(this->g_, this->id_, std::move(key), timestamps_);
   }
 
   // Writes the stream with a sink descriptor (file_sink, stdout_sink, ...).
@@ -142,6 +158,7 @@ class data_stream : public operator_handle<data_stream<T>> {
     n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
     return data_stream<Out>(this->g_, n.id);
   }
+  timestamps_of<T> timestamps_;
 };
 
 template <class T, class KeyFn>
@@ -149,8 +166,11 @@ class keyed_stream {
   using K = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
 
  public:
-  keyed_stream(detail::graph* g, uint32_t from, KeyFn key)
-      : g_(g), from_(from), key_(std::move(key)) {}
+  keyed_stream(detail::graph* g, uint32_t from, KeyFn key, timestamps_of<T> ts = nullptr)
+      : g_(g), from_(from), key_(std::move(key)), timestamps_(std::move(ts)) {}
+
+  // The event time of the records (see data_stream::timestamps()).
+  const timestamps_of<T>& timestamps() const { return timestamps_; }
 
   // Rolling reduce: emits f(previous, record) for every record (the record
   // itself for a key's first). f(const T&, const T&) -> T.
@@ -200,6 +220,7 @@ class keyed_stream {
   detail::graph* g_;
   uint32_t from_;
   KeyFn key_;
+  timestamps_of<T> timestamps_;
 };
 
 // The builder a job's entry point receives.

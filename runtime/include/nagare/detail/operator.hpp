@@ -8,7 +8,8 @@
 // of their functions from its own (CAF-scheduled) thread, one at a time.
 //
 // Call order of an operator instance:
-//   open -> restore -> (push | poll | checkpoint)* -> finish -> checkpoint* -> close
+//   open -> restore -> (push | poll | on_watermark | on_processing_time | checkpoint)*
+//        -> on_watermark(max_timestamp) -> finish -> checkpoint* -> close
 // where checkpoint is  prepare_checkpoint(id) -> snapshot -> [checkpoint_complete(id')]*.
 // The runtime calls restore() exactly once, before the first record, also
 // when the job starts from the beginning (with no snapshots); prepare_checkpoint()
@@ -26,6 +27,7 @@
 #include "nagare/detail/batch.hpp"
 #include "nagare/detail/snapshot.hpp"
 #include "nagare/status.hpp"
+#include "nagare/time.hpp"
 
 namespace nagare {
 
@@ -69,6 +71,20 @@ class operator_instance {
   // Called head to tail along the chain.
   virtual void finish() {}
   virtual status close() { return {}; }
+  // The event time of this operator's input advanced to watermark `wm`
+  // (strictly greater than any earlier call). Operators with event-time
+  // timers fire them here and push what they emit downstream; the runtime
+  // then hands the watermark to the next operator of the chain, so records
+  // emitted here precede the watermark. max_timestamp means the input has
+  // ended (it comes before finish()).
+  virtual void on_watermark(int64_t wm) { (void)wm; }
+  // Processing time is now `now` (milliseconds since the epoch, never
+  // decreasing). The runtime calls it before each input batch or source poll,
+  // and every few milliseconds while wants_processing_time() is true, so
+  // processing-time timers fire with that much delay at most.
+  virtual void on_processing_time(int64_t now) { (void)now; }
+  virtual bool wants_processing_time() const { return false; }
+
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }
 

@@ -12,31 +12,17 @@
 #include <vector>
 
 #include "nagare/collector.hpp"
+#include "nagare/detail/keyed_operator.hpp"
 #include "nagare/detail/keyed_state.hpp"
+#include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/operator_state.hpp"
+#include "nagare/detail/process_operator.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
 
 namespace nagare::detail {
-
-// Thrown inside a task when an operator fails with a status; the task catches
-// it and reports the status (it never leaves the task).
-struct operator_failure : std::runtime_error {
-  explicit operator_failure(status s) : std::runtime_error(s.message()), st(std::move(s)) {}
-  status st;
-};
-
-template <class In, class Out>
-class one_input_operator : public operator_instance, public input_port<In> {
- public:
-  void* input() override { return static_cast<input_port<In>*>(this); }
-  void connect(void* next) override { next_ = static_cast<input_port<Out>*>(next); }
-
- protected:
-  input_port<Out>* next_ = nullptr;
-};
 
 template <class In, class Out, class F>
 class map_operator final : public one_input_operator<In, Out> {
@@ -74,72 +60,6 @@ class flat_map_operator final : public one_input_operator<In, Out> {
 
  private:
   F f_;
-};
-
-template <class KeyFn, class T>
-using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
-
-// A keyed operator: makes each record's key current in its keyed state
-// backend (detail/keyed_state.hpp), which holds every state the operator
-// declared, per key group over the key groups this subtask owns. Its snapshot
-// is that state, one string per key group, plus its operator state entries;
-// keys and state values therefore need a codec.
-// Inline: the type of a value state the backend stores in the key's map
-// entry (the operator's hot state), or void.
-template <class T, class Out, class KeyFn, class Inline = void>
-class keyed_operator : public one_input_operator<T, Out> {
- public:
-  using K = key_of_t<KeyFn, T>;
-
-  status open(const subtask_info& info) override {
-    info_ = info;
-    keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
-                info.max_parallelism);
-    ops_.reset();
-    state_context ctx(&keyed_, &ops_, info_);
-    try {
-      return declare(ctx);
-    } catch (const std::exception& e) {
-      return status(errc::user_error, info.task_name + ": open: " + e.what());
-    }
-  }
-
-  uint64_t state_entries() const override { return keyed_.size(); }
-
-  void snapshot(operator_snapshot& out) const override {
-    keyed_.write_key_groups(out.key_groups);
-    ops_.write(out.entries);
-  }
-
-  // Reads the key groups this subtask owns now from every earlier subtask's
-  // snapshot, and its share of their operator state.
-  status restore(const std::vector<operator_snapshot>& previous,
-                 const subtask_info& info) override {
-    auto st = restore_key_groups(keyed_, previous, info.max_parallelism);
-    if (!st.ok()) return st;
-    return ops_.restore(previous, info.subtask, info.parallelism);
-  }
-
- protected:
-  explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
-  // Declares the operator's states (called by open()).
-  virtual status declare(state_context& ctx) = 0;
-  // Makes r's key current; `key` receives it and must outlive its use as the
-  // current key. `create`: also create the key's row (one probe).
-  void select(const T& r, K& key, bool create) {
-    key = key_(r);
-    auto hash = key_hash<K>{}(key);
-    if (create)
-      keyed_.set_current_key_and_create(hash, key);
-    else
-      keyed_.set_current_key(hash, key);
-  }
-  keyed_state<K, Inline> keyed_;
-  operator_state ops_;
-  subtask_info info_;
-
- private:
-  KeyFn key_;
 };
 
 // Rolling reduce: every record updates its key's value and emits the result.
@@ -208,50 +128,6 @@ class aggregate_operator final
   }
   Agg agg_;
   value_state<Acc> acc_;
-};
-
-// A keyed process function: user code with keyed (and operator) state that
-// sees every record with its key and emits any number of records. F is either
-// a type with
-//   void open(nagare::state_context&);   // optional: declares the states
-//   void process(const T&, nagare::keyed_context<K>&, nagare::collector<Out>&);
-// or a callable with process's signature (a function without state).
-template <class T, class Out, class KeyFn, class F>
-class process_operator final : public keyed_operator<T, Out, KeyFn> {
-  using K = key_of_t<KeyFn, T>;
-
- public:
-  process_operator(KeyFn key, F f)
-      : keyed_operator<T, Out, KeyFn>(std::move(key)), f_(std::move(f)) {}
-  void push(T& r) override {
-    K key;
-    this->select(r, key, false);
-    collector<Out> out(this->next_);
-    keyed_context<K> ctx(&key, &this->info_);
-    if constexpr (has_process<F>::value)
-      f_.process(static_cast<const T&>(r), ctx, out);
-    else
-      f_(static_cast<const T&>(r), ctx, out);
-  }
-
- private:
-  template <class G, class = void>
-  struct has_open : std::false_type {};
-  template <class G>
-  struct has_open<G, std::void_t<decltype(std::declval<G&>().open(std::declval<state_context&>()))>>
-      : std::true_type {};
-  template <class G, class = void>
-  struct has_process : std::false_type {};
-  template <class G>
-  struct has_process<G, std::void_t<decltype(std::declval<G&>().process(
-                            std::declval<const T&>(), std::declval<keyed_context<K>&>(),
-                            std::declval<collector<Out>&>()))>> : std::true_type {};
-
-  status declare(state_context& ctx) override {
-    if constexpr (has_open<F>::value) f_.open(ctx);
-    return {};
-  }
-  F f_;
 };
 
 // Hands every record to several successors (a stream with several consumers).

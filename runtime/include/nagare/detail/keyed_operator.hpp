@@ -1,0 +1,86 @@
+// The base of keyed operators: a keyed state backend over the key groups of
+// the subtask, and operator state.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "nagare/detail/keyed_state.hpp"
+#include "nagare/detail/one_input_operator.hpp"
+#include "nagare/detail/operator.hpp"
+#include "nagare/detail/operator_state.hpp"
+#include "nagare/state.hpp"
+
+namespace nagare::detail {
+
+template <class KeyFn, class T>
+using key_of_t = std::decay_t<std::invoke_result_t<KeyFn&, const T&>>;
+
+// A keyed operator: makes each record's key current in its keyed state
+// backend (detail/keyed_state.hpp), which holds every state the operator
+// declared, per key group over the key groups this subtask owns. Its snapshot
+// is that state, one string per key group, plus its operator state entries;
+// keys and state values therefore need a codec.
+// Inline: the type of a value state the backend stores in the key's map
+// entry (the operator's hot state), or void.
+template <class T, class Out, class KeyFn, class Inline = void>
+class keyed_operator : public one_input_operator<T, Out> {
+ public:
+  using K = key_of_t<KeyFn, T>;
+
+  status open(const subtask_info& info) override {
+    info_ = info;
+    keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
+                info.max_parallelism);
+    ops_.reset();
+    state_context ctx(&keyed_, &ops_, info_);
+    try {
+      return declare(ctx);
+    } catch (const std::exception& e) {
+      return status(errc::user_error, info.task_name + ": open: " + e.what());
+    }
+  }
+
+  uint64_t state_entries() const override { return keyed_.size(); }
+
+  void snapshot(operator_snapshot& out) const override {
+    keyed_.write_key_groups(out.key_groups);
+    ops_.write(out.entries);
+  }
+
+  // Reads the key groups this subtask owns now from every earlier subtask's
+  // snapshot, and its share of their operator state.
+  status restore(const std::vector<operator_snapshot>& previous,
+                 const subtask_info& info) override {
+    auto st = restore_key_groups(keyed_, previous, info.max_parallelism);
+    if (!st.ok()) return st;
+    return ops_.restore(previous, info.subtask, info.parallelism);
+  }
+
+ protected:
+  explicit keyed_operator(KeyFn key) : key_(std::move(key)) {}
+  // Declares the operator's states (called by open()).
+  virtual status declare(state_context& ctx) = 0;
+  // Makes r's key current; `key` receives it and must outlive its use as the
+  // current key. `create`: also create the key's row (one probe).
+  void select(const T& r, K& key, bool create) {
+    key = key_(r);
+    auto hash = key_hash<K>{}(key);
+    if (create)
+      keyed_.set_current_key_and_create(hash, key);
+    else
+      keyed_.set_current_key(hash, key);
+  }
+  keyed_state<K, Inline> keyed_;
+  operator_state ops_;
+  subtask_info info_;
+
+ private:
+  KeyFn key_;
+};
+
+}  // namespace nagare::detail
