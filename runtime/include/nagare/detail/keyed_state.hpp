@@ -39,6 +39,7 @@
 #include "nagare/codec.hpp"
 #include "nagare/detail/keyed_map.hpp"
 #include "nagare/detail/snapshot.hpp"
+#include "nagare/detail/timer_index.hpp"
 #include "nagare/hash.hpp"
 #include "nagare/status.hpp"
 
@@ -174,6 +175,13 @@ class keyed_rows {
   virtual ~keyed_rows() = default;
   keyed_rows(const keyed_rows&) = delete;
   keyed_rows& operator=(const keyed_rows&) = delete;
+
+  // A new, empty index over the timers of this backend's keys
+  // (detail/timer_index.hpp): a backend that keeps keyed state off the heap
+  // may return one that does so too.
+  virtual std::unique_ptr<timer_index> make_timer_index() {
+    return std::make_unique<memory_timer_index>();
+  }
 
   // The current key's row, or no_row when it has none.
   uint32_t current() const { return current_; }
