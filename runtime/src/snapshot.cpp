@@ -12,7 +12,8 @@ namespace nagare {
 namespace {
 
 constexpr seal_magic magic = {'N', 'G', 'S', 'N'};
-constexpr uint32_t format_version = 1;
+constexpr uint32_t format_version = 2;
+constexpr uint32_t oldest_readable_version = 1;  // no extends, no checkpoint: complete snapshots
 
 const uint8_t* bytes_of(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
@@ -22,30 +23,60 @@ std::string string_of(const flatbuffers::Vector<uint8_t>* v) {
 
 status damaged(const std::string& why) { return status::io_error("damaged snapshot: " + why); }
 
-}  // namespace
+// Adds one operator's state to the builder. Release: frees each piece of
+// `s` (then not const) once it is in the builder.
+template <bool Release, class Snapshot>
+flatbuffers::Offset<fb::OperatorState> add_operator(flatbuffers::FlatBufferBuilder& b,
+                                                    Snapshot& s) {
+  std::vector<flatbuffers::Offset<fb::KeyGroupState>> groups;
+  groups.reserve(s.key_groups.size());
+  for (auto& [kg, data] : s.key_groups) {  // std::map: ascending
+    groups.push_back(fb::CreateKeyGroupState(b, kg, b.CreateVector(bytes_of(data), data.size())));
+    if constexpr (Release) std::string().swap(data);
+  }
+  std::vector<flatbuffers::Offset<fb::StateEntry>> entries;
+  entries.reserve(s.entries.size());
+  for (auto& e : s.entries) {
+    entries.push_back(fb::CreateStateEntry(b, b.CreateVector(bytes_of(e), e.size())));
+    if constexpr (Release) std::string().swap(e);
+  }
+  auto op = fb::CreateOperatorState(b, b.CreateVector(groups), b.CreateVector(entries), s.extends,
+                                    s.checkpoint);
+  if constexpr (Release) {
+    s.key_groups.clear();
+    s.entries = {};
+  }
+  return op;
+}
 
-std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snapshots) {
+template <bool Release, class Snapshots>
+std::string encode(Snapshots& snapshots) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::OperatorState>> ops;
   ops.reserve(snapshots.size());
-  for (const auto& s : snapshots) {
-    std::vector<flatbuffers::Offset<fb::KeyGroupState>> groups;
-    groups.reserve(s.key_groups.size());
-    for (const auto& [kg, data] : s.key_groups)  // std::map: ascending
-      groups.push_back(fb::CreateKeyGroupState(b, kg, b.CreateVector(bytes_of(data), data.size())));
-    std::vector<flatbuffers::Offset<fb::StateEntry>> entries;
-    entries.reserve(s.entries.size());
-    for (const auto& e : s.entries)
-      entries.push_back(fb::CreateStateEntry(b, b.CreateVector(bytes_of(e), e.size())));
-    ops.push_back(fb::CreateOperatorState(b, b.CreateVector(groups), b.CreateVector(entries)));
-  }
+  for (auto& s : snapshots) ops.push_back(add_operator<Release>(b, s));
   b.Finish(fb::CreateChainSnapshot(b, b.CreateVector(ops)));
-
   return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
 }
 
-result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::string& bytes) {
+}  // namespace
+
+std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snapshots) {
+  return encode<false>(snapshots);
+}
+
+std::string encode_snapshots(std::vector<detail::operator_snapshot>&& snapshots) {
+  auto out = encode<true>(snapshots);
+  snapshots.clear();
+  return out;
+}
+
+result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes,
+                                                                const snapshot_filter& keep) {
   auto u = unseal(bytes, magic, format_version);
+  if (u.damage == seal_damage::version && u.found_version >= oldest_readable_version &&
+      u.found_version < format_version)
+    u = unseal(bytes, magic, u.found_version);  // the fields it lacks read as their defaults
   switch (u.damage) {
     case seal_damage::none:
       break;
@@ -53,7 +84,8 @@ result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::strin
       return status::io_error("not a Nagare snapshot (wrong magic bytes)");
     case seal_damage::version:
       return status::io_error("snapshot format version " + std::to_string(u.found_version) +
-                              " is not supported (this build reads version " +
+                              " is not supported (this build reads versions " +
+                              std::to_string(oldest_readable_version) + " to " +
                               std::to_string(format_version) + ")");
     case seal_damage::damaged:
       return damaged(u.why);
@@ -70,17 +102,27 @@ result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::strin
   for (flatbuffers::uoffset_t i = 0; i < chain->operators()->size(); ++i) {
     const auto* op = chain->operators()->Get(i);
     auto& s = out[i];
+    s.extends = op->extends();
+    s.checkpoint = op->checkpoint();
+    const bool wanted = keep.operators.empty() || (i < keep.operators.size() && keep.operators[i]);
     if (op->key_groups()) {
+      int64_t previous = -1;
       for (const auto* g : *op->key_groups()) {
-        if (!s.key_groups.empty() && g->key_group() <= s.key_groups.rbegin()->first)
+        if (static_cast<int64_t>(g->key_group()) <= previous)
           return damaged("key groups out of order");
-        s.key_groups.emplace_hint(s.key_groups.end(), g->key_group(), string_of(g->data()));
+        previous = g->key_group();
+        if (wanted && g->key_group() >= keep.first_key_group && g->key_group() < keep.end_key_group)
+          s.key_groups.emplace_hint(s.key_groups.end(), g->key_group(), string_of(g->data()));
       }
     }
-    if (op->entries())
+    if (wanted && op->entries())
       for (const auto* e : *op->entries()) s.entries.push_back(string_of(e->data()));
   }
   return out;
+}
+
+result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes) {
+  return decode_snapshots(bytes, snapshot_filter{});
 }
 
 }  // namespace nagare

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nagare/detail/graph.hpp"
@@ -97,8 +98,24 @@ class task_chain {
 // version, 64-bit hash_bytes checksum of the rest) followed by a FlatBuffers
 // ChainSnapshot (schemas/snapshot.fbs). decode_snapshots() detects damage
 // (any changed or missing byte) and returns an io_error; it never crashes on
-// malformed input.
+// malformed input. The rvalue encode_snapshots() frees each piece of state
+// as soon as it is encoded (the snapshots and their encoding are never both
+// whole in memory); `snapshots` is empty after it.
 std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snapshots);
-result<std::vector<detail::operator_snapshot>> decode_snapshots(const std::string& bytes);
+std::string encode_snapshots(std::vector<detail::operator_snapshot>&& snapshots);
+result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes);
+
+// What decode_snapshots() copies out of the buffer. The result has an entry
+// for every operator (with its extends and checkpoint) either way, but only
+// the kept operators have state: of their keyed state only the key groups in
+// [first_key_group, end_key_group), and all of their operator state entries.
+// Damage anywhere in the buffer is still detected.
+struct snapshot_filter {
+  std::vector<bool> operators;  // keep operator i if operators[i]; empty: keep all
+  uint32_t first_key_group = 0;
+  uint32_t end_key_group = UINT32_MAX;
+};
+result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes,
+                                                                const snapshot_filter& keep);
 
 }  // namespace nagare
