@@ -4,6 +4,9 @@
 //   accumulator create() const;
 //   void add(accumulator&, const In&) const;
 //   auto result(const accumulator&) const;
+//   void merge(accumulator&, const accumulator&) const;  // optional
+// merge() adds the second accumulator into the first; aggregating session
+// windows, which merge, need it.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,7 @@ struct count {
     ++a;
   }
   uint64_t result(accumulator a) const { return a; }
+  void merge(accumulator& a, accumulator b) const { a += b; }
 };
 
 // Sums value(record) in a V (default: signed 64-bit integer; sum<double>(f) for fractions).
@@ -33,6 +37,7 @@ struct sum_of {
     a += static_cast<V>(value(r));
   }
   V result(accumulator a) const { return a; }
+  void merge(accumulator& a, const accumulator& b) const { a += b; }
 };
 
 template <class V = int64_t, class ValueFn>

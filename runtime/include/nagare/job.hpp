@@ -69,6 +69,9 @@ class sink_handle : public operator_handle<sink_handle> {
 template <class T, class KeyFn>
 class keyed_stream;
 
+template <class T, class KeyFn, class Assigner>
+class windowed_stream;  // nagare/window.hpp
+
 template <class T>
 class data_stream : public operator_handle<data_stream<T>> {
   using base = operator_handle<data_stream<T>>;
@@ -184,13 +187,39 @@ class keyed_stream {
   // A keyed process function with state (nagare/state.hpp): f.process(const
   // T&, keyed_context<K>&, collector<Out>&) sees each record with its key
   // current and emits zero or more Out records; f.open(state_context&), if f
-  // has it, declares f's states. Each subtask runs its own copy of f.
+  // has it, declares f's states; f.on_timer(int64_t time, time_domain,
+  // keyed_context<K>&, collector<Out>&), if f has it, is called when a timer
+  // the function registered through the context fires (see keyed_context).
+  // Each subtask runs its own copy of f.
   template <class Out, class F>
   data_stream<Out> process(F f) {
-    return then<Out>("process", [key = key_, f] {
-      return std::make_unique<detail::process_operator<T, Out, KeyFn, F>>(key, f);
+    return then<Out>("process", [key = key_, f, ts = timestamps_] {
+      return std::make_unique<detail::process_operator<T, Out, KeyFn, F>>(key, f, ts);
     });
   }
+
+  // Groups each key's records into windows (nagare/window.hpp): `assigner`
+  // is one of nagare/window_assigner.hpp's (tumbling_event_time_windows(ms),
+  // count_windows(n), ...).
+  template <class Assigner>
+  windowed_stream<T, KeyFn, Assigner> window(Assigner assigner) {
+    return windowed_stream<T, KeyFn, Assigner>(*this, std::move(assigner));
+  }
+
+  // Adds a node of `kind` that reads this stream partitioned by key (for
+  // operators built outside this class, such as windows).
+  detail::node_spec& add_keyed_node(const char* kind) {
+    detail::input_edge edge{from_, detail::partition::keyed,
+                            [key = key_](const detail::writer_config& c) {
+                              using route = detail::key_route<T, KeyFn>;
+                              return std::unique_ptr<detail::exchange_writer>(
+                                  std::make_unique<detail::routing_writer<T, route>>(
+                                      c, route{key, c.max_parallelism, c.channels}));
+                            }};
+    return data_stream<T>(g_, from_).add_node(kind, kind, std::move(edge));
+  }
+  const KeyFn& key_fn() const { return key_; }
+  detail::graph* graph() const { return g_; }
 
   // Aggregates each key's records (see nagare/aggregate.hpp) and emits one
   // (key, result) pair per key when the input ends.
@@ -204,14 +233,7 @@ class keyed_stream {
  private:
   template <class Out, class Make>
   data_stream<Out> then(const char* kind, Make make) {
-    detail::input_edge edge{from_, detail::partition::keyed,
-                            [key = key_](const detail::writer_config& c) {
-                              using route = detail::key_route<T, KeyFn>;
-                              return std::unique_ptr<detail::exchange_writer>(
-                                  std::make_unique<detail::routing_writer<T, route>>(
-                                      c, route{key, c.max_parallelism, c.channels}));
-                            }};
-    auto& n = data_stream<T>(g_, from_).add_node(kind, kind, std::move(edge));
+    auto& n = add_keyed_node(kind);
     n.make_operator = std::move(make);
     n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
     return data_stream<Out>(g_, n.id);
@@ -245,3 +267,6 @@ class job {
 };
 
 }  // namespace nagare
+
+// keyed_stream::window() returns a windowed_stream.
+#include "nagare/window.hpp"  // NOLINT(build/include_order)

@@ -35,7 +35,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +45,7 @@
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/operator_state.hpp"
+#include "nagare/time.hpp"
 
 namespace nagare {
 
@@ -252,19 +255,72 @@ class state_context {
   subtask_info info_;
 };
 
-// What a keyed process function sees besides the record: the current key and
-// where it runs. (Timers will be registered here.)
+namespace detail {
+
+// The time and timers of a keyed operator, as its keyed_context reaches them:
+// timers belong to the operator's current key. Implemented by the operator
+// (detail/timed_operator.hpp); used from its task's thread only.
+class time_access {
+ public:
+  virtual ~time_access() = default;
+  virtual int64_t current_watermark() const = 0;
+  virtual int64_t current_processing_time() const = 0;
+  // Registering a timer the current key holds already keeps one timer;
+  // deleting one it does not hold does nothing.
+  virtual void register_timer(time_domain d, int64_t time) = 0;
+  virtual void delete_timer(time_domain d, int64_t time) = 0;
+};
+
+}  // namespace detail
+
+// What a keyed process function sees besides the record: the current key,
+// where it runs, time, and the key's timers.
+//
+// A timer is a (domain, time) pair of the current key; a key holds each pair
+// at most once. An event-time timer fires (F::on_timer) once the operator's
+// watermark reaches its time (time <= watermark), a processing-time timer
+// once the operator's processing time does; timers due together fire in time
+// order. Timers are keyed state: they are checkpointed, restored and rescaled
+// with their key. At end of input every pending timer fires (event-time ones
+// at the final watermark, processing-time ones when the input ends).
 template <class K>
 class keyed_context {
  public:
-  keyed_context(const K* key, const subtask_info* info) : key_(key), info_(info) {}
-  // The key of the record being processed.
+  keyed_context(const K* key, const subtask_info* info, detail::time_access* time = nullptr,
+                int64_t timestamp = min_timestamp)
+      : key_(key), info_(info), time_(time), timestamp_(timestamp) {}
+  // The key of the record being processed (or of the timer firing).
   const K& key() const { return *key_; }
   const subtask_info& subtask() const { return *info_; }
 
+  // The event time of the record being processed (the stream's timestamp
+  // function; min_timestamp when the stream has none); in on_timer the
+  // timer's time.
+  int64_t timestamp() const { return timestamp_; }
+  // The operator's event time: the last watermark it saw (min_timestamp
+  // before the first).
+  int64_t current_watermark() const { return time_ ? time_->current_watermark() : min_timestamp; }
+  // The operator's processing time (milliseconds since the epoch).
+  int64_t current_processing_time() const {
+    return time_ ? time_->current_processing_time() : min_timestamp;
+  }
+
+  void register_event_time_timer(int64_t time) { timers().register_timer(event, time); }
+  void delete_event_time_timer(int64_t time) { timers().delete_timer(event, time); }
+  void register_processing_time_timer(int64_t time) { timers().register_timer(processing, time); }
+  void delete_processing_time_timer(int64_t time) { timers().delete_timer(processing, time); }
+
  private:
+  static constexpr time_domain event = time_domain::event_time;
+  static constexpr time_domain processing = time_domain::processing_time;
+  detail::time_access& timers() {
+    if (!time_) throw std::logic_error("timers are not available in this context");
+    return *time_;
+  }
   const K* key_;
   const subtask_info* info_;
+  detail::time_access* time_;
+  int64_t timestamp_;
 };
 
 }  // namespace nagare

@@ -69,13 +69,21 @@ class keyed_operator : public one_input_operator<T, Out> {
   // current key. `create`: also create the key's row (one probe).
   void select(const T& r, K& key, bool create) {
     key = key_(r);
-    auto hash = key_hash<K>{}(key);
+    select(key, key_hash<K>{}(key), create);
+  }
+  // Makes `key` (whose key_hash is `hash`) current.
+  void select(const K& key, uint64_t hash, bool create) {
+    current_key_ = &key;
+    current_hash_ = hash;
     if (create)
       keyed_.set_current_key_and_create(hash, key);
     else
       keyed_.set_current_key(hash, key);
   }
   keyed_state<K, Inline> keyed_;
+  // The current key and its key_hash (valid while the key is current).
+  const K* current_key_ = nullptr;
+  uint64_t current_hash_ = 0;
   operator_state ops_;
   subtask_info info_;
 

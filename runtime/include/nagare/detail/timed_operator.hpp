@@ -1,0 +1,138 @@
+// The base of keyed operators with timers (the process function with timers,
+// the window operators): a keyed operator plus a timer service, its event
+// time (the last watermark) and its processing time.
+//
+// The current watermark is operator state: each subtask's snapshot holds it
+// as one element of the union list "__watermark", and a restore takes the
+// minimum over the earlier subtasks (min_timestamp when they kept none), so
+// a restored subtask never assumes more event time than every subtask whose
+// keys it may now hold had seen. Processing time is not checkpointed.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nagare/detail/keyed_operator.hpp"
+#include "nagare/detail/operator_state.hpp"
+#include "nagare/detail/timer_service.hpp"
+#include "nagare/state.hpp"
+#include "nagare/time.hpp"
+
+namespace nagare::detail {
+
+template <class T, class Out, class KeyFn, class Inline = void>
+class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time_access {
+  using base = keyed_operator<T, Out, KeyFn, Inline>;
+
+ public:
+  using K = typename base::K;
+
+  // Declares the subclass's states (declare()), then the timers and the
+  // watermark state.
+  status open(const subtask_info& info) override {
+    auto st = base::open(info);
+    if (!st.ok()) return st;
+    watermark_ = min_timestamp;
+    now_ = min_timestamp;
+    try {
+      state_context ctx(&this->keyed_, &this->ops_, this->info_);
+      timers_.open(ctx, this->keyed_, info.max_parallelism);
+      watermarks_ =
+          this->ops_.template declare<int64_t>(watermark_state, redistribution::union_all);
+    } catch (const std::exception& e) {
+      return status(errc::user_error, info.task_name + ": open: " + e.what());
+    }
+    return {};
+  }
+
+  void snapshot(operator_snapshot& out) const override {
+    base::snapshot(out);
+    operator_list<int64_t>::write(watermark_state, {watermark_}, out.entries);
+  }
+
+  status restore(const std::vector<operator_snapshot>& previous,
+                 const subtask_info& info) override {
+    auto st = base::restore(previous, info);
+    if (!st.ok()) return st;
+    const auto& seen = watermarks_->items;
+    watermark_ = seen.empty() ? min_timestamp : *std::min_element(seen.begin(), seen.end());
+    watermarks_->clear();
+    timers_.rebuild();
+    return {};
+  }
+
+  // Fires the event-time timers up to `wm`; a watermark not above the
+  // current one changes nothing.
+  void on_watermark(int64_t wm) override {
+    if (wm <= watermark_) return;
+    watermark_ = wm;
+    timers_.advance(time_domain::event_time, wm, [this](const K& key, uint64_t hash, int64_t t) {
+      fire(time_domain::event_time, t, key, hash);
+    });
+  }
+
+  void on_processing_time(int64_t now) override {
+    now_ = std::max(now_, now);
+    timers_.advance(time_domain::processing_time, now_,
+                    [this](const K& key, uint64_t hash, int64_t t) {
+                      fire(time_domain::processing_time, t, key, hash);
+                    });
+  }
+
+  bool wants_processing_time() const override {
+    return !timers_.empty(time_domain::processing_time);
+  }
+
+  // The input ended: every processing-time timer pending now fires, in time
+  // order, with the processing time advanced to each timer's time (timers
+  // they register beyond the latest pending one do not fire).
+  void finish() override {
+    auto bound = timers_.latest(time_domain::processing_time);
+    timers_.advance(time_domain::processing_time, bound,
+                    [this](const K& key, uint64_t hash, int64_t t) {
+                      now_ = std::max(now_, t);
+                      fire(time_domain::processing_time, t, key, hash);
+                    });
+  }
+
+  // time_access, for the current key.
+  int64_t current_watermark() const override { return watermark_; }
+  int64_t current_processing_time() const override {
+    if (now_ != min_timestamp) return now_;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  void register_timer(time_domain d, int64_t time) override {
+    timers_.add(d, time, *this->current_key_, this->current_hash_);
+  }
+  void delete_timer(time_domain d, int64_t time) override {
+    timers_.remove(d, time, *this->current_key_, this->current_hash_);
+  }
+
+ protected:
+  using base::base;
+  // Timer (d, time) of `key` fired; `key` is current.
+  virtual void on_timer(time_domain d, int64_t time, const K& key) = 0;
+
+  timer_service<K, keyed_state<K, Inline>> timers_;
+  int64_t watermark_ = min_timestamp;
+
+ private:
+  static constexpr const char* watermark_state = "__watermark";
+  void fire(time_domain d, int64_t t, const K& key, uint64_t hash) {
+    this->current_key_ = &key;
+    this->current_hash_ = hash;
+    on_timer(d, t, key);
+  }
+
+  operator_list<int64_t>* watermarks_ = nullptr;
+  int64_t now_ = min_timestamp;  // min_timestamp: no on_processing_time yet (the clock)
+};
+
+}  // namespace nagare::detail
