@@ -1,6 +1,6 @@
 // Keyed state snapshots: written per key group, restored at the same and at
 // another parallelism, malformed state refused.
-#include "snapshot_support.hpp"
+#include "state_support.hpp"
 
 #include "process.hpp"
 
@@ -9,9 +9,13 @@ namespace {
 
 using namespace snapshot_testing;
 
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using snapshot_keyed = state_testing::on_both_backends;
+INSTANTIATE_BACKENDS(snapshot_keyed);
+
 // Reduce state survives snapshot, encoding, decoding and restore: the restored operator continues
 // with exactly the running sums that an uninterrupted run (a std::map) gives.
-TEST(snapshot_keyed, reduce_restored_continues_like_an_uninterrupted_run) {
+TEST_P(snapshot_keyed, reduce_restored_continues_like_an_uninterrupted_run) {
   auto input = records(1000, 37);
   std::map<std::string, int64_t> sums;
   std::vector<kv> expected;
@@ -31,7 +35,7 @@ TEST(snapshot_keyed, reduce_restored_continues_like_an_uninterrupted_run) {
 
 // Aggregate state survives the same round trip: after the rest of the input, finish() emits the
 // totals of the whole input, once per key.
-TEST(snapshot_keyed, aggregate_restored_finishes_with_whole_input_totals) {
+TEST_P(snapshot_keyed, aggregate_restored_finishes_with_whole_input_totals) {
   auto input = records(2000, 101, 7);
   std::map<std::string, int64_t> totals;
   for (const auto& r : input) totals[r.first] += r.second;
@@ -50,7 +54,7 @@ TEST(snapshot_keyed, aggregate_restored_finishes_with_whole_input_totals) {
 
 // Keyed state is written per key group: every key sits in the string of its own key group, and
 // only key groups with keys appear.
-TEST(snapshot_keyed, keyed_state_is_written_per_key_group) {
+TEST_P(snapshot_keyed, keyed_state_is_written_per_key_group) {
   auto input = records(300, 50, 3);
   auto agg = make_aggregator();
   agg->push(input);
@@ -69,7 +73,7 @@ TEST(snapshot_keyed, keyed_state_is_written_per_key_group) {
 
 // Aggregate state of 3 subtasks restored into 2 and into 5: every key ends up exactly once, in
 // the subtask that owns its key group at the new parallelism, with its accumulated value.
-TEST(snapshot_keyed, aggregate_state_rescales_from_3_to_2_and_5) {
+TEST_P(snapshot_keyed, aggregate_state_rescales_from_3_to_2_and_5) {
   auto input = records(5000, 400, 11);
   std::map<std::string, int64_t> totals;
   for (const auto& r : input) totals[r.first] += r.second;
@@ -98,7 +102,7 @@ TEST(snapshot_keyed, aggregate_state_rescales_from_3_to_2_and_5) {
 
 // Malformed or mismatched keyed state is an error status, never a crash or a silent partial
 // restore: each case names one way the bytes can be wrong.
-TEST(snapshot_keyed, keyed_restore_rejects_malformed_state) {
+TEST_P(snapshot_keyed, keyed_restore_rejects_malformed_state) {
   // A valid key group: "a" -> 5, and the group of "a" and a key group owned by the same subtask
   // (parallelism 1 owns all) that is not the group of "a".
   const std::string key = "a";
@@ -117,7 +121,7 @@ TEST(snapshot_keyed, keyed_restore_rejects_malformed_state) {
       {"empty key group", {{{{kg, ""}}, {}}}},
       {"no entry count",
        {{{{kg, key_group_bytes(states, 0, "").substr(0, one.size() - entry.size() - 1)}}, {}}}},
-      {"unknown format version", {{{{kg, "\x02" + one.substr(1)}}, {}}}},
+      {"unknown format version", {{{{kg, "\x03" + one.substr(1)}}, {}}}},
       {"count larger than the entries", {{{{kg, key_group_bytes(states, 2, entry)}}, {}}}},
       {"entry cut short", {{{{kg, one.substr(0, one.size() - 1)}}, {}}}},
       {"bytes after the last entry", {{{{kg, one + "x"}}, {}}}},
@@ -143,7 +147,7 @@ TEST(snapshot_keyed, keyed_restore_rejects_malformed_state) {
 }
 
 // An operator without state refuses a non-empty snapshot instead of dropping it.
-TEST(snapshot_keyed, stateless_operator_refuses_state) {
+TEST_P(snapshot_keyed, stateless_operator_refuses_state) {
   detail::map_operator<int, int, int (*)(int)> map([](int x) { return x; });
   detail::operator_snapshot none;
   map.snapshot(none);

@@ -31,8 +31,16 @@ using snapshots = std::vector<detail::operator_snapshot>;
 
 inline constexpr uint32_t max_par = 128;
 
+// The state backend that where() puts into subtask_info (memory unless a
+// suite parameterized by backend set it, see state_support.hpp).
+inline state_backend_options& backend_under_test() {
+  static state_backend_options options;
+  return options;
+}
+
 inline subtask_info where(uint32_t subtask, uint32_t parallelism) {
   subtask_info info;
+  info.state = backend_under_test();
   info.task_name = "test (" + std::to_string(subtask + 1) + "/" + std::to_string(parallelism) + ")";
   info.subtask = subtask;
   info.parallelism = parallelism;

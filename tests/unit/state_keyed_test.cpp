@@ -7,8 +7,12 @@ namespace {
 
 using namespace state_testing;
 
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using state_keyed = on_both_backends;
+INSTANTIATE_BACKENDS(state_keyed);
+
 // A value belongs to the key that was current when it was set.
-TEST(state_keyed, value_state_is_per_key) {
+TEST_P(state_keyed, value_state_is_per_key) {
   backend b;
   b.at("a");
   EXPECT_EQ(b.count.get(), nullptr) << "a new key has no value";
@@ -26,7 +30,7 @@ TEST(state_keyed, value_state_is_per_key) {
 }
 
 // Lists grow per key; update() replaces and clear() empties only the current key's list.
-TEST(state_keyed, list_state_is_per_key) {
+TEST_P(state_keyed, list_state_is_per_key) {
   backend b;
   b.at("a");
   b.seen.add("x");
@@ -43,7 +47,7 @@ TEST(state_keyed, list_state_is_per_key) {
 }
 
 // Maps are per key and iterate in key order.
-TEST(state_keyed, map_state_is_per_key_and_ordered) {
+TEST_P(state_keyed, map_state_is_per_key_and_ordered) {
   backend b;
   b.at("a");
   b.tags.put(7, "seven");
@@ -65,7 +69,7 @@ TEST(state_keyed, map_state_is_per_key_and_ordered) {
 
 // A key whose states are all empty again no longer counts as held, and its row is reused without
 // leaking the old contents into the next key.
-TEST(state_keyed, emptied_keys_are_released) {
+TEST_P(state_keyed, emptied_keys_are_released) {
   backend b;
   b.at("a");
   b.count.set(5);
@@ -90,7 +94,7 @@ TEST(state_keyed, emptied_keys_are_released) {
 
 // Many random operations over many keys (with growth of the table, releases and reuse) leave the
 // backend holding exactly what a std::map model holds.
-TEST(state_keyed, random_operations_match_a_model) {
+TEST_P(state_keyed, random_operations_match_a_model) {
   backend b;
   model m;
   random_ops(b, m, 20000, 300, 7);
@@ -99,7 +103,7 @@ TEST(state_keyed, random_operations_match_a_model) {
 }
 
 // Keys emptied while visiting are released after the visit, and the others stay.
-TEST(state_keyed, keys_emptied_during_a_visit_are_released_after_it) {
+TEST_P(state_keyed, keys_emptied_during_a_visit_are_released_after_it) {
   backend b;
   for (int i = 0; i < 100; ++i) {
     b.at("k" + std::to_string(i));
@@ -115,7 +119,7 @@ TEST(state_keyed, keys_emptied_during_a_visit_are_released_after_it) {
 
 // Declarations: the same name and type returns the same state; conflicts, empty names and keyed
 // state without a key are refused.
-TEST(state_keyed, conflicting_declarations_are_refused) {
+TEST_P(state_keyed, conflicting_declarations_are_refused) {
   backend b;
   state_context ctx(&b.keyed, &b.ops, b.info);
   auto again = ctx.value<int64_t>("count");
@@ -133,7 +137,7 @@ TEST(state_keyed, conflicting_declarations_are_refused) {
 
 // The open-addressing map behind the backend: erasing keeps every other key reachable (backward
 // shift), checked against std::map over inserts and erases that force collisions and growth.
-TEST(state_keyed, keyed_map_erase_keeps_other_keys_reachable) {
+TEST_P(state_keyed, keyed_map_erase_keeps_other_keys_reachable) {
   detail::keyed_map<uint64_t, uint64_t> map;
   map.open({0, 128}, 128);
   std::map<uint64_t, uint64_t> expected;

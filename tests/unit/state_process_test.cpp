@@ -14,6 +14,7 @@
 
 #include "nagare/job.hpp"
 #include "plan.hpp"
+#include "state_support.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
@@ -23,6 +24,10 @@ using kv = std::pair<std::string, int64_t>;
 using kvs = std::vector<kv>;
 
 constexpr uint32_t max_par = 128;
+
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using state_process = state_testing::on_both_backends;
+INSTANTIATE_BACKENDS(state_process);
 
 // Every record the chain's writers emitted, in order.
 class recording_emitter final : public detail::batch_emitter {
@@ -129,7 +134,9 @@ std::unique_ptr<built> build(F f, uint32_t s, uint32_t p, recording_emitter* em)
   EXPECT_TRUE(plan.ok()) << plan.error().message();
   if (!plan.ok()) return b;
   b->plan = plan.value();
-  auto c = task_chain::build(b->g, b->plan, 1, s, em, chain_options{64});
+  chain_options opts{64};
+  opts.state = snapshot_testing::backend_under_test();
+  auto c = task_chain::build(b->g, b->plan, 1, s, em, opts);
   EXPECT_TRUE(c.ok()) << c.error().message();
   if (!c.ok()) return b;
   b->chain = std::move(c.value());
@@ -170,7 +177,7 @@ kvs routed(const kvs& input, uint32_t s, uint32_t p) {
 
 // A chain running the process function emits exactly what the plain-map reference computes, and
 // holds state for exactly the keys the reference holds.
-TEST(state_process, emits_what_a_plain_map_computation_expects) {
+TEST_P(state_process, emits_what_a_plain_map_computation_expects) {
   auto input = routed(records(3000, 60, 3), 1, 2);
   recording_emitter em;
   auto b = build(running_stats{}, 1, 2, &em);
@@ -184,7 +191,7 @@ TEST(state_process, emits_what_a_plain_map_computation_expects) {
 
 // Two subtasks snapshot mid-stream; three subtasks restore from those snapshots and continue:
 // the output over both halves is what one uninterrupted reference run gives, key by key.
-TEST(state_process, resumes_from_a_snapshot_at_another_parallelism) {
+TEST_P(state_process, resumes_from_a_snapshot_at_another_parallelism) {
   auto input = records(6000, 200, 9);
   const kvs first(input.begin(), input.begin() + 3500), second(input.begin() + 3500, input.end());
   reference ref;
@@ -226,7 +233,7 @@ TEST(state_process, resumes_from_a_snapshot_at_another_parallelism) {
 }
 
 // A stateless lambda works as a process function too.
-TEST(state_process, a_lambda_is_a_stateless_process_function) {
+TEST_P(state_process, a_lambda_is_a_stateless_process_function) {
   auto twice = [](const kv& r, keyed_context<std::string>& ctx, collector<kv>& out) {
     out.emit({ctx.key(), r.second});
     out.emit({ctx.key(), -r.second});
@@ -251,7 +258,7 @@ struct conflicting {
   void process(const kv&, keyed_context<std::string>&, collector<kv>&) {}
 };
 
-TEST(state_process, conflicting_declarations_fail_open) {
+TEST_P(state_process, conflicting_declarations_fail_open) {
   recording_emitter em;
   auto b = build(conflicting{}, 0, 1, &em);
   ASSERT_TRUE(b->chain);
@@ -260,7 +267,7 @@ TEST(state_process, conflicting_declarations_fail_open) {
 }
 
 // A snapshot whose state the function no longer declares is refused, not dropped.
-TEST(state_process, undeclared_state_in_a_snapshot_is_refused) {
+TEST_P(state_process, undeclared_state_in_a_snapshot_is_refused) {
   recording_emitter em;
   auto before = build(running_stats{}, 0, 1, &em);
   ASSERT_TRUE(before->chain && before->opened.ok());

@@ -8,8 +8,12 @@ namespace {
 
 using namespace state_testing;
 
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using state_snapshot = on_both_backends;
+INSTANTIATE_BACKENDS(state_snapshot);
+
 // All three states of every key survive a snapshot, the chain-level encoding and a restore.
-TEST(state_snapshot, round_trip_keeps_every_state_of_every_key) {
+TEST_P(state_snapshot, round_trip_keeps_every_state_of_every_key) {
   backend before;
   model m;
   random_ops(before, m, 5000, 200, 11);
@@ -27,7 +31,7 @@ TEST(state_snapshot, round_trip_keeps_every_state_of_every_key) {
 }
 
 // Every key group string holds only keys of its own group.
-TEST(state_snapshot, keys_are_written_under_their_key_group) {
+TEST_P(state_snapshot, keys_are_written_under_their_key_group) {
   backend b;
   model m;
   random_ops(b, m, 3000, 150, 5);
@@ -40,7 +44,7 @@ TEST(state_snapshot, keys_are_written_under_their_key_group) {
 
 // Keyed state of 3 subtasks restored into 2 and into 5: every key lands exactly once, in the
 // subtask that owns its key group at the new parallelism, with all of its states.
-TEST(state_snapshot, rescales_from_3_to_2_and_5) {
+TEST_P(state_snapshot, rescales_from_3_to_2_and_5) {
   std::vector<std::unique_ptr<backend>> old;
   model all;
   for (uint32_t s = 0; s < 3; ++s) old.push_back(std::make_unique<backend>(s, 3));
@@ -76,7 +80,7 @@ TEST(state_snapshot, rescales_from_3_to_2_and_5) {
 
 // A state declared now but absent from the snapshot (added in a new job version) starts empty;
 // the states that are in the snapshot restore.
-TEST(state_snapshot, a_newly_declared_state_starts_empty) {
+TEST_P(state_snapshot, a_newly_declared_state_starts_empty) {
   detail::keyed_state<std::string> old_keyed;
   old_keyed.open({0, max_par}, max_par);
   detail::operator_state ops;
@@ -96,7 +100,7 @@ TEST(state_snapshot, a_newly_declared_state_starts_empty) {
 
 // Malformed or mismatched keyed state bytes are an error status, never a crash: each case names
 // one way the bytes can be wrong.
-TEST(state_snapshot, keyed_restore_rejects_malformed_state) {
+TEST_P(state_snapshot, keyed_restore_rejects_malformed_state) {
   const std::string key = "a";
   const uint32_t kg = key_group_of(key_hash<std::string>{}(key), max_par);
   const std::vector<std::pair<std::string, uint8_t>> states = {
@@ -152,7 +156,7 @@ TEST(state_snapshot, keyed_restore_rejects_malformed_state) {
 
 // Operator list state with even-split redistribution: the elements of 3 subtasks, restored at 2
 // and at 5, each reach exactly one subtask, the i-th (in subtask order) subtask i % q.
-TEST(state_snapshot, operator_list_even_split_deals_each_element_once) {
+TEST_P(state_snapshot, operator_list_even_split_deals_each_element_once) {
   snapshots previous;
   std::vector<uint64_t> all;
   for (uint32_t s = 0; s < 3; ++s) {
@@ -186,7 +190,7 @@ TEST(state_snapshot, operator_list_even_split_deals_each_element_once) {
 }
 
 // Union redistribution hands every subtask every element; states are told apart by name.
-TEST(state_snapshot, operator_list_union_gives_every_subtask_everything) {
+TEST_P(state_snapshot, operator_list_union_gives_every_subtask_everything) {
   detail::operator_state before;
   state_context ctx(nullptr, &before, where(0, 1));
   auto a = ctx.operator_list<std::string>("a", redistribution::union_all);
@@ -207,7 +211,7 @@ TEST(state_snapshot, operator_list_union_gives_every_subtask_everything) {
 }
 
 // Malformed or undeclared operator state entries are an error status.
-TEST(state_snapshot, operator_restore_rejects_malformed_entries) {
+TEST_P(state_snapshot, operator_restore_rejects_malformed_entries) {
   struct bad {
     const char* what;
     std::string entry;

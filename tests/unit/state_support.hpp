@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,8 +41,67 @@ inline std::ostream& operator<<(std::ostream& os, const key_state& s) {
   return os;
 }
 
+// Sets backend_under_test() to `b` while alive. In leveldb mode the cache
+// holds only a few keys (unless told otherwise), so that every suite also
+// exercises eviction, write-back and reload; the stores live in a temporary
+// directory removed at the end.
+class backend_choice {
+ public:
+  static constexpr uint32_t tiny_cache = 8;
+  explicit backend_choice(state_backend b, uint32_t cache_keys = tiny_cache) {
+    auto& o = backend_under_test();
+    o = state_backend_options{};
+    o.backend = b;
+    if (b == state_backend::leveldb) {
+      dir_ = ::testing::TempDir() + "nagare-state-" + std::to_string(::getpid());
+      o.directory = dir_;
+      o.cache_keys = cache_keys;
+    }
+  }
+  ~backend_choice() {
+    backend_under_test() = state_backend_options{};
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  backend_choice(const backend_choice&) = delete;
+  backend_choice& operator=(const backend_choice&) = delete;
+
+ private:
+  std::string dir_;
+};
+
+// A suite that runs on both state backends: TEST_P(suite, ...) with
+// INSTANTIATE_BACKENDS(suite).
+class on_both_backends : public ::testing::TestWithParam<state_backend> {
+ protected:
+  void SetUp() override { choice_ = std::make_unique<backend_choice>(GetParam()); }
+  void TearDown() override { choice_.reset(); }
+
+ private:
+  std::unique_ptr<backend_choice> choice_;
+};
+
+// A suite on the leveldb backend only (tiny cache).
+class on_leveldb : public ::testing::Test {
+ protected:
+  void SetUp() override { choice_ = std::make_unique<backend_choice>(state_backend::leveldb); }
+  void TearDown() override { choice_.reset(); }
+
+ private:
+  std::unique_ptr<backend_choice> choice_;
+};
+
+inline std::string backend_name(const ::testing::TestParamInfo<state_backend>& p) {
+  return p.param == state_backend::memory ? "memory" : "leveldb";
+}
+
+#define INSTANTIATE_BACKENDS(suite)                                                          \
+  INSTANTIATE_TEST_SUITE_P(backends, suite,                                                  \
+                           ::testing::Values(state_backend::memory, state_backend::leveldb), \
+                           ::nagare::state_testing::backend_name)
+
 // The keyed state of one subtask of `parallelism`, with the states "count"
-// (value), "seen" (list) and "tags" (map) declared.
+// (value), "seen" (list) and "tags" (map) declared, on backend_under_test().
 struct backend {
   detail::keyed_state<std::string> keyed;
   detail::operator_state ops;
@@ -50,7 +113,8 @@ struct backend {
 
   explicit backend(uint32_t subtask = 0, uint32_t parallelism = 1)
       : info(where(subtask, parallelism)) {
-    keyed.open(key_groups_of(subtask, max_par, parallelism), max_par);
+    auto st = keyed.open(key_groups_of(subtask, max_par, parallelism), max_par, info.state);
+    EXPECT_TRUE(st.ok()) << st.message();
     state_context ctx(&keyed, &ops, info);
     count = ctx.value<int64_t>("count");
     seen = ctx.list<std::string>("seen");
@@ -85,6 +149,16 @@ struct backend {
   }
   status restore(const snapshots& previous) {
     return detail::restore_key_groups(keyed, previous, max_par);
+  }
+  // The snapshot the operator would write at checkpoint `id` (complete, or
+  // a delta in leveldb mode), as the runtime stores it.
+  detail::operator_snapshot checkpoint(uint64_t id) {
+    keyed.prepare_checkpoint(id);
+    detail::operator_snapshot s;
+    keyed.write_snapshot(s);
+    ops.write(s.entries);
+    s.checkpoint = id;
+    return s;
   }
 };
 

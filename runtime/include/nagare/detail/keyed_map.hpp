@@ -102,6 +102,21 @@ class keyed_map {
       if (s.hash != 0) f(s.key, s.value, s.hash == 1 ? key_hash<K>{}(s.key) : s.hash);
   }
 
+  // Visits the entries from slot `from` on, wrapping around, as f(key,
+  // value&, key_hash) until f returns false or every slot was seen; returns
+  // the slot after the last one visited (where a later sweep may go on). f
+  // must not insert or erase.
+  template <class F>
+  size_t sweep(size_t from, F&& f) {
+    auto mask = slots_.size() - 1;
+    for (size_t n = 0, i = from & mask; n <= mask; ++n, i = (i + 1) & mask) {
+      auto& s = slots_[i];
+      if (s.hash != 0 && !f(s.key, s.value, s.hash == 1 ? key_hash<K>{}(s.key) : s.hash))
+        return (i + 1) & mask;
+    }
+    return from & mask;
+  }
+
   size_t size() const { return size_; }
   key_group_range range() const { return range_; }
   uint32_t max_parallelism() const { return max_parallelism_; }

@@ -34,8 +34,9 @@ class keyed_operator : public one_input_operator<T, Out> {
 
   status open(const subtask_info& info) override {
     info_ = info;
-    keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
-                info.max_parallelism);
+    auto opened = keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
+                              info.max_parallelism, info.state);
+    if (!opened.ok()) return opened;
     ops_.reset();
     state_context ctx(&keyed_, &ops_, info_);
     try {
@@ -47,18 +48,29 @@ class keyed_operator : public one_input_operator<T, Out> {
 
   uint64_t state_entries() const override { return keyed_.size(); }
 
+  // Keyed state: complete, or (leveldb backend) a delta over an earlier
+  // checkpoint; operator state: always complete.
   void snapshot(operator_snapshot& out) const override {
-    keyed_.write_key_groups(out.key_groups);
+    keyed_.write_snapshot(out);
     ops_.write(out.entries);
+  }
+  status prepare_checkpoint(uint64_t id) override {
+    keyed_.prepare_checkpoint(id);
+    return {};
+  }
+  status checkpoint_complete(uint64_t id) override {
+    keyed_.checkpoint_complete(id);
+    return {};
   }
 
   // Reads the key groups this subtask owns now from every earlier subtask's
-  // snapshot, and its share of their operator state.
+  // snapshot chain, and its share of their operator state (from the last
+  // snapshot of each chain).
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     auto st = restore_key_groups(keyed_, previous, info.max_parallelism);
     if (!st.ok()) return st;
-    return ops_.restore(previous, info.subtask, info.parallelism);
+    return ops_.restore(chain_ends(previous), info.subtask, info.parallelism);
   }
 
  protected:

@@ -31,6 +31,16 @@
 
 namespace nagare {
 
+// Where keyed state lives (detail/keyed_state.hpp): `memory` keeps it on the
+// heap; `leveldb` keeps it in a LevelDB store under `directory` with at most
+// `cache_keys` keys on the heap, and writes incremental checkpoints.
+enum class state_backend : uint8_t { memory = 0, leveldb = 1 };
+struct state_backend_options {
+  state_backend backend = state_backend::memory;
+  std::string directory;        // leveldb: the task's own state directory
+  uint32_t cache_keys = 65536;  // leveldb: keys cached on the heap
+};
+
 // Where an operator instance runs: handed to open().
 struct subtask_info {
   std::string task_name;  // "<chain name> (subtask+1/parallelism)"
@@ -44,6 +54,7 @@ struct subtask_info {
   // its savepoints.
   uint64_t restored_checkpoint = 0;
   uint32_t attempt = 0;
+  state_backend_options state = {};  // the job's state backend, for this task
 };
 
 namespace detail {

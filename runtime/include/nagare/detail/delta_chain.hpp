@@ -1,0 +1,116 @@
+// Incremental checkpoints of a state backend: at each checkpoint, whether to
+// write a complete snapshot or a delta, and which delta.
+//
+// Changes are counted in epochs: epoch 1 runs from the start (or restore) to
+// the first snapshot, and every snapshot closes the current epoch. A backend
+// tags each change it writes with epoch() and, for a delta, writes every
+// change tagged since_epoch or later.
+//
+// A delta extends the latest checkpoint known to be complete
+// (checkpoint_complete), never one merely taken: a checkpoint that is
+// declined or fails is never extended, so it never breaks a chain. A complete
+// snapshot is written when nothing is known complete yet (so after every
+// restore), and when the deltas since the last complete snapshot add up to
+// more bytes than the state itself or to max_length deltas, so that a
+// restore reads a bounded chain.
+//
+// Not thread-safe: owned by one operator instance.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "nagare/detail/snapshot.hpp"
+
+namespace nagare::detail {
+
+class delta_chain {
+ public:
+  // Deltas in a row after a complete snapshot, at most.
+  static constexpr uint32_t max_length = 16;
+
+  // What the next snapshot is: complete (extends == 0) or the changes of
+  // epochs since_epoch and later, over checkpoint `extends`.
+  struct plan {
+    uint64_t extends = 0;
+    uint64_t since_epoch = 0;
+  };
+
+  // The epoch of changes made now.
+  uint64_t epoch() const { return epoch_; }
+
+  // The next snapshot is taken for checkpoint `id` (operator prepare_checkpoint).
+  void prepare(uint64_t id) { pending_ = id; }
+
+  // The plan of the next snapshot, for a state of `state_bytes` bytes.
+  plan next(uint64_t state_bytes) const {
+    if (!complete_ || complete_->length >= max_length || complete_->chain_bytes > state_bytes)
+      return {};
+    return {complete_->checkpoint, complete_->epoch + 1};
+  }
+
+  // The snapshot planned by next() was written, `bytes` long: closes the
+  // epoch. A snapshot without a prepared checkpoint is never extended.
+  void taken(const plan& p, uint64_t bytes) {
+    if (pending_ != 0) {
+      record r{pending_, epoch_, 0, 0};
+      if (p.extends != 0 && complete_ && complete_->checkpoint == p.extends) {
+        r.chain_bytes = complete_->chain_bytes + bytes;
+        r.length = complete_->length + 1;
+      }
+      taken_.erase(std::remove_if(taken_.begin(), taken_.end(),
+                                  [&](const record& t) { return t.checkpoint >= pending_; }),
+                   taken_.end());
+      taken_.push_back(r);
+    }
+    pending_ = 0;
+    ++epoch_;
+  }
+
+  // Checkpoint `id` is complete everywhere (operator checkpoint_complete). If
+  // this backend took a snapshot for it, later deltas extend that one.
+  void complete(uint64_t id) {
+    auto it = std::find_if(taken_.begin(), taken_.end(),
+                           [&](const record& t) { return t.checkpoint == id; });
+    if (it == taken_.end()) return;
+    complete_ = *it;
+    taken_.erase(std::remove_if(taken_.begin(), taken_.end(),
+                                [&](const record& t) { return t.checkpoint <= id; }),
+                 taken_.end());
+  }
+
+  // The checkpoint later deltas extend (0: none yet).
+  uint64_t latest_complete() const { return complete_ ? complete_->checkpoint : 0; }
+
+ private:
+  struct record {
+    uint64_t checkpoint;   // taken at
+    uint64_t epoch;        // the epoch it closed
+    uint64_t chain_bytes;  // of the deltas from the last complete snapshot to it, inclusive
+    uint32_t length;       // of those deltas
+  };
+  uint64_t epoch_ = 1;
+  uint64_t pending_ = 0;
+  std::vector<record> taken_;  // not known complete yet, oldest first
+  std::optional<record> complete_;
+};
+
+// The last snapshot of each chain in `previous` (a complete snapshot
+// followed by the deltas over it, chain after chain), with its operator state
+// entries only: operator state is written complete into every snapshot, so a
+// restore reads it from the end of each chain.
+inline std::vector<operator_snapshot> chain_ends(const std::vector<operator_snapshot>& previous) {
+  std::vector<operator_snapshot> out;
+  for (size_t i = 0; i < previous.size(); ++i) {
+    if (i + 1 < previous.size() && previous[i + 1].extends != 0) continue;
+    operator_snapshot s;
+    s.entries = previous[i].entries;
+    s.checkpoint = previous[i].checkpoint;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace nagare::detail
