@@ -13,6 +13,7 @@
 
 #include "checkpoint_store.hpp"
 #include "nagare/detail/batch.hpp"
+#include "nagare/time.hpp"
 
 namespace nagare {
 
@@ -42,6 +43,11 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // Checkpoints (see checkpoint_coordinator.hpp for the protocol).
 using trigger_atom = caf::atom_constant<caf::atom("trigger")>;       // master -> task
 using barrier_atom = caf::atom_constant<caf::atom("barrier")>;       // task -> task, in-band
+// Event time: `watermark, channel, wm, idle` task -> task, in-band (built-in
+// types only, so it crosses processes with nothing registered); `tick` is a
+// task's processing-time timer to itself.
+using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;               // task -> master
 using decline_atom = caf::atom_constant<caf::atom("decline")>;       // task -> master
 using complete_atom = caf::atom_constant<caf::atom("complete")>;     // master -> task
@@ -325,12 +331,17 @@ struct task_info {
   std::vector<uint32_t> credits;       // per output channel: batches it may still send
   std::vector<uint32_t> input_queues;  // per input channel: batches waiting
   uint64_t state_entries = 0;          // keys held by keyed operators
+  // Event time: the task's watermark (min_timestamp: none yet, max_timestamp:
+  // its input ended) and whether it is idle (holds back no watermark).
+  int64_t watermark = min_timestamp;
+  bool idle = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism,
-           x.node, x.state, x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries);
+           x.node, x.state, x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries,
+           x.watermark, x.idle);
 }
 
 // A batch of records on one channel. In one process `records` is moved

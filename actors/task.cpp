@@ -1,11 +1,26 @@
 #include "task.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "log.hpp"
 #include "nagare/detail/operators.hpp"
 
 namespace nagare {
+
+namespace {
+
+// How often a task whose operators want processing time advances it when no
+// input comes.
+constexpr auto tick_interval = std::chrono::milliseconds(10);
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 task_actor::task_actor(caf::actor_config& cfg, task_setup setup)
     : caf::event_based_actor(cfg), setup_(std::move(setup)) {}
@@ -40,6 +55,13 @@ caf::behavior task_actor::make_behavior() {
         inputs_[channel].queue.push_back(item{nullptr, id});
         run();
       },
+      [this](watermark_atom, uint32_t channel, int64_t wm, bool idle) {
+        if (channel >= inputs_.size())
+          return fail(status(errc::internal, "watermark on unknown channel"));
+        inputs_[channel].queue.push_back(item::of_watermark(wm, idle));
+        run();
+      },
+      [this](tick_atom) { on_tick(); },
       [this](trigger_atom, uint64_t id) { on_trigger(id); },
       [this](complete_atom, uint64_t id, bool last) { on_complete(id, last); },
       [this](poll_atom) { on_poll(); },
@@ -94,6 +116,7 @@ void task_actor::on_start() {
   }
   if (!outputs_.empty())
     delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
+  if (!advance_processing_time()) return;
   if (chain_->is_source())
     schedule_poll();
   else
@@ -117,6 +140,8 @@ task_info task_actor::status_info() const {
     info.queued_batches += in.queue.size();
   }
   info.state_entries = chain_ ? chain_->state_entries() : 0;
+  info.watermark = chain_ ? chain_->watermark() : min_timestamp;
+  info.idle = idle_;
   return info;
 }
 
@@ -166,6 +191,7 @@ void task_actor::schedule_poll() {
 void task_actor::on_poll() {
   poll_scheduled_ = false;
   if (phase_ != phase::running || blocked()) return;
+  if (!advance_processing_time()) return;
   bool end = false;
   status polled;
   if (!guarded(
@@ -173,7 +199,69 @@ void task_actor::on_poll() {
     return;
   if (!polled.ok()) return fail(polled);
   if (end) return end_stream();
+  update_source_watermark();
   schedule_poll();
+}
+
+void task_actor::update_source_watermark() {
+  forward_watermark(chain_->source_watermark(), chain_->source_idle());
+}
+
+void task_actor::update_input_watermark() {
+  int64_t wm = max_timestamp;
+  bool open = false, active = false;
+  for (const auto& in : inputs_) {
+    if (in.ended) continue;
+    open = true;
+    if (in.idle) continue;
+    active = true;
+    wm = std::min(wm, in.watermark);
+  }
+  if (!open) return;  // every channel ended: end_stream() brings max_timestamp
+  forward_watermark(wm, !active);
+}
+
+bool task_actor::forward_watermark(int64_t wm, bool idle) {
+  if (idle) {
+    if (idle_) return true;
+    idle_ = true;
+    // Records emitted before it still precede the status.
+    if (!guarded([&] { chain_->flush(); })) return false;
+    enqueue_all(item::of_watermark(chain_->watermark(), true));
+    return true;
+  }
+  bool advanced = false;
+  if (!guarded([&] { advanced = chain_->advance_watermark(wm); })) return false;
+  if (advanced || idle_) {  // a higher watermark, or active again
+    idle_ = false;
+    enqueue_all(item::of_watermark(chain_->watermark(), false));
+  }
+  return true;
+}
+
+bool task_actor::advance_processing_time() {
+  bool wants = false;
+  if (!guarded([&] {
+        chain_->advance_processing_time(now_ms());
+        wants = chain_->wants_processing_time();
+      }))
+    return false;
+  if (wants && !tick_scheduled_ && phase_ == phase::running) {
+    tick_scheduled_ = true;
+    delayed_send(this, tick_interval, tick_atom::value);
+  }
+  return true;
+}
+
+void task_actor::on_tick() {
+  tick_scheduled_ = false;
+  if (phase_ != phase::running) return;
+  if (blocked()) {  // no more output while the outputs are full: try again later
+    tick_scheduled_ = true;
+    delayed_send(this, tick_interval, tick_atom::value);
+    return;
+  }
+  advance_processing_time();
 }
 
 void task_actor::run() {
@@ -189,6 +277,17 @@ void task_actor::run() {
     idle = 0;
     auto it = std::move(in.queue.front());
     in.queue.pop_front();
+    if (it.mark) {
+      if (it.idle) {
+        in.idle = true;
+      } else {
+        in.idle = false;
+        in.watermark = std::max(in.watermark, it.watermark);
+      }
+      update_input_watermark();
+      if (phase_ != phase::running) return;
+      continue;
+    }
     if (!it.batch) {
       if (it.barrier > 0) {
         on_barrier(static_cast<uint32_t>(&in - inputs_.data()), it.barrier);
@@ -199,10 +298,13 @@ void task_actor::run() {
       ++ended_inputs_;
       check_alignment();  // an ended channel no longer holds a checkpoint back
       if (phase_ != phase::running) return;
+      update_input_watermark();  // nor a watermark
+      if (phase_ != phase::running) return;
       continue;
     }
     stats_.records_in += it.batch->size();
     ++stats_.batches_in;
+    if (!advance_processing_time()) return;
     if (!guarded([&] { chain_->process(in.gate, *it.batch); })) return;
     send(in.upstream, credit_atom::value, in.upstream_channel, uint32_t{1});
   }
@@ -232,6 +334,9 @@ void task_actor::send_ready(output_channel& out) {
       if (out.credit == 0) break;
       --out.credit;
       send(out.downstream, batch_message{out.downstream_channel, std::move(front.batch), {}});
+    } else if (front.mark) {
+      send(out.downstream, watermark_atom::value, out.downstream_channel, front.watermark,
+           front.idle);
     } else if (front.barrier > 0) {
       send(out.downstream, barrier_atom::value, out.downstream_channel, front.barrier);
     } else {
@@ -244,7 +349,13 @@ void task_actor::send_ready(output_channel& out) {
 }
 
 void task_actor::end_stream() {
-  if (!guarded([&] { chain_->finish(); })) return;
+  // Event time ends before the operators finish: every pending event-time
+  // result comes out first.
+  if (!guarded([&] {
+        chain_->advance_watermark(max_timestamp);
+        chain_->finish();
+      }))
+    return;
   phase_ = phase::draining;
   enqueue_all(item{});
   maybe_ended();

@@ -19,6 +19,23 @@
 // output, and then, asynchronously, make the snapshot durable in the
 // checkpoint store and acknowledge to the master.
 //
+// Event time: watermarks travel in-band like barriers (in order with the
+// batches, without credit). A source task asks its source for the watermark
+// after every poll; any other task keeps the watermark and idle status of
+// each input channel, and its own watermark is the minimum over the channels
+// that have neither ended nor gone idle. When that advances, the chain's
+// operators see it (task_chain::advance_watermark, which flushes the output
+// batches) and the task sends it on every output channel, after the records
+// emitted before it. A task whose open channels are all idle is idle and
+// says so downstream, so that it holds back no one's watermark; the next
+// watermark it sends makes it active again. At the end of input the chain
+// sees max_timestamp before finish(). A channel blocked by barrier
+// alignment keeps its watermarks queued with its batches.
+//
+// Processing time: the chain's advance_processing_time(now) comes before
+// each input batch and each source poll, and every 10 ms while an
+// operator wants it (processing-time timers).
+//
 // End of input: the task finishes its chain, sends end-of-stream and reports
 // `ended`, but stays: a task that has ended still acknowledges checkpoints
 // (with its final state) until the master's last `complete`, which commits
@@ -74,10 +91,15 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_exit() override;
 
  private:
-  // An entry of a channel queue: a batch, a barrier, or the end of stream.
+  // An entry of a channel queue: a batch, a barrier, a watermark (or idle
+  // status), or the end of stream.
   struct item {
     std::shared_ptr<detail::record_batch> batch;
-    uint64_t barrier = 0;  // with no batch: a barrier if > 0, else end of stream
+    uint64_t barrier = 0;  // with no batch and no mark: a barrier if > 0, else end of stream
+    bool mark = false;     // a watermark item: `watermark`, or `idle`
+    int64_t watermark = min_timestamp;
+    bool idle = false;
+    static item of_watermark(int64_t wm, bool idle) { return item{nullptr, 0, true, wm, idle}; }
   };
   struct input_channel {
     caf::actor upstream;
@@ -85,7 +107,9 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
     uint32_t gate = 0;
     std::deque<item> queue;
     bool ended = false;
-    bool aligned = false;  // delivered the barrier being aligned
+    bool aligned = false;               // delivered the barrier being aligned
+    int64_t watermark = min_timestamp;  // the highest it delivered
+    bool idle = false;                  // holds no watermark back until its next one
   };
   struct output_channel {
     caf::actor downstream;
@@ -113,6 +137,18 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void send_ready(output_channel& out);
   void enqueue_all(const item& it);  // on every output channel
   void end_stream();                 // all input consumed: finish the chain, send end-of-stream
+  // Event time: the minimum over the open, active input channels; or, for a
+  // source, what its last poll generated.
+  void update_input_watermark();
+  void update_source_watermark();
+  // Advances the chain to `wm` and sends it downstream (if it is higher than
+  // the task's), or sends the idle status when it changed. False if job code
+  // failed.
+  bool forward_watermark(int64_t wm, bool idle);
+  // Processing time: the chain's advance_processing_time(now), and a tick
+  // scheduled while an operator wants one. False if job code failed.
+  bool advance_processing_time();
+  void on_tick();
   void maybe_ended();
   void fail(const status& st);
   // Runs job code; an exception becomes a task failure. False if it failed.
@@ -138,6 +174,8 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   size_t ended_inputs_ = 0;
   size_t next_input_ = 0;  // round-robin position
   bool poll_scheduled_ = false;
+  bool tick_scheduled_ = false;
+  bool idle_ = false;  // told downstream that this task is idle
   phase phase_ = phase::wired;
   task_stats stats_;
   bool restored_finished_ = false;  // restored from a checkpoint taken after it ended

@@ -83,6 +83,26 @@ void task_chain::flush() {
   for (auto* w : writers_) w->flush();
 }
 
+bool task_chain::advance_watermark(int64_t wm) {
+  if (wm <= watermark_) return false;
+  watermark_ = wm;
+  for (auto& op : operators_) op->on_watermark(wm);
+  flush();
+  return true;
+}
+
+void task_chain::advance_processing_time(int64_t now) {
+  if (now < processing_time_) now = processing_time_;
+  processing_time_ = now;
+  for (auto& op : operators_) op->on_processing_time(now);
+}
+
+bool task_chain::wants_processing_time() const {
+  for (const auto& op : operators_)
+    if (op->wants_processing_time()) return true;
+  return false;
+}
+
 void task_chain::finish() {
   for (auto& op : operators_) op->finish();
 }

@@ -1,9 +1,11 @@
 // The text file source: each file a split, each line a record, the byte
-// offset of the next line its replay position.
+// offset of the next line its replay position. A subtask reads its files
+// side by side, each with its own descriptor and buffer.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <tuple>
@@ -14,22 +16,32 @@ namespace nagare {
 
 namespace {
 
-constexpr size_t read_size = 1u << 20;
+// Bytes read from a file at a time: 1 MiB with one file, less with many (a
+// subtask reads all of its files side by side, each with its own buffer).
+constexpr size_t max_read_size = 1u << 20;
+constexpr size_t min_read_size = 64u << 10;
+constexpr size_t read_budget = 8u << 20;  // over all files of a subtask
 
 class text_file_reader final : public source_reader<std::string> {
  public:
   explicit text_file_reader(std::vector<std::string> paths) : all_(std::move(paths)) {}
-  ~text_file_reader() override { close_file(); }
+  ~text_file_reader() override {
+    for (auto& s : splits_) close_file(s);
+  }
 
   status open(const subtask_info& info) override {
-    splits_.clear();
-    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism)
-      splits_.push_back({i, all_[i], 0});
+    std::vector<uint64_t> offsets(all_.size(), 0);
+    take_splits(info, offsets);
     return {};
   }
 
   void positions(std::vector<std::string>& out) const override {
     for (const auto& s : splits_) out.push_back(encode(position{s.index, s.path, s.offset}));
+  }
+
+  void splits(std::vector<std::string>& out) const override {
+    for (const auto& s : splits_)
+      if (!s.done) out.push_back(s.name);
   }
 
   // Every split must have exactly one position, for the same file at the
@@ -57,60 +69,36 @@ class text_file_reader final : public source_reader<std::string> {
       if (!seen[i])
         return status::invalid_argument("the snapshot has no position for input file '" + all_[i] +
                                         "'");
-    splits_.clear();
-    current_ = 0;
-    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism)
-      splits_.push_back({i, all_[i], offsets[i]});
+    take_splits(info, offsets);
     return {};
   }
 
+  // Round-robin over the files not yet finished, an equal share of
+  // `max_records` lines from each in turn (at least one), each file in order.
   status poll(size_t max_records, collector<std::string>& out, bool& end) override {
     size_t emitted = 0;
-    while (emitted < max_records && current_ < splits_.size()) {
-      if (fd_ < 0) {
-        auto st = open_split();
-        if (!st.ok()) return st;
-      }
-      // Emit the complete lines in the buffer.
-      while (emitted < max_records) {
-        auto* nl =
-            static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', buf_.size() - pos_));
-        if (!nl) break;
-        emit_line(pos_, static_cast<size_t>(nl - buf_.data()), true, out);
-        pos_ = static_cast<size_t>(nl - buf_.data()) + 1;
-        ++emitted;
-      }
-      if (emitted == max_records) break;
-      // Need more bytes: keep the partial line, read the next block.
-      buf_.erase(0, pos_);
-      pos_ = 0;
-      auto old = buf_.size();
-      buf_.resize(old + read_size);
-      auto n = ::read(fd_, buf_.data() + old, read_size);
-      if (n < 0) {
-        if (errno == EINTR) {
-          buf_.resize(old);
-          continue;
-        }
-        return status::io_error("cannot read '" + splits_[current_].path +
-                                "': " + std::strerror(errno));
-      }
-      buf_.resize(old + static_cast<size_t>(n));
-      if (n == 0) {  // end of file: a last line without "\n" is a record too
-        if (!buf_.empty()) {
-          emit_line(0, buf_.size(), false, out);
-          ++emitted;
-        }
-        close_file();
-        ++current_;
+    const size_t share =
+        std::max<size_t>(1, (max_records + open_ - 1) / std::max<size_t>(1, open_));
+    while (emitted < max_records && open_ > 0) {
+      auto& s = splits_[current_];
+      current_ = current_ + 1 == splits_.size() ? 0 : current_ + 1;
+      if (s.done) continue;
+      out.split(s.name);
+      size_t n = 0;
+      auto st = read_lines(s, std::min(share, max_records - emitted), out, n);
+      emitted += n;
+      if (!st.ok()) return st;
+      if (s.done) {
+        out.split_finished(s.name);
+        --open_;
       }
     }
-    end = current_ >= splits_.size();
+    end = open_ == 0;
     return {};
   }
 
   status close() override {
-    close_file();
+    for (auto& s : splits_) close_file(s);
     return {};
   }
 
@@ -118,51 +106,119 @@ class text_file_reader final : public source_reader<std::string> {
   struct split {
     size_t index;  // in all_
     std::string path;
-    uint64_t offset;  // byte offset of the next unread line
+    std::string name;  // "<index> <path>", for watermarks
+    uint64_t offset;   // byte offset of the next unread line
+    int fd = -1;
+    std::string buf;  // bytes read from offset on
+    size_t pos = 0;   // buf[pos, ...) not emitted yet
+    bool done = false;
   };
   // A split's replay position: index, path, offset.
   using position = std::tuple<uint64_t, std::string, uint64_t>;
 
-  status open_split() {
-    auto& s = splits_[current_];
-    fd_ = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0)
+  // Split i goes to subtask i % parallelism, starting at offsets[i].
+  void take_splits(const subtask_info& info, const std::vector<uint64_t>& offsets) {
+    for (auto& s : splits_) close_file(s);
+    splits_.clear();
+    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism) {
+      split s;
+      s.index = i;
+      s.path = all_[i];
+      s.name = std::to_string(i) + " " + all_[i];
+      s.offset = offsets[i];
+      splits_.push_back(std::move(s));
+    }
+    open_ = splits_.size();
+    current_ = 0;
+    read_size_ = splits_.empty()
+                     ? max_read_size
+                     : std::clamp(read_budget / splits_.size(), min_read_size, max_read_size);
+  }
+
+  status open_file(split& s) {
+    s.fd = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (s.fd < 0)
       return status::io_error("cannot open input file '" + s.path + "': " + std::strerror(errno));
     if (s.offset > 0) {
       struct stat st {};
-      if (::fstat(fd_, &st) != 0)
+      if (::fstat(s.fd, &st) != 0)
         return status::io_error("cannot stat '" + s.path + "': " + std::strerror(errno));
       if (static_cast<uint64_t>(st.st_size) < s.offset)
         return status::invalid_argument(
             "input file '" + s.path + "' is shorter (" + std::to_string(st.st_size) +
             " bytes) than its replay position (" + std::to_string(s.offset) + "): was it changed?");
-      if (::lseek(fd_, static_cast<off_t>(s.offset), SEEK_SET) < 0)
+      if (::lseek(s.fd, static_cast<off_t>(s.offset), SEEK_SET) < 0)
         return status::io_error("cannot seek in '" + s.path + "': " + std::strerror(errno));
     }
-    buf_.clear();
-    pos_ = 0;
+    s.buf.clear();
+    s.pos = 0;
     return {};
   }
 
-  // Emits buf_[begin, end) and advances the split's offset past it (and its "\n").
-  void emit_line(size_t begin, size_t end, bool newline, collector<std::string>& out) {
-    splits_[current_].offset += end - begin + (newline ? 1 : 0);
-    auto len = end - begin;
-    if (len > 0 && buf_[begin + len - 1] == '\r') --len;
-    out.emit(std::string(buf_.data() + begin, len));
+  // Emits up to `want` lines of split `s` (fewer only at its end, which
+  // sets s.done); `n` counts them.
+  status read_lines(split& s, size_t want, collector<std::string>& out, size_t& n) {
+    if (s.fd < 0) {
+      auto st = open_file(s);
+      if (!st.ok()) return st;
+    }
+    while (n < want) {
+      // Emit the complete lines in the buffer.
+      while (n < want) {
+        auto* nl =
+            static_cast<const char*>(std::memchr(s.buf.data() + s.pos, '\n', s.buf.size() - s.pos));
+        if (!nl) break;
+        auto at = static_cast<size_t>(nl - s.buf.data());
+        emit_line(s, s.pos, at, true, out);
+        s.pos = at + 1;
+        ++n;
+      }
+      if (n == want) break;
+      // Need more bytes: keep the partial line, read the next block.
+      s.buf.erase(0, s.pos);
+      s.pos = 0;
+      auto old = s.buf.size();
+      s.buf.resize(old + read_size_);
+      auto got = ::read(s.fd, s.buf.data() + old, read_size_);
+      if (got < 0) {
+        s.buf.resize(old);
+        if (errno == EINTR) continue;
+        return status::io_error("cannot read '" + s.path + "': " + std::strerror(errno));
+      }
+      s.buf.resize(old + static_cast<size_t>(got));
+      if (got == 0) {  // end of file: a last line without "\n" is a record too
+        if (!s.buf.empty()) {
+          emit_line(s, 0, s.buf.size(), false, out);
+          ++n;
+        }
+        close_file(s);
+        std::string().swap(s.buf);
+        s.done = true;
+        break;
+      }
+    }
+    return {};
   }
 
-  void close_file() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+  // Emits s.buf[begin, end) and advances the split's offset past it (and its "\n").
+  static void emit_line(split& s, size_t begin, size_t end, bool newline,
+                        collector<std::string>& out) {
+    s.offset += end - begin + (newline ? 1 : 0);
+    auto len = end - begin;
+    if (len > 0 && s.buf[begin + len - 1] == '\r') --len;
+    out.emit(std::string(s.buf.data() + begin, len));
+  }
+
+  static void close_file(split& s) {
+    if (s.fd >= 0) ::close(s.fd);
+    s.fd = -1;
   }
 
   std::vector<std::string> all_;
   std::vector<split> splits_;
-  size_t current_ = 0;
-  int fd_ = -1;
-  std::string buf_;
-  size_t pos_ = 0;
+  size_t open_ = 0;     // splits not done
+  size_t current_ = 0;  // the split whose turn is next
+  size_t read_size_ = max_read_size;
 };
 
 }  // namespace

@@ -304,5 +304,148 @@ TEST(task_chain, fan_out_sends_every_record_to_each_consumer) {
   EXPECT_EQ(em.records<std::string>(1), expected);
 }
 
+// --- event time and processing time ------------------------------------------
+
+using event_log = std::shared_ptr<std::vector<std::string>>;
+
+// Logs what it sees as "<name>:<record>", "<name>:wm <W>" and "<name>:now <T>" and passes records
+// on; with `fire`, it emits "fired@<W>" in on_watermark, as a window firing would.
+class probe final : public detail::one_input_operator<std::string, std::string> {
+ public:
+  probe(std::string name, event_log log, bool fire, std::shared_ptr<bool> wants = nullptr)
+      : name_(std::move(name)), log_(std::move(log)), fire_(fire), wants_(std::move(wants)) {}
+  void push(std::string& r) override {
+    log_->push_back(name_ + ":" + r);
+    next_->push(r);
+  }
+  void on_watermark(int64_t wm) override {
+    log_->push_back(name_ + ":wm " + std::to_string(wm));
+    if (!fire_) return;
+    std::string fired = "fired@" + std::to_string(wm);
+    next_->push(fired);
+  }
+  void on_processing_time(int64_t now) override {
+    log_->push_back(name_ + ":now " + std::to_string(now));
+  }
+  bool wants_processing_time() const override { return wants_ && *wants_; }
+
+ private:
+  std::string name_;
+  event_log log_;
+  bool fire_;
+  std::shared_ptr<bool> wants_;
+};
+
+// source [1] -> A (fires on watermarks) -> B (records) [2, chained] -> sink [1]: vertex 1 is
+// the chain under test, its output an exchange to the sink.
+detail::graph probe_graph(const event_log& log, const std::shared_ptr<bool>& wants) {
+  detail::graph g;
+  job j(g);
+  auto src = j.source(generator_source<std::string>(0, [](uint64_t) {
+                return std::string();
+              })).parallelism(1);
+  auto add = [&](data_stream<std::string>& from, const std::string& name, bool fire) {
+    auto& n = from.add_node("probe", name, from.forward_edge());
+    n.make_operator = [name, log, fire, wants] {
+      return std::make_unique<probe>(name, log, fire, wants);
+    };
+    n.make_tee = [] { return std::make_unique<detail::tee_operator<std::string>>(); };
+    n.parallelism = 2;
+    return data_stream<std::string>(&g, n.id);
+  };
+  auto a = add(src, "A", true);
+  auto b = add(a, "B", false);
+  b.sink(stdout_sink<std::string>()).parallelism(1);
+  return g;
+}
+
+// A watermark passes the chain head to tail after the records before it; what an operator emits
+// in on_watermark reaches the next operator before the watermark does, and leaves the chain
+// (flushed) before advance_watermark() returns.
+TEST(task_chain, watermark_follows_the_records_down_the_chain) {
+  auto log = std::make_shared<std::vector<std::string>>();
+  auto g = probe_graph(log, nullptr);
+  recording_emitter em;
+  auto t = build(g, 1, 0, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  ASSERT_EQ(t.chain->nodes().size(), 2u) << "A and B chained";
+  EXPECT_EQ(t.chain->watermark(), min_timestamp);
+  auto in = batch_of<std::string>({"r1", "r2"});
+  t.chain->process(0, in);
+  EXPECT_TRUE(em.out.empty());
+  ASSERT_TRUE(t.chain->advance_watermark(10));
+  EXPECT_EQ(*log, (strings{"A:r1", "B:r1", "A:r2", "B:r2", "A:wm 10", "B:fired@10", "B:wm 10"}));
+  EXPECT_EQ(em.records<std::string>(), (strings{"r1", "r2", "fired@10"}))
+      << "flushed before the watermark is forwarded";
+  EXPECT_EQ(t.chain->watermark(), 10);
+}
+
+// Watermarks only advance: an equal or lower one reaches no operator.
+TEST(task_chain, watermark_never_goes_back) {
+  auto log = std::make_shared<std::vector<std::string>>();
+  auto g = probe_graph(log, nullptr);
+  recording_emitter em;
+  auto t = build(g, 1, 1, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  ASSERT_TRUE(t.chain->advance_watermark(100));
+  EXPECT_FALSE(t.chain->advance_watermark(100));
+  EXPECT_FALSE(t.chain->advance_watermark(-5));
+  EXPECT_EQ(t.chain->watermark(), 100);
+  ASSERT_TRUE(t.chain->advance_watermark(max_timestamp));
+  EXPECT_EQ(*log,
+            (strings{"A:wm 100", "B:fired@100", "B:wm 100", "A:wm " + std::to_string(max_timestamp),
+                     "B:fired@" + std::to_string(max_timestamp),
+                     "B:wm " + std::to_string(max_timestamp)}));
+}
+
+// Processing time reaches every operator head to tail and never decreases; the chain wants
+// ticks while any operator does.
+TEST(task_chain, processing_time_reaches_every_operator) {
+  auto log = std::make_shared<std::vector<std::string>>();
+  auto wants = std::make_shared<bool>(false);
+  auto g = probe_graph(log, wants);
+  recording_emitter em;
+  auto t = build(g, 1, 0, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  t.chain->advance_processing_time(1000);
+  t.chain->advance_processing_time(900);
+  EXPECT_EQ(*log, (strings{"A:now 1000", "B:now 1000", "A:now 1000", "B:now 1000"}));
+  EXPECT_FALSE(t.chain->wants_processing_time());
+  *wants = true;
+  EXPECT_TRUE(t.chain->wants_processing_time());
+}
+
+// A source chain reports its source's watermark after each poll; a source without a strategy
+// has none.
+TEST(task_chain, source_chain_reports_the_source_watermark) {
+  auto build_source = [](bool with_strategy, recording_emitter& em) {
+    detail::graph g;
+    job j(g);
+    auto gen = generator_source<int64_t>(10, [](uint64_t i) { return int64_t(i) * 100; });
+    auto s = with_strategy ? j.source(gen, watermark_strategy<int64_t>::bounded_out_of_orderness(
+                                               50, [](const int64_t& v) { return v; }))
+                           : j.source(gen);
+    s.parallelism(1).sink(stdout_sink<int64_t>()).parallelism(2);
+    return build(g, 0, 0, &em, 1024);
+  };
+  recording_emitter em;
+  auto t = build_source(true, em);
+  ASSERT_TRUE(t.chain);
+  std::vector<std::vector<detail::operator_snapshot>> none(t.chain->nodes().size());
+  ASSERT_TRUE(t.chain->restore(none).ok());
+  bool end = false;
+  uint64_t produced = 0;
+  ASSERT_TRUE(t.chain->poll(4, produced, end).ok());
+  EXPECT_EQ(t.chain->source_watermark(), 300 - 50 - 1);
+  EXPECT_FALSE(t.chain->source_idle());
+  EXPECT_EQ(t.chain->watermark(), min_timestamp) << "the task decides when the chain advances";
+
+  recording_emitter em2;
+  auto plain = build_source(false, em2);
+  ASSERT_TRUE(plain.chain);
+  ASSERT_TRUE(plain.chain->poll(4, produced, end).ok());
+  EXPECT_EQ(plain.chain->source_watermark(), min_timestamp);
+}
+
 }  // namespace
 }  // namespace nagare

@@ -17,9 +17,14 @@
 
 #include "nagare/detail/process_operator.hpp"
 #include "snapshot_support.hpp"
+#include "state_support.hpp"
 
 namespace nagare {
 namespace {
+
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using timer_process = state_testing::on_both_backends;
+INSTANTIATE_BACKENDS(timer_process);
 
 using snapshot_testing::capture;
 using snapshot_testing::owner;
@@ -260,7 +265,7 @@ fireds sorted(fireds f) {
 
 // Timers of both domains fire when the watermark or the processing time reaches them, with the
 // key's state, and the rest fires at end of input: step by step what the model fires.
-TEST(timer_process, fires_what_the_model_fires_step_by_step) {
+TEST_P(timer_process, fires_what_the_model_fires_step_by_step) {
   auto run = random_steps(4000, 25, 7);
   std::vector<std::unique_ptr<instance>> one;
   one.push_back(std::make_unique<instance>(0, 1));
@@ -279,7 +284,7 @@ TEST(timer_process, fires_what_the_model_fires_step_by_step) {
 
 // Two subtasks snapshot mid-run (timers pending in both domains); three subtasks restore from
 // those snapshots and continue: every step fires what one uninterrupted model run fires.
-TEST(timer_process, timers_survive_a_restore_at_another_parallelism) {
+TEST_P(timer_process, timers_survive_a_restore_at_another_parallelism) {
   auto run = random_steps(5000, 40, 11);
   model m;
   std::vector<std::unique_ptr<instance>> two;
@@ -304,7 +309,7 @@ TEST(timer_process, timers_survive_a_restore_at_another_parallelism) {
 }
 
 // A restored subtask takes the smallest watermark of the earlier subtasks.
-TEST(timer_process, a_restore_takes_the_smallest_earlier_watermark) {
+TEST_P(timer_process, a_restore_takes_the_smallest_earlier_watermark) {
   snapshots previous;
   int64_t wms[] = {80, 50};
   for (uint32_t s = 0; s < 2; ++s) {
@@ -326,7 +331,7 @@ TEST(timer_process, a_restore_takes_the_smallest_earlier_watermark) {
 
 // Registering one timer twice keeps one; deleting it leaves none; the timer's key holds state
 // only while it has a timer or a sum.
-TEST(timer_process, one_timer_per_key_domain_and_time) {
+TEST_P(timer_process, one_timer_per_key_domain_and_time) {
   instance i(0, 1, {}, 100);
   auto push = [&](const ev& e) { return i.apply(step{step::record, e, 0}); };
   push({"a", 5, 3});  // event timer 9, processing timer 103
@@ -351,7 +356,7 @@ TEST(timer_process, one_timer_per_key_domain_and_time) {
 
 // Timers registered for a time the watermark has passed fire with the next watermark; a stream
 // without timestamps gives min_timestamp.
-TEST(timer_process, past_timers_fire_with_the_next_watermark) {
+TEST_P(timer_process, past_timers_fire_with_the_next_watermark) {
   struct past_fn {
     void process(const ev& r, keyed_context<std::string>& ctx, collector<fired>&) {
       EXPECT_EQ(ctx.timestamp(), min_timestamp) << "no timestamps on this stream";

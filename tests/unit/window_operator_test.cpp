@@ -10,10 +10,15 @@
 #include <memory>
 #include <string>
 
+#include "state_support.hpp"
 #include "window_support.hpp"
 
 namespace nagare {
 namespace {
+
+// Every case runs on both state backends (leveldb with a cache of a few keys).
+using window_operator = state_testing::on_both_backends;
+INSTANTIATE_BACKENDS(window_operator);
 
 using namespace window_testing;
 
@@ -105,7 +110,7 @@ constexpr auto processing = time_domain::processing_time;
 
 // Tumbling event-time windows without lateness: windows fire once, when the watermark passes
 // them, and records for windows already passed are late.
-TEST(window_operator, tumbling_event_time) {
+TEST_P(window_operator, tumbling_event_time) {
   auto run = random_run({}, 1);
   for_each_contents([&](auto c) {
     auto m = check<decltype(c)>(sliding(30, 30), run);
@@ -117,7 +122,7 @@ TEST(window_operator, tumbling_event_time) {
 
 // With allowed lateness a record for a window that fired fires it again at once with the whole
 // updated contents; records later than the lateness are late.
-TEST(window_operator, tumbling_event_time_with_lateness) {
+TEST_P(window_operator, tumbling_event_time_with_lateness) {
   run_shape shape;
   shape.spread = 60;
   auto run = random_run(shape, 2);
@@ -129,7 +134,7 @@ TEST(window_operator, tumbling_event_time_with_lateness) {
 }
 
 // Sliding windows whose size is no multiple of the slide: a record belongs to two or three.
-TEST(window_operator, sliding_event_time) {
+TEST_P(window_operator, sliding_event_time) {
   auto run = random_run({}, 3);
   for_each_contents([&](auto c) {
     auto m = check<decltype(c)>(sliding(50, 20), run);
@@ -140,7 +145,7 @@ TEST(window_operator, sliding_event_time) {
 }
 
 // Session windows merge as records bridge them; late records open no session.
-TEST(window_operator, session_event_time) {
+TEST_P(window_operator, session_event_time) {
   run_shape shape;
   shape.keys = 8;
   auto run = random_run(shape, 4);
@@ -155,7 +160,7 @@ TEST(window_operator, session_event_time) {
 
 // Processing-time windows use the arrival time and fire on processing time; none is late, and
 // the pending ones fire when the input ends.
-TEST(window_operator, processing_time_windows) {
+TEST_P(window_operator, processing_time_windows) {
   auto run = random_run({}, 5);
   for_each_contents([&](auto c) {
     using C = decltype(c);
@@ -169,7 +174,7 @@ TEST(window_operator, processing_time_windows) {
 
 // Count windows fire with their n-th record, bounded by the smallest and largest timestamp
 // (min_timestamp without timestamps); incomplete ones never fire.
-TEST(window_operator, count_windows) {
+TEST_P(window_operator, count_windows) {
   auto run = random_run({}, 6);
   for_each_contents([&](auto c) {
     using C = decltype(c);
@@ -182,7 +187,7 @@ TEST(window_operator, count_windows) {
 // A snapshot mid-run restored at the same parallelism and at another one (two subtasks, then
 // three) continues exactly as the uninterrupted model: window contents, timers, fired state and
 // the watermark come back.
-TEST(window_operator, restores_mid_run_at_another_parallelism) {
+TEST_P(window_operator, restores_mid_run_at_another_parallelism) {
   run_shape shape;
   shape.records = 4000;
   shape.spread = 60;

@@ -11,6 +11,14 @@ namespace {
 
 std::string num(uint64_t n) { return std::to_string(n); }
 
+// An event time in ms, or what the extremes mean for a task's watermark.
+std::string watermark_text(int64_t wm, bool idle) {
+  std::string text = wm == min_timestamp   ? "none yet"
+                     : wm == max_timestamp ? "end of input"
+                                           : std::to_string(wm) + " ms";
+  return idle ? text + " (idle)" : text;
+}
+
 // "key  value" lines, the values starting in one column.
 std::string render_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
   size_t width = 0;
@@ -62,6 +70,7 @@ std::string render_task(const task_info& task) {
       {"batches out", num(task.stats.batches_out)},
       {"queued batches", num(task.queued_batches) + " (input waiting + output without credit)"},
       {"state entries", num(task.state_entries)},
+      {"watermark", watermark_text(task.watermark, task.idle)},
       {"output channels", num(task.credits.size())},
       {"input channels", num(task.input_queues.size())},
   });

@@ -1,29 +1,94 @@
 // What a flat_map (or a source) emits into: each emit() passes one record to
 // the next operator of the chain at once, by function call.
+//
+// Sources also say through it which split each record comes from, so that
+// watermarks are generated per split (nagare/watermark.hpp):
+//
+//   out.split("3 /data/part-3");        // records from now on come from this split
+//   out.emit(record); ...
+//   out.split_finished("3 /data/part-3");  // no more records from it
+//
+// A reader that never names a split is one split. Split names must be stable
+// across runs (a restored source finds its splits' state by name). Outside a
+// source's poll() both calls do nothing.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "nagare/detail/operator.hpp"
+#include "nagare/detail/split_watermarks.hpp"
+#include "nagare/time.hpp"
 
 namespace nagare {
 
 template <class T>
-class collector {
+class collector;
+
+namespace detail {
+
+// The part of a collector that is not about the record type: the record count
+// and where split changes go.
+class collector_base {
  public:
-  explicit collector(detail::input_port<T>* next) : next_(next) {}
-  void emit(T record) {
-    ++emitted_;
-    next_->push(record);
+  // The records emitted from now on come from split `id`.
+  void split(const std::string& id) {
+    if (parent_) parent_->split(id);
+    if (splits_) splits_->select(id, emitted_);
   }
-  void operator()(T record) { emit(std::move(record)); }
+  // Split `id` has no more records.
+  void split_finished(const std::string& id) {
+    if (parent_) parent_->split_finished(id);
+    if (splits_) splits_->finish(id, emitted_);
+  }
   // Records emitted through this collector so far.
   uint64_t emitted() const { return emitted_; }
 
+ protected:
+  collector_base() = default;
+  explicit collector_base(collector_base* parent) : parent_(parent) {}
+
+  collector_base* parent_ = nullptr;  // gets the split changes too
+  split_watermarks* splits_ = nullptr;
+  uint64_t emitted_ = 0;
+};
+
+}  // namespace detail
+
+template <class T>
+class collector : public detail::collector_base {
+ public:
+  explicit collector(detail::input_port<T>* next) : next_(next) {}
+  // A collector for a reader that wraps another one (say, one that parses
+  // the lines of a text reader): its records go to `next`, the split changes
+  // the inner reader makes to `outer`, the collector of the wrapping reader.
+  template <class U>
+  collector(detail::input_port<T>* next, collector<U>& outer)
+      : collector_base(&outer), next_(next) {}
+  // The collector of a source with a watermark strategy: every record's
+  // timestamp raises its split's largest one in `splits`.
+  // REQUIRES: `timestamps` and `splits` outlive the collector.
+  collector(detail::input_port<T>* next, const timestamp_fn<T>* timestamps,
+            detail::split_watermarks* splits)
+      : next_(next), timestamps_(timestamps) {
+    splits_ = splits;
+  }
+
+  void emit(T record) {
+    ++emitted_;
+    if (timestamps_) {
+      int64_t t = (*timestamps_)(static_cast<const T&>(record));
+      int64_t& max = splits_->current_max();
+      if (t > max) max = t;
+    }
+    next_->push(record);
+  }
+  void operator()(T record) { emit(std::move(record)); }
+
  private:
   detail::input_port<T>* next_;
-  uint64_t emitted_ = 0;
+  const timestamp_fn<T>* timestamps_ = nullptr;
 };
 
 }  // namespace nagare

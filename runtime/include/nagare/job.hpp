@@ -26,6 +26,7 @@
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
 #include "nagare/time.hpp"
+#include "nagare/watermark.hpp"
 
 namespace nagare {
 
@@ -250,16 +251,26 @@ class job {
  public:
   explicit job(detail::graph& g) : g_(&g) {}
 
+  // A source without event time: it emits no watermark until its input ends.
   template <class Source>
   data_stream<typename Source::record_type> source(Source spec) {
+    return source(std::move(spec), watermark_strategy<typename Source::record_type>{});
+  }
+
+  // A source whose records carry event time as `strategy` says; it
+  // generates watermarks per split (nagare/watermark.hpp). The stream keeps
+  // the strategy's timestamp function (data_stream::timestamps()).
+  template <class Source>
+  data_stream<typename Source::record_type> source(
+      Source spec, watermark_strategy<typename Source::record_type> strategy) {
     using T = typename Source::record_type;
     auto& n = g_->add("source", spec.name());
-    n.make_operator = [spec] {
-      return std::make_unique<detail::source_operator<T>>(spec.create());
+    n.make_operator = [spec, strategy] {
+      return std::make_unique<detail::source_operator<T>>(spec.create(), strategy);
     };
     n.make_tee = [] { return std::make_unique<detail::tee_operator<T>>(); };
     n.validate = [spec] { return spec.validate(); };
-    return data_stream<T>(g_, n.id);
+    return data_stream<T>(g_, n.id, strategy.timestamps());
   }
 
  private:

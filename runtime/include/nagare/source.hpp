@@ -27,7 +27,13 @@
 namespace nagare {
 
 // Called from the task's thread only, in the order
-//   open -> [restore] -> (poll | positions)* -> close.
+//   open -> [restore] -> splits -> (poll | positions)* -> close.
+//
+// Splits and watermarks: a reader that reads several splits names the split
+// of its records through the collector (out.split(id) before a split's
+// records, out.split_finished(id) once it has no more) and lists them up
+// front in splits(); the source then generates watermarks per split
+// (nagare/watermark.hpp). A reader that names none is one split.
 template <class T>
 class source_reader {
  public:
@@ -36,6 +42,11 @@ class source_reader {
   // Emits at most `max_records` records; sets `end` once every split of this
   // subtask is exhausted. An error fails the task.
   virtual status poll(size_t max_records, collector<T>& out, bool& end) = 0;
+  // The names of the splits this subtask will read (after open() or
+  // restore()), as poll() will name them; none: the reader is one split. A
+  // split listed here holds the watermark back until it has records (or is
+  // finished or idle).
+  virtual void splits(std::vector<std::string>& out) const { (void)out; }
   virtual status close() { return {}; }
 
   // Appends the replay positions of this reader's splits (finished ones
@@ -60,7 +71,11 @@ class source_reader {
 
 // Lines of text files. Each file is one split; split i is read by subtask
 // i % parallelism. A line is a record without its "\n" (and "\r"); the replay
-// position of a split is the byte offset of its next line. A position entry
+// position of a split is the byte offset of its next line. A subtask reads
+// its files side by side: each poll takes a share of its records from every
+// file not yet finished, round-robin, each file in order (so the watermarks
+// of the files progress together). A split is named "<index> <path>"
+// (index in the source's file list, from 0). A position entry
 // is (split index, path, offset) in the codec of
 // std::tuple<uint64_t, std::string, uint64_t>; a restore deals the splits out
 // as open() does and seeks each to its offset. The files must be the same,

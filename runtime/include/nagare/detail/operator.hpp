@@ -146,6 +146,11 @@ class source_instance : public operator_instance {
   // Pushes at most `max_records` records downstream, adds their number to
   // `emitted`, and sets `end` when exhausted.
   virtual status poll(size_t max_records, uint64_t& emitted, bool& end) = 0;
+  // The source subtask's watermark after the last poll (min_timestamp until
+  // known; never decreases), and whether it is idle (every split idle: it
+  // holds back no watermark downstream). See nagare/watermark.hpp.
+  virtual int64_t current_watermark() const { return min_timestamp; }
+  virtual bool idle() const { return false; }
 };
 
 // Receives full batches from an exchange writer: the task's output channels.

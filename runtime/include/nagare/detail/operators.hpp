@@ -4,6 +4,7 @@
 // detail/keyed_state.hpp, operator state: detail/operator_state.hpp).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -18,9 +19,11 @@
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/operator_state.hpp"
 #include "nagare/detail/process_operator.hpp"
+#include "nagare/detail/split_watermarks.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
+#include "nagare/watermark.hpp"
 
 namespace nagare::detail {
 
@@ -178,25 +181,43 @@ class sink_operator final : public operator_instance, public input_port<T> {
   std::unique_ptr<sink<T>> sink_;
 };
 
+// The head of a source chain: polls its reader and, with a watermark
+// strategy, generates the subtask's watermark per split (see
+// nagare/watermark.hpp; the task asks for it after every poll).
 template <class T>
 class source_operator final : public source_instance {
  public:
-  explicit source_operator(std::unique_ptr<source_reader<T>> r) : reader_(std::move(r)) {}
+  explicit source_operator(std::unique_ptr<source_reader<T>> r, watermark_strategy<T> strategy = {})
+      : reader_(std::move(r)), strategy_(std::move(strategy)) {}
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
   status open(const subtask_info& info) override {
     ops_.reset();
     positions_ = ops_.declare<std::string>(positions_name, redistribution::union_all);
-    return reader_->open(info);
+    maxima_ = ops_.declare<split_max>(watermarks_name, redistribution::union_all);
+    if (strategy_.timestamps())
+      out_ = std::make_unique<collector<T>>(next_, strategy_.timestamps().get(), &splits_);
+    else
+      out_ = std::make_unique<collector<T>>(next_);
+    auto st = reader_->open(info);
+    if (!st.ok()) return st;
+    declare_splits({});
+    return {};
   }
   // A source's snapshot is its reader's positions, as the elements of the
-  // operator list state "positions" (the reader's own encoding inside).
+  // operator list state "positions" (the reader's own encoding inside), and
+  // the largest timestamp of each split that has seen one, as (split name,
+  // timestamp) elements of "watermarks".
   void snapshot(operator_snapshot& out) const override {
     std::vector<std::string> positions;
     reader_->positions(positions);
     operator_list<std::string>::write(positions_name, positions, out.entries);
+    std::vector<split_max> maxima;
+    splits_.state(maxima);
+    operator_list<split_max>::write(watermarks_name, maxima, out.entries);
   }
   // Hands the reader the positions of every earlier subtask (union
-  // redistribution); it takes its share.
+  // redistribution); it takes its share. Its splits take their largest
+  // timestamps back by name.
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     if (previous.empty()) return {};  // no earlier state: start from the beginning
@@ -207,22 +228,44 @@ class source_operator final : public source_instance {
     if (!st.ok()) return st;
     st = reader_->restore(positions_->items, info);
     positions_->clear();
-    return st;
+    if (!st.ok()) return st;
+    declare_splits(split_watermarks::merge(maxima_->items));
+    maxima_->clear();
+    return {};
   }
   status poll(size_t max_records, uint64_t& emitted, bool& end) override {
-    collector<T> out(next_);
-    auto st = reader_->poll(max_records, out, end);
-    emitted += out.emitted();
+    auto before = out_->emitted();
+    auto st = reader_->poll(max_records, *out_, end);
+    emitted += out_->emitted() - before;
+    if (strategy_.timestamps()) splits_.update(out_->emitted(), now_);
     return st;
   }
+  void on_processing_time(int64_t now) override { now_ = now; }
+  int64_t current_watermark() const override { return splits_.watermark(); }
+  bool idle() const override { return splits_.idle(); }
   status close() override { return reader_->close(); }
 
  private:
+  using split_max = std::pair<std::string, int64_t>;  // split name, largest timestamp
   static constexpr const char* positions_name = "positions";
+  static constexpr const char* watermarks_name = "watermarks";
+
+  void declare_splits(std::map<std::string, int64_t> restored) {
+    std::vector<std::string> ids;
+    reader_->splits(ids);
+    splits_.configure(strategy_.max_out_of_orderness(), strategy_.idleness());
+    splits_.reset(ids, std::move(restored));
+  }
+
   std::unique_ptr<source_reader<T>> reader_;
+  watermark_strategy<T> strategy_;
   input_port<T>* next_ = nullptr;
+  std::unique_ptr<collector<T>> out_;  // lives across polls: it holds the current split
+  split_watermarks splits_;
+  int64_t now_ = 0;  // processing time, as the task last told it
   operator_state ops_;
   operator_list<std::string>* positions_ = nullptr;
+  operator_list<split_max>* maxima_ = nullptr;
 };
 
 }  // namespace nagare::detail

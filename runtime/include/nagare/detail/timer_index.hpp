@@ -11,12 +11,15 @@
 // encoding of the key. Not thread-safe: owned by one operator instance.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <set>
+#include <map>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "nagare/time.hpp"
 
@@ -39,7 +42,8 @@ struct timer_ref {
 class timer_index {
  public:
   virtual ~timer_index() = default;
-  // Adds a timer; adding one that is present already changes nothing.
+  // Adds a timer. REQUIRES: it is not in the index (the timer service keeps
+  // each key's timers unique).
   virtual void add(time_domain d, int64_t time, uint32_t key_group, std::string_view key) = 0;
   // Removes a timer if present.
   virtual void remove(time_domain d, int64_t time, uint32_t key_group, std::string_view key) = 0;
@@ -54,34 +58,146 @@ class timer_index {
   virtual void clear() = 0;
 };
 
-// The index on the heap: one ordered set per domain.
+// The index on the heap. Per domain an ordered map from time to a bucket of
+// the timers due then: windows aligned to the epoch make many keys' timers
+// share a time, and timers mostly come in increasing time, so an add is
+// usually an append to the last bucket touched (no allocation for keys of up
+// to 15 bytes). A bucket is sorted (key group, key) only when it starts to
+// drain or loses a timer; removal leaves a tombstone until the bucket
+// drains or is half dead.
 class memory_timer_index final : public timer_index {
  public:
   void add(time_domain d, int64_t time, uint32_t key_group, std::string_view key) override {
-    set(d).insert(timer_ref{time, key_group, std::string(key)});
+    auto& b = bucket_at(d, time);
+    ++b.live;
+    ++of(d).live;
+    if (!b.sorted) {
+      b.items.push_back({key_group, false, std::string(key)});
+      return;
+    }
+    auto it = b.find(key_group, key);
+    if (it != b.items.end() && it->key_group == key_group && it->key == key) {
+      if (!it->dead) {  // present already (see the REQUIRES): nothing changes
+        --b.live;
+        --of(d).live;
+        return;
+      }
+      it->dead = false;  // it was removed: back to life
+      --b.dead;
+      return;
+    }
+    b.items.insert(it, {key_group, false, std::string(key)});
   }
+
   void remove(time_domain d, int64_t time, uint32_t key_group, std::string_view key) override {
-    set(d).erase(timer_ref{time, key_group, std::string(key)});
+    auto& dom = of(d);
+    auto bit = dom.buckets.find(time);
+    if (bit == dom.buckets.end()) return;
+    auto& b = bit->second;
+    b.sort();
+    auto it = b.find(key_group, key);
+    if (it == b.items.end() || it->dead || it->key_group != key_group || it->key != key) return;
+    it->dead = true;
+    ++b.dead;
+    --b.live;
+    --dom.live;
+    if (b.live == 0) {
+      drop(dom, bit);
+    } else if (b.dead * 2 > b.items.size() - b.next) {
+      b.compact();
+    }
   }
+
   bool pop(time_domain d, int64_t bound, timer_ref& out) override {
-    auto& s = set(d);
-    if (s.empty() || s.begin()->time > bound) return false;
-    out = std::move(s.extract(s.begin()).value());
+    auto& dom = of(d);
+    if (dom.buckets.empty()) return false;
+    auto bit = dom.buckets.begin();
+    if (bit->first > bound) return false;
+    auto& b = bit->second;
+    b.sort();
+    while (b.items[b.next].dead) {
+      ++b.next;
+      --b.dead;
+    }
+    auto& item = b.items[b.next++];
+    out.time = bit->first;
+    out.key_group = item.key_group;
+    out.key = std::move(item.key);
+    --b.live;
+    --dom.live;
+    if (b.live == 0) drop(dom, bit);
     return true;
   }
-  bool empty(time_domain d) const override { return sets_[index(d)].empty(); }
+
+  bool empty(time_domain d) const override { return domains_[index(d)].live == 0; }
   int64_t latest(time_domain d) const override {
-    const auto& s = sets_[index(d)];
-    return s.empty() ? min_timestamp : s.rbegin()->time;
+    const auto& b = domains_[index(d)].buckets;
+    return b.empty() ? min_timestamp : b.rbegin()->first;
   }
   void clear() override {
-    for (auto& s : sets_) s.clear();
+    for (auto& dom : domains_) {
+      dom.buckets.clear();
+      dom.live = 0;
+      dom.last = dom.buckets.end();
+    }
   }
 
  private:
+  struct item {
+    uint32_t key_group;
+    bool dead;
+    std::string key;
+    bool before(uint32_t kg, std::string_view k) const {
+      return key_group != kg ? key_group < kg : std::string_view(key) < k;
+    }
+  };
+  // The timers due at one time. Items before `next` have been popped.
+  struct bucket {
+    std::vector<item> items;
+    size_t next = 0;
+    size_t live = 0;
+    size_t dead = 0;  // tombstones at or after next
+    bool sorted = false;
+
+    void sort() {
+      if (sorted) return;
+      std::sort(items.begin(), items.end(),
+                [](const item& a, const item& b) { return a.before(b.key_group, b.key); });
+      sorted = true;
+    }
+    // The first live-or-dead item at or after next that is not before (kg, k).
+    std::vector<item>::iterator find(uint32_t kg, std::string_view k) {
+      return std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(next), items.end(), 0,
+                              [&](const item& i, int) { return i.before(kg, k); });
+    }
+    void compact() {
+      items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(next));
+      items.erase(std::remove_if(items.begin(), items.end(), [](const item& i) { return i.dead; }),
+                  items.end());
+      next = 0;
+      dead = 0;
+    }
+  };
+  struct domain {
+    std::map<int64_t, bucket> buckets;
+    std::map<int64_t, bucket>::iterator last = buckets.end();  // the bucket added to last
+    size_t live = 0;
+  };
+
   static size_t index(time_domain d) { return d == time_domain::event_time ? 0 : 1; }
-  std::set<timer_ref>& set(time_domain d) { return sets_[index(d)]; }
-  std::set<timer_ref> sets_[2];
+  domain& of(time_domain d) { return domains_[index(d)]; }
+  bucket& bucket_at(time_domain d, int64_t time) {
+    auto& dom = of(d);
+    if (dom.last == dom.buckets.end() || dom.last->first != time)
+      dom.last = dom.buckets.try_emplace(time).first;
+    return dom.last->second;
+  }
+  static void drop(domain& dom, std::map<int64_t, bucket>::iterator bit) {
+    if (dom.last == bit) dom.last = dom.buckets.end();
+    dom.buckets.erase(bit);
+  }
+
+  domain domains_[2];
 };
 
 }  // namespace nagare::detail

@@ -226,8 +226,12 @@ class window_operator final
                 list->begin() + static_cast<std::ptrdiff_t>(j));
     contents_.add((*list)[i].acc, record);
     const int64_t max = (*list)[i].end - 1, cleanup = cleanup_time(max);
-    for (auto t : old_times_)
-      if (!needed(*list, t)) this->timers_.remove(domain(), t, key, this->current_hash_);
+    // Times no live window needs any more (decided before writing timers:
+    // state pointers are valid until the next write).
+    old_times_.erase(std::remove_if(old_times_.begin(), old_times_.end(),
+                                    [&](int64_t t) { return needed(*list, t); }),
+                     old_times_.end());
+    for (auto t : old_times_) this->timers_.remove(domain(), t, key, this->current_hash_);
     add_timers(max, cleanup, key);
     if (event_ && max <= wm) fire(key, i);
     return true;
