@@ -34,6 +34,7 @@ std::string encode_job_record(const job_record& r) {
   auto arg_vector = b.CreateVector(args);
   auto restart = b.CreateString(r.job.restart_strategy);
   auto savepoint = b.CreateString(r.job.from_savepoint);
+  auto backend = b.CreateString(r.job.state_backend);
   fb::JobRecordBuilder rb(b);
   rb.add_id(r.id);
   rb.add_name(name);
@@ -56,6 +57,8 @@ std::string encode_job_record(const job_record& r) {
   rb.add_at_least_once(r.job.at_least_once);
   rb.add_restart_strategy(restart);
   rb.add_from_savepoint(savepoint);
+  rb.add_state_backend(backend);
+  rb.add_state_cache_keys(r.job.state_cache_keys);
   b.Finish(rb.Finish());
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
@@ -90,6 +93,8 @@ result<job_record> decode_job_record(const std::string& bytes) {
   r.job.at_least_once = f->at_least_once();
   r.job.restart_strategy = str(f->restart_strategy());
   r.job.from_savepoint = str(f->from_savepoint());
+  r.job.state_backend = str(f->state_backend());
+  r.job.state_cache_keys = f->state_cache_keys();
   return r;
 }
 

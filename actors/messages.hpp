@@ -92,6 +92,10 @@ struct job_submission {
   // empty: fixed-delay:500:10 with checkpoints, none without.
   std::string restart_strategy;
   std::string from_savepoint;  // savepoint id to restore from ("" : none)
+  // Where keyed state lives: "memory" (also "") or "leveldb", with at most
+  // state_cache_keys keys per operator instance on the heap (subtask_info::state).
+  std::string state_backend;
+  uint32_t state_cache_keys = 65536;
 };
 
 template <class Inspector>
@@ -100,7 +104,7 @@ typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
            x.library, x.args, x.plan, x.parallelism, x.max_parallelism, x.batch_records,
            x.channel_credit, x.linger_ms, x.checkpoint_interval_ms, x.checkpoint_timeout_ms,
            x.min_pause_ms, x.retained_checkpoints, x.at_least_once, x.restart_strategy,
-           x.from_savepoint);
+           x.from_savepoint, x.state_backend, x.state_cache_keys);
 }
 
 struct task_ref {

@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -32,12 +33,30 @@ struct node_state {
   };
   std::map<uint64_t, job_entry> jobs;
   std::map<caf::actor_addr, uint64_t> tasks;  // live task -> job
-  std::set<std::string> peers;                // nodes connected directly
+  // Live task -> its state directory (leveldb state backend), removed when
+  // the task ends: the state is scratch, its checkpoints are what lasts.
+  std::map<caf::actor_addr, std::string> state_dirs;
+  std::set<std::string> peers;  // nodes connected directly
 
   std::string log_name() const { return "node " + opts.name; }
 };
 
 using state_ptr = std::shared_ptr<node_state>;
+
+// Removes the state directory of `task` (if it has one), and its job's
+// directory once empty.
+void remove_state_dir(node_state& st, const caf::actor_addr& task) {
+  auto d = st.state_dirs.find(task);
+  if (d == st.state_dirs.end()) return;
+  std::filesystem::path dir(d->second);
+  st.state_dirs.erase(d);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec)
+    NAGARE_LOG(warning, st.log_name())
+        << "cannot remove state directory " << dir.string() << ": " << ec.message();
+  std::filesystem::remove(dir.parent_path(), ec);  // only if empty
+}
 using deploy_reply = caf::typed_response_promise<std::string, std::vector<caf::actor>>;
 
 // The job's graph and plan as this node builds them; an error if the job
@@ -89,8 +108,17 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     setup.channel_credit = req.job.channel_credit;
     setup.linger_ms = req.job.linger_ms;
     setup.input_gates = job->plan->input_gates(t.vertex);
+    if (req.job.state_backend == "leveldb") {
+      setup.chain.state.backend = state_backend::leveldb;
+      setup.chain.state.directory = st->opts.data_dir + "/state/job-" + std::to_string(req.job_id) +
+                                    "/task-" + std::to_string(setup.task_index) + "-a" +
+                                    std::to_string(req.attempt);
+      setup.chain.state.cache_keys = req.job.state_cache_keys;
+    }
+    auto dir = setup.chain.state.directory;
     auto task = self->spawn<task_actor, caf::linked>(std::move(setup));
     st->tasks.emplace(task.address(), req.job_id);
+    if (!dir.empty()) st->state_dirs.emplace(task.address(), std::move(dir));
     tasks.push_back(std::move(task));
   }
   st->jobs[req.job_id].live_tasks += tasks.size();
@@ -143,6 +171,9 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
   st->opts = std::move(opts);
   st->coordinator = coordinator;
   st->libraries = std::make_unique<library_cache>(st->opts.data_dir + "/libraries");
+  // State directories of tasks of an earlier run of this node are stale.
+  std::error_code ec;
+  std::filesystem::remove_all(st->opts.data_dir + "/state", ec);
   if (st->opts.local_snapshots) {
     auto snapshots = checkpoint_store::open(st->opts.data_dir + "/snapshots");
     if (snapshots.ok())
@@ -157,6 +188,7 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
     if (t == st->tasks.end()) return self->quit(m.reason);
     auto j = st->jobs.find(t->second);
     st->tasks.erase(t);
+    remove_state_dir(*st, m.source);
     if (j != st->jobs.end() && --j->second.live_tasks == 0)
       st->jobs.erase(j);  // graph no longer needed
   });
@@ -169,6 +201,7 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
     self->quit(caf::exit_reason::remote_link_unreachable);
   });
   self->attach_functor([st](const caf::error&) {
+    while (!st->state_dirs.empty()) remove_state_dir(*st, st->state_dirs.begin()->first);
     st->jobs.clear();
     st->tasks.clear();
     st->coordinator = nullptr;

@@ -21,6 +21,7 @@ struct node_options {
   std::string name;
   std::string address;   // HOST:PORT other nodes reach this one at ("local" in embedded mode)
   std::string data_dir;  // job libraries are cached in DATA_DIR/libraries
+                         // and leveldb keyed state lives in DATA_DIR/state
   uint32_t slots = 1;
   // Keep a local copy of every task snapshot in DATA_DIR/snapshots (LevelDB):
   // a task restarted on this node reads it instead of the checkpoint store's.

@@ -53,6 +53,8 @@ result<job_submission> prepare_submission(const job_definition& job,
   sub.at_least_once = opts.at_least_once;
   sub.restart_strategy = opts.restart_strategy;
   sub.from_savepoint = opts.from_savepoint;
+  sub.state_backend = opts.state_backend;
+  sub.state_cache_keys = opts.state_cache_keys;
   return sub;
 }
 

@@ -29,6 +29,8 @@ struct job_options {
   bool at_least_once = false;
   std::string restart_strategy;  // restart_policy.hpp; empty: its default
   std::string from_savepoint;    // "JOB-CHECKPOINT"; empty: start from the beginning
+  std::string state_backend;     // "memory" (or empty) or "leveldb"
+  uint32_t state_cache_keys = 65536;
 };
 
 result<job_submission> prepare_submission(const job_definition& job,

@@ -83,7 +83,12 @@ void add_job_options(po::options_description& options, job_option_values& v) {
        "checkpoints without barrier alignment: after a restart, records may be seen twice")  //
       ("restart-strategy", po::value(&v.restart_strategy)->value_name("SPEC"),
        "none, fixed-delay:DELAY_MS:ATTEMPTS or exponential:INITIAL_MS:MAX_MS:ATTEMPTS "
-       "(default: fixed-delay:500:10 with --checkpoint-interval, else none)");
+       "(default: fixed-delay:500:10 with --checkpoint-interval, else none)")  //
+      ("state-backend", po::value(&v.state_backend)->default_value("memory")->value_name("NAME"),
+       "where keyed state lives: memory (on the heap, complete checkpoints) or leveldb (in "
+       "each node's LevelDB with a bounded cache on the heap, incremental checkpoints)")  //
+      ("state-cache-keys", po::value(&v.state_cache_keys)->default_value(65536),
+       "leveldb: keys per keyed operator instance kept on the heap");
 }
 
 std::optional<int> check_range(const char* name, int64_t value, int64_t min, int64_t max) {
@@ -110,6 +115,9 @@ std::optional<int> apply_job_options(const job_option_values& v, job_options& ou
   if (auto bad = check_range("--retained-checkpoints", v.retained_checkpoints, 1,
                              max_retained_checkpoints))
     return bad;
+  if (v.state_backend != "memory" && v.state_backend != "leveldb")
+    return fail(usage, "--state-backend must be memory or leveldb, got '" + v.state_backend + "'");
+  if (auto bad = check_range("--state-cache-keys", v.state_cache_keys, 1, 1 << 30)) return bad;
   auto policy = restart_policy::parse(v.restart_strategy, v.checkpoint_interval_ms > 0);
   if (!policy.ok()) return fail(usage, "--restart-strategy: " + policy.error().message());
   out.parallelism = static_cast<uint32_t>(v.parallelism);
@@ -122,6 +130,8 @@ std::optional<int> apply_job_options(const job_option_values& v, job_options& ou
   out.retained_checkpoints = static_cast<uint32_t>(v.retained_checkpoints);
   out.at_least_once = v.at_least_once;
   out.restart_strategy = v.restart_strategy;
+  out.state_backend = v.state_backend;
+  out.state_cache_keys = static_cast<uint32_t>(v.state_cache_keys);
   return std::nullopt;
 }
 

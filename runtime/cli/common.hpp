@@ -54,6 +54,8 @@ struct job_option_values {
   int64_t retained_checkpoints = 3;
   bool at_least_once = false;
   std::string restart_strategy;  // empty: restart_policy's default
+  std::string state_backend = "memory";
+  int64_t state_cache_keys = 65536;
 };
 void add_job_options(po::options_description& options, job_option_values& values);
 // Range-checks the values into `out` and validates --restart-strategy

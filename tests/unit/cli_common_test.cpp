@@ -249,6 +249,26 @@ TEST(job_options, bad_restart_strategy_names_the_problem) {
   }
 }
 
+// The state backend is memory unless --state-backend says leveldb; anything else is refused,
+// and so is a cache of no keys.
+TEST(job_options, state_backend_is_memory_or_leveldb) {
+  auto p = parse_job_options({});
+  ASSERT_FALSE(p.code) << p.err;
+  EXPECT_EQ(p.opts.state_backend, "memory");
+  EXPECT_EQ(p.opts.state_cache_keys, 65536u);
+  p = parse_job_options({"--state-backend", "leveldb", "--state-cache-keys", "100"});
+  ASSERT_FALSE(p.code) << p.err;
+  EXPECT_EQ(p.opts.state_backend, "leveldb");
+  EXPECT_EQ(p.opts.state_cache_keys, 100u);
+  p = parse_job_options({"--state-backend", "rocksdb"});
+  ASSERT_TRUE(p.code);
+  EXPECT_EQ(*p.code, usage);
+  EXPECT_EQ(p.err, "nagare: error: --state-backend must be memory or leveldb, got 'rocksdb'\n");
+  p = parse_job_options({"--state-cache-keys", "0"});
+  ASSERT_TRUE(p.code);
+  EXPECT_EQ(p.err, "nagare: error: --state-cache-keys must be between 1 and 1073741824, got 0\n");
+}
+
 // A value that is not a number is a parse error naming the option.
 TEST(job_options, non_numeric_value_is_a_usage_error) {
   auto p = parse_job_options({"--checkpoint-interval", "1s"});

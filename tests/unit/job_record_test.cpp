@@ -35,6 +35,8 @@ job_submission sample_submission() {
   s.at_least_once = true;
   s.restart_strategy = "exponential:10:100:4";
   s.from_savepoint = "3-17";
+  s.state_backend = "leveldb";
+  s.state_cache_keys = 1000;
   return s;
 }
 
@@ -96,6 +98,8 @@ TEST(job_record, every_field_round_trips) {
   EXPECT_TRUE(d->job.at_least_once);
   EXPECT_EQ(d->job.restart_strategy, "exponential:10:100:4");
   EXPECT_EQ(d->job.from_savepoint, "3-17");
+  EXPECT_EQ(d->job.state_backend, "leveldb");
+  EXPECT_EQ(d->job.state_cache_keys, 1000u);
 }
 
 // A record with default (zero, empty) fields round-trips too: absent fields read as empty.
