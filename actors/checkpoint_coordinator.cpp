@@ -88,7 +88,8 @@ checkpoint_record checkpoint_coordinator::record(int64_t wall_ms) const {
   r.completed_ms = wall_ms;
   r.bytes = pending_->info.bytes;
   for (uint32_t t = 0; t < tasks_.size(); ++t)
-    r.tasks.push_back({t, pending_->acks[t].state_keys, pending_->acks[t].finished});
+    r.tasks.push_back(
+        {t, pending_->acks[t].state_keys, pending_->acks[t].finished, pending_->acks[t].needs});
   return r;
 }
 
@@ -142,6 +143,19 @@ std::optional<checkpoint_record> checkpoint_coordinator::latest() const {
 }
 
 void checkpoint_coordinator::mark_damaged(uint64_t id) { damaged_.push_back(id); }
+
+void checkpoint_coordinator::mark_damaged(uint64_t id, uint64_t link, uint32_t task) {
+  mark_damaged(id);
+  for (const auto& r : completed_) {
+    if (r.id == link) {
+      mark_damaged(r.id);
+      continue;
+    }
+    for (const auto& t : r.tasks)
+      if (t.task == task && std::binary_search(t.needs.begin(), t.needs.end(), link))
+        mark_damaged(r.id);
+  }
+}
 
 void checkpoint_coordinator::archive(checkpoint_info info) {
   history_.push_back(std::move(info));

@@ -9,8 +9,10 @@
 //      task and every task that has ended its input; the others take the
 //      checkpoint when its barrier has reached them on all their inputs.
 //   2. Each task stores its snapshot in the checkpoint store, then sends
-//      (ack_atom, task, id, checkpoint_ack) -> acknowledge(). A task that
-//      cannot sends (decline_atom, task, id, reason) -> fail().
+//      (ack_atom, task, id, checkpoint_ack) -> acknowledge(); the ack says
+//      which earlier checkpoints its snapshot needs (incremental chains), and
+//      the record keeps that per task. A task that cannot sends
+//      (decline_atom, task, id, reason) -> fail().
 //   3. When acknowledge() says all are in, the master stores record() with
 //      (complete_atom, record, retained); once durable, completed(), and the
 //      master sends (complete_atom, id, last) to every task (sinks commit).
@@ -76,6 +78,10 @@ class checkpoint_coordinator {
   std::optional<checkpoint_record> latest() const;
   // A restore from `id` found damage: restarts use older ones.
   void mark_damaged(uint64_t id);
+  // ... namely task `task`'s snapshot of checkpoint `link` (`id`'s own, or a
+  // link of its incremental chain): every complete checkpoint that is `link`
+  // or whose snapshot of that task needs it is damaged too.
+  void mark_damaged(uint64_t id, uint64_t link, uint32_t task);
 
   // Oldest first; the last `history_size` checkpoints.
   std::vector<checkpoint_info> history() const;

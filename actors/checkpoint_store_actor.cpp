@@ -26,14 +26,14 @@ std::vector<checkpoint_record> records_of(checkpoint_listing& listing) {
 
 caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_store> store) {
   return {
-      [store](store_atom, uint64_t job, uint64_t checkpoint, uint32_t task,
-              const std::string& bytes) {
-        return text(store->put_snapshot(job, checkpoint, task, bytes, true));
+      [store](store_atom, const snapshot_upload& u) {
+        return text(store->put_snapshot_chunk(u.job_id, u.checkpoint, u.task, u.chunk, u.chunks,
+                                              u.bytes, u.needs, true));
       },
-      [store](load_atom, uint64_t job, uint64_t checkpoint, uint32_t task) {
-        auto bytes = store->snapshot(job, checkpoint, task);
-        if (!bytes.ok()) return std::make_tuple(text(bytes.error()), std::string{});
-        return std::make_tuple(std::string{}, std::move(bytes.value()));
+      [store](load_atom, uint64_t job, uint64_t checkpoint, uint32_t task, uint32_t chunk) {
+        auto piece = store->snapshot_chunk(job, checkpoint, task, chunk);
+        if (!piece.ok()) return std::make_tuple(text(piece.error()), uint32_t{0}, std::string{});
+        return std::make_tuple(std::string{}, piece->chunks, std::move(piece->bytes));
       },
       [store](complete_atom, const checkpoint_record& record, uint32_t retained) {
         auto st = store->complete(record);

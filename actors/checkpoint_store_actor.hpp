@@ -4,17 +4,22 @@
 // spawn_checkpoint_store does. Requests are answered one at a time, in order.
 //
 // Protocol (request -> reply); an error is a non-empty string, "" is success:
-//   (store_atom, uint64 job, uint64 checkpoint, uint32 task, string bytes)
-//       -> string error                  the snapshot is on disk (synced) when ""
-//   (load_atom, uint64 job, uint64 checkpoint, uint32 task)
-//       -> (string error, string bytes)  error when absent or unreadable
+//   (store_atom, snapshot_upload)
+//       -> string error                  the chunk is on disk (synced) when "";
+//                                        after the last chunk, the snapshot is
+//                                        stored with what it needs
+//   (load_atom, uint64 job, uint64 checkpoint, uint32 task, uint32 chunk)
+//       -> (string error, uint32 chunks, string bytes)
+//                                        one chunk of a stored snapshot and how
+//                                        many it has; error when absent or unreadable
 //   (complete_atom, checkpoint_record, uint32 retained)
 //       -> string error                  when "", the record is on disk: the
 //                                        checkpoint is complete. Then only the
 //                                        newest `retained` (at least 1) complete
 //                                        checkpoints of the job are kept, and
-//                                        every savepoint (a failure to delete
-//                                        is logged, not replied).
+//                                        every savepoint, with every snapshot
+//                                        they need (a failure to delete is
+//                                        logged, not replied).
 //   (load_atom, uint64 job)
 //       -> (string error, vector<checkpoint_record>)  complete ones, ascending id;
 //                                        damaged records are logged and left out
@@ -27,6 +32,7 @@
 //                                        stored, 0 if none: number new ones above it
 //   (drop_atom, uint64 job)
 //       -> string error                  deletes all but the job's savepoints
+//                                        and the snapshots they need
 //
 // Shutdown: whoever spawned it sends it an exit message
 // (anon_send_exit(store, caf::exit_reason::user_shutdown)).

@@ -6,6 +6,7 @@
 #include "checkpoint_store.hpp"
 #include "job_master_state.hpp"
 #include "log.hpp"
+#include "restore_assembly.hpp"
 
 namespace nagare {
 
@@ -175,7 +176,12 @@ void start_attempt(caf::event_based_actor* self, const master_ptr& st) {
           NAGARE_LOG(warning, st->log_name())
               << "checkpoint " << st->restore.checkpoint
               << " cannot be restored, restarts use an older one: " << reason;
-          st->checkpoints->mark_damaged(st->restore.checkpoint);
+          // A damaged snapshot spoils every checkpoint whose chains need it.
+          auto at = parse_restore_failure(reason);
+          if (at && st->restore.job_id == st->setup.job_id)
+            st->checkpoints->mark_damaged(st->restore.checkpoint, at->checkpoint, at->task);
+          else
+            st->checkpoints->mark_damaged(st->restore.checkpoint);
         }
         on_failure(self, st, reason);
       });

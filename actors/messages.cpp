@@ -55,6 +55,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<restore_task>("nagare.restore_task");
   cfg.add_message_type<restore_spec>("nagare.restore_spec");
   cfg.add_message_type<checkpoint_ack>("nagare.checkpoint_ack");
+  cfg.add_message_type<snapshot_upload>("nagare.snapshot_upload");
   cfg.add_message_type<task_checkpoint_info>("nagare.task_checkpoint_info");
   cfg.add_message_type<checkpoint_info>("nagare.checkpoint_info");
   cfg.add_message_type<restart_info>("nagare.restart_info");

@@ -139,7 +139,8 @@ using restore_task = stored_task;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
-  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished);
+  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished,
+           x.needs);
 }
 
 struct restore_spec {
@@ -201,12 +202,34 @@ struct checkpoint_ack {
   uint64_t sync_us = 0;       // snapshotting on the task's thread
   bool finished = false;      // the task had ended its input
   std::vector<std::string> state_keys;
+  // The earlier checkpoints whose snapshots of this task this one needs
+  // (its operators' incremental chains), ascending; empty when complete.
+  std::vector<uint64_t> needs;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_ack& x) {
   return f(caf::meta::type_name("nagare.checkpoint_ack"), x.bytes, x.alignment_us, x.sync_us,
-           x.finished, x.state_keys);
+           x.finished, x.state_keys, x.needs);
+}
+
+// Task -> checkpoint store: one chunk of a task's snapshot (at most
+// snapshot_chunk_bytes), sent in order, each after the previous one was
+// stored (checkpoint_store_actor.hpp).
+struct snapshot_upload {
+  uint64_t job_id = 0;
+  uint64_t checkpoint = 0;
+  uint32_t task = 0;
+  uint32_t chunk = 0;
+  uint32_t chunks = 1;
+  std::vector<uint64_t> needs;  // as checkpoint_ack::needs
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_upload& x) {
+  return f(caf::meta::type_name("nagare.snapshot_upload"), x.job_id, x.checkpoint, x.task,
+           x.chunk, x.chunks, x.needs, x.bytes);
 }
 
 // One checkpoint as `checkpoints JOB` shows it.

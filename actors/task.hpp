@@ -54,10 +54,12 @@
 
 #include "messages.hpp"
 #include "nagare/detail/operators.hpp"
+#include "snapshot_lineage.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
 class checkpoint_store;
+class restore_assembly;
 }
 
 namespace nagare {
@@ -162,9 +164,20 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void check_alignment();
   void take_checkpoint(uint64_t id);
   void on_complete(uint64_t id, bool last);
-  // Restores the chain as setup_.restore says, then delivers "" or the error.
+  // Uploads chunk `chunk` of a snapshot to the checkpoint store, then the
+  // next; acknowledges to the master after the last.
+  void upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_t chunk,
+              std::shared_ptr<const checkpoint_ack> ack);
+  // Restores the chain as setup_.restore says, then delivers "" or the error:
+  // loads the snapshots the restore_assembly asks for (the node's copy when
+  // intact, else the checkpoint store's, chunk by chunk), then restores.
   void restore(caf::typed_response_promise<std::string> rp);
-  status apply_restore(const std::vector<std::pair<uint32_t, std::string>>& snapshots);
+  struct restore_state;
+  void load_snapshots(const std::shared_ptr<restore_state>& r);
+  void fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_t checkpoint, uint32_t task,
+                      uint32_t chunk, std::shared_ptr<std::string> buffer);
+  void snapshot_loaded(const std::shared_ptr<restore_state>& r, const status& st);
+  status apply_restore(restore_assembly& a);
 
   task_setup setup_;
   std::unique_ptr<task_chain> chain_;
@@ -181,6 +194,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   bool restored_finished_ = false;  // restored from a checkpoint taken after it ended
   // Checkpoints.
   uint64_t last_checkpoint_ = 0;  // highest id taken (or restored from)
+  snapshot_lineage lineage_;      // what each snapshot taken needs of earlier ones
   uint64_t aligning_ = 0;         // barrier being aligned (0: none)
   size_t aligned_count_ = 0;
   std::chrono::steady_clock::time_point first_barrier_;

@@ -1,11 +1,13 @@
 // The task's side of checkpoints: barrier alignment, taking a snapshot,
-// acknowledging it, committing, and restoring state when a job (re)starts.
-// See task.hpp for the protocol.
+// uploading and acknowledging it, committing, and restoring state (whole
+// incremental chains) when a job (re)starts. See task.hpp for the protocol.
 #include <algorithm>
 #include <map>
 
 #include "checkpoint_store.hpp"
 #include "log.hpp"
+#include "nagare/hash.hpp"
+#include "restore_assembly.hpp"
 #include "task.hpp"
 
 namespace nagare {
@@ -79,10 +81,19 @@ void task_actor::take_checkpoint(uint64_t id) {
       }))
     return;
   if (!prepared.ok()) return fail(prepared);
-  auto bytes = std::make_shared<std::string>(encode_snapshots(snaps));
+  // What this snapshot needs of earlier ones (incremental chains); a delta
+  // over a snapshot the runtime does not keep is a bug of its operator.
+  auto needs = lineage_.take(id, snaps);
+  if (!needs.ok())
+    return fail(status(needs.error().code(), chain_->info().task_name + ": checkpoint " +
+                                                 std::to_string(id) + ": " +
+                                                 needs.error().message()));
+  // Encoding frees the snapshots as it goes; the bytes are stored locally,
+  // then moved (or sent chunk by chunk) to the checkpoint store.
+  auto bytes = std::make_shared<std::string>(encode_snapshots(std::move(snaps)));
   if (setup_.local_store) {
-    auto local =
-        setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes, false);
+    auto local = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
+                                                  false, needs.value());
     if (!local.ok())
       NAGARE_LOG(warning, "task") << chain_->info().task_name
                                   << ": cannot keep a local copy of checkpoint " << id << ": "
@@ -92,21 +103,45 @@ void task_actor::take_checkpoint(uint64_t id) {
   // is fixed now. The upload happens in the background.
   // (A task that has sent end-of-stream sends no barrier after it.)
   if (phase_ == phase::running) enqueue_all(item{nullptr, id});
-  checkpoint_ack ack;
-  ack.bytes = bytes->size();
-  ack.alignment_us = chain_->is_source() ? 0 : alignment_us;
-  ack.sync_us = micros_since(started);
-  ack.finished = finished;
-  ack.state_keys = chain_->state_keys();
+  auto ack = std::make_shared<checkpoint_ack>();
+  ack->bytes = bytes->size();
+  ack->alignment_us = chain_->is_source() ? 0 : alignment_us;
+  ack->sync_us = micros_since(started);
+  ack->finished = finished;
+  ack->state_keys = chain_->state_keys();
+  ack->needs = std::move(needs.value());
+  upload(id, std::move(bytes), 0, std::move(ack));
+}
+
+void task_actor::upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_t chunk,
+                        std::shared_ptr<const checkpoint_ack> ack) {
+  const auto size = bytes->size();
+  const auto chunks = static_cast<uint32_t>(
+      std::max<size_t>(1, (size + snapshot_chunk_bytes - 1) / snapshot_chunk_bytes));
+  snapshot_upload u;
+  u.job_id = setup_.job_id;
+  u.checkpoint = id;
+  u.task = setup_.task_index;
+  u.chunk = chunk;
+  u.chunks = chunks;
+  u.needs = ack->needs;
+  if (chunks == 1)
+    u.bytes = std::move(*bytes);  // no copy: nothing else needs them
+  else
+    u.bytes =
+        bytes->substr(static_cast<size_t>(chunk) * snapshot_chunk_bytes, snapshot_chunk_bytes);
+  if (chunk + 1 == chunks) bytes.reset();
   auto task = setup_.task_index;
   auto master = setup_.master;
-  request(setup_.store, store_timeout, store_atom::value, setup_.job_id, id, task, *bytes)
+  request(setup_.store, store_timeout, store_atom::value, std::move(u))
       .then(
-          [this, master, task, id, ack](std::string& error) {
+          [this, master, task, id, bytes, chunk, chunks, ack](std::string& error) {
             if (!error.empty())
               send(master, decline_atom::value, task, id, "cannot store snapshot: " + error);
+            else if (chunk + 1 < chunks)
+              upload(id, bytes, chunk + 1, ack);
             else
-              send(master, ack_atom::value, task, id, ack);
+              send(master, ack_atom::value, task, id, *ack);
           },
           [this, master, task, id](caf::error& e) {
             send(master, decline_atom::value, task, id,
@@ -120,7 +155,9 @@ void task_actor::on_complete(uint64_t id, bool last) {
   if (!guarded([&] { committed = chain_->checkpoint_complete(id); })) return;
   if (!committed.ok()) return fail(committed);
   // Local copies older than a complete checkpoint are no longer needed here
-  // (a fallback to an older one reads the checkpoint store's).
+  // (a fallback to an older one reads the checkpoint store's), unless a
+  // later snapshot's chain needs them (the store keeps those).
+  lineage_.completed(id);
   if (setup_.local_store) setup_.local_store->drop_before(setup_.job_id, id);
   if (!last) return;
   // The job's last checkpoint: it finished, or stops.
@@ -132,102 +169,122 @@ void task_actor::on_complete(uint64_t id, bool last) {
   quit();
 }
 
+struct task_actor::restore_state {
+  restore_assembly assembly;
+  caf::typed_response_promise<std::string> rp;
+  size_t loading = 0;  // snapshots asked for and not yet arrived
+  status error;        // the first failure
+  bool answered = false;
+};
+
 void task_actor::restore(caf::typed_response_promise<std::string> rp) {
   const auto& spec = setup_.restore;
-  const auto& mine = chain_->state_keys();
-  // The earlier tasks that ran any of this chain's operators.
-  std::vector<uint32_t> needed;
-  for (const auto& t : spec.tasks)
-    for (const auto& key : t.state_keys)
-      if (std::find(mine.begin(), mine.end(), key) != mine.end()) {
-        needed.push_back(t.task);
-        break;
-      }
-  if (spec.checkpoint == 0 || needed.empty()) {
-    auto st = apply_restore({});
-    rp.deliver(st.ok() ? std::string{} : st.message());
-    return;
-  }
-  struct pending {
-    size_t left = 0;
-    std::vector<std::pair<uint32_t, std::string>> snapshots;
-    std::string error;
-    caf::typed_response_promise<std::string> rp;
-  };
-  auto p = std::make_shared<pending>();
-  p->left = needed.size();
-  p->rp = rp;
-  auto done = [this, p] {
-    if (--p->left > 0) return;
-    if (!p->error.empty()) {
-      p->rp.deliver(p->error);
-      return;
-    }
-    auto st = apply_restore(p->snapshots);
-    p->rp.deliver(st.ok() ? std::string{} : st.message());
-  };
-  for (auto t : needed) {
+  const auto& info = chain_->info();
+  lineage_ = snapshot_lineage(chain_->state_keys());
+  auto groups = key_groups_of(info.subtask, info.max_parallelism, info.parallelism);
+  auto r = std::make_shared<restore_state>(
+      restore_state{restore_assembly(spec.checkpoint, spec.tasks, chain_->state_keys(),
+                                     groups.first, groups.last),
+                    rp,
+                    0,
+                    {},
+                    false});
+  load_snapshots(r);
+  if (r->loading == 0) snapshot_loaded(r, {});  // nothing to load (or all local)
+}
+
+void task_actor::load_snapshots(const std::shared_ptr<restore_state>& r) {
+  const auto& spec = setup_.restore;
+  auto refs = r->assembly.next();
+  r->loading += refs.size();  // before any arrives: local copies arrive at once
+  for (auto ref : refs) {
     // A copy on this node is as good as the store's, when it is intact.
     if (setup_.local_store) {
-      auto local = setup_.local_store->snapshot(spec.job_id, spec.checkpoint, t);
-      if (local.ok() && decode_snapshots(local.value()).ok()) {
-        p->snapshots.emplace_back(t, std::move(local.value()));
-        done();
-        continue;
+      auto local = setup_.local_store->snapshot(spec.job_id, ref.checkpoint, ref.task);
+      if (local.ok()) {
+        snapshot_filter keep;
+        keep.operators = r->assembly.operators_wanted(ref.checkpoint, ref.task);
+        keep.first_key_group = r->assembly.first_key_group();
+        keep.end_key_group = r->assembly.end_key_group();
+        auto decoded = decode_snapshots(local.value(), keep);
+        std::string().swap(local.value());
+        if (decoded.ok()) {
+          snapshot_loaded(r, r->assembly.add(ref.checkpoint, ref.task, std::move(decoded.value())));
+          continue;
+        }
       }
     }
-    request(setup_.store, store_timeout, load_atom::value, spec.job_id, spec.checkpoint, t)
-        .then(
-            [p, t, done, cp = spec.checkpoint](std::string& error, std::string& bytes) {
-              if (!error.empty() && p->error.empty())
-                p->error = "checkpoint " + std::to_string(cp) + ", task " + std::to_string(t) +
-                           ": " + error;
-              else
-                p->snapshots.emplace_back(t, std::move(bytes));
-              done();
-            },
-            [this, p, t, done, cp = spec.checkpoint](caf::error& e) {
-              if (p->error.empty())
-                p->error = "cannot load checkpoint " + std::to_string(cp) + ", task " +
-                           std::to_string(t) + ": " + system().render(e);
-              done();
-            });
+    fetch_snapshot(r, ref.checkpoint, ref.task, 0, nullptr);
   }
 }
 
-status task_actor::apply_restore(const std::vector<std::pair<uint32_t, std::string>>& snapshots) {
+void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_t checkpoint,
+                                uint32_t task, uint32_t chunk,
+                                std::shared_ptr<std::string> buffer) {
   const auto& spec = setup_.restore;
-  const auto& mine = chain_->state_keys();
-  // Decode every earlier task's snapshots, in task order (= subtask order).
-  std::map<uint32_t, std::vector<detail::operator_snapshot>> decoded;
-  for (const auto& [task, bytes] : snapshots) {
-    auto d = decode_snapshots(bytes);
-    if (!d.ok())
-      return status(d.error().code(), "checkpoint " + std::to_string(spec.checkpoint) + ", task " +
-                                          std::to_string(task) + ": " + d.error().message());
-    decoded.emplace(task, std::move(d.value()));
+  request(setup_.store, store_timeout, load_atom::value, spec.job_id, checkpoint, task, chunk)
+      .then(
+          [this, r, checkpoint, task, chunk, buffer](std::string& error, uint32_t chunks,
+                                                     std::string& bytes) mutable {
+            if (!error.empty())
+              return snapshot_loaded(r, r->assembly.load_failed(checkpoint, task, error));
+            if (chunks == 1)
+              return snapshot_loaded(r, r->assembly.add(checkpoint, task, std::move(bytes)));
+            if (!buffer) {
+              buffer = std::make_shared<std::string>();
+              buffer->reserve(bytes.size() * chunks);
+            }
+            buffer->append(bytes);
+            std::string().swap(bytes);
+            if (chunk + 1 < chunks) return fetch_snapshot(r, checkpoint, task, chunk + 1, buffer);
+            snapshot_loaded(r, r->assembly.add(checkpoint, task, std::move(*buffer)));
+          },
+          [this, r, checkpoint, task](caf::error& e) {
+            // Not damage (the message does not start with "checkpoint"): the
+            // next attempt tries the same checkpoint again.
+            snapshot_loaded(
+                r, status::io_error("cannot load checkpoint " + std::to_string(checkpoint) +
+                                    ", task " + std::to_string(task) + ": " + system().render(e)));
+          });
+}
+
+void task_actor::snapshot_loaded(const std::shared_ptr<restore_state>& r, const status& st) {
+  if (r->answered) return;
+  if (r->loading > 0) --r->loading;
+  if (!st.ok() && r->error.ok()) r->error = st;
+  if (r->error.ok()) load_snapshots(r);  // the links it revealed
+  if (r->loading > 0) return;
+  r->answered = true;
+  if (!r->error.ok()) {
+    r->rp.deliver(r->error.message());
+    return;
   }
-  std::vector<std::vector<detail::operator_snapshot>> per_operator(mine.size());
-  bool all_finished = !decoded.empty();
-  for (const auto& t : spec.tasks) {
-    auto d = decoded.find(t.task);
-    if (d == decoded.end()) continue;
-    if (d->second.size() != t.state_keys.size())
-      return status(errc::io_error, "checkpoint " + std::to_string(spec.checkpoint) + ", task " +
-                                        std::to_string(t.task) + ": snapshot of " +
-                                        std::to_string(d->second.size()) + " operators, expected " +
-                                        std::to_string(t.state_keys.size()));
-    all_finished = all_finished && t.finished;
-    for (size_t j = 0; j < t.state_keys.size(); ++j)
-      for (size_t i = 0; i < mine.size(); ++i)
-        if (mine[i] == t.state_keys[j]) per_operator[i].push_back(std::move(d->second[j]));
+  if (!r->assembly.done()) {
+    r->rp.deliver(std::string("cannot restore ") + chain_->info().task_name +
+                  ": snapshots missing from the restore");
+    return;
   }
+  auto restored = apply_restore(r->assembly);
+  r->rp.deliver(restored.ok() ? std::string{} : restored.message());
+}
+
+status task_actor::apply_restore(restore_assembly& a) {
+  const auto& spec = setup_.restore;
+  // Its own snapshot (same job, same task): later deltas may extend it.
+  if (spec.checkpoint != 0 && spec.job_id == setup_.job_id)
+    for (const auto& t : spec.tasks)
+      if (t.task == setup_.task_index && t.state_keys == chain_->state_keys())
+        lineage_.restored(spec.checkpoint, a.chains_of(t.task));
+  bool finished = a.all_finished();
   status restored;
-  if (!guarded([&] { restored = chain_->restore(per_operator); }))
-    return status(errc::user_error, "restoring " + chain_->info().task_name + " failed");
+  {
+    auto per_operator = a.take();
+    if (!guarded([&] { restored = chain_->restore(per_operator); }))
+      return status(errc::user_error, "restoring " + chain_->info().task_name + " failed");
+  }  // the restored snapshots are freed here
   if (!restored.ok()) return restored;
   last_checkpoint_ = spec.checkpoint;
-  restored_finished_ = all_finished;
+  restored_finished_ = finished;
   return {};
 }
 

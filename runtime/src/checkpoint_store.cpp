@@ -5,6 +5,10 @@
 //   bytes 0..3   magic "NGCP"
 //   bytes 4..7   format version, uint32 little-endian
 //   bytes 8..15  hash_bytes of bytes 16.., uint64 little-endian
+//
+// A snapshot's index is sealed the same way (magic "NGSI", version 1) around
+// little-endian fields: uint32 chunk count, uint8 1 when every chunk is
+// stored, uint32 n, then n uint64 checkpoint ids it needs, ascending.
 #include "checkpoint_store.hpp"
 
 #include <leveldb/db.h>
@@ -19,8 +23,8 @@
 #include <set>
 
 #include "checkpoint_generated.h"
-#include "sealed_buffer.hpp"
 #include "nagare/hash.hpp"
+#include "sealed_buffer.hpp"
 
 namespace nagare {
 
@@ -29,7 +33,11 @@ namespace {
 constexpr seal_magic magic = {'N', 'G', 'C', 'P'};
 constexpr uint32_t format_version = 1;
 
+constexpr seal_magic index_magic = {'N', 'G', 'S', 'I'};
+constexpr uint32_t index_version = 1;
+
 const std::string record_kind = "rec/";
+const std::string index_kind = "idx/";
 const std::string snapshot_kind = "snap/";
 const std::string savepoint_kind = "save/";
 
@@ -88,8 +96,8 @@ std::string encode_record(const stored_checkpoint& r) {
   std::vector<flatbuffers::Offset<fb::CheckpointTask>> tasks;
   tasks.reserve(r.tasks.size());
   for (const auto& t : r.tasks)
-    tasks.push_back(
-        fb::CreateCheckpointTask(b, t.task, b.CreateVectorOfStrings(t.state_keys), t.finished));
+    tasks.push_back(fb::CreateCheckpointTask(b, t.task, b.CreateVectorOfStrings(t.state_keys),
+                                             t.finished, b.CreateVector(t.needs)));
   b.Finish(fb::CreateCheckpointRecord(b, r.job_id, r.id, r.savepoint, r.completed_ms, r.bytes,
                                       b.CreateVector(tasks)));
   return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
@@ -107,10 +115,9 @@ result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::
     case seal_damage::foreign:
       return damaged("wrong magic bytes");
     case seal_damage::version:
-      return status::io_error(name(job, checkpoint) + ": record format version " +
-                              std::to_string(u.found_version) +
-                              " is not supported (this build reads " +
-                              std::to_string(format_version) + ")");
+      return status::io_error(
+          name(job, checkpoint) + ": record format version " + std::to_string(u.found_version) +
+          " is not supported (this build reads " + std::to_string(format_version) + ")");
     case seal_damage::damaged:
       return damaged(u.why);
   }
@@ -138,10 +145,53 @@ result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::
       st.finished = t->finished();
       if (t->state_keys())
         for (const auto* k : *t->state_keys()) st.state_keys.push_back(k->str());
+      if (t->needs()) st.needs.assign(t->needs()->begin(), t->needs()->end());
       out.tasks.push_back(std::move(st));
     }
   }
   return out;
+}
+
+// A snapshot's index (see the top of this file).
+struct snapshot_index {
+  uint32_t chunks = 0;
+  bool whole = false;  // every chunk is stored
+  std::vector<uint64_t> needs;
+};
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t get_le(std::string_view in, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v |= uint64_t{static_cast<unsigned char>(in[at + static_cast<size_t>(i)])} << (8 * i);
+  return v;
+}
+
+std::string encode_index(const snapshot_index& x) {
+  std::string body;
+  put_le(body, x.chunks, 4);
+  body.push_back(x.whole ? 1 : 0);
+  put_le(body, x.needs.size(), 4);
+  for (auto id : x.needs) put_le(body, id, 8);
+  return seal(index_magic, index_version, body.data(), body.size());
+}
+
+result<snapshot_index> decode_index(std::string_view bytes) {
+  auto u = unseal(bytes, index_magic, index_version);
+  if (u.damage != seal_damage::none)
+    return status::io_error("damaged snapshot index" + (u.why.empty() ? "" : ": " + u.why));
+  auto body = u.body;
+  if (body.size() < 9) return status::io_error("damaged snapshot index: too short");
+  snapshot_index x;
+  x.chunks = static_cast<uint32_t>(get_le(body, 0, 4));
+  x.whole = body[4] == 1;
+  auto n = get_le(body, 5, 4);
+  if (body.size() != 9 + 8 * n) return status::io_error("damaged snapshot index: wrong length");
+  for (uint64_t i = 0; i < n; ++i) x.needs.push_back(get_le(body, 9 + 8 * i, 8));
+  return x;
 }
 
 // Parses "<job hex>/<checkpoint hex>..." after the kind prefix.
@@ -172,7 +222,7 @@ class memory_store final : public checkpoint_store {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& op : ops) {
       if (op.value)
-        map_[op.key] = *op.value;
+        map_[op.key].assign(op.value->data(), op.value->size());
       else
         map_.erase(op.key);
     }
@@ -227,7 +277,7 @@ class leveldb_store final : public checkpoint_store {
     leveldb::WriteBatch batch;
     for (const auto& op : ops) {
       if (op.value)
-        batch.Put(op.key, *op.value);
+        batch.Put(op.key, leveldb::Slice(op.value->data(), op.value->size()));
       else
         batch.Delete(op.key);
     }
@@ -304,6 +354,24 @@ std::string checkpoint_snapshot_key(uint64_t job_id, uint64_t checkpoint, uint32
   return checkpoint_prefix(snapshot_kind, job_id, checkpoint) + "/" + hex(task, 8);
 }
 
+namespace {
+
+std::string index_key(uint64_t job, uint64_t checkpoint, uint32_t task) {
+  return checkpoint_prefix(index_kind, job, checkpoint) + "/" + hex(task, 8);
+}
+
+// The key of chunk `chunk` of a snapshot.
+std::string chunk_key(uint64_t job, uint64_t checkpoint, uint32_t task, uint32_t chunk) {
+  auto key = checkpoint_snapshot_key(job, checkpoint, task);
+  return chunk == 0 ? key : key + "/" + hex(chunk, 8);
+}
+
+std::string task_name(uint64_t job, uint64_t checkpoint, uint32_t task) {
+  return name(job, checkpoint) + ", task " + std::to_string(task);
+}
+
+}  // namespace
+
 // ---- the store ----
 
 result<std::unique_ptr<checkpoint_store>> checkpoint_store::open(const std::string& dir) {
@@ -322,41 +390,146 @@ result<std::unique_ptr<checkpoint_store>> checkpoint_store::open(const std::stri
 checkpoint_store::~checkpoint_store() = default;
 
 status checkpoint_store::put_snapshot(uint64_t job, uint64_t checkpoint, uint32_t task,
-                                      const std::string& bytes, bool sync) {
-  return write({{checkpoint_snapshot_key(job, checkpoint, task), bytes}}, sync);
+                                      std::string_view bytes, bool sync,
+                                      const std::vector<uint64_t>& needs, size_t chunk_bytes) {
+  chunk_bytes = std::max<size_t>(chunk_bytes, 1);
+  auto chunks =
+      static_cast<uint32_t>(std::max<size_t>(1, (bytes.size() + chunk_bytes - 1) / chunk_bytes));
+  for (uint32_t i = 0; i < chunks; ++i) {
+    auto st = put_snapshot_chunk(job, checkpoint, task, i, chunks,
+                                 bytes.substr(static_cast<size_t>(i) * chunk_bytes, chunk_bytes),
+                                 needs, sync);
+    if (!st.ok()) return st;
+  }
+  return {};
+}
+
+status checkpoint_store::put_snapshot_chunk(uint64_t job, uint64_t checkpoint, uint32_t task,
+                                            uint32_t chunk, uint32_t chunks, std::string_view bytes,
+                                            const std::vector<uint64_t>& needs, bool sync) {
+  if (chunks == 0 || chunk >= chunks)
+    return status::invalid_argument(task_name(job, checkpoint, task) + ": chunk " +
+                                    std::to_string(chunk) + " of " + std::to_string(chunks));
+  for (auto id : needs)
+    if (id >= checkpoint)
+      return status::invalid_argument(task_name(job, checkpoint, task) +
+                                      " cannot need checkpoint " + std::to_string(id) +
+                                      " (not an earlier one)");
+  snapshot_index x{chunks, chunk + 1 == chunks, needs};
+  std::sort(x.needs.begin(), x.needs.end());
+  x.needs.erase(std::unique(x.needs.begin(), x.needs.end()), x.needs.end());
+  const auto index = encode_index(x);
+  std::vector<write_op> ops;
+  ops.push_back({chunk_key(job, checkpoint, task, chunk), bytes});
+  ops.push_back({index_key(job, checkpoint, task), std::string_view(index)});
+  if (chunk == 0) {
+    // A replaced snapshot with more chunks leaves none of them behind.
+    auto old = get(index_key(job, checkpoint, task));
+    if (old.ok()) {
+      auto o = decode_index(old.value());
+      for (uint32_t i = chunks; o.ok() && i < o->chunks; ++i)
+        ops.push_back({chunk_key(job, checkpoint, task, i), std::nullopt});
+    }
+  }
+  return write(ops, sync);
+}
+
+namespace {
+
+// The index of a stored snapshot (not_found if there is none or not all of
+// its chunks are stored, io_error if damaged).
+template <class Get>
+result<snapshot_index> stored_index(const Get& get, uint64_t job, uint64_t checkpoint,
+                                    uint32_t task) {
+  auto v = get(index_key(job, checkpoint, task));
+  if (!v.ok()) {
+    if (v.error().code() == errc::not_found)
+      return status::not_found(name(job, checkpoint) + " has no snapshot of task " +
+                               std::to_string(task));
+    return v.error();
+  }
+  auto x = decode_index(v.value());
+  if (!x.ok())
+    return status::io_error(task_name(job, checkpoint, task) + ": " + x.error().message());
+  if (!x->whole)
+    return status::not_found(name(job, checkpoint) + " has no snapshot of task " +
+                             std::to_string(task) + " (its upload did not finish)");
+  return x;
+}
+
+}  // namespace
+
+result<checkpoint_store::snapshot_piece> checkpoint_store::snapshot_chunk(uint64_t job,
+                                                                          uint64_t checkpoint,
+                                                                          uint32_t task,
+                                                                          uint32_t chunk) const {
+  auto x = stored_index([this](const std::string& k) { return get(k); }, job, checkpoint, task);
+  if (!x.ok()) return x.error();
+  if (chunk >= x->chunks)
+    return status::invalid_argument(task_name(job, checkpoint, task) + " has no chunk " +
+                                    std::to_string(chunk) + " (it has " +
+                                    std::to_string(x->chunks) + ")");
+  auto v = get(chunk_key(job, checkpoint, task, chunk));
+  if (!v.ok()) {
+    if (v.error().code() == errc::not_found)
+      return status::io_error(task_name(job, checkpoint, task) + ": chunk " +
+                              std::to_string(chunk) + " of its snapshot is missing");
+    return v.error();
+  }
+  return snapshot_piece{x->chunks, std::move(v.value())};
 }
 
 result<std::string> checkpoint_store::snapshot(uint64_t job, uint64_t checkpoint,
                                                uint32_t task) const {
-  auto v = get(checkpoint_snapshot_key(job, checkpoint, task));
-  if (!v.ok() && v.error().code() == errc::not_found)
-    return status::not_found(name(job, checkpoint) + " has no snapshot of task " +
-                             std::to_string(task));
-  return v;
+  auto first = snapshot_chunk(job, checkpoint, task, 0);
+  if (!first.ok()) return first.error();
+  if (first->chunks == 1) return std::move(first->bytes);
+  std::string out = std::move(first->bytes);
+  out.reserve(out.size() * first->chunks);
+  for (uint32_t i = 1; i < first->chunks; ++i) {
+    auto piece = snapshot_chunk(job, checkpoint, task, i);
+    if (!piece.ok()) return piece.error();
+    out += piece->bytes;
+  }
+  return out;
+}
+
+result<std::vector<uint64_t>> checkpoint_store::snapshot_needs(uint64_t job, uint64_t checkpoint,
+                                                               uint32_t task) const {
+  auto x = stored_index([this](const std::string& k) { return get(k); }, job, checkpoint, task);
+  if (!x.ok()) return x.error();
+  return std::move(x->needs);
 }
 
 status checkpoint_store::complete(const stored_checkpoint& record) {
   if (record.id == 0)
     return status::invalid_argument("checkpoint ids start at 1 (job " +
                                     std::to_string(record.job_id) + ")");
-  // Every task of the record must have its snapshot stored.
-  std::set<uint64_t> stored;
-  auto prefix = checkpoint_prefix(snapshot_kind, record.job_id, record.id) + "/";
-  auto st = scan(prefix, [&](std::string_view key, std::string_view) {
-    uint64_t task = 0;
-    if (parse_hex(key.substr(prefix.size()), 8, task)) stored.insert(task);
-    return true;
-  });
-  if (!st.ok()) return st;
-  for (const auto& t : record.tasks)
-    if (!stored.count(t.task))
+  // Every task of the record must have its snapshot stored, and every
+  // snapshot that one needs.
+  auto get_fn = [this](const std::string& k) { return get(k); };
+  stored_checkpoint stored = record;
+  for (auto& t : stored.tasks) {
+    auto x = stored_index(get_fn, record.job_id, record.id, t.task);
+    if (!x.ok())
       return status::invalid_argument(name(record.job_id, record.id) +
                                       " cannot be complete: task " + std::to_string(t.task) +
-                                      " has no snapshot stored");
+                                      " has no snapshot stored (" + x.error().message() + ")");
+    for (auto id : x->needs) {
+      auto link = stored_index(get_fn, record.job_id, id, t.task);
+      if (!link.ok())
+        return status::invalid_argument(
+            name(record.job_id, record.id) + " cannot be complete: the snapshot of task " +
+            std::to_string(t.task) + " needs its snapshot of checkpoint " + std::to_string(id) +
+            ", which is not stored (" + link.error().message() + ")");
+    }
+    t.needs = std::move(x->needs);
+  }
+  const auto bytes = encode_record(stored);
   std::vector<write_op> ops;
-  ops.push_back({checkpoint_record_key(record.job_id, record.id), encode_record(record)});
+  ops.push_back({checkpoint_record_key(record.job_id, record.id), std::string_view(bytes)});
   ops.push_back({savepoint_key(record.job_id, record.id),
-                 record.savepoint ? std::optional<std::string>("") : std::nullopt});
+                 record.savepoint ? std::optional<std::string_view>("") : std::nullopt});
   return write(ops, true);
 }
 
@@ -440,46 +613,60 @@ result<std::vector<uint64_t>> checkpoint_store::checkpoint_ids(const std::string
   return ids;
 }
 
-status checkpoint_store::erase(uint64_t job, const std::vector<uint64_t>& checkpoints) {
-  if (checkpoints.empty()) return {};
-  std::vector<write_op> ops;
-  for (auto id : checkpoints) {
-    ops.push_back({checkpoint_record_key(job, id), std::nullopt});
-    ops.push_back({savepoint_key(job, id), std::nullopt});
-    auto st = scan(checkpoint_prefix(snapshot_kind, job, id) + "/",
-                   [&](std::string_view key, std::string_view) {
-                     ops.push_back({std::string(key), std::nullopt});
-                     return true;
-                   });
-    if (!st.ok()) return st;
-  }
-  // Not synced: after a crash the deleted checkpoints may be back, whole
-  // (a batch is applied entirely or not at all), and are deleted again later.
-  return write(ops, false);
-}
-
-namespace {
-
-// The ids in a or b, ascending, each once.
-std::vector<uint64_t> merged(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
-  std::vector<uint64_t> out;
-  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
-
-}  // namespace
-
-status checkpoint_store::drop_if(uint64_t job, const std::function<bool(uint64_t)>& doomed) {
+status checkpoint_store::drop_unneeded(uint64_t job, const std::function<bool(uint64_t)>& kept) {
   auto saves = checkpoint_ids(savepoint_kind, job);
   if (!saves.ok()) return saves.error();
   auto recs = checkpoint_ids(record_kind, job);
   if (!recs.ok()) return recs.error();
-  auto snaps = checkpoint_ids(snapshot_kind, job);
-  if (!snaps.ok()) return snaps.error();
-  std::vector<uint64_t> ids;
-  for (auto id : merged(recs.value(), snaps.value()))
-    if (!std::binary_search(saves->begin(), saves->end(), id) && doomed(id)) ids.push_back(id);
-  return erase(job, ids);
+  auto saved = [&](uint64_t id) { return std::binary_search(saves->begin(), saves->end(), id); };
+  // Every stored snapshot (whole or not) with its index; a damaged index is
+  // nullopt (its snapshot cannot be read, so it needs nothing).
+  std::map<std::pair<uint64_t, uint32_t>, std::optional<snapshot_index>> snaps;
+  const auto prefix = job_prefix(index_kind, job);
+  auto st = scan(prefix, [&](std::string_view key, std::string_view value) {
+    uint64_t k_job = 0, k_id = 0, task = 0;
+    if (!parse_ids(key, index_kind, k_job, k_id) || key.size() < prefix.size() + 25 ||
+        !parse_hex(key.substr(prefix.size() + 17), 8, task))
+      return true;  // not ours
+    auto x = decode_index(value);
+    snaps[{k_id, static_cast<uint32_t>(task)}] =
+        x.ok() ? std::optional<snapshot_index>(std::move(x.value())) : std::nullopt;
+    return true;
+  });
+  if (!st.ok()) return st;
+  // Needs point to lower ids: one pass from the highest id down finds them all.
+  std::set<std::pair<uint64_t, uint32_t>> needed;
+  for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
+    auto [id, task] = it->first;
+    if (kept(id) || saved(id)) needed.insert(it->first);
+    if (!needed.count(it->first) || !it->second) continue;
+    for (auto n : it->second->needs) needed.insert({n, task});
+  }
+  std::vector<std::string> keys;
+  for (const auto& [at, x] : snaps) {
+    if (needed.count(at)) continue;
+    auto [id, task] = at;
+    keys.push_back(index_key(job, id, task));
+    if (x) {
+      for (uint32_t c = 0; c < x->chunks; ++c) keys.push_back(chunk_key(job, id, task, c));
+    } else {
+      auto st =
+          scan(checkpoint_snapshot_key(job, id, task), [&](std::string_view key, std::string_view) {
+            keys.emplace_back(key);
+            return true;
+          });
+      if (!st.ok()) return st;
+    }
+  }
+  for (auto id : recs.value())
+    if (!kept(id) && !saved(id)) keys.push_back(checkpoint_record_key(job, id));
+  if (keys.empty()) return {};
+  std::vector<write_op> ops;
+  ops.reserve(keys.size());
+  for (const auto& k : keys) ops.push_back({k, std::nullopt});
+  // Not synced: after a crash the deleted snapshots may be back, whole
+  // (a batch is applied entirely or not at all), and are deleted again later.
+  return write(ops, false);
 }
 
 status checkpoint_store::retain(uint64_t job, uint32_t n) {
@@ -495,22 +682,22 @@ status checkpoint_store::retain(uint64_t job, uint32_t n) {
   for (const auto& r : complete.checkpoints)
     if (!r.savepoint) plain.push_back(r.id);
   std::vector<uint64_t> keep(plain.end() - std::min<size_t>(plain.size(), n), plain.end());
-  return drop_if(job, [&](uint64_t id) {
-    return id < newest_complete && !std::binary_search(keep.begin(), keep.end(), id);
+  return drop_unneeded(job, [&](uint64_t id) {
+    return id >= newest_complete || std::binary_search(keep.begin(), keep.end(), id);
   });
 }
 
 status checkpoint_store::drop_before(uint64_t job, uint64_t checkpoint) {
-  return drop_if(job, [checkpoint](uint64_t id) { return id < checkpoint; });
+  return drop_unneeded(job, [checkpoint](uint64_t id) { return id >= checkpoint; });
 }
 
 status checkpoint_store::drop_job(uint64_t job) {
-  return drop_if(job, [](uint64_t) { return true; });
+  return drop_unneeded(job, [](uint64_t) { return false; });
 }
 
 result<uint64_t> checkpoint_store::highest_id(uint64_t job) const {
   uint64_t highest = 0;
-  for (const auto* kind : {&record_kind, &snapshot_kind}) {
+  for (const auto* kind : {&record_kind, &index_kind}) {
     auto key = last_key(job_prefix(*kind, job));
     if (!key.ok()) return key.error();
     uint64_t k_job = 0, k_id = 0;

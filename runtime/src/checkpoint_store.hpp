@@ -5,23 +5,40 @@
 // read), or in memory when there is no directory (embedded mode, tests).
 //
 // A checkpoint is complete once complete() has written its record durably;
-// its snapshots must have been stored before. Records carry a checksum, so a
-// damaged one is reported, never returned; snapshot bytes are stored as given
-// (encode_snapshots checksums them itself). Savepoints are complete checkpoints
-// the user asked for: retain() and drop_job() never delete them.
+// its snapshots, and every snapshot they need, must have been stored before.
+// Records and indexes carry a checksum, so a damaged one is reported, never
+// returned; snapshot bytes are stored as given (encode_snapshots checksums
+// them itself). Savepoints are complete checkpoints the user asked for:
+// retain(), drop_before() and drop_job() never delete them.
+//
+// Incremental checkpoints: a task's snapshot may need snapshots of the same
+// task at earlier checkpoints (its operators' deltas extend them, see
+// detail/snapshot.hpp). It is stored with the list of those checkpoints
+// (`needs`, transitive), and nothing deletes a snapshot that a snapshot kept
+// still needs: a checkpoint beyond retention loses its record (it is no longer
+// listed or restorable) but keeps the snapshots that later ones need.
+//
+// Large snapshots are stored in chunks of at most snapshot_chunk_bytes (one
+// LevelDB value each), and travel to the coordinator's store chunk by chunk.
 //
 // Key layout (ordered, so a job's or a checkpoint's data is one range):
-//   rec/<job>/<checkpoint>          the record (checksum header + FlatBuffers
-//                                   CheckpointRecord, schemas/checkpoint.fbs)
-//   snap/<job>/<checkpoint>/<task>  a task's snapshot, as put_snapshot got it
-//   save/<job>/<checkpoint>         "" when that checkpoint is a savepoint
-// job and checkpoint are 16 lower-case hex digits, task 8.
+//   rec/<job>/<checkpoint>                 the record (checksum header + FlatBuffers
+//                                          CheckpointRecord, schemas/checkpoint.fbs)
+//   idx/<job>/<checkpoint>/<task>          a task's snapshot: chunk count, whether
+//                                          every chunk is there, what it needs
+//   snap/<job>/<checkpoint>/<task>         its first chunk
+//   snap/<job>/<checkpoint>/<task>/<chunk> the others (chunk 1, 2, ...)
+//   save/<job>/<checkpoint>                "" when that checkpoint is a savepoint
+// job and checkpoint are 16 lower-case hex digits, task and chunk 8. A
+// snapshot is stored once its index says every chunk is; listings, retention
+// and deletion read the indexes only, never the snapshots' bytes.
 //
 // Thread-safe: any thread may call any operation (the node's store is shared
 // by its tasks). retain(), drop_before() and drop_job() read, then delete; a
 // write to the same job at the same time may or may not survive them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,14 +51,21 @@
 
 namespace nagare {
 
+// Snapshots above this size are stored, and uploaded, in chunks of this size.
+constexpr size_t snapshot_chunk_bytes = size_t{64} << 20;
+
 // One task of the run that wrote a checkpoint (restore_task in messages.hpp).
 struct stored_task {
   uint32_t task = 0;                    // task index in that run
   std::vector<std::string> state_keys;  // task_chain::state_keys() of that task
   bool finished = false;                // it had ended its input by then
+  // The earlier checkpoints whose snapshots of this task its snapshot needs
+  // (incremental chains, transitively), ascending; empty when it is complete.
+  std::vector<uint64_t> needs;
 
   bool operator==(const stored_task& o) const {
-    return task == o.task && state_keys == o.state_keys && finished == o.finished;
+    return task == o.task && state_keys == o.state_keys && finished == o.finished &&
+           needs == o.needs;
   }
 };
 
@@ -91,17 +115,40 @@ class checkpoint_store {
   checkpoint_store(const checkpoint_store&) = delete;
   checkpoint_store& operator=(const checkpoint_store&) = delete;
 
-  // Stores (or replaces) a task's snapshot. sync: on disk when this returns
-  // (the coordinator's store); without it, a machine crash may lose it (a
-  // node's local copies). The memory store ignores sync.
-  status put_snapshot(uint64_t job, uint64_t checkpoint, uint32_t task, const std::string& bytes,
-                      bool sync);
-  // not_found if that task has no snapshot of that checkpoint.
+  // Stores (or replaces) a task's snapshot, in chunks of `chunk_bytes`.
+  // `needs`: the earlier checkpoints whose snapshots of this task it needs
+  // (ids below `checkpoint`). sync: on disk when this returns (the
+  // coordinator's store); without it, a machine crash may lose it (a node's
+  // local copies). The memory store ignores sync.
+  status put_snapshot(uint64_t job, uint64_t checkpoint, uint32_t task, std::string_view bytes,
+                      bool sync, const std::vector<uint64_t>& needs = {},
+                      size_t chunk_bytes = snapshot_chunk_bytes);
+  // Stores chunk `chunk` of `chunks` of a snapshot (put_snapshot, one piece
+  // at a time: the upload of a large snapshot). Chunks come in order, 0
+  // first; the snapshot is stored once the last one is written. Chunk 0
+  // replaces any earlier snapshot of that task and checkpoint.
+  status put_snapshot_chunk(uint64_t job, uint64_t checkpoint, uint32_t task, uint32_t chunk,
+                            uint32_t chunks, std::string_view bytes,
+                            const std::vector<uint64_t>& needs, bool sync);
+  // not_found if that task has no snapshot of that checkpoint stored (none,
+  // or not all of its chunks); io_error if a chunk or its index is damaged or missing.
   result<std::string> snapshot(uint64_t job, uint64_t checkpoint, uint32_t task) const;
+  // One chunk of a stored snapshot, and how many it has (errors as snapshot()).
+  struct snapshot_piece {
+    uint32_t chunks = 0;
+    std::string bytes;
+  };
+  result<snapshot_piece> snapshot_chunk(uint64_t job, uint64_t checkpoint, uint32_t task,
+                                        uint32_t chunk) const;
+  // What a stored snapshot needs (errors as snapshot()).
+  result<std::vector<uint64_t>> snapshot_needs(uint64_t job, uint64_t checkpoint,
+                                               uint32_t task) const;
 
   // Writes the record durably: from now on the checkpoint is complete (and a
-  // savepoint if record.savepoint). invalid_argument, and nothing written, if
-  // a task of the record has no snapshot stored.
+  // savepoint if record.savepoint). Each task's `needs` is stored as its
+  // snapshot was (the record's own are not used). invalid_argument, and
+  // nothing written, if a task of the record has no snapshot stored or its
+  // snapshot needs one that is not stored.
   status complete(const stored_checkpoint& record);
   // not_found if the checkpoint is not complete; io_error if its record is damaged.
   result<stored_checkpoint> record(uint64_t job, uint64_t checkpoint) const;
@@ -114,16 +161,20 @@ class checkpoint_store {
   result<stored_checkpoint> savepoint(const std::string& id) const;
 
   // Keeps the newest n (>= 1) complete checkpoints of the job that are not
-  // savepoints. Deletes the older ones, and every other checkpoint (without a
-  // readable record) older than the newest complete one. Savepoints stay.
+  // savepoints, every savepoint, and every checkpoint newer than the newest
+  // complete one (in flight). Of the others, deletes the records, and every
+  // snapshot that no snapshot kept needs.
   status retain(uint64_t job, uint32_t n);
-  // Deletes every checkpoint of the job older than `checkpoint`, complete or
-  // not, except savepoints (a node dropping local copies it no longer needs).
+  // Keeps the job's checkpoints from `checkpoint` on and its savepoints; of
+  // older ones, deletes the records and every snapshot that no snapshot kept
+  // needs (a node dropping local copies it no longer needs).
   status drop_before(uint64_t job, uint64_t checkpoint);
-  // Deletes everything of the job except its savepoints (an ended job).
+  // Deletes everything of the job except its savepoints and the snapshots
+  // they need (an ended job).
   status drop_job(uint64_t job);
-  // The highest checkpoint id of the job with anything stored (a snapshot or
-  // a record); 0 if none. New checkpoints of the job must be numbered above it.
+  // The highest checkpoint id of the job with anything stored (a snapshot,
+  // whole or not, or a record); 0 if none. New checkpoints of the job must be
+  // numbered above it.
   result<uint64_t> highest_id(uint64_t job) const;
 
  protected:
@@ -132,7 +183,7 @@ class checkpoint_store {
   // The backend: an ordered map from byte strings to byte strings.
   struct write_op {
     std::string key;
-    std::optional<std::string> value;  // nullopt: delete the key
+    std::optional<std::string_view> value;  // nullopt: delete the key; must outlive write()
   };
   // Called for each key in a range, ascending; returns false to stop.
   // key and value stay valid during the call only.
@@ -148,16 +199,16 @@ class checkpoint_store {
   // The greatest key that starts with prefix; nullopt if none.
   virtual result<std::optional<std::string>> last_key(const std::string& prefix) const = 0;
 
-  // The checkpoint ids of a job under a prefix ("snap/", "rec/" or "save/").
+  // The checkpoint ids of a job under a prefix ("rec/" or "save/").
   result<std::vector<uint64_t>> checkpoint_ids(const std::string& kind, uint64_t job) const;
   // Decodes every record of the job into out (damaged ones as messages);
   // an error if the records cannot all be read.
   status scan_records(uint64_t job, checkpoint_listing& out) const;
-  // Deletes every checkpoint of the job (stored snapshots or record) for
-  // which doomed(id) is true, except savepoints.
-  status drop_if(uint64_t job, const std::function<bool(uint64_t)>& doomed);
-  // Deletes every key of these checkpoints of the job.
-  status erase(uint64_t job, const std::vector<uint64_t>& checkpoints);
+  // Deletes, of the job, the record of every checkpoint that is neither
+  // kept(id) nor a savepoint, and every snapshot not needed: the snapshots of
+  // kept checkpoints and savepoints are needed, and so is whatever a needed
+  // snapshot needs.
+  status drop_unneeded(uint64_t job, const std::function<bool(uint64_t)>& kept);
 };
 
 }  // namespace nagare

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -22,11 +23,16 @@ checkpoint_record sample(uint64_t job, uint64_t id, bool savepoint) {
   r.savepoint = savepoint;
   r.completed_ms = 1700000000123;
   r.bytes = 99;
-  r.tasks = {{0, {"source"}, false}, {1, {"map", "sink"}, true}};
+  r.tasks = {{0, {"source"}, false, {}}, {1, {"map", "sink"}, true, {}}};
   return r;
 }
 
 bool same(const checkpoint_record& a, const checkpoint_record& b) { return a == b; }
+
+snapshot_upload upload(uint64_t job, uint64_t id, uint32_t task, std::string bytes,
+                       uint32_t chunk = 0, uint32_t chunks = 1, std::vector<uint64_t> needs = {}) {
+  return {job, id, task, chunk, chunks, std::move(needs), std::move(bytes)};
+}
 
 // One actor system for the suite; one store actor per test.
 class checkpoint_store_actor_test : public testing::caf_suite {
@@ -51,7 +57,8 @@ class checkpoint_store_actor_test : public testing::caf_suite {
   // Stores both tasks' snapshots of a checkpoint, then completes it.
   void complete(uint64_t job, uint64_t id, bool savepoint, uint32_t retained) {
     for (uint32_t t = 0; t < 2; ++t)
-      ASSERT_EQ(request_error(store_atom::value, job, id, t, "snap " + std::to_string(id)), "");
+      ASSERT_EQ(request_error(store_atom::value, upload(job, id, t, "snap " + std::to_string(id))),
+                "");
     ASSERT_EQ(request_error(complete_atom::value, sample(job, id, savepoint), retained), "");
   }
   std::vector<checkpoint_record> completed(uint64_t job) {
@@ -71,24 +78,59 @@ class checkpoint_store_actor_test : public testing::caf_suite {
   caf::actor store_;
 };
 
-// A stored snapshot loads back; a missing one replies an error and no bytes.
+// A snapshot stored in chunks loads back chunk by chunk; a missing one
+// replies an error and no bytes.
 TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
   const std::string bytes("\0snapshot\xff", 10);
-  ASSERT_EQ(request_error(store_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{3}, bytes), "");
+  ASSERT_EQ(request_error(store_atom::value, upload(1, 2, 3, bytes.substr(0, 4), 0, 2)), "");
+  ASSERT_EQ(request_error(store_atom::value, upload(1, 2, 3, bytes.substr(4), 1, 2)), "");
   caf::scoped_actor self{sys()};
-  for (uint32_t task : {3, 4}) {
-    self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, task)
+  std::string got;
+  for (uint32_t chunk : {0, 1}) {
+    self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{3}, chunk)
         .receive(
-            [&](const std::string& e, const std::string& got) {
-              if (task == 3) {
-                EXPECT_EQ(e, "");
-                EXPECT_EQ(got, bytes);
-              } else {
-                EXPECT_NE(e.find("has no snapshot of task 4"), std::string::npos) << e;
-                EXPECT_EQ(got, "");
-              }
+            [&](const std::string& e, uint32_t chunks, const std::string& piece) {
+              EXPECT_EQ(e, "");
+              EXPECT_EQ(chunks, 2u);
+              got += piece;
             },
             [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
+  }
+  EXPECT_EQ(got, bytes);
+  self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{4},
+                uint32_t{0})
+      .receive(
+          [&](const std::string& e, uint32_t chunks, const std::string& piece) {
+            EXPECT_NE(e.find("has no snapshot of task 4"), std::string::npos) << e;
+            EXPECT_EQ(chunks, 0u);
+            EXPECT_EQ(piece, "");
+          },
+          [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
+}
+
+// Retention through the actor keeps what the kept checkpoint needs: task 0
+// writes a base at 1 and deltas at 2 and 3; with one retained, 3 is listed
+// and 1 and 2 stay loadable.
+TEST_F(checkpoint_store_actor_test, complete_keeps_needed_snapshots) {
+  for (uint64_t id : {1, 2, 3}) {
+    std::vector<uint64_t> needs;
+    for (uint64_t e = 1; e < id; ++e) needs.push_back(e);
+    ASSERT_EQ(request_error(store_atom::value, upload(6, id, 0, "t0", 0, 1, needs)), "");
+    ASSERT_EQ(request_error(store_atom::value, upload(6, id, 1, "t1")), "");
+    ASSERT_EQ(request_error(complete_atom::value, sample(6, id, false), uint32_t{1}), "");
+  }
+  auto rs = completed(6);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].tasks[0].needs, (std::vector<uint64_t>{1, 2}));
+  caf::scoped_actor self{sys()};
+  for (auto [id, task, found] : {std::tuple<uint64_t, uint32_t, bool>{1, 0, true},
+                                 {2, 0, true},
+                                 {1, 1, false},
+                                 {2, 1, false}}) {
+    self->request(store_, timeout, load_atom::value, uint64_t{6}, id, task, uint32_t{0})
+        .receive([&](const std::string& e, uint32_t,
+                     const std::string&) { EXPECT_EQ(e.empty(), found) << id << "/" << task; },
+                 [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
 }
 
@@ -141,9 +183,7 @@ TEST_F(checkpoint_store_actor_test, savepoints) {
 TEST_F(checkpoint_store_actor_test, highest_and_drop) {
   complete(4, 1, true, 3);
   complete(4, 2, false, 3);
-  ASSERT_EQ(
-      request_error(store_atom::value, uint64_t{4}, uint64_t{6}, uint32_t{0}, std::string("x")),
-      "");
+  ASSERT_EQ(request_error(store_atom::value, upload(4, 6, 0, "x")), "");
   caf::scoped_actor self{sys()};
   auto highest = [&] {
     uint64_t out = 0;

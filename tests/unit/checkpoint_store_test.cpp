@@ -1,6 +1,7 @@
 // The checkpoint store: snapshots and records in memory and in LevelDB,
 // which checkpoints count as complete, what retention and dropping a job
-// delete (never savepoints), numbering after a restart, and damage detection.
+// delete (never savepoints, never what a kept snapshot needs), snapshots in
+// chunks, numbering after a restart, and damage detection.
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
 
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -43,7 +45,7 @@ stored_checkpoint make_record(uint64_t job, uint64_t id, bool savepoint = false)
   r.savepoint = savepoint;
   r.completed_ms = 1700000000000 + static_cast<int64_t>(id);
   r.bytes = 2 * binary_bytes.size();
-  r.tasks = {{0, {"source"}, false}, {1, {"map", "#3", ""}, true}};
+  r.tasks = {{0, {"source"}, false, {}}, {1, {"map", "#3", ""}, true, {}}};
   return r;
 }
 
@@ -344,6 +346,199 @@ TEST_P(checkpoint_store_test, concurrent_puts) {
     }
 }
 
+// --- incremental chains ----------------------------------------------------------
+
+// Stores task `task`'s snapshot of `id` needing `needs`.
+void put_chain_link(checkpoint_store& s, uint64_t job, uint64_t id, uint32_t task,
+                    std::vector<uint64_t> needs) {
+  auto st = s.put_snapshot(job, id, task, snapshot_bytes(job, id, task), true, needs);
+  ASSERT_TRUE(st.ok()) << st.message();
+}
+
+// Which of these checkpoints still hold a snapshot of `task`.
+std::vector<uint64_t> snapshots_of(checkpoint_store& s, uint64_t job, uint32_t task,
+                                   const std::vector<uint64_t>& ids) {
+  std::vector<uint64_t> out;
+  for (auto id : ids)
+    if (s.snapshot(job, id, task).ok()) out.push_back(id);
+  return out;
+}
+
+// Checkpoints 1..6 of job 7: task 0 writes a base at 1 and deltas at 2, 3
+// (each needing all before), a base at 4 and a delta at 5, 6; task 1 writes
+// only complete snapshots. The record stores each task's needs as the
+// snapshot was stored with them.
+class chain_store_test : public checkpoint_store_test {
+ protected:
+  const std::vector<uint64_t> all = {1, 2, 3, 4, 5, 6};
+  std::map<uint64_t, std::vector<uint64_t>> needs0 = {{1, {}}, {2, {1}}, {3, {1, 2}},
+                                                      {4, {}}, {5, {4}}, {6, {4, 5}}};
+  void complete_chain(checkpoint_store& s, uint64_t id, bool savepoint = false) {
+    put_chain_link(s, 7, id, 0, needs0[id]);
+    put_chain_link(s, 7, id, 1, {});
+    auto st = s.complete(make_record(7, id, savepoint));
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+};
+
+TEST_P(chain_store_test, record_has_each_tasks_needs) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  for (uint64_t id : {1, 2, 3}) complete_chain(*s, id);
+  auto r = s->record(7, 3);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->tasks[0].needs, (std::vector<uint64_t>{1, 2}));
+  EXPECT_TRUE(r->tasks[1].needs.empty());
+  EXPECT_EQ(s->snapshot_needs(7, 3, 0).value(), (std::vector<uint64_t>{1, 2}));
+}
+
+// Retention keeps every snapshot a kept checkpoint needs, of that task only;
+// the checkpoints beyond retention are no longer listed. A new base frees the
+// old chain.
+TEST_P(chain_store_test, retain_keeps_what_kept_checkpoints_need) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  for (uint64_t id : {1, 2, 3}) {
+    complete_chain(*s, id);
+    ASSERT_TRUE(s->retain(7, 1).ok());
+  }
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
+  complete_chain(*s, 4);
+  ASSERT_TRUE(s->retain(7, 1).ok());
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));
+  complete_chain(*s, 5);
+  ASSERT_TRUE(s->retain(7, 2).ok());
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4, 5}));
+}
+
+// A savepoint keeps its chain through retention and after its job is dropped,
+// and stays restorable: every link can be read.
+TEST_P(chain_store_test, savepoint_keeps_its_chain) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  complete_chain(*s, 1);
+  complete_chain(*s, 2);
+  complete_chain(*s, 3, true);
+  for (uint64_t id : {4, 5, 6}) {
+    complete_chain(*s, id);
+    ASSERT_TRUE(s->retain(7, 1).ok());
+  }
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3, 6}));
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3, 6}));
+  ASSERT_TRUE(s->drop_job(7).ok());
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
+  auto sp = s->savepoint("7-3");
+  ASSERT_TRUE(sp.ok()) << sp.error().message();
+  for (auto id : sp->tasks[0].needs) EXPECT_TRUE(s->snapshot(7, id, 0).ok()) << id;
+}
+
+// A snapshot of a checkpoint in flight (newer than the newest complete one)
+// keeps what it needs, even from checkpoints that are otherwise retained away.
+TEST_P(chain_store_test, in_flight_snapshot_keeps_its_links) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  complete_chain(*s, 1);
+  complete_chain(*s, 2);
+  put_chain_link(*s, 7, 3, 0, {1, 2});  // checkpoint 3 in flight
+  complete_chain(*s, 4);                // task 0 wrote a base at 4 (4 overtook 3)
+  ASSERT_TRUE(s->retain(7, 1).ok());
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));  // 3 is older than 4
+  put_chain_link(*s, 7, 6, 0, {4, 5});
+  put_chain_link(*s, 7, 5, 0, {4});
+  ASSERT_TRUE(s->retain(7, 1).ok());
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4, 5, 6}));
+}
+
+// A checkpoint whose snapshot needs one that is not stored cannot complete.
+TEST_P(chain_store_test, complete_requires_every_link) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  complete_chain(*s, 1);
+  put_chain_link(*s, 7, 3, 0, {1, 2});
+  put_chain_link(*s, 7, 3, 1, {});
+  auto st = s->complete(make_record(7, 3));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), errc::invalid_argument);
+  EXPECT_TRUE(mentions(st, "needs its snapshot of checkpoint 2")) << st.message();
+  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(s->put_snapshot(7, 3, 0, "x", true, {3}).ok());  // needs must be earlier
+}
+
+// drop_before (a node's local copies) keeps, per task, what the snapshots it
+// keeps need, and nothing else.
+TEST_P(chain_store_test, drop_before_keeps_links_per_task) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  for (uint64_t id : {1, 2, 3}) {
+    put_chain_link(*s, 7, id, 0, needs0[id]);
+    put_chain_link(*s, 7, id, 1, {});
+  }
+  ASSERT_TRUE(s->drop_before(7, 3).ok());
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
+  put_chain_link(*s, 7, 4, 0, {});
+  ASSERT_TRUE(s->drop_before(7, 4).ok());
+  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{}));
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, chain_store_test, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? "leveldb" : "memory";
+                         });
+
+// --- chunks -------------------------------------------------------------------------
+
+// A snapshot stored in chunks reads back whole and chunk by chunk; a
+// replacement with fewer chunks leaves none of the old ones.
+TEST_P(checkpoint_store_test, chunked_snapshot_round_trips) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  const auto bytes = snapshot_bytes(1, 2, 3);  // about 3 KiB
+  ASSERT_TRUE(s->put_snapshot(1, 2, 3, bytes, true, {}, 1000).ok());
+  auto whole = s->snapshot(1, 2, 3);
+  ASSERT_TRUE(whole.ok()) << whole.error().message();
+  EXPECT_EQ(whole.value(), bytes);
+  std::string joined;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto piece = s->snapshot_chunk(1, 2, 3, i);
+    ASSERT_TRUE(piece.ok()) << piece.error().message();
+    EXPECT_EQ(piece->chunks, 4u);
+    joined += piece->bytes;
+  }
+  EXPECT_EQ(joined, bytes);
+  EXPECT_FALSE(s->snapshot_chunk(1, 2, 3, 4).ok());
+  ASSERT_TRUE(s->put_snapshot(1, 2, 3, "short", true, {}, 1000).ok());
+  EXPECT_EQ(s->snapshot(1, 2, 3).value(), "short");
+  EXPECT_EQ(s->snapshot_chunk(1, 2, 3, 0)->chunks, 1u);
+}
+
+// An upload that stopped after some chunks is not a stored snapshot: it is
+// not found, cannot complete a checkpoint, and is deleted like any other.
+TEST_P(checkpoint_store_test, unfinished_upload_is_not_stored) {
+  auto s = open_store();
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(s->put_snapshot_chunk(7, 1, 0, 0, 3, "first", {}, true).ok());
+  ASSERT_TRUE(s->put_snapshot_chunk(7, 1, 0, 1, 3, "second", {}, true).ok());
+  ASSERT_TRUE(s->put_snapshot(7, 1, 1, "whole", true).ok());
+  auto got = s->snapshot(7, 1, 0);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code(), errc::not_found);
+  EXPECT_TRUE(mentions(got.error(), "did not finish")) << got.error().message();
+  EXPECT_FALSE(s->complete(make_record(7, 1)).ok());
+  EXPECT_EQ(s->highest_id(7).value(), 1u);
+  ASSERT_TRUE(s->put_snapshot_chunk(7, 1, 0, 2, 3, "third", {}, true).ok());
+  EXPECT_EQ(s->snapshot(7, 1, 0).value(), "firstsecondthird");
+  EXPECT_FALSE(s->put_snapshot_chunk(7, 1, 0, 3, 3, "x", {}, true).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, checkpoint_store_test, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& i) {
                            return i.param ? "leveldb" : "memory";
@@ -447,6 +642,48 @@ TEST_F(checkpoint_store_disk_test, corrupt_snapshot_helper) {
   EXPECT_FALSE(decode_snapshots(damaged.value()).ok());
   for (auto [cp, task] : {std::pair<uint64_t, uint32_t>{2, 0}, {1, 1}})
     EXPECT_TRUE(decode_snapshots(s->snapshot(7, cp, task).value()).ok());
+}
+
+// Dropping deletes every chunk and index, whole upload or not; a missing
+// chunk is damage, reported with the checkpoint and task.
+TEST_F(checkpoint_store_disk_test, chunks_are_deleted_and_missing_ones_reported) {
+  {
+    auto s = open_store();
+    ASSERT_NE(s, nullptr);
+    ASSERT_TRUE(s->put_snapshot(7, 1, 0, std::string(5000, 'a'), true, {}, 1000).ok());
+    ASSERT_TRUE(s->put_snapshot(7, 2, 0, std::string(5000, 'b'), true, {}, 1000).ok());
+    ASSERT_TRUE(s->put_snapshot_chunk(7, 3, 0, 0, 2, "half", {}, true).ok());
+    ASSERT_TRUE(s->put_snapshot(8, 1, 0, "other job", true).ok());
+  }
+  overwrite(checkpoint_snapshot_key(7, 2, 0) + "/00000003", [](std::string& v) { v.clear(); });
+  {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    ASSERT_TRUE(
+        db->Delete(leveldb::WriteOptions(), checkpoint_snapshot_key(7, 2, 0) + "/00000004").ok());
+  }
+  auto count_keys = [&](const std::string& prefix) {
+    leveldb::DB* raw = nullptr;
+    EXPECT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+    size_t n = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++n;
+    return n;
+  };
+  {
+    auto s = open_store();
+    ASSERT_NE(s, nullptr);
+    auto broken = s->snapshot(7, 2, 0);
+    ASSERT_FALSE(broken.ok());
+    EXPECT_EQ(broken.error().code(), errc::io_error);
+    EXPECT_TRUE(mentions(broken.error(), "checkpoint 2 of job 7, task 0: chunk 4"))
+        << broken.error().message();
+    ASSERT_TRUE(s->drop_job(7).ok());
+  }
+  EXPECT_EQ(count_keys("snap/"), 1u);  // job 8's
+  EXPECT_EQ(count_keys("idx/"), 1u);
 }
 
 // Savepoint ids: "JOB-CHECKPOINT" in decimal, and nothing else.
