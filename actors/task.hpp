@@ -60,7 +60,7 @@
 namespace nagare {
 class checkpoint_store;
 class restore_assembly;
-}
+}  // namespace nagare
 
 namespace nagare {
 
