@@ -116,7 +116,13 @@ class operator_instance {
 
   // Writes this instance's state into `out` (empty on entry) without changing
   // the instance: keyed state per key group, operator state as entries. An
-  // operator without state writes nothing.
+  // operator without state writes nothing. It may write a delta instead of
+  // its whole state (out.extends, detail/snapshot.hpp): the changes since its
+  // own snapshot of the newest checkpoint reported complete to it
+  // (checkpoint_complete), or of a later checkpoint it took. The runtime keeps
+  // the snapshots such deltas extend, and fails the task for a delta over one
+  // it does not keep (an earlier checkpoint, or one before a restore that was
+  // not this very task's). It sets out.checkpoint itself.
   virtual void snapshot(operator_snapshot& out) const { (void)out; }
 
   // Takes this instance's share of the state of an earlier run. `previous`
@@ -126,6 +132,13 @@ class operator_instance {
   // no state for this operator: the instance then starts afresh (a sink
   // discards what earlier attempts left uncommitted). `info` is where this
   // instance runs now (as given to open()).
+  // Each earlier subtask's snapshot comes as its whole chain, oldest first: a
+  // complete snapshot (extends == 0), then each delta over the one before it
+  // (extends == the previous one's checkpoint); an operator that never writes
+  // deltas sees one complete snapshot per earlier subtask. Every snapshot has
+  // `checkpoint` set to the checkpoint it was taken at. Of keyed state, only
+  // the key groups this instance owns now are included (the runtime leaves
+  // the others out); operator state entries are all there.
   // REQUIRES: open() succeeded, no record has been pushed or polled yet.
   // An error (malformed or mismatched state) fails the task; the instance must
   // not be used further. The default accepts only empty snapshots, so that
