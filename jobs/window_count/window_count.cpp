@@ -1,0 +1,413 @@
+// WindowCount: the number and the sum of the values per key and event-time
+// window over "timestamp_ms,key,value" lines.
+//
+//   nagare run build/jobs/libwindow_count.so -- --input PATH [PATH...] --output DIR
+//       --window SPEC --out-of-orderness MS [--lateness MS] [--fail-at N]
+//
+// SPEC is one of
+//   tumbling:SIZE_MS         windows [start, start + SIZE) with start a multiple of SIZE
+//   sliding:SIZE_MS:SLIDE_MS windows of SIZE starting at every multiple of SLIDE
+//   session:GAP_MS           a key's records less than GAP apart (or exactly GAP:
+//                            touching windows merge); [first ts, last ts + GAP)
+//   count:N                  a key's next N records in arrival order; start and end
+//                            are their smallest and largest timestamp
+// (every number a positive decimal integer).
+//
+// A record is a line "timestamp_ms,key,value": the timestamp and the value
+// are signed 64-bit decimal integers (an optional '-', digits only), the key
+// is the non-empty text between them (no comma). Other lines (not three
+// fields, an empty key, a number that is not an integer or does not fit in
+// 64 bits) are malformed: they are skipped, and each source subtask that
+// skipped some reports their number on standard error when it closes.
+//
+// Event time is the record's timestamp; each input file is a split whose
+// watermark is its largest timestamp so far - MS - 1 (--out-of-orderness).
+// A time window fires when the watermark passes its end and is kept
+// --lateness MS longer (default 0): a record for a fired window within the
+// lateness fires it again with its updated count and sum. For every firing
+// the job writes the line "key,window_start,window_end,count,sum" into DIR
+// (sum wraps around modulo 2^64 rather than overflowing). A record too late
+// for every window it belongs to is written unchanged into DIR/late/. At the
+// end of the input every pending window fires; an incomplete count window is
+// never written, and count windows have no late records.
+//
+// --fail-at N (N >= 1) tests recovery: in the job's first attempt only,
+// subtask s of the window operator throws when its sink, chained to it,
+// receives its N-th window result.
+//
+// Both outputs go through the exactly-once file sink: after failures and
+// restarts they hold every line once.
+#include <nagare/nagare.hpp>
+#include <nagare/window.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+
+namespace {
+
+// One input line, parsed. The late output writes the line unchanged: `line`
+// keeps it when the numbers are not written as std::to_string would write
+// them ("007", "-0"); it is empty when "ts,key,value" gives the line back,
+// which spares the exchange a second copy of the key.
+struct reading {
+  int64_t ts = 0;
+  int64_t value = 0;
+  std::string key;
+  std::string line;
+
+  void write_line(std::string& out) const {
+    if (!line.empty()) {
+      out += line;
+      return;
+    }
+    out += std::to_string(ts);
+    out += ',';
+    out += key;
+    out += ',';
+    out += std::to_string(value);
+  }
+};
+
+}  // namespace
+
+template <>
+struct nagare::codec<reading> {
+  static void encode(const reading& r, std::string& out) {
+    codec<int64_t>::encode(r.ts, out);
+    codec<int64_t>::encode(r.value, out);
+    codec<std::string>::encode(r.key, out);
+    codec<std::string>::encode(r.line, out);
+  }
+  static bool decode(byte_reader& in, reading& r) {
+    return codec<int64_t>::decode(in, r.ts) && codec<int64_t>::decode(in, r.value) &&
+           codec<std::string>::decode(in, r.key) && codec<std::string>::decode(in, r.line);
+  }
+};
+
+namespace {
+
+bool parse_int(const char* first, const char* last, int64_t& out) {
+  if (first == last) return false;
+  auto [end, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && end == last;
+}
+
+// True when `v` is written as the `n` characters it was parsed from (no
+// leading zeros, no "-0").
+bool canonical(int64_t v, size_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() && static_cast<size_t>(end - buf) == n;
+}
+
+// Parses "timestamp,key,value"; false for a malformed line.
+bool parse_reading(std::string& line, reading& out) {
+  auto first = line.find(',');
+  if (first == std::string::npos) return false;
+  auto second = line.find(',', first + 1);
+  if (second == std::string::npos || second == first + 1) return false;
+  if (line.find(',', second + 1) != std::string::npos) return false;
+  const char* p = line.data();
+  if (!parse_int(p, p + first, out.ts) || !parse_int(p + second + 1, p + line.size(), out.value))
+    return false;
+  out.key.assign(line, first + 1, second - first - 1);
+  if (!canonical(out.ts, first) || !canonical(out.value, line.size() - second - 1))
+    out.line = std::move(line);
+  return true;
+}
+
+// The lines of text files parsed into readings; malformed lines are counted
+// and dropped. Splits and replay positions are those of the text file source
+// (the wrapping collector passes the text reader's split changes on).
+class reading_source {
+ public:
+  using record_type = reading;
+  explicit reading_source(std::vector<std::string> paths) : lines_(std::move(paths)) {}
+  std::string name() const { return "timestamp,key,value lines"; }
+  nagare::status validate() const { return lines_.validate(); }
+  std::unique_ptr<nagare::source_reader<reading>> create() const {
+    return std::make_unique<reader>(lines_.create());
+  }
+
+ private:
+  class parser final : public nagare::detail::input_port<std::string> {
+   public:
+    parser(nagare::collector<reading>& out, uint64_t& skipped) : out_(out), skipped_(skipped) {}
+    void push(std::string& line) override {
+      reading r;
+      if (parse_reading(line, r))
+        out_.emit(std::move(r));
+      else
+        ++skipped_;
+    }
+
+   private:
+    nagare::collector<reading>& out_;
+    uint64_t& skipped_;
+  };
+
+  class reader final : public nagare::source_reader<reading> {
+   public:
+    explicit reader(std::unique_ptr<nagare::source_reader<std::string>> lines)
+        : lines_(std::move(lines)) {}
+    nagare::status open(const nagare::subtask_info& info) override {
+      task_name_ = info.task_name;
+      return lines_->open(info);
+    }
+    nagare::status poll(size_t max_records, nagare::collector<reading>& out, bool& end) override {
+      parser p(out, skipped_);
+      nagare::collector<std::string> lines(&p, out);
+      return lines_->poll(max_records, lines, end);
+    }
+    void splits(std::vector<std::string>& out) const override { lines_->splits(out); }
+    nagare::status close() override {
+      if (skipped_ > 0)
+        std::fprintf(stderr, "window_count: %s skipped %llu malformed line%s\n", task_name_.c_str(),
+                     static_cast<unsigned long long>(skipped_), skipped_ == 1 ? "" : "s");
+      return lines_->close();
+    }
+    void positions(std::vector<std::string>& out) const override { lines_->positions(out); }
+    nagare::status restore(const std::vector<std::string>& entries,
+                           const nagare::subtask_info& info) override {
+      return lines_->restore(entries, info);
+    }
+
+   private:
+    std::unique_ptr<nagare::source_reader<std::string>> lines_;
+    std::string task_name_;
+    uint64_t skipped_ = 0;  // malformed lines since open
+  };
+
+  nagare::text_file_source lines_;
+};
+
+// Count and sum of a window's values; the sum wraps (unsigned arithmetic).
+struct count_and_sum {
+  struct accumulator {
+    uint64_t count = 0;
+    uint64_t sum = 0;
+  };
+  accumulator create() const { return {}; }
+  void add(accumulator& a, const reading& r) const {
+    ++a.count;
+    a.sum += static_cast<uint64_t>(r.value);
+  }
+  void merge(accumulator& a, const accumulator& b) const {
+    a.count += b.count;
+    a.sum += b.sum;
+  }
+  accumulator result(const accumulator& a) const { return a; }
+};
+
+// A sink that passes everything to `Inner` and, with fail_at > 0, throws on
+// its fail_at-th record in attempt 0 (see --fail-at above).
+template <class Inner>
+class fail_once_sink {
+ public:
+  using record_type = typename Inner::record_type;
+  fail_once_sink(Inner inner, uint64_t fail_at) : inner_(std::move(inner)), fail_at_(fail_at) {}
+  std::string name() const { return inner_.name(); }
+  nagare::status validate() const { return inner_.validate(); }
+  std::unique_ptr<nagare::sink<record_type>> create() const {
+    return std::make_unique<writer>(inner_.create(), fail_at_);
+  }
+
+ private:
+  using base = nagare::sink<record_type>;
+
+  class writer final : public base {
+   public:
+    writer(std::unique_ptr<base> inner, uint64_t fail_at)
+        : inner_(std::move(inner)), fail_at_(fail_at) {}
+    nagare::status open(const nagare::subtask_info& info) override {
+      armed_ = fail_at_ > 0 && info.attempt == 0;
+      subtask_ = info.subtask;
+      return inner_->open(info);
+    }
+    nagare::status write(const record_type& r) override {
+      if (armed_ && ++seen_ == fail_at_) {
+        armed_ = false;
+        throw std::runtime_error("--fail-at " + std::to_string(fail_at_) + ": subtask " +
+                                 std::to_string(subtask_) + " fails at its window result " +
+                                 std::to_string(fail_at_) + " (first attempt only)");
+      }
+      return inner_->write(r);
+    }
+    nagare::status close() override { return inner_->close(); }
+    nagare::status pre_commit(uint64_t checkpoint) override {
+      return inner_->pre_commit(checkpoint);
+    }
+    void pending(std::vector<std::string>& out) const override { inner_->pending(out); }
+    nagare::status commit(uint64_t checkpoint) override { return inner_->commit(checkpoint); }
+    nagare::status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
+                           const nagare::subtask_info& info) override {
+      return inner_->recover(entries, previous_parallelism, info);
+    }
+
+   private:
+    std::unique_ptr<base> inner_;
+    uint64_t fail_at_;
+    bool armed_ = false;
+    uint32_t subtask_ = 0;
+    uint64_t seen_ = 0;  // records written in this attempt
+  };
+
+  Inner inner_;
+  uint64_t fail_at_;
+};
+
+// --window SPEC, parsed and checked.
+struct window_choice {
+  enum class kind { tumbling, sliding, session, count };
+  kind type = kind::tumbling;
+  int64_t a = 0;  // size, gap or N
+  int64_t b = 0;  // slide
+};
+
+constexpr const char* spec_forms =
+    "tumbling:SIZE_MS, sliding:SIZE_MS:SLIDE_MS, session:GAP_MS or count:N";
+
+nagare::result<window_choice> parse_window(const std::string& spec) {
+  auto bad = [&](const std::string& why) {
+    return nagare::status::invalid_argument("--window '" + spec + "': " + why + " (expected " +
+                                            spec_forms + ")");
+  };
+  std::vector<std::string> parts;
+  for (size_t begin = 0;;) {
+    auto colon = spec.find(':', begin);
+    parts.push_back(spec.substr(begin, colon == std::string::npos ? colon : colon - begin));
+    if (colon == std::string::npos) break;
+    begin = colon + 1;
+  }
+  window_choice w;
+  size_t numbers = 1;
+  if (parts[0] == "tumbling") {
+    w.type = window_choice::kind::tumbling;
+  } else if (parts[0] == "sliding") {
+    w.type = window_choice::kind::sliding;
+    numbers = 2;
+  } else if (parts[0] == "session") {
+    w.type = window_choice::kind::session;
+  } else if (parts[0] == "count") {
+    w.type = window_choice::kind::count;
+  } else {
+    return bad("unknown window kind '" + parts[0] + "'");
+  }
+  if (parts.size() != numbers + 1)
+    return bad(parts[0] + " takes " + (numbers == 1 ? "one number" : "two numbers"));
+  int64_t* out[] = {&w.a, &w.b};
+  for (size_t i = 0; i < numbers; ++i) {
+    const auto& p = parts[i + 1];
+    if (!parse_int(p.data(), p.data() + p.size(), *out[i]) || *out[i] <= 0)
+      return bad("'" + p + "' is not a positive integer");
+  }
+  return w;
+}
+
+// A non-negative number of milliseconds; `fallback` when absent, unless `required`.
+nagare::result<int64_t> milliseconds(const nagare::job_args& args, const char* option,
+                                     bool required) {
+  if (required && !args.has(option))
+    return nagare::status::invalid_argument(std::string("missing ") + option + " MS");
+  auto v = args.integer(option, 0);
+  if (!v.ok()) return v.error();
+  if (*v < 0)
+    return nagare::status::invalid_argument(std::string(option) + " must be >= 0, got " +
+                                            std::to_string(*v));
+  return *v;
+}
+
+struct settings {
+  std::vector<std::string> inputs;
+  std::string output;
+  int64_t bound = 0;
+  int64_t lateness = 0;
+  uint64_t fail_at = 0;
+};
+
+using window_line = nagare::window_result<std::string, count_and_sum::accumulator>;
+
+// The dataflow for one kind of window: source -> key_by -> window -> two sinks.
+// The results sink comes first: sinks validate (create and check) their
+// directories in this order, and DIR must be checked before DIR/late exists.
+template <class Assigner>
+void wire(nagare::job& job, const settings& s, Assigner assigner) {
+  auto strategy = nagare::watermark_strategy<reading>::bounded_out_of_orderness(
+      s.bound, [](const reading& r) { return r.ts; });
+  auto windows = job.source(reading_source(s.inputs), strategy)
+                     .name("lines")
+                     .uid("lines")
+                     .key_by([](const reading& r) -> const std::string& { return r.key; })
+                     .window(assigner)
+                     .allowed_lateness(s.lateness)
+                     .aggregate(count_and_sum{});
+  windows.name("window").uid("window");
+  nagare::file_sink<window_line> results(s.output, [](const window_line& w, std::string& out) {
+    out += w.key;
+    out += ',';
+    out += std::to_string(w.start);
+    out += ',';
+    out += std::to_string(w.end);
+    out += ',';
+    out += std::to_string(w.value.count);
+    out += ',';
+    out += std::to_string(static_cast<int64_t>(w.value.sum));
+  });
+  windows.results().sink(fail_once_sink(std::move(results), s.fail_at)).name("write").uid("write");
+  windows.late_records()
+      .sink(nagare::file_sink<reading>(
+          s.output + "/late", [](const reading& r, std::string& out) { r.write_line(out); }))
+      .name("write late")
+      .uid("write late");
+}
+
+nagare::status build(nagare::job& job, const nagare::job_args& args) {
+  if (auto st = args.only(
+          {"--input", "--output", "--window", "--out-of-orderness", "--lateness", "--fail-at"});
+      !st.ok())
+    return st;
+  settings s;
+  s.inputs = args.values("--input");
+  if (s.inputs.empty()) return nagare::status::invalid_argument("missing --input PATH [PATH...]");
+  auto output = args.required("--output");
+  if (!output.ok()) return output.error();
+  s.output = *output;
+  auto spec = args.required("--window");
+  if (!spec.ok()) return spec.error();
+  auto window = parse_window(*spec);
+  if (!window.ok()) return window.error();
+  auto bound = milliseconds(args, "--out-of-orderness", true);
+  if (!bound.ok()) return bound.error();
+  s.bound = *bound;
+  auto lateness = milliseconds(args, "--lateness", false);
+  if (!lateness.ok()) return lateness.error();
+  s.lateness = *lateness;
+  auto fail_at = args.integer("--fail-at", 0);
+  if (!fail_at.ok()) return fail_at.error();
+  if (args.has("--fail-at") && *fail_at < 1)
+    return nagare::status::invalid_argument("--fail-at must be at least 1, got " +
+                                            std::to_string(*fail_at));
+  s.fail_at = static_cast<uint64_t>(*fail_at);
+
+  switch (window->type) {
+    case window_choice::kind::tumbling:
+      wire(job, s, nagare::tumbling_event_time_windows(window->a));
+      break;
+    case window_choice::kind::sliding:
+      wire(job, s, nagare::sliding_event_time_windows(window->a, window->b));
+      break;
+    case window_choice::kind::session:
+      wire(job, s, nagare::event_time_session_windows(window->a));
+      break;
+    case window_choice::kind::count:
+      wire(job, s, nagare::count_windows(static_cast<uint64_t>(window->a)));
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+NAGARE_JOB("window_count", build)
