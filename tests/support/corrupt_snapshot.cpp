@@ -62,4 +62,25 @@ std::vector<uint64_t> complete_checkpoints(const std::string& store_dir, uint64_
   return ids;
 }
 
+std::map<uint32_t, std::vector<uint64_t>> checkpoint_needs(const std::string& store_dir,
+                                                           uint64_t job, uint64_t checkpoint) {
+  std::map<uint32_t, std::vector<uint64_t>> out;
+  if (!std::filesystem::exists(store_dir + "/CURRENT")) {
+    ADD_FAILURE() << "no checkpoint store in '" << store_dir << "'";
+    return out;
+  }
+  auto store = checkpoint_store::open(store_dir);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.error().message();
+    return out;
+  }
+  auto record = store.value()->record(job, checkpoint);
+  if (!record.ok()) {
+    ADD_FAILURE() << record.error().message();
+    return out;
+  }
+  for (const auto& t : record->tasks) out[t.task] = t.needs;
+  return out;
+}
+
 }  // namespace nagare::testing

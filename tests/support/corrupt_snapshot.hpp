@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,5 +19,11 @@ void corrupt_stored_snapshot(const std::string& store_dir, uint64_t job, uint64_
 // The ids of the job's complete checkpoints (readable records, savepoints
 // included), ascending. An unreadable store fails the calling test.
 std::vector<uint64_t> complete_checkpoints(const std::string& store_dir, uint64_t job);
+
+// Per task of that complete checkpoint's record: the earlier checkpoints its
+// snapshot needs (incremental chains), ascending. An unreadable store or
+// record fails the calling test.
+std::map<uint32_t, std::vector<uint64_t>> checkpoint_needs(const std::string& store_dir,
+                                                           uint64_t job, uint64_t checkpoint);
 
 }  // namespace nagare::testing
