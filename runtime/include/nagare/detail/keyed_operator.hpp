@@ -81,10 +81,11 @@ class keyed_operator : public one_input_operator<T, Out> {
   // current key. `create`: also create the key's row (one probe).
   void select(const T& r, K& key, bool create) {
     key = key_(r);
-    select(key, key_hash<K>{}(key), create);
+    select_key(key, key_hash<K>{}(key), create);
   }
-  // Makes `key` (whose key_hash is `hash`) current.
-  void select(const K& key, uint64_t hash, bool create) {
+  // Makes `key` (whose key_hash is `hash`) current. (Not an overload of
+  // select: with T == K and an integral K the two would be ambiguous.)
+  void select_key(const K& key, uint64_t hash, bool create) {
     current_key_ = &key;
     current_hash_ = hash;
     if (create)
