@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nagare/detail/process_operator.hpp"
+#include "nagare/job.hpp"
 #include "snapshot_support.hpp"
 #include "state_support.hpp"
 
@@ -53,6 +54,37 @@ std::ostream& operator<<(std::ostream& os, const fired& f) {
             << f.time << " sum " << f.sum << "}";
 }
 using fireds = std::vector<fired>;
+
+}  // namespace
+
+// Codecs, for records in a job graph.
+template <>
+struct codec<ev> {
+  static void encode(const ev& x, std::string& out) {
+    codec<std::string>::encode(x.key, out);
+    codec<int64_t>::encode(x.ts, out);
+    codec<int64_t>::encode(x.v, out);
+  }
+  static bool decode(byte_reader& in, ev& x) {
+    return codec<std::string>::decode(in, x.key) && codec<int64_t>::decode(in, x.ts) &&
+           codec<int64_t>::decode(in, x.v);
+  }
+};
+template <>
+struct codec<fired> {
+  static void encode(const fired& x, std::string& out) {
+    codec<std::string>::encode(x.key, out);
+    codec<time_domain>::encode(x.domain, out);
+    codec<int64_t>::encode(x.time, out);
+    codec<int64_t>::encode(x.sum, out);
+  }
+  static bool decode(byte_reader& in, fired& x) {
+    return codec<std::string>::decode(in, x.key) && codec<time_domain>::decode(in, x.domain) &&
+           codec<int64_t>::decode(in, x.time) && codec<int64_t>::decode(in, x.sum);
+  }
+};
+
+namespace {
 
 int64_t floor_mod(int64_t a, int64_t b) { return ((a % b) + b) % b; }
 // The event-time timer a record registers: the end of its 10 ms slot (always odd).
@@ -378,6 +410,44 @@ TEST_P(timer_process, past_timers_fire_with_the_next_watermark) {
   EXPECT_TRUE(out.got.empty()) << "nothing fires outside a watermark";
   op.on_watermark(101);
   EXPECT_EQ(out.got, (fireds{{"x", time_domain::event_time, 50, 101}}));
+}
+
+// keyed_stream::process hands the function the stream's timestamps (the operator the job API
+// makes is driven directly).
+TEST_P(timer_process, the_job_api_passes_the_stream_timestamps) {
+  struct stamp_fn {
+    void process(const ev& r, keyed_context<std::string>& ctx, collector<fired>& out) {
+      out.emit({ctx.key(), time_domain::event_time, ctx.timestamp(), r.v});
+      ctx.register_event_time_timer(ctx.timestamp() + 10);
+    }
+    void on_timer(int64_t t, time_domain d, keyed_context<std::string>& ctx,
+                  collector<fired>& out) {
+      out.emit({ctx.key(), d, t, -1});
+    }
+  };
+  detail::graph g;
+  job j(g);
+  auto src = j.source(generator_source<ev>(0, [](uint64_t) { return ev{}; }));
+  src.with_timestamps(ts_of{});
+  src.key_by(key_of{})
+      .process<fired>(stamp_fn{})
+      .sink(stdout_sink<fired>([](const fired&, std::string&) {}));
+  ASSERT_EQ(g.nodes[1].kind, "process");
+  auto op = g.nodes[1].make_operator();
+  capture<fired> out;
+  op->connect(static_cast<detail::input_port<fired>*>(&out));
+  ASSERT_TRUE(op->open(where(0, 1)).ok());
+  ASSERT_TRUE(op->restore({}, where(0, 1)).ok());
+  auto* in = static_cast<detail::input_port<ev>*>(op->input());
+  ev a{"a", 5, 1}, b{"b", 7, 2};
+  in->push(a);
+  in->push(b);
+  op->on_watermark(16);
+  op->on_watermark(max_timestamp);
+  EXPECT_EQ(out.got, (fireds{{"a", time_domain::event_time, 5, 1},
+                             {"b", time_domain::event_time, 7, 2},
+                             {"a", time_domain::event_time, 15, -1},
+                             {"b", time_domain::event_time, 17, -1}}));
 }
 
 }  // namespace
