@@ -76,6 +76,24 @@ checkpoint_info completed_savepoint() {
   return c;
 }
 
+// A task's detail shows its watermark: none yet, a time in ms, idle, or the end of its input.
+TEST_F(shell_render, task_detail_shows_the_watermark) {
+  auto watermark_line = [](int64_t wm, bool idle) {
+    task_info t;
+    t.watermark = wm;
+    t.idle = idle;
+    auto text = render_task(t);
+    auto at = text.find("\nwatermark ");
+    if (at == std::string::npos) return std::string("(no watermark line)");
+    auto line = text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    return line.substr(line.find_first_not_of(' ', std::string("watermark").size()));
+  };
+  EXPECT_EQ(watermark_line(min_timestamp, false), "none yet");
+  EXPECT_EQ(watermark_line(1795566807123, false), "1795566807123 ms");
+  EXPECT_EQ(watermark_line(-5, true), "-5 ms (idle)");
+  EXPECT_EQ(watermark_line(max_timestamp, false), "end of input");
+}
+
 // The list: one row per checkpoint, the failure's reason last; sizes and
 // durations right-aligned, start times of day in local time.
 TEST_F(shell_render, checkpoints_table) {
