@@ -100,6 +100,7 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     setup.chain.batch_records = req.job.batch_records;
     setup.chain.attempt = req.attempt;
     setup.chain.restored_checkpoint = req.restore.checkpoint;
+    setup.chain.restored_own = req.restore.checkpoint != 0 && req.restore.job_id == req.job_id;
     setup.master = req.master;
     setup.store = req.store;
     setup.local_store = st->snapshots;

@@ -20,6 +20,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   chain->info_.batch_records = opts.batch_records;
   chain->info_.restored_checkpoint = opts.restored_checkpoint;
   chain->info_.attempt = opts.attempt;
+  chain->info_.restored_own = opts.restored_own;
   chain->info_.state = opts.state;
 
   auto& ops = chain->operators_;

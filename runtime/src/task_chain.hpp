@@ -22,6 +22,7 @@ struct chain_options {
   uint32_t batch_records = 1024;
   uint64_t restored_checkpoint = 0;  // see subtask_info
   uint32_t attempt = 0;
+  bool restored_own = false;         // see subtask_info
   state_backend_options state = {};  // see subtask_info
 };
 

@@ -180,8 +180,8 @@ TEST_F(state_leveldb_delta, chains_of_two_subtasks_restore_into_three) {
   }
 }
 
-// The first snapshot after a restore is complete: the restored task extends nothing it did not
-// write itself.
+// The first snapshot after a restore from a savepoint (not the task's own checkpoint) is
+// complete: the restored task extends nothing it did not write itself.
 TEST_F(state_leveldb_delta, the_first_snapshot_after_a_restore_is_complete) {
   backend b;
   model m;
@@ -194,6 +194,39 @@ TEST_F(state_leveldb_delta, the_first_snapshot_after_a_restore_is_complete) {
   auto r = restored(state_backend::leveldb, {c1, c2});
   EXPECT_EQ(r->contents(), m);
   EXPECT_EQ(r->checkpoint(3).extends, 0u);
+}
+
+// A restart restores the task's own chain: the first snapshot after it is a delta over the
+// restored checkpoint, holding only what changed since, and the chain restores the model. A
+// restore from another chain that does not end at the checkpoint named own is complete.
+TEST_F(state_leveldb_delta, a_restart_goes_on_with_the_chain_it_restored) {
+  backend b;
+  model m;
+  random_ops(b, m, 500, 50, 5);
+  std::map<uint64_t, detail::operator_snapshot> taken;
+  taken[1] = through_bytes(b.checkpoint(1));
+  b.keyed.checkpoint_complete(1);
+  random_ops(b, m, 10, 50, 6);  // a small delta: the chain stays below the state's size
+  taken[2] = through_bytes(b.checkpoint(2));
+  ASSERT_EQ(taken[2].extends, 1u);
+  b.keyed.checkpoint_complete(2);
+
+  backend r;  // the restarted task
+  ASSERT_TRUE(detail::restore_key_groups(r.keyed, chain_of(taken, 2), max_par, 2).ok());
+  EXPECT_EQ(r.contents(), m);
+  r.at("new");
+  r.count.set(1);
+  m["new"].value = 1;
+  taken[3] = through_bytes(r.checkpoint(3));
+  EXPECT_EQ(taken[3].extends, 2u) << "a delta over the restored checkpoint";
+  EXPECT_EQ(restored(state_backend::memory, {empty_base(2), taken[3]})->contents(),
+            (model{{"new", key_state{1, {}, {}}}}))
+      << "only the change since the restore";
+  EXPECT_EQ(restored(state_backend::leveldb, chain_of(taken, 3))->contents(), m);
+
+  backend other;  // own names a checkpoint the chain does not end at: a complete snapshot
+  ASSERT_TRUE(detail::restore_key_groups(other.keyed, chain_of(taken, 2), max_par, 7).ok());
+  EXPECT_EQ(other.checkpoint(8).extends, 0u);
 }
 
 // A chain is cut by a complete snapshot after max_length deltas, and as soon as the deltas since

@@ -9,8 +9,9 @@
 // A delta extends the latest checkpoint known to be complete
 // (checkpoint_complete), never one merely taken: a checkpoint that is
 // declined or fails is never extended, so it never breaks a chain. A complete
-// snapshot is written when nothing is known complete yet (so after every
-// restore), and when the deltas since the last complete snapshot add up to
+// snapshot is written when nothing is known complete yet (so after a restore
+// from a savepoint; a restart goes on with the chain it restored, see
+// restored()), and when the deltas since the last complete snapshot add up to
 // more bytes than the state itself or to max_length deltas, so that a
 // restore reads a bounded chain.
 //
@@ -79,6 +80,14 @@ class delta_chain {
     taken_.erase(std::remove_if(taken_.begin(), taken_.end(),
                                 [&](const record& t) { return t.checkpoint <= id; }),
                  taken_.end());
+  }
+
+  // The backend was restored from its own snapshot of `checkpoint` (a
+  // restart of the same job), a chain of `length` deltas of `chain_bytes`
+  // over a complete snapshot: it is complete, and the next delta extends it
+  // with every change since the restore. Call before the first change.
+  void restored(uint64_t checkpoint, uint64_t chain_bytes, uint32_t length) {
+    complete_ = record{checkpoint, epoch_ - 1, chain_bytes, length};
   }
 
   // The checkpoint later deltas extend (0: none yet).

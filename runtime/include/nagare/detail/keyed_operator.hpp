@@ -68,7 +68,8 @@ class keyed_operator : public one_input_operator<T, Out> {
   // snapshot of each chain).
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
-    auto st = restore_key_groups(keyed_, previous, info.max_parallelism);
+    auto st = restore_key_groups(keyed_, previous, info.max_parallelism,
+                                 info.restored_own ? info.restored_checkpoint : 0);
     if (!st.ok()) return st;
     return ops_.restore(chain_ends(previous), info.subtask, info.parallelism);
   }

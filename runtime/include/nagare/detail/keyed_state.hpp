@@ -450,6 +450,12 @@ class keyed_state final : public keyed_rows {
   void checkpoint_complete(uint64_t id) {
     if (spill_) spill_->chain.complete(id);
   }
+  // After a restore from the backend's own chain of snapshots up to
+  // `checkpoint` (`length` deltas of `chain_bytes`): leveldb mode's next
+  // snapshot may be a delta over it.
+  void restored_own(uint64_t checkpoint, uint64_t chain_bytes, uint32_t length) {
+    if (spill_) spill_->chain.restored(checkpoint, chain_bytes, length);
+  }
 
   // The operator's snapshot of its keyed state: complete in memory mode; in
   // leveldb mode complete or a delta (sets out.extends), see delta_chain.
@@ -1034,25 +1040,39 @@ class keyed_state final : public keyed_rows {
 // Reads the key groups `state` owns from every earlier subtask's snapshot.
 // `previous` holds chains: a complete snapshot (extends == 0), then the deltas
 // over it in order, each extending the checkpoint of the one before; the
-// chains of different subtasks hold different key groups.
+// chains of different subtasks hold different key groups. `own`: the
+// checkpoint whose snapshots are this task's own (subtask_info::restored_own;
+// 0: none): if a single chain ending at it holds the state, later
+// incremental snapshots go on with that chain.
 template <class K, class Inline>
 status restore_key_groups(keyed_state<K, Inline>& state,
-                          const std::vector<operator_snapshot>& previous,
-                          uint32_t max_parallelism) {
+                          const std::vector<operator_snapshot>& previous, uint32_t max_parallelism,
+                          uint64_t own = 0) {
   auto range = state.range();
   std::vector<size_t> chain_of(range.size(), 0);  // 1 + the chain that wrote a key group; 0: none
   size_t chain = 0;
   uint64_t last = 0;  // checkpoint of the chain's latest snapshot
+  struct chain_facts {
+    bool used = false;  // holds key groups of this subtask
+    uint64_t last = 0, delta_bytes = 0;
+    uint32_t deltas = 0;
+  };
+  std::vector<chain_facts> facts;
   for (const auto& snap : previous) {
     if (snap.extends == 0) {
       ++chain;
+      facts.emplace_back();
     } else if (chain == 0 || snap.extends != last) {
       return status(errc::io_error, "snapshot of checkpoint " + std::to_string(snap.checkpoint) +
                                         " extends checkpoint " + std::to_string(snap.extends) +
                                         ", which does not come before it");
     }
     last = snap.checkpoint;
+    auto& f = facts.back();
+    f.last = snap.checkpoint;
+    if (snap.extends != 0) ++f.deltas;
     for (const auto& [kg, bytes] : snap.key_groups) {
+      if (snap.extends != 0) f.delta_bytes += bytes.size();
       if (kg >= max_parallelism)
         return status(errc::invalid_argument, "snapshot holds key group " + std::to_string(kg) +
                                                   ", above the max parallelism " +
@@ -1063,11 +1083,21 @@ status restore_key_groups(keyed_state<K, Inline>& state,
         return status(errc::io_error,
                       "key group " + std::to_string(kg) + " appears in two snapshots");
       owner = chain;
+      f.used = true;
       auto st = state.read_key_group(kg, bytes);
       if (!st.ok()) return st;
     }
   }
   state.finish_restore();
+  size_t used = 0;
+  const chain_facts* mine = nullptr;
+  for (const auto& f : facts)
+    if (f.used) {
+      ++used;
+      mine = &f;
+    }
+  if (own != 0 && used == 1 && mine->last == own)
+    state.restored_own(own, mine->delta_bytes, mine->deltas);
   return {};
 }
 

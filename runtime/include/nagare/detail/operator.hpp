@@ -54,6 +54,11 @@ struct subtask_info {
   // its savepoints.
   uint64_t restored_checkpoint = 0;
   uint32_t attempt = 0;
+  // restored_checkpoint is one this job took (a restart, at the same
+  // parallelism): each task restored its own snapshots of it, and an
+  // incremental snapshot may extend them. false: it started afresh or from a
+  // savepoint of another job.
+  bool restored_own = false;
   state_backend_options state = {};  // the job's state backend, for this task
 };
 
