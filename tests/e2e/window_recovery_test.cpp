@@ -278,7 +278,7 @@ class rss_sampler {
 };
 
 // A 24-hour tumbling window over a million keys of 100 characters with the
-// LevelDB backend; a node is killed with SIGKILL after the second
+// LevelDB backend; a node is killed with SIGKILL after the first
 // checkpoint. Nothing is lost: every key's window is written once with all
 // its records. The nodes' resident memory stays below half the logical
 // state size (the state lives in LevelDB, not on the heap).
@@ -298,11 +298,15 @@ TEST(window_leveldb, day_window_over_a_million_keys_survives_kill) {
                      {"--parallelism", "2", "--checkpoint-interval", "200", "--state-backend",
                       "leveldb", "--restart-strategy", "fixed-delay:100:5"},
                      args);
-  ASSERT_TRUE(await_checkpoints(c, id, 2, 120s)) << c.coordinator_process().log();
+  // Deadlines far beyond the run's time: this test is about what is lost and
+  // how much memory it takes, not about speed.
+  ASSERT_TRUE(await_checkpoints(c, id, 1, 300s)) << c.coordinator_process().log();
   auto killed_at = std::chrono::steady_clock::now();
   c.node(1).kill9();
-  expect_finished(c, id, 180s);
+  expect_finished(c, id, 600s);
   auto finished_at = std::chrono::steady_clock::now();
+  auto log = c.coordinator_process().log();
+  EXPECT_NE(log.find("restarting (attempt 1) from checkpoint "), std::string::npos) << log;
   auto max_kb = rss.max_kb();
   auto checkpoints = c.client("shell", {"-c", "checkpoints " + id});
 
