@@ -4,6 +4,7 @@
 // large store count as the kernel's page cache and not as the resident memory
 // of the task's process.
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -185,6 +186,8 @@ class leveldb_kv_store final : public kv_store {
 };
 
 }  // namespace
+
+void kv_store::trim_heap() { ::malloc_trim(0); }
 
 result<std::unique_ptr<kv_store>> kv_store::create(const std::string& parent, const options& opts) {
   std::error_code ec;

@@ -463,6 +463,7 @@ class keyed_state final : public keyed_rows {
   void write_snapshot(operator_snapshot& out) const {
     if (!spill_) return write_key_groups(out.key_groups);
     auto& s = *spill_;
+    kv_store::trim_heap();  // what the previous checkpoint freed
     flush();
     auto plan = s.chain.next(s.stored_bytes);
     uint64_t bytes = plan.extends == 0 ? write_stored_rows(out.key_groups)

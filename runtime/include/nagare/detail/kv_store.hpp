@@ -69,6 +69,11 @@ class kv_store {
   virtual std::unique_ptr<kv_iterator> iterate() = 0;
   // The directory the store lives in.
   virtual const std::string& directory() const = 0;
+
+  // Returns the free memory of the process's heap to the system
+  // (malloc_trim). A checkpoint allocates and frees large buffers (the
+  // snapshot, its encoding); without this the heap keeps their pages.
+  static void trim_heap();
 };
 
 }  // namespace nagare::detail
