@@ -19,7 +19,6 @@
 
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/split_watermarks.hpp"
-#include "nagare/time.hpp"
 
 namespace nagare {
 
@@ -66,29 +65,21 @@ class collector : public detail::collector_base {
   template <class U>
   collector(detail::input_port<T>* next, collector<U>& outer)
       : collector_base(&outer), next_(next) {}
-  // The collector of a source with a watermark strategy: every record's
-  // timestamp raises its split's largest one in `splits`.
-  // REQUIRES: `timestamps` and `splits` outlive the collector.
-  collector(detail::input_port<T>* next, const timestamp_fn<T>* timestamps,
-            detail::split_watermarks* splits)
-      : next_(next), timestamps_(timestamps) {
+  // The collector of a source with a watermark strategy: split changes go
+  // to `splits` (`next` takes the records' timestamps).
+  // REQUIRES: `splits` outlives the collector.
+  collector(detail::input_port<T>* next, detail::split_watermarks* splits) : next_(next) {
     splits_ = splits;
   }
 
   void emit(T record) {
     ++emitted_;
-    if (timestamps_) {
-      int64_t t = (*timestamps_)(static_cast<const T&>(record));
-      int64_t& max = splits_->current_max();
-      if (t > max) max = t;
-    }
     next_->push(record);
   }
   void operator()(T record) { emit(std::move(record)); }
 
  private:
   detail::input_port<T>* next_;
-  const timestamp_fn<T>* timestamps_ = nullptr;
 };
 
 }  // namespace nagare

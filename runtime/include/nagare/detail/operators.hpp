@@ -183,7 +183,10 @@ class sink_operator final : public operator_instance, public input_port<T> {
 
 // The head of a source chain: polls its reader and, with a watermark
 // strategy, generates the subtask's watermark per split (see
-// nagare/watermark.hpp; the task asks for it after every poll).
+// nagare/watermark.hpp; the task asks for it after every poll). Records of a
+// source with a strategy pass a tap that raises their split's largest
+// timestamp (one timestamp call and a comparison per record); a source
+// without one pays nothing per record.
 template <class T>
 class source_operator final : public source_instance {
  public:
@@ -194,9 +197,10 @@ class source_operator final : public source_instance {
     ops_.reset();
     positions_ = ops_.declare<std::string>(positions_name, redistribution::union_all);
     maxima_ = ops_.declare<split_max>(watermarks_name, redistribution::union_all);
-    if (strategy_.timestamps())
-      out_ = std::make_unique<collector<T>>(next_, strategy_.timestamps().get(), &splits_);
-    else
+    if (strategy_.timestamps()) {
+      tap_ = timestamp_tap(strategy_.timestamps().get(), &splits_, next_);
+      out_ = std::make_unique<collector<T>>(&tap_, &splits_);
+    } else
       out_ = std::make_unique<collector<T>>(next_);
     auto st = reader_->open(info);
     if (!st.ok()) return st;
@@ -247,6 +251,24 @@ class source_operator final : public source_instance {
 
  private:
   using split_max = std::pair<std::string, int64_t>;  // split name, largest timestamp
+
+  class timestamp_tap final : public input_port<T> {
+   public:
+    timestamp_tap() = default;
+    timestamp_tap(const timestamp_fn<T>* ts, split_watermarks* splits, input_port<T>* next)
+        : ts_(ts), splits_(splits), next_(next) {}
+    void push(T& record) override {
+      int64_t t = (*ts_)(static_cast<const T&>(record));
+      int64_t& max = splits_->current_max();
+      if (t > max) max = t;
+      next_->push(record);
+    }
+
+   private:
+    const timestamp_fn<T>* ts_ = nullptr;
+    split_watermarks* splits_ = nullptr;
+    input_port<T>* next_ = nullptr;
+  };
   static constexpr const char* positions_name = "positions";
   static constexpr const char* watermarks_name = "watermarks";
 
@@ -260,6 +282,7 @@ class source_operator final : public source_instance {
   std::unique_ptr<source_reader<T>> reader_;
   watermark_strategy<T> strategy_;
   input_port<T>* next_ = nullptr;
+  timestamp_tap tap_;
   std::unique_ptr<collector<T>> out_;  // lives across polls: it holds the current split
   split_watermarks splits_;
   int64_t now_ = 0;  // processing time, as the task last told it
