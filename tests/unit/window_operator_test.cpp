@@ -45,13 +45,18 @@ contents kind_of() {
 
 // Runs `run` through the operator for `spec` with contents C (see check_run) and returns the
 // model's counters.
-template <class C>
+// Tumbling and sliding windows run on the operator the API picks for C (panes when C merges)
+// unless `General` asks for the operator with an accumulator per window.
+template <class C, bool General = false>
 window_model check(const window_spec& spec, const steps& run, uint32_t p = 1, size_t cut = 0,
                    uint32_t p2 = 0) {
   auto ts = spec.timestamps ? timestamps() : nullptr;
   switch (spec.shape) {
     case window_spec::sliding: {
-      using op = detail::window_operator<rec, key_of, sliding_window_assigner, C>;
+      using op =
+          std::conditional_t<General,
+                             detail::window_operator<rec, key_of, sliding_window_assigner, C>,
+                             detail::time_window_operator_t<rec, key_of, C>>;
       sliding_window_assigner a{spec.size, spec.slide, spec.domain};
       return check_run<op>(
           run, spec, kind_of<C>(),
@@ -142,6 +147,38 @@ TEST_P(window_operator, sliding_event_time) {
     EXPECT_GT(m.dropped, m.late) << "some records miss only some of their windows";
     check<decltype(c)>(sliding(50, 20, 15), run);
   });
+}
+
+// Windows whose slide exceeds their size leave gaps: records there go to no window (late), in
+// both domains.
+TEST_P(window_operator, windows_with_gaps) {
+  auto run = random_run({}, 8);
+  for_each_contents([&](auto c) {
+    using C = decltype(c);
+    auto m = check<C>(sliding(10, 25), run);
+    EXPECT_GT(m.late, 500u);
+    EXPECT_GT(m.fired, 200u);
+    EXPECT_GT(check<C>(sliding(3, 5, 0, processing), run).late, 100u);
+    check<C>(sliding(20, 30, 15), run);
+  });
+}
+
+// The operator with an accumulator per window (for aggregators without merge) on tumbling and
+// sliding windows, where the API would pick panes.
+TEST_P(window_operator, windows_without_panes) {
+  run_shape shape;
+  shape.spread = 60;
+  auto run = random_run(shape, 9);
+  using general = std::true_type;
+  auto both = [&](auto c) {
+    using C = decltype(c);
+    check<C, general::value>(sliding(30, 30, 25), run);
+    check<C, general::value>(sliding(50, 20), run);
+    check<C, general::value>(sliding(50, 20, 15), run, 2, run.size() / 2, 3);
+    check<C, general::value>(sliding(40, 15, 0, processing), run);
+  };
+  both(aggregate_contents{});
+  both(reduce_contents{});
 }
 
 // Session windows merge as records bridge them; late records open no session.

@@ -424,8 +424,7 @@ class window_model {
   void fire_processing(int64_t to, rows& out) {
     if (spec_.shape == window_spec::sliding) {
       for (auto it = windows_.begin(); it != windows_.end();) {
-        const int64_t max = it->second.end - 1;
-        if (max > to) {
+        if (it->second.end > to) {  // fires once the time has passed its max
           ++it;
           continue;
         }
@@ -436,7 +435,7 @@ class window_model {
       for (auto& [key, live] : live_) {
         std::vector<timed> keep;
         for (const auto& s : cluster(live)) {
-          if (s.end - 1 <= to) {
+          if (s.end <= to) {  // fires once the time has passed its max
             emit(key, s.start, s.end, records_of(s), out);
             continue;
           }

@@ -20,7 +20,8 @@
 // When windows fire (event time, W the operator's watermark, L the allowed
 // lateness, max = end - 1): a window fires when W >= max and is dropped when
 // W >= max + L. A record goes to its windows that are not dropped yet; one
-// that goes to no window is late (late_records()). A record added to a window
+// that goes to no window is late (late_records()), and so is one that falls
+// between windows (a slide larger than the size). A record added to a window
 // that fired already (max <= W < max + L) fires it again at once with its
 // whole contents. At end of input every pending window fires. Processing-time
 // windows fire when the operator's processing time passes max, and when the
@@ -42,6 +43,7 @@
 
 #include "nagare/aggregate.hpp"
 #include "nagare/detail/count_window_operator.hpp"
+#include "nagare/detail/pane_window_operator.hpp"
 #include "nagare/detail/window_contents.hpp"
 #include "nagare/detail/window_operator.hpp"
 #include "nagare/detail/window_output.hpp"
@@ -83,8 +85,8 @@ class window_handle : public operator_handle<window_handle<T, K, R>> {
     return data_stream<window_result<K, R>>(
         this->g_, part<output::result_index, window_result<K, R>>("window_results", "results"));
   }
-  // The records that went to no window (event time only), unchanged; they
-  // keep the stream's timestamps.
+  // The records that went to no window, unchanged; they keep the stream's
+  // timestamps.
   data_stream<T> late_records() {
     return data_stream<T>(this->g_, part<output::late_index, T>("late_records", "late records"),
                           timestamps_);
@@ -157,10 +159,15 @@ class windowed_stream {
         return std::make_unique<detail::count_window_operator<T, KeyFn, Contents>>(key, a, contents,
                                                                                    ts);
       };
-    } else {
+    } else if constexpr (sessions) {
       n.make_operator = [key, a = assigner_, l = lateness_, contents, ts] {
         return std::make_unique<detail::window_operator<T, KeyFn, Assigner, Contents>>(
             key, a, l, contents, ts);
+      };
+    } else {
+      n.make_operator = [key, a = assigner_, l = lateness_, contents, ts] {
+        return std::make_unique<detail::time_window_operator_t<T, KeyFn, Contents>>(key, a, l,
+                                                                                    contents, ts);
       };
     }
     n.make_tee = [] { return std::make_unique<detail::tee_operator<output>>(); };

@@ -5,7 +5,8 @@
 // (max_timestamp()) is end - 1.
 //  - tumbling(size): the window [ts - floor_mod(ts, size), ... + size);
 //  - sliding(size, slide): every window [start, start + size) whose start is
-//    a multiple of `slide` with start <= ts < start + size;
+//    a multiple of `slide` with start <= ts < start + size (none when the
+//    slide is larger than the size and ts falls between windows);
 //  - session(gap): a record opens [ts, ts + gap); windows of a key that
 //    overlap or touch (a.start <= b.end && b.start <= a.end) merge into
 //    [min start, max end), so a session runs from its smallest timestamp to

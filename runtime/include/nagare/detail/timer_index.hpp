@@ -61,10 +61,9 @@ class timer_index {
 // The index on the heap. Per domain an ordered map from time to a bucket of
 // the timers due then: windows aligned to the epoch make many keys' timers
 // share a time, and timers mostly come in increasing time, so an add is
-// usually an append to the last bucket touched (no allocation for keys of up
-// to 15 bytes). A bucket is sorted (key group, key) only when it starts to
-// drain or loses a timer; removal leaves a tombstone until the bucket
-// drains or is half dead.
+// usually an append to the last bucket touched (amortized: no allocation). A
+// bucket is sorted (key group, key) only when it starts to drain or loses a
+// timer; removal leaves a tombstone until the bucket drains or is half dead.
 class memory_timer_index final : public timer_index {
  public:
   void add(time_domain d, int64_t time, uint32_t key_group, std::string_view key) override {
@@ -72,11 +71,11 @@ class memory_timer_index final : public timer_index {
     ++b.live;
     ++of(d).live;
     if (!b.sorted) {
-      b.items.push_back({key_group, false, std::string(key)});
+      b.items.push_back(b.store(key_group, key));
       return;
     }
     auto it = b.find(key_group, key);
-    if (it != b.items.end() && it->key_group == key_group && it->key == key) {
+    if (it != b.items.end() && b.same(*it, key_group, key)) {
       if (!it->dead) {  // present already (see the REQUIRES): nothing changes
         --b.live;
         --of(d).live;
@@ -86,7 +85,9 @@ class memory_timer_index final : public timer_index {
       --b.dead;
       return;
     }
-    b.items.insert(it, {key_group, false, std::string(key)});
+    auto i = it - b.items.begin();
+    auto stored = b.store(key_group, key);
+    b.items.insert(b.items.begin() + i, stored);
   }
 
   void remove(time_domain d, int64_t time, uint32_t key_group, std::string_view key) override {
@@ -96,7 +97,7 @@ class memory_timer_index final : public timer_index {
     auto& b = bit->second;
     b.sort();
     auto it = b.find(key_group, key);
-    if (it == b.items.end() || it->dead || it->key_group != key_group || it->key != key) return;
+    if (it == b.items.end() || it->dead || !b.same(*it, key_group, key)) return;
     it->dead = true;
     ++b.dead;
     --b.live;
@@ -119,10 +120,10 @@ class memory_timer_index final : public timer_index {
       ++b.next;
       --b.dead;
     }
-    auto& item = b.items[b.next++];
+    const auto& i = b.items[b.next++];
     out.time = bit->first;
-    out.key_group = item.key_group;
-    out.key = std::move(item.key);
+    out.key_group = i.key_group;
+    out.key.assign(b.key_of(i));
     --b.live;
     --dom.live;
     if (b.live == 0) drop(dom, bit);
@@ -143,32 +144,58 @@ class memory_timer_index final : public timer_index {
   }
 
  private:
+  // A timer of a bucket: its key group and where its key bytes are in the
+  // bucket's `bytes`, with the first 8 of them as a big-endian number (most
+  // comparisons end there, and items stay small and trivially copyable).
   struct item {
+    uint64_t prefix;
+    uint64_t offset;
     uint32_t key_group;
-    bool dead;
-    std::string key;
-    bool before(uint32_t kg, std::string_view k) const {
-      return key_group != kg ? key_group < kg : std::string_view(key) < k;
-    }
+    uint32_t size : 31;
+    uint32_t dead : 1;
   };
+  static uint64_t prefix_of(std::string_view k) {
+    uint64_t p = 0;
+    for (size_t i = 0; i < 8; ++i)
+      p = (p << 8) | (i < k.size() ? static_cast<unsigned char>(k[i]) : 0u);
+    return p;
+  }
   // The timers due at one time. Items before `next` have been popped.
   struct bucket {
     std::vector<item> items;
+    std::string bytes;  // every key ever added, back to back
     size_t next = 0;
     size_t live = 0;
     size_t dead = 0;  // tombstones at or after next
     bool sorted = false;
 
+    item store(uint32_t kg, std::string_view k) {
+      item i{prefix_of(k), bytes.size(), kg, static_cast<uint32_t>(k.size()), 0};
+      bytes.append(k.data(), k.size());
+      return i;
+    }
+    std::string_view key_of(const item& i) const { return {bytes.data() + i.offset, i.size}; }
+    // (key group, key) order.
+    bool before(const item& i, uint32_t kg, uint64_t prefix, std::string_view k) const {
+      if (i.key_group != kg) return i.key_group < kg;
+      if (i.prefix != prefix) return i.prefix < prefix;
+      return key_of(i) < k;
+    }
+    bool same(const item& i, uint32_t kg, std::string_view k) const {
+      return i.key_group == kg && key_of(i) == k;
+    }
     void sort() {
       if (sorted) return;
-      std::sort(items.begin(), items.end(),
-                [](const item& a, const item& b) { return a.before(b.key_group, b.key); });
+      std::sort(items.begin(), items.end(), [this](const item& a, const item& b) {
+        return before(a, b.key_group, b.prefix, key_of(b));
+      });
       sorted = true;
     }
     // The first live-or-dead item at or after next that is not before (kg, k).
     std::vector<item>::iterator find(uint32_t kg, std::string_view k) {
+      const auto prefix = prefix_of(k);
       return std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(next), items.end(), 0,
-                              [&](const item& i, int) { return i.before(kg, k); });
+                              [&](const item& i, int) { return before(i, kg, prefix, k); });
     }
     void compact() {
       items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(next));

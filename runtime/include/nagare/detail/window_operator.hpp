@@ -13,16 +13,19 @@
 // plus the current watermark as operator state (detail/timed_operator.hpp).
 //
 // Semantics (L = allowed lateness; cleanup time = max + L, saturating, in
-// event time, and max in processing time):
+// event time, and end = max + 1 in processing time):
 //  - a record goes to each of its windows whose cleanup time is above the
-//    watermark W; a record that goes to no window is late and leaves on the
-//    late side output (event time only: processing-time windows are never
-//    late);
+//    watermark W (in processing time: to each of its windows); a record that
+//    goes to no window is late and leaves on the late side output (in
+//    processing time that happens only between windows whose slide exceeds
+//    their size);
 //  - an event-time window fires when W >= max and is dropped when W >=
 //    cleanup time; a record added to a window with max <= W (it fired
 //    already) fires it again at once, with its whole contents;
-//  - a processing-time window fires and is dropped when the processing time
-//    reaches max, or when the input ends (finish());
+//  - a processing-time window fires and is dropped once the processing time
+//    has passed its max (reached its end), or when the input ends
+//    (finish()); so a record, which arrives at a processing time P within
+//    its windows, never finds one of them fired;
 //  - session windows merge as they come to overlap or touch: their contents
 //    merge (Contents::merge) and their timers move to the merged window.
 // Windows of a key that fire together fire in start order.
@@ -155,7 +158,12 @@ class window_operator final
     return {};
   }
 
-  int64_t cleanup_time(int64_t max) const { return event_ ? saturating_add(max, lateness_) : max; }
+  // When a window with largest timestamp `max` fires: in event time when W
+  // reaches max, in processing time once the clock has passed max.
+  int64_t fire_time(int64_t max) const { return event_ ? max : max + 1; }
+  int64_t cleanup_time(int64_t max) const {
+    return event_ ? saturating_add(max, lateness_) : max + 1;
+  }
   time_domain domain() const {
     return event_ ? time_domain::event_time : time_domain::processing_time;
   }
@@ -166,13 +174,11 @@ class window_operator final
     // Starts are the multiples of slide in (ts - size, ts]: from `first` to `last`.
     const int64_t last = saturating_sub(ts, floor_mod(ts, slide));
     const int64_t lower = saturating_sub(ts, size);
-    int64_t first = last;
-    if (last > lower) {
-      uint64_t steps = (static_cast<uint64_t>(last) - static_cast<uint64_t>(lower) - 1) /
-                       static_cast<uint64_t>(slide);
-      first =
-          static_cast<int64_t>(static_cast<uint64_t>(last) - steps * static_cast<uint64_t>(slide));
-    }
+    if (last <= lower) return false;  // between windows (slide > size)
+    const uint64_t steps = (static_cast<uint64_t>(last) - static_cast<uint64_t>(lower) - 1) /
+                           static_cast<uint64_t>(slide);
+    const int64_t first =
+        static_cast<int64_t>(static_cast<uint64_t>(last) - steps * static_cast<uint64_t>(slide));
     bool any = false;
     size_t pos = 0;
     for (int64_t start = first;; start += slide) {
@@ -241,20 +247,21 @@ class window_operator final
   // cleanup time.
   void timer_times(const slot& s, std::vector<int64_t>& out) const {
     const int64_t max = s.end - 1;
-    if (!event_ || max > this->watermark_) out.push_back(max);
+    if (!event_ || max > this->watermark_) out.push_back(fire_time(max));
     if (event_) out.push_back(cleanup_time(max));
   }
   bool needed(const slots& list, int64_t t) const {
     for (const auto& s : list) {
       const int64_t max = s.end - 1;
-      if ((max == t && (!event_ || max > this->watermark_)) || cleanup_time(max) == t) return true;
+      if ((fire_time(max) == t && (!event_ || max > this->watermark_)) || cleanup_time(max) == t)
+        return true;
     }
     return false;
   }
   void add_timers(int64_t max, int64_t cleanup, const K& key) {
     const auto hash = this->current_hash_;
     if (!event_) {
-      this->timers_.add(time_domain::processing_time, max, key, hash);
+      this->timers_.add(time_domain::processing_time, fire_time(max), key, hash);
       return;
     }
     if (max > this->watermark_) this->timers_.add(time_domain::event_time, max, key, hash);
@@ -274,13 +281,13 @@ class window_operator final
     contents_.fire(key, w, s.acc, emit);
   }
 
-  // Timer `t` of `key` fired: fires the windows whose max it is, then drops
-  // the windows whose cleanup time it reached.
+  // Timer `t` of `key` fired: fires the windows whose fire time it is, then
+  // drops the windows whose cleanup time it reached.
   void on_timer(time_domain, int64_t t, const K& key) override {
     slots* list = windows_.get();
     if (!list) return;
     for (size_t i = 0; i < list->size(); ++i)
-      if ((*list)[i].end - 1 == t) fire(key, i);
+      if (fire_time((*list)[i].end - 1) == t) fire(key, i);
     list->erase(std::remove_if(list->begin(), list->end(),
                                [&](const slot& s) { return cleanup_time(s.end - 1) <= t; }),
                 list->end());
