@@ -448,7 +448,9 @@ class keyed_state final : public keyed_rows {
     if (spill_) spill_->chain.prepare(id);
   }
   void checkpoint_complete(uint64_t id) {
-    if (spill_) spill_->chain.complete(id);
+    if (!spill_) return;
+    spill_->chain.complete(id);
+    kv_store::trim_heap();  // the snapshot's buffers are freed once it is stored
   }
   // After a restore from the backend's own chain of snapshots up to
   // `checkpoint` (`length` deltas of `chain_bytes`): leveldb mode's next
