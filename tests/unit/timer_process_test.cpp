@@ -340,10 +340,12 @@ TEST_P(timer_process, timers_survive_a_restore_at_another_parallelism) {
   EXPECT_EQ(apply_all(three, nullptr), sorted(m.end()));
 }
 
-// A restored subtask takes the smallest watermark of the earlier subtasks.
-TEST_P(timer_process, a_restore_takes_the_smallest_earlier_watermark) {
+// A restored subtask takes the smallest watermark of the earlier subtasks that owned some of its
+// key groups: its own at the same parallelism. (Of 128 key groups, two subtasks own [0, 64) and
+// [64, 128); three own [0, 43), [43, 86) and [86, 128).)
+TEST_P(timer_process, a_restore_takes_the_smallest_watermark_of_the_key_groups_owners) {
   snapshots previous;
-  int64_t wms[] = {80, 50};
+  const int64_t wms[] = {80, 50};
   for (uint32_t s = 0; s < 2; ++s) {
     instance i(s, 2);
     i.op->on_watermark(wms[s]);
@@ -351,12 +353,19 @@ TEST_P(timer_process, a_restore_takes_the_smallest_earlier_watermark) {
     i.op->snapshot(snap);
     previous.push_back(snap);
   }
+  const int64_t three[] = {80, 50, 50};
   for (uint32_t s = 0; s < 3; ++s) {
     instance i(s, 3, previous);
-    EXPECT_EQ(i.op->current_watermark(), 50);
+    EXPECT_EQ(i.op->current_watermark(), three[s]) << "subtask " << s << " of 3";
     i.op->on_watermark(40);
-    EXPECT_EQ(i.op->current_watermark(), 50) << "a lower watermark is ignored";
+    EXPECT_EQ(i.op->current_watermark(), three[s]) << "a lower watermark is ignored";
   }
+  for (uint32_t s = 0; s < 2; ++s) {
+    instance i(s, 2, previous);
+    EXPECT_EQ(i.op->current_watermark(), wms[s]) << "its own, at the same parallelism";
+  }
+  instance one(0, 1, previous);
+  EXPECT_EQ(one.op->current_watermark(), 50);
   instance fresh(0, 1);
   EXPECT_EQ(fresh.op->current_watermark(), min_timestamp);
 }

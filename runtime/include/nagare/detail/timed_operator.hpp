@@ -2,11 +2,14 @@
 // the window operators): a keyed operator plus a timer service, its event
 // time (the last watermark) and its processing time.
 //
-// The current watermark is operator state: each subtask's snapshot holds it
-// as one element of the union list "__watermark", and a restore takes the
-// minimum over the earlier subtasks (min_timestamp when they kept none), so
-// a restored subtask never assumes more event time than every subtask whose
-// keys it may now hold had seen. Processing time is not checkpointed.
+// The current watermark is operator state: each subtask's snapshot holds it,
+// with the key groups the subtask owned, as one element (watermark, first key
+// group, end key group) of the union list "__watermark". A restore takes the
+// minimum over the earlier subtasks that owned some of its key groups now
+// (its own watermark when the parallelism is unchanged; min_timestamp when
+// they kept none), so a restored subtask never assumes more event time than
+// any subtask whose keys it now holds had seen. Processing time is not
+// checkpointed.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -43,7 +47,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
       state_context ctx(&this->keyed_, &this->ops_, this->info_);
       timers_.open(ctx, this->keyed_, info.max_parallelism);
       watermarks_ =
-          this->ops_.template declare<int64_t>(watermark_state, redistribution::union_all);
+          this->ops_.template declare<watermark_entry>(watermark_state, redistribution::union_all);
     } catch (const std::exception& e) {
       return status(errc::user_error, info.task_name + ": open: " + e.what());
     }
@@ -52,15 +56,24 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
 
   void snapshot(operator_snapshot& out) const override {
     base::snapshot(out);
-    operator_list<int64_t>::write(watermark_state, {watermark_}, out.entries);
+    const auto range = this->keyed_.range();
+    operator_list<watermark_entry>::write(watermark_state, {{watermark_, range.first, range.last}},
+                                          out.entries);
   }
 
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     auto st = base::restore(previous, info);
     if (!st.ok()) return st;
-    const auto& seen = watermarks_->items;
-    watermark_ = seen.empty() ? min_timestamp : *std::min_element(seen.begin(), seen.end());
+    const auto mine = this->keyed_.range();
+    bool any = false;
+    watermark_ = max_timestamp;
+    for (const auto& [wm, first, last] : watermarks_->items) {
+      if (last <= mine.first || mine.last <= first) continue;  // none of my key groups
+      watermark_ = std::min(watermark_, wm);
+      any = true;
+    }
+    if (!any) watermark_ = min_timestamp;
     watermarks_->clear();
     timers_.rebuild();
     return {};
@@ -131,7 +144,9 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
     on_timer(d, t, key);
   }
 
-  operator_list<int64_t>* watermarks_ = nullptr;
+  // (watermark, first key group, end key group) of a subtask.
+  using watermark_entry = std::tuple<int64_t, uint32_t, uint32_t>;
+  operator_list<watermark_entry>* watermarks_ = nullptr;
   int64_t now_ = min_timestamp;  // min_timestamp: no on_processing_time yet (the clock)
 };
 
