@@ -51,8 +51,11 @@
 
 namespace nagare {
 
-// Snapshots above this size are stored, and uploaded, in chunks of this size.
-constexpr size_t snapshot_chunk_bytes = size_t{64} << 20;
+// Snapshots above this size are stored, and uploaded, in chunks of this size:
+// each chunk is one LevelDB value (which LevelDB copies into its write batch
+// and its memtable) and one message to the checkpoint store, so the chunk size
+// bounds what storing and sending a large snapshot costs besides its bytes.
+constexpr size_t snapshot_chunk_bytes = size_t{16} << 20;
 
 // One task of the run that wrote a checkpoint (restore_task in messages.hpp).
 struct stored_task {

@@ -49,9 +49,21 @@ flatbuffers::Offset<fb::OperatorState> add_operator(flatbuffers::FlatBufferBuild
   return op;
 }
 
+// An upper bound of the encoded size, so that the builder allocates its
+// buffer once (growing doubles it, and copies: three times the state at worst).
+size_t encoded_size_bound(const std::vector<detail::operator_snapshot>& snapshots) {
+  size_t n = 1024;
+  for (const auto& s : snapshots) {
+    n += 128;
+    for (const auto& [kg, data] : s.key_groups) n += data.size() + 48;
+    for (const auto& e : s.entries) n += e.size() + 32;
+  }
+  return n;
+}
+
 template <bool Release, class Snapshots>
 std::string encode(Snapshots& snapshots) {
-  flatbuffers::FlatBufferBuilder b;
+  flatbuffers::FlatBufferBuilder b(encoded_size_bound(snapshots));
   std::vector<flatbuffers::Offset<fb::OperatorState>> ops;
   ops.reserve(snapshots.size());
   for (auto& s : snapshots) ops.push_back(add_operator<Release>(b, s));
