@@ -91,6 +91,7 @@ void task_actor::take_checkpoint(uint64_t id) {
   // Encoding frees the snapshots as it goes; the bytes are stored locally,
   // then moved (or sent chunk by chunk) to the checkpoint store.
   auto bytes = std::make_shared<std::string>(encode_snapshots(std::move(snaps)));
+  const auto size = bytes->size();
   if (setup_.local_store) {
     auto local = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
                                                   false, needs.value());
@@ -98,13 +99,17 @@ void task_actor::take_checkpoint(uint64_t id) {
       NAGARE_LOG(warning, "task") << chain_->info().task_name
                                   << ": cannot keep a local copy of checkpoint " << id << ": "
                                   << local.message();
+    // A snapshot of several chunks is uploaded from the local copy, one
+    // chunk in memory at a time, rather than kept whole until it is up.
+    else if (size > snapshot_chunk_bytes)
+      bytes.reset();
   }
   // Downstream may snapshot as soon as it has the barrier: this task's part
   // is fixed now. The upload happens in the background.
   // (A task that has sent end-of-stream sends no barrier after it.)
   if (phase_ == phase::running) enqueue_all(item{nullptr, id});
   auto ack = std::make_shared<checkpoint_ack>();
-  ack->bytes = bytes->size();
+  ack->bytes = size;
   ack->alignment_us = chain_->is_source() ? 0 : alignment_us;
   ack->sync_us = micros_since(started);
   ack->finished = finished;
@@ -115,22 +120,33 @@ void task_actor::take_checkpoint(uint64_t id) {
 
 void task_actor::upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_t chunk,
                         std::shared_ptr<const checkpoint_ack> ack) {
-  const auto size = bytes->size();
-  const auto chunks = static_cast<uint32_t>(
-      std::max<size_t>(1, (size + snapshot_chunk_bytes - 1) / snapshot_chunk_bytes));
   snapshot_upload u;
   u.job_id = setup_.job_id;
   u.checkpoint = id;
   u.task = setup_.task_index;
   u.chunk = chunk;
-  u.chunks = chunks;
   u.needs = ack->needs;
-  if (chunks == 1)
-    u.bytes = std::move(*bytes);  // no copy: nothing else needs them
-  else
-    u.bytes =
-        bytes->substr(static_cast<size_t>(chunk) * snapshot_chunk_bytes, snapshot_chunk_bytes);
-  if (chunk + 1 == chunks) bytes.reset();
+  if (bytes) {
+    u.chunks = static_cast<uint32_t>(
+        std::max<size_t>(1, (bytes->size() + snapshot_chunk_bytes - 1) / snapshot_chunk_bytes));
+    if (u.chunks == 1)
+      u.bytes = std::move(*bytes);  // no copy: nothing else needs them
+    else
+      u.bytes =
+          bytes->substr(static_cast<size_t>(chunk) * snapshot_chunk_bytes, snapshot_chunk_bytes);
+    if (chunk + 1 == u.chunks) bytes.reset();
+  } else {
+    // Read back from the local copy (stored in the same chunks).
+    auto piece = setup_.local_store->snapshot_chunk(setup_.job_id, id, setup_.task_index, chunk);
+    if (!piece.ok()) {
+      send(setup_.master, decline_atom::value, setup_.task_index, id,
+           "cannot read back the local copy to upload it: " + piece.error().message());
+      return;
+    }
+    u.chunks = piece->chunks;
+    u.bytes = std::move(piece->bytes);
+  }
+  const auto chunks = u.chunks;
   auto task = setup_.task_index;
   auto master = setup_.master;
   request(setup_.store, store_timeout, store_atom::value, std::move(u))
