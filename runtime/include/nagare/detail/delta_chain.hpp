@@ -29,8 +29,9 @@ namespace nagare::detail {
 
 class delta_chain {
  public:
-  // Deltas in a row after a complete snapshot, at most.
-  static constexpr uint32_t max_length = 16;
+  // Deltas in a row after a complete snapshot, at most (the bytes rule bounds
+  // what a restore reads; this bounds how many snapshots it fetches).
+  static constexpr uint32_t max_length = 64;
 
   // What the next snapshot is: complete (extends == 0) or the changes of
   // epochs since_epoch and later, over checkpoint `extends`.
