@@ -2,6 +2,7 @@
 // uploading and acknowledging it, committing, and restoring state (whole
 // incremental chains) when a job (re)starts. See task.hpp for the protocol.
 #include <algorithm>
+#include <deque>
 #include <map>
 
 #include "checkpoint_store.hpp"
@@ -185,11 +186,18 @@ void task_actor::on_complete(uint64_t id, bool last) {
   quit();
 }
 
+// Loads from the checkpoint store under way at once, per restoring task: each
+// reply's bytes stay in memory until decoded, so a task restoring from many
+// earlier tasks (a rescale) takes them two at a time.
+constexpr size_t max_fetches = 2;
+
 struct task_actor::restore_state {
   restore_assembly assembly;
   caf::typed_response_promise<std::string> rp;
-  size_t loading = 0;  // snapshots asked for and not yet arrived
-  status error;        // the first failure
+  size_t loading = 0;                                // snapshots asked for and not yet arrived
+  std::deque<restore_assembly::snapshot_ref> queue;  // to fetch from the store
+  size_t fetching = 0;                               // fetches under way
+  status error;                                      // the first failure
   bool answered = false;
 };
 
@@ -204,6 +212,8 @@ void task_actor::restore(caf::typed_response_promise<std::string> rp) {
                     rp,
                     0,
                     {},
+                    0,
+                    {},
                     false});
   load_snapshots(r);
   if (r->loading == 0) snapshot_loaded(r, {});  // nothing to load (or all local)
@@ -214,6 +224,10 @@ void task_actor::load_snapshots(const std::shared_ptr<restore_state>& r) {
   auto refs = r->assembly.next();
   r->loading += refs.size();  // before any arrives: local copies arrive at once
   for (auto ref : refs) {
+    if (!r->error.ok()) {  // failed meanwhile: load no more
+      --r->loading;
+      continue;
+    }
     // A copy on this node is as good as the store's, when it is intact.
     if (setup_.local_store) {
       auto local = setup_.local_store->snapshot(spec.job_id, ref.checkpoint, ref.task);
@@ -230,6 +244,12 @@ void task_actor::load_snapshots(const std::shared_ptr<restore_state>& r) {
         }
       }
     }
+    r->queue.push_back(ref);
+  }
+  while (r->error.ok() && r->fetching < max_fetches && !r->queue.empty()) {
+    auto ref = r->queue.front();
+    r->queue.pop_front();
+    ++r->fetching;
     fetch_snapshot(r, ref.checkpoint, ref.task, 0, nullptr);
   }
 }
@@ -242,10 +262,14 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
       .then(
           [this, r, checkpoint, task, chunk, buffer](std::string& error, uint32_t chunks,
                                                      std::string& bytes) mutable {
-            if (!error.empty())
+            if (!error.empty()) {
+              --r->fetching;
               return snapshot_loaded(r, r->assembly.load_failed(checkpoint, task, error));
-            if (chunks == 1)
+            }
+            if (chunks == 1) {
+              --r->fetching;
               return snapshot_loaded(r, r->assembly.add(checkpoint, task, std::move(bytes)));
+            }
             if (!buffer) {
               buffer = std::make_shared<std::string>();
               buffer->reserve(bytes.size() * chunks);
@@ -253,9 +277,11 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
             buffer->append(bytes);
             std::string().swap(bytes);
             if (chunk + 1 < chunks) return fetch_snapshot(r, checkpoint, task, chunk + 1, buffer);
+            --r->fetching;
             snapshot_loaded(r, r->assembly.add(checkpoint, task, std::move(*buffer)));
           },
           [this, r, checkpoint, task](caf::error& e) {
+            --r->fetching;
             // Not damage (the message does not start with "checkpoint"): the
             // next attempt tries the same checkpoint again.
             snapshot_loaded(
@@ -268,7 +294,12 @@ void task_actor::snapshot_loaded(const std::shared_ptr<restore_state>& r, const 
   if (r->answered) return;
   if (r->loading > 0) --r->loading;
   if (!st.ok() && r->error.ok()) r->error = st;
-  if (r->error.ok()) load_snapshots(r);  // the links it revealed
+  if (r->error.ok()) {
+    load_snapshots(r);  // the links it revealed, and the next fetches
+  } else {
+    r->loading -= r->queue.size();  // never fetched
+    r->queue.clear();
+  }
   if (r->loading > 0) return;
   r->answered = true;
   if (!r->error.ok()) {
