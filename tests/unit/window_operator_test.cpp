@@ -221,9 +221,9 @@ TEST_P(window_operator, count_windows) {
   });
 }
 
-// A snapshot mid-run restored at the same parallelism and at another one (two subtasks, then
-// three) continues exactly as the uninterrupted model: window contents, timers, fired state and
-// the watermark come back.
+// Checkpoints mid-run (the second a delta over the first with the leveldb backend) restored at
+// the same parallelism and at another one (two subtasks, then three) continue exactly as the
+// uninterrupted model: window contents, timers, fired state and the watermark come back.
 TEST_P(window_operator, restores_mid_run_at_another_parallelism) {
   run_shape shape;
   shape.records = 4000;

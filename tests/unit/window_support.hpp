@@ -229,9 +229,14 @@ struct instance {
     op->finish();
     return take();
   }
-  detail::operator_snapshot snapshot() const {
+  // Checkpoint `id` of this instance, completed at once (with the leveldb
+  // backend a checkpoint after a completed one is a delta over it).
+  detail::operator_snapshot checkpoint(uint64_t id) {
+    EXPECT_TRUE(op->prepare_checkpoint(id).ok());
     detail::operator_snapshot s;
     op->snapshot(s);
+    s.checkpoint = id;  // as the runtime does
+    EXPECT_TRUE(op->checkpoint_complete(id).ok());
     return through_bytes(s);
   }
 };
@@ -499,8 +504,9 @@ inline steps random_run(const run_shape& shape, uint64_t seed) {
 }
 
 // Runs `run` through `subtasks` instances (made by make(s, p, previous, now)) at parallelism p,
-// snapshotting them after step `cut` and continuing with p2 restored instances; compares every
-// step's output with the model's. Returns the model (for its counters).
+// checkpointing them halfway to step `cut` and at it, and continuing from the second checkpoint
+// with p2 restored instances; compares every step's output with the model's. Returns the model
+// (for its counters).
 template <class Op, class Make>
 window_model check_run(const steps& run, const window_spec& spec, contents c, Make make,
                        uint32_t p = 1, size_t cut = 0, uint32_t p2 = 0) {
@@ -516,10 +522,24 @@ window_model check_run(const steps& run, const window_spec& spec, contents c, Ma
     }
     return sorted(all);
   };
+  std::vector<detail::operator_snapshot> first;  // checkpoint 1, halfway to the cut
   for (size_t i = 0; i < run.size(); ++i) {
+    if (p2 != 0 && i == cut / 2)
+      for (auto& sub : subtasks) first.push_back(sub->checkpoint(1));
     if (p2 != 0 && i == cut) {
+      // Each earlier subtask's chain: checkpoint 2, after checkpoint 1 if it is a delta over it.
       snapshots previous;
-      for (auto& sub : subtasks) previous.push_back(sub->snapshot());
+      for (size_t s = 0; s < subtasks.size(); ++s) {
+        auto second = subtasks[s]->checkpoint(2);
+        if (snapshot_testing::backend_under_test().backend == state_backend::leveldb) {
+          EXPECT_NE(second.extends, 0u) << "leveldb: a delta";
+        }
+        if (second.extends != 0) {
+          EXPECT_EQ(second.extends, 1u);
+          previous.push_back(first[s]);
+        }
+        previous.push_back(std::move(second));
+      }
       subtasks.clear();
       for (uint32_t s = 0; s < p2; ++s)
         subtasks.push_back(std::make_unique<instance<Op>>(make(), s, p2, previous, m.now));
