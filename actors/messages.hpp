@@ -133,7 +133,9 @@ typename Inspector::result_type inspect(Inspector& f, task_wiring& x) {
 
 // Where a task's state comes from when a job (re)starts: the snapshots of
 // one checkpoint. Every task gets the same spec and fetches the snapshots of
-// the earlier tasks that ran any of its operators (matched by state key).
+// the earlier tasks that ran any of its operators (matched by state key), and
+// of their incremental chains, the same tasks' snapshots of the earlier
+// checkpoints those need (restore_assembly.hpp).
 // One task of that run: the checkpoint store's own type (checkpoint_store.hpp).
 using restore_task = stored_task;
 
