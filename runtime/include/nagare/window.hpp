@@ -98,7 +98,12 @@ class window_handle : public operator_handle<window_handle<T, K, R>> {
     auto name = this->node().name + " " + what;
     auto parallelism = this->node().parallelism;
     data_stream<output> from(this->g_, this->id_);
-    auto& n = from.add_node(kind, std::move(name), from.forward_edge());
+    auto edge = from.forward_edge();
+    edge.make_writer = [forward = std::move(edge.make_writer)](const detail::writer_config& c) {
+      return std::unique_ptr<detail::exchange_writer>(
+          std::make_unique<detail::window_part_writer<K, R, T, I>>(forward(c)));
+    };
+    auto& n = from.add_node(kind, std::move(name), std::move(edge));
     n.parallelism = parallelism;
     n.make_operator = [] { return std::make_unique<detail::window_part_operator<K, R, T, I>>(); };
     n.make_tee = [] { return std::make_unique<detail::tee_operator<P>>(); };

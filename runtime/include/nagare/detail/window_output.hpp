@@ -2,11 +2,14 @@
 // late records (the side output), each record tagged with which it is. The
 // handles' results() and late_records() (nagare/window.hpp) each add a node
 // that keeps its part (window_part_operator), so side outputs need nothing
-// from the planner. The tagged record has a codec, so it may cross processes.
+// from the planner. When both are used the parts run in tasks of their own,
+// and the exchange to each carries only its part (window_part_writer). The
+// tagged record has a codec, so it may cross processes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -14,6 +17,7 @@
 
 #include "nagare/codec.hpp"
 #include "nagare/detail/one_input_operator.hpp"
+#include "nagare/detail/operator.hpp"
 #include "nagare/window_result.hpp"
 
 namespace nagare::detail {
@@ -37,6 +41,27 @@ class window_part_operator final
   void push(window_output<K, R, T>& r) override {
     if (r.value.index() == I) this->next_->push(std::get<I>(r.value));
   }
+};
+
+// The writer of an exchange from a window node to its part node `I` (when
+// the part runs in another task): it batches only the records of that part,
+// so results do not travel to the late records' task nor the other way.
+template <class K, class R, class T, size_t I>
+class window_part_writer final : public exchange_writer, public input_port<window_output<K, R, T>> {
+  using output = window_output<K, R, T>;
+
+ public:
+  explicit window_part_writer(std::unique_ptr<exchange_writer> inner)
+      : inner_(std::move(inner)), in_(static_cast<input_port<output>*>(inner_->input())) {}
+  void* input() override { return static_cast<input_port<output>*>(this); }
+  void push(output& r) override {
+    if (r.value.index() == I) in_->push(r);
+  }
+  void flush() override { inner_->flush(); }
+
+ private:
+  std::unique_ptr<exchange_writer> inner_;
+  input_port<output>* in_;
 };
 
 }  // namespace nagare::detail
