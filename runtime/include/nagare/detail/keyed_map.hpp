@@ -37,23 +37,26 @@ class keyed_map {
 
   // The slot of `key` (whose key_hash is `hash`), created with `init` if
   // absent; second: whether it was created. Valid until the next insertion.
+  // Always inlined: it is the hot path of keyed operators (one probe per
+  // record), and growing, the rare part, is a call.
   template <class Init>
-  std::pair<V*, bool> get_or_create(uint64_t hash, const K& key, Init&& init) {
+  [[gnu::always_inline]] inline std::pair<V*, bool> get_or_create(uint64_t hash, const K& key,
+                                                                  Init&& init) {
     auto h = stored(hash);
-    auto mask = slots_.size() - 1;
-    for (auto i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
-      auto& s = slots_[i];
-      if (s.hash == h && s.key == key) return {&s.value, false};
-      if (s.hash != 0) continue;
-      if ((size_ + 1) * 4 > slots_.size() * 3) {  // keep the load below 3/4
-        grow();
-        return get_or_create(hash, key, std::forward<Init>(init));
+    for (;;) {
+      auto mask = slots_.size() - 1;
+      for (auto i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+        auto& s = slots_[i];
+        if (s.hash == h && s.key == key) return {&s.value, false};
+        if (s.hash != 0) continue;
+        if ((size_ + 1) * 4 > slots_.size() * 3) break;  // keep the load below 3/4
+        s.hash = h;
+        s.key = key;
+        s.value = V(std::forward<Init>(init));
+        ++size_;
+        return {&s.value, true};
       }
-      s.hash = h;
-      s.key = key;
-      s.value = V(std::forward<Init>(init));
-      ++size_;
-      return {&s.value, true};
+      grow();  // then probe again
     }
   }
 
@@ -181,7 +184,7 @@ class keyed_map {
   // the real hash of entries stored as 1).
   static uint64_t stored(uint64_t hash) { return hash == 0 ? 1 : hash; }
 
-  void grow() {
+  [[gnu::noinline]] void grow() {
     std::vector<slot> old(slots_.size() * 2);
     old.swap(slots_);
     auto mask = slots_.size() - 1;

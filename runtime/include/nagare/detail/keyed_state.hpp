@@ -354,7 +354,7 @@ class keyed_state final : public keyed_rows {
   void set_current_key(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    if (spill_) return select_spilled(false);
+    if (__builtin_expect(spill_ != nullptr, 0)) return select_spilled(false);
     select(index_.find(hash, key));
   }
   // set_current_key() that also inserts the key if absent, in the same probe
@@ -362,7 +362,7 @@ class keyed_state final : public keyed_rows {
   void set_current_key_and_create(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    if (spill_) return select_spilled(true);
+    if (__builtin_expect(spill_ != nullptr, 0)) return select_spilled(true);
     select(index_.get_or_create(hash, key, entry{}).first);
   }
   // REQUIRES: a current key is set.
@@ -809,8 +809,9 @@ class keyed_state final : public keyed_rows {
   }
 
   // set_current_key() in leveldb mode: the cache, else the store; a key in
-  // neither is created if `create`.
-  void select_spilled(bool create) {
+  // neither is created if `create`. Never inlined, so that memory mode's
+  // set_current_key stays one probe inlined into the operator.
+  [[gnu::noinline]] void select_spilled(bool create) {
     if (auto* e = index_.find(hash_, *key_)) {
       touch(*e);
       return select(e);
