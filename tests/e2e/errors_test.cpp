@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <nagare/api.hpp>
+
 #include "process.hpp"
 
 namespace nagare::testing {
@@ -60,7 +62,8 @@ TEST_F(run_errors, library_without_entry_point) {
 // A library built for another API version is refused before its code runs.
 TEST_F(run_errors, wrong_api_version) {
   auto r = run_wordcount_job(fixture_library("wrong_version"), {});
-  expect_clear_error(r, "was built for Nagare API version 99, this runtime supports version 3");
+  expect_clear_error(r, "was built for Nagare API version 99, this runtime supports version " +
+                            std::to_string(NAGARE_API_VERSION));
   EXPECT_EQ(r.err.find("called a job"), std::string::npos);
 }
 
