@@ -191,6 +191,7 @@ void task_actor::schedule_poll() {
 void task_actor::on_poll() {
   poll_scheduled_ = false;
   if (phase_ != phase::running || blocked()) return;
+  if (!continue_watermark_step() || phase_ != phase::running) return;
   if (!advance_processing_time()) return;
   bool end = false;
   status polled;
@@ -231,11 +232,32 @@ bool task_actor::forward_watermark(int64_t wm, bool idle) {
     return true;
   }
   bool advanced = false;
-  if (!guarded([&] { advanced = chain_->advance_watermark(wm); })) return false;
-  if (advanced || idle_) {  // a higher watermark, or active again
+  if (!guarded([&] { advanced = chain_->advance_watermark(wm, timers_per_call()); })) return false;
+  if (advanced) {  // sent on once the step is done
+    idle_ = false;
+    step_ = watermark_step::forward;
+    continue_watermark_step();
+  } else if (idle_) {  // active again
     idle_ = false;
     enqueue_all(item::of_watermark(chain_->watermark(), false));
   }
+  return phase_ != phase::done;
+}
+
+bool task_actor::continue_watermark_step() {
+  if (step_ == watermark_step::none) return true;
+  while (chain_->watermark_pending()) {
+    if (blocked() || phase_ != phase::running) return false;
+    if (!guarded([&] { chain_->resume_watermark(timers_per_call()); })) return false;
+  }
+  auto done = step_;
+  step_ = watermark_step::none;
+  if (done == watermark_step::forward)
+    enqueue_all(item::of_watermark(chain_->watermark(), false));
+  else if (!finish_stream())
+    return false;
+  // A checkpoint triggered during the step (a task whose input had ended).
+  if (deferred_trigger_ > last_checkpoint_) on_trigger(deferred_trigger_);
   return true;
 }
 
@@ -256,7 +278,7 @@ bool task_actor::advance_processing_time() {
 void task_actor::on_tick() {
   tick_scheduled_ = false;
   if (phase_ != phase::running) return;
-  if (blocked()) {  // no more output while the outputs are full: try again later
+  if (blocked() || step_ != watermark_step::none) {  // no more output now: try again later
     tick_scheduled_ = true;
     delayed_send(this, tick_interval, tick_atom::value);
     return;
@@ -266,8 +288,9 @@ void task_actor::on_tick() {
 
 void task_actor::run() {
   if (phase_ != phase::running) return;
+  if (!continue_watermark_step() || phase_ != phase::running) return;
   size_t idle = 0;
-  while (!blocked() && idle < inputs_.size()) {
+  while (!blocked() && step_ == watermark_step::none && idle < inputs_.size()) {
     auto& in = inputs_[next_input_];
     next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
     if (in.queue.empty() || (in.aligned && !setup_.at_least_once)) {
@@ -308,7 +331,9 @@ void task_actor::run() {
     if (!guarded([&] { chain_->process(in.gate, *it.batch); })) return;
     send(in.upstream, credit_atom::value, in.upstream_channel, uint32_t{1});
   }
-  if (!chain_->is_source() && ended_inputs_ == inputs_.size() && !blocked()) end_stream();
+  if (!chain_->is_source() && ended_inputs_ == inputs_.size() && !blocked() &&
+      step_ == watermark_step::none)
+    end_stream();
 }
 
 void task_actor::emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) {
@@ -350,15 +375,18 @@ void task_actor::send_ready(output_channel& out) {
 
 void task_actor::end_stream() {
   // Event time ends before the operators finish: every pending event-time
-  // result comes out first.
-  if (!guarded([&] {
-        chain_->advance_watermark(max_timestamp);
-        chain_->finish();
-      }))
-    return;
+  // result comes out first, in steps as the outputs have room.
+  if (!guarded([&] { chain_->advance_watermark(max_timestamp, timers_per_call()); })) return;
+  step_ = watermark_step::end;
+  continue_watermark_step();
+}
+
+bool task_actor::finish_stream() {
+  if (!guarded([&] { chain_->finish(); })) return false;
   phase_ = phase::draining;
   enqueue_all(item{});
   maybe_ended();
+  return true;
 }
 
 void task_actor::maybe_ended() {

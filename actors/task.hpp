@@ -26,11 +26,14 @@
 // that have neither ended nor gone idle. When that advances, the chain's
 // operators see it (task_chain::advance_watermark, which flushes the output
 // batches) and the task sends it on every output channel, after the records
-// emitted before it. A task whose open channels are all idle is idle and
-// says so downstream, so that it holds back no one's watermark; the next
-// watermark it sends makes it active again. At the end of input the chain
-// sees max_timestamp before finish(). A channel blocked by barrier
-// alignment keeps its watermarks queued with its batches.
+// emitted before it. Timers that a watermark makes due fire in slices of
+// timers_per_call() per operator while the outputs have credit: a step that
+// fires a million windows waits for credit like a source does, and until it
+// is done the task takes no input, processing time or checkpoint (a
+// checkpoint triggered meanwhile is taken after it). A task whose open channels are all idle is
+// idle and says so downstream, so that it holds back no one's watermark; the next watermark it
+// sends makes it active again. At the end of input the chain sees max_timestamp before finish(). A
+// channel blocked by barrier alignment keeps its watermarks queued with its batches.
 //
 // Processing time: the chain's advance_processing_time(now) comes before
 // each input batch and each source poll, and every 10 ms while an
@@ -147,6 +150,14 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   // the task's), or sends the idle status when it changed. False if job code
   // failed.
   bool forward_watermark(int64_t wm, bool idle);
+  // Goes on with the event-time step under way (step_) while the outputs
+  // have room; once the chain is done with it, sends the watermark on or, at
+  // the end of input, finishes the stream. True when no step is left.
+  bool continue_watermark_step();
+  // The end of input once event time has ended: finish the chain, send
+  // end-of-stream. False if job code failed.
+  bool finish_stream();
+  size_t timers_per_call() const { return chain_->info().batch_records; }
   // Processing time: the chain's advance_processing_time(now), and a tick
   // scheduled while an operator wants one. False if job code failed.
   bool advance_processing_time();
@@ -189,6 +200,11 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   bool poll_scheduled_ = false;
   bool tick_scheduled_ = false;
   bool idle_ = false;  // told downstream that this task is idle
+  // The event-time step under way, and what follows it: sending the
+  // watermark on, or the end of the stream.
+  enum class watermark_step { none, forward, end };
+  watermark_step step_ = watermark_step::none;
+  uint64_t deferred_trigger_ = 0;  // checkpoint triggered during a step
   phase phase_ = phase::wired;
   task_stats stats_;
   bool restored_finished_ = false;  // restored from a checkpoint taken after it ended

@@ -29,6 +29,10 @@ void task_actor::on_trigger(uint64_t id) {
   // Sources are triggered; so is a task whose input has ended (no barrier
   // will reach it any more). Anyone else waits for its barriers.
   if (id <= last_checkpoint_) return;
+  if (step_ != watermark_step::none) {  // never half-way through a step: after it
+    deferred_trigger_ = std::max(deferred_trigger_, id);
+    return;
+  }
   if (phase_ == phase::ended || phase_ == phase::draining ||
       (phase_ == phase::running && chain_->is_source())) {
     first_barrier_ = clock::now();

@@ -84,12 +84,20 @@ void task_chain::flush() {
   for (auto* w : writers_) w->flush();
 }
 
-bool task_chain::advance_watermark(int64_t wm) {
+bool task_chain::advance_watermark(int64_t wm, size_t max_timers) {
   if (wm <= watermark_) return false;
   watermark_ = wm;
-  for (auto& op : operators_) op->on_watermark(wm);
-  flush();
+  watermark_pending_ = true;
+  watermark_next_ = 0;
+  resume_watermark(max_timers);
   return true;
+}
+
+void task_chain::resume_watermark(size_t max_timers) {
+  for (; watermark_next_ < operators_.size(); ++watermark_next_)
+    if (!operators_[watermark_next_]->on_watermark(watermark_, max_timers)) return;
+  watermark_pending_ = false;
+  flush();
 }
 
 void task_chain::advance_processing_time(int64_t now) {

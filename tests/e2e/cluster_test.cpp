@@ -130,7 +130,8 @@ TEST(cluster, wait_ends_when_the_coordinator_dies) {
   killer.join();
   EXPECT_FALSE(waited.timed_out);
   EXPECT_EQ(waited.exit_code, 1);
-  EXPECT_NE(waited.err.find("lost the coordinator while waiting for job " + id), std::string::npos) << waited.err;
+  EXPECT_NE(waited.err.find("lost the coordinator while waiting for job " + id), std::string::npos)
+      << waited.err;
   // Its node stops its tasks and keeps trying to reach a coordinator again.
   bool reconnecting = false;
   for (int i = 0; i < 100 && !reconnecting; ++i) {

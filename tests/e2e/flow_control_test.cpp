@@ -81,5 +81,52 @@ TEST(flow_control, slow_sink_bounds_records_in_flight) {
               (unsigned long long)max_in_flight.load(), (unsigned long long)bound);
 }
 
+// One day-long window per key, all due at the end of input: the window task
+// fires them as its output has credit, so its results wait in the channels
+// no more than a source's records do (it used to fire all 40,000 at once and
+// queue every result).
+constexpr uint64_t window_keys = 40'000;
+
+status day_windows_job(job& j, const job_args&) {
+  j.source(generator_source<uint64_t>(window_keys, [](uint64_t i) { return i; }),
+           watermark_strategy<uint64_t>::for_monotonous_timestamps(
+               [](const uint64_t& i) { return static_cast<int64_t>(i); }))
+      .parallelism(1)
+      .key_by([](const uint64_t& i) { return i; })
+      .window(tumbling_event_time_windows(86'400'000))
+      .aggregate(nagare::count())
+      .parallelism(1)
+      .results()
+      .map([](const window_result<uint64_t, uint64_t>& w) {
+        produced.fetch_add(1);
+        return w.value;
+      })
+      .parallelism(1)
+      .sink(slow_sink_spec{})
+      .parallelism(sink_parallelism);
+  return {};
+}
+
+TEST(flow_control, windows_fired_at_once_wait_for_credit) {
+  produced = consumed = max_in_flight = checksum = 0;
+  auto job = register_linked_job("day_windows", day_windows_job);
+  run_options opts;
+  opts.threads = 2;
+  opts.job.batch_records = batch;
+  opts.job.channel_credit = credit;
+  auto out = run_embedded(job, {}, opts);
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  ASSERT_EQ(out->state, "FINISHED") << out->reason;
+
+  EXPECT_EQ(consumed.load(), window_keys) << "one window per key";
+  EXPECT_EQ(checksum.load(), window_keys) << "each window counts its one record";
+  // As above, plus one slice of timers (`batch` of them) fired before the
+  // task sees that its outputs are full.
+  const uint64_t bound = sink_parallelism * (credit + 3) * batch + batch;
+  EXPECT_LE(max_in_flight.load(), bound) << "the window results ran ahead of the slow sink";
+  std::printf("max window results in flight: %llu (bound %llu)\n",
+              (unsigned long long)max_in_flight.load(), (unsigned long long)bound);
+}
+
 }  // namespace
 }  // namespace nagare

@@ -309,20 +309,27 @@ TEST(task_chain, fan_out_sends_every_record_to_each_consumer) {
 using event_log = std::shared_ptr<std::vector<std::string>>;
 
 // Logs what it sees as "<name>:<record>", "<name>:wm <W>" and "<name>:now <T>" and passes records
-// on; with `fire`, it emits "fired@<W>" in on_watermark, as a window firing would.
+// on; it emits "fired@<W>" `fires` times for each watermark, as many window timers would, at
+// most max_timers at a time.
 class probe final : public detail::one_input_operator<std::string, std::string> {
  public:
-  probe(std::string name, event_log log, bool fire, std::shared_ptr<bool> wants = nullptr)
-      : name_(std::move(name)), log_(std::move(log)), fire_(fire), wants_(std::move(wants)) {}
+  probe(std::string name, event_log log, size_t fires, std::shared_ptr<bool> wants = nullptr)
+      : name_(std::move(name)), log_(std::move(log)), fires_(fires), wants_(std::move(wants)) {}
   void push(std::string& r) override {
     log_->push_back(name_ + ":" + r);
     next_->push(r);
   }
-  void on_watermark(int64_t wm) override {
-    log_->push_back(name_ + ":wm " + std::to_string(wm));
-    if (!fire_) return;
-    std::string fired = "fired@" + std::to_string(wm);
-    next_->push(fired);
+  bool on_watermark(int64_t wm, size_t max_timers) override {
+    if (wm != step_) {  // a new step; otherwise the rest of one that stopped at max_timers
+      log_->push_back(name_ + ":wm " + std::to_string(wm));
+      step_ = wm;
+      left_ = fires_;
+    }
+    for (size_t n = 0; left_ > 0 && n < max_timers; ++n, --left_) {
+      std::string fired = "fired@" + std::to_string(wm);
+      next_->push(fired);
+    }
+    return left_ == 0;
   }
   void on_processing_time(int64_t now) override {
     log_->push_back(name_ + ":now " + std::to_string(now));
@@ -332,29 +339,32 @@ class probe final : public detail::one_input_operator<std::string, std::string> 
  private:
   std::string name_;
   event_log log_;
-  bool fire_;
+  size_t fires_;
   std::shared_ptr<bool> wants_;
+  int64_t step_ = min_timestamp;
+  size_t left_ = 0;
 };
 
 // source [1] -> A (fires on watermarks) -> B (records) [2, chained] -> sink [1]: vertex 1 is
 // the chain under test, its output an exchange to the sink.
-detail::graph probe_graph(const event_log& log, const std::shared_ptr<bool>& wants) {
+detail::graph probe_graph(const event_log& log, const std::shared_ptr<bool>& wants,
+                          size_t fires = 1) {
   detail::graph g;
   job j(g);
   auto src = j.source(generator_source<std::string>(0, [](uint64_t) {
                 return std::string();
               })).parallelism(1);
-  auto add = [&](data_stream<std::string>& from, const std::string& name, bool fire) {
+  auto add = [&](data_stream<std::string>& from, const std::string& name, size_t fires) {
     auto& n = from.add_node("probe", name, from.forward_edge());
-    n.make_operator = [name, log, fire, wants] {
-      return std::make_unique<probe>(name, log, fire, wants);
+    n.make_operator = [name, log, fires, wants] {
+      return std::make_unique<probe>(name, log, fires, wants);
     };
     n.make_tee = [] { return std::make_unique<detail::tee_operator<std::string>>(); };
     n.parallelism = 2;
     return data_stream<std::string>(&g, n.id);
   };
-  auto a = add(src, "A", true);
-  auto b = add(a, "B", false);
+  auto a = add(src, "A", fires);
+  auto b = add(a, "B", 0);
   b.sink(stdout_sink<std::string>()).parallelism(1);
   return g;
 }
@@ -378,6 +388,29 @@ TEST(task_chain, watermark_follows_the_records_down_the_chain) {
   EXPECT_EQ(em.records<std::string>(), (strings{"r1", "r2", "fired@10"}))
       << "flushed before the watermark is forwarded";
   EXPECT_EQ(t.chain->watermark(), 10);
+}
+
+// A step whose timers are more than max_timers stays pending: the next operator sees neither the
+// watermark nor a flush until resume_watermark() has fired them all.
+TEST(task_chain, watermark_step_fires_timers_in_slices) {
+  auto log = std::make_shared<std::vector<std::string>>();
+  auto g = probe_graph(log, nullptr, 5);
+  recording_emitter em;
+  auto t = build(g, 1, 0, &em, 1024);
+  ASSERT_TRUE(t.chain);
+  ASSERT_TRUE(t.chain->advance_watermark(10, 2));
+  EXPECT_TRUE(t.chain->watermark_pending());
+  EXPECT_EQ(*log, (strings{"A:wm 10", "B:fired@10", "B:fired@10"}));
+  t.chain->resume_watermark(2);
+  EXPECT_TRUE(t.chain->watermark_pending());
+  EXPECT_EQ(log->size(), 5u);
+  EXPECT_TRUE(em.out.empty()) << "no flush in the middle of a step";
+  t.chain->resume_watermark(2);
+  EXPECT_FALSE(t.chain->watermark_pending());
+  EXPECT_EQ(log->size(), 7u);
+  EXPECT_EQ(log->back(), "B:wm 10");
+  EXPECT_EQ(em.records<std::string>(), strings(5, "fired@10"));
+  EXPECT_FALSE(t.chain->advance_watermark(10, 2)) << "the step is done";
 }
 
 // Watermarks only advance: an equal or lower one reaches no operator.

@@ -8,8 +8,8 @@
 // of their functions from its own (CAF-scheduled) thread, one at a time.
 //
 // Call order of an operator instance:
-//   open -> restore -> (push | poll | on_watermark | on_processing_time | checkpoint)*
-//        -> on_watermark(max_timestamp) -> finish -> checkpoint* -> close
+//   open -> restore -> (push | poll | on_watermark+ | on_processing_time | checkpoint)*
+//        -> on_watermark(max_timestamp)+ -> finish -> checkpoint* -> close
 // where checkpoint is  prepare_checkpoint(id) -> snapshot -> [checkpoint_complete(id')]*.
 // The runtime calls restore() exactly once, before the first record, also
 // when the job starts from the beginning (with no snapshots); prepare_checkpoint()
@@ -19,6 +19,7 @@
 // durable everywhere; it can be missed (a later one covers it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -87,13 +88,22 @@ class operator_instance {
   // Called head to tail along the chain.
   virtual void finish() {}
   virtual status close() { return {}; }
-  // The event time of this operator's input advanced to watermark `wm`
-  // (strictly greater than any earlier call). Operators with event-time
-  // timers fire them here and push what they emit downstream; the runtime
-  // then hands the watermark to the next operator of the chain, so records
-  // emitted here precede the watermark. max_timestamp means the input has
-  // ended (it comes before finish()).
-  virtual void on_watermark(int64_t wm) { (void)wm; }
+  // The event time of this operator's input advanced to watermark `wm`.
+  // Operators with event-time timers fire those due and push what they emit
+  // downstream, at most `max_timers` of them per call, and return false
+  // when they stopped at that limit: the runtime then calls again with the same
+  // `wm` (once the task's outputs have room, so that one watermark that makes
+  // a million windows due never holds all their results in memory), and
+  // nothing else reaches the operator in between but checkpoint_complete().
+  // Once it returns true the runtime hands the watermark to the next
+  // operator of the chain, so records emitted here precede the watermark.
+  // `wm` is strictly greater than in any earlier step; max_timestamp means
+  // the input has ended (it comes before finish()).
+  virtual bool on_watermark(int64_t wm, size_t max_timers) {
+    (void)wm;
+    (void)max_timers;
+    return true;
+  }
   // Processing time is now `now` (milliseconds since the epoch, never
   // decreasing). The runtime calls it before each input batch or source poll,
   // and every few milliseconds while wants_processing_time() is true, so

@@ -79,14 +79,18 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
     return {};
   }
 
-  // Fires the event-time timers up to `wm`; a watermark not above the
-  // current one changes nothing.
-  void on_watermark(int64_t wm) override {
-    if (wm <= watermark_) return;
+  // Fires the event-time timers up to `wm`, at most `max_timers` per call
+  // (the event time is `wm` from the first call of the step on); a
+  // watermark below the current one changes nothing.
+  bool on_watermark(int64_t wm, size_t max_timers) override {
+    if (wm < watermark_) return true;
     watermark_ = wm;
-    timers_.advance(time_domain::event_time, wm, [this](const K& key, uint64_t hash, int64_t t) {
-      fire(time_domain::event_time, t, key, hash);
-    });
+    return timers_.advance(
+        time_domain::event_time, wm,
+        [this](const K& key, uint64_t hash, int64_t t) {
+          fire(time_domain::event_time, t, key, hash);
+        },
+        max_timers);
   }
 
   void on_processing_time(int64_t now) override {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -104,14 +105,18 @@ class timer_service {
     return list && std::binary_search(list->begin(), list->end(), timer_entry{d, time});
   }
 
-  // Fires every timer of domain `d` with time <= `bound`, earliest first (ties
-  // by key group, then key bytes): removes it from its key, makes the key
-  // current and calls fire(key, key_hash, time). Timers that fire() adds
-  // within the bound fire in the same call. `key` lives for the call only.
+  // Fires the timers of domain `d` with time <= `bound`, earliest first (ties
+  // by key group, then key bytes), at most `max_timers` of them: removes
+  // each from its key, makes the key current and calls fire(key, key_hash,
+  // time). Timers that fire() adds within the bound fire in the same advance.
+  // `key` lives for the call only. False when it stopped at the limit (a
+  // next call goes on where it stopped), true when no timer is due.
   template <class Fire>
-  void advance(time_domain d, int64_t bound, Fire&& fire) {
+  bool advance(time_domain d, int64_t bound, Fire&& fire, size_t max_timers = SIZE_MAX) {
     timer_ref ref;
-    while (index_->pop(d, bound, ref)) {
+    for (size_t popped = 0;; ++popped) {
+      if (popped == max_timers) return false;
+      if (!index_->pop(d, bound, ref)) return true;
       K key{};
       byte_reader in(ref.key.data(), ref.key.size());
       if (!codec<K>::decode(in, key) || in.remaining() != 0)
