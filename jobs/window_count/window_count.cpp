@@ -2,7 +2,8 @@
 // window over "timestamp_ms,key,value" lines.
 //
 //   nagare run build/jobs/libwindow_count.so -- --input PATH [PATH...] --output DIR
-//       --window SPEC --out-of-orderness MS [--lateness MS] [--fail-at N]
+//       --window SPEC --out-of-orderness MS [--lateness MS] [--source-parallelism N]
+//       [--fail-at N]
 //
 // SPEC is one of
 //   tumbling:SIZE_MS         windows [start, start + SIZE) with start a multiple of SIZE
@@ -30,6 +31,12 @@
 // for every window it belongs to is written unchanged into DIR/late/. At the
 // end of the input every pending window fires; an incomplete count window is
 // never written, and count windows have no late records.
+//
+// --source-parallelism N (N >= 1) reads the files with N source subtasks
+// instead of the job's parallelism. Each file is read by one subtask, so
+// with fewer files than subtasks some have nothing to read; they end at
+// once, but until their end reaches the window tasks it holds back the
+// watermark, so which records are late can depend on scheduling at start.
 //
 // --fail-at N (N >= 1) tests recovery: in the job's first attempt only,
 // subtask s of the window operator throws when its sink, chained to it,
@@ -325,6 +332,7 @@ struct settings {
   int64_t bound = 0;
   int64_t lateness = 0;
   uint64_t fail_at = 0;
+  uint32_t source_parallelism = 0;  // 0: the job's
 };
 
 using window_line = nagare::window_result<std::string, count_and_sum::accumulator>;
@@ -336,10 +344,9 @@ template <class Assigner>
 void wire(nagare::job& job, const settings& s, Assigner assigner) {
   auto strategy = nagare::watermark_strategy<reading>::bounded_out_of_orderness(
       s.bound, [](const reading& r) { return r.ts; });
-  auto windows = job.source(reading_source(s.inputs), strategy)
-                     .name("lines")
-                     .uid("lines")
-                     .key_by([](const reading& r) -> const std::string& { return r.key; })
+  auto lines = job.source(reading_source(s.inputs), strategy).name("lines").uid("lines");
+  if (s.source_parallelism > 0) lines.parallelism(s.source_parallelism);
+  auto windows = lines.key_by([](const reading& r) -> const std::string& { return r.key; })
                      .window(assigner)
                      .allowed_lateness(s.lateness)
                      .aggregate(count_and_sum{});
@@ -364,8 +371,8 @@ void wire(nagare::job& job, const settings& s, Assigner assigner) {
 }
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
-  if (auto st = args.only(
-          {"--input", "--output", "--window", "--out-of-orderness", "--lateness", "--fail-at"});
+  if (auto st = args.only({"--input", "--output", "--window", "--out-of-orderness", "--lateness",
+                           "--source-parallelism", "--fail-at"});
       !st.ok())
     return st;
   settings s;
@@ -390,6 +397,12 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
     return nagare::status::invalid_argument("--fail-at must be at least 1, got " +
                                             std::to_string(*fail_at));
   s.fail_at = static_cast<uint64_t>(*fail_at);
+  auto source_parallelism = args.integer("--source-parallelism", 0);
+  if (!source_parallelism.ok()) return source_parallelism.error();
+  if (args.has("--source-parallelism") && (*source_parallelism < 1 || *source_parallelism > 4096))
+    return nagare::status::invalid_argument("--source-parallelism must be from 1 to 4096, got " +
+                                            std::to_string(*source_parallelism));
+  s.source_parallelism = static_cast<uint32_t>(*source_parallelism);
 
   switch (window->type) {
     case window_choice::kind::tumbling:
