@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 
 #include "checkpoint_store.hpp"
+#include "nagare/detail/kv_store.hpp"
+#include "nagare/detail/one_input_operator.hpp"
 #include "log.hpp"
 #include "nagare/hash.hpp"
 #include "restore_assembly.hpp"
@@ -78,11 +81,33 @@ void task_actor::take_checkpoint(uint64_t id) {
   auto alignment_us = micros_since(first_barrier_);
   auto started = clock::now();
   bool finished = phase_ == phase::ended || phase_ == phase::draining;
+  // The operators' key groups are encoded as they write them, a frame at a
+  // time (snapshot_stream.hpp): kept in memory while they fit in one chunk,
+  // then written to the node's local copy chunk by chunk, so a large state
+  // is never whole in memory.
+  std::string head;
+  std::optional<snapshot_writer> local;
+  snapshot_encoder encoder(chain_->nodes().size(), [&](std::string&& frame) -> status {
+    if (!local) {
+      if (!setup_.local_store || head.size() + frame.size() <= snapshot_chunk_bytes) {
+        if (head.empty())
+          head = std::move(frame);
+        else
+          head.append(frame);
+        return {};
+      }
+      local.emplace(*setup_.local_store, setup_.job_id, id, setup_.task_index, false);
+      auto st = local->append(head);
+      std::string().swap(head);
+      if (!st.ok()) return st;
+    }
+    return local->append(frame);
+  });
   status prepared;
   std::vector<detail::operator_snapshot> snaps;
   if (!guarded([&] {
         prepared = chain_->prepare_checkpoint(id);
-        if (prepared.ok()) snaps = chain_->snapshot();
+        if (prepared.ok()) snaps = chain_->snapshot(&encoder);
       }))
     return;
   if (!prepared.ok()) return fail(prepared);
@@ -93,26 +118,39 @@ void task_actor::take_checkpoint(uint64_t id) {
     return fail(status(needs.error().code(), chain_->info().task_name + ": checkpoint " +
                                                  std::to_string(id) + ": " +
                                                  needs.error().message()));
-  // Encoding frees the snapshots as it goes; the bytes are stored locally,
-  // then moved (or sent chunk by chunk) to the checkpoint store.
-  auto bytes = std::make_shared<std::string>(encode_snapshots(std::move(snaps)));
-  const auto size = bytes->size();
-  if (setup_.local_store) {
-    auto local = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
-                                                  false, needs.value());
-    if (!local.ok())
-      NAGARE_LOG(warning, "task") << chain_->info().task_name
-                                  << ": cannot keep a local copy of checkpoint " << id << ": "
-                                  << local.message();
-    // A snapshot of several chunks is uploaded from the local copy, one
-    // chunk in memory at a time, rather than kept whole until it is up.
-    else if (size > snapshot_chunk_bytes)
-      bytes.reset();
+  auto encoded = encoder.finish(snaps);
+  snaps.clear();
+  std::string stored_error;
+  if (!encoded.ok() && encoded.code() != errc::io_error)
+    return fail(status(encoded.code(), chain_->info().task_name + ": checkpoint " +
+                                           std::to_string(id) + ": " + encoded.message()));
+  if (!encoded.ok())
+    stored_error = encoded.message();
+  else if (local)
+    stored_error = local->finish(needs.value()).message();
+  std::shared_ptr<std::string> bytes;
+  if (!local) {
+    bytes = std::make_shared<std::string>(std::move(head));
+    if (setup_.local_store) {
+      auto copy = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
+                                                   false, needs.value());
+      if (!copy.ok())
+        NAGARE_LOG(warning, "task") << chain_->info().task_name
+                                    << ": cannot keep a local copy of checkpoint " << id << ": "
+                                    << copy.message();
+    }
   }
+  const auto size = encoder.bytes();
   // Downstream may snapshot as soon as it has the barrier: this task's part
-  // is fixed now. The upload happens in the background.
+  // is fixed now. The upload happens in the background, from memory or, for
+  // a snapshot of several chunks, from the local copy a chunk at a time.
   // (A task that has sent end-of-stream sends no barrier after it.)
   if (phase_ == phase::running) enqueue_all(item{nullptr, id});
+  if (!stored_error.empty()) {
+    send(setup_.master, decline_atom::value, setup_.task_index, id,
+         "cannot keep snapshot: " + stored_error);
+    return;
+  }
   auto ack = std::make_shared<checkpoint_ack>();
   ack->bytes = size;
   ack->alignment_us = chain_->is_source() ? 0 : alignment_us;
@@ -203,7 +241,54 @@ struct task_actor::restore_state {
   size_t fetching = 0;                               // fetches under way
   status error;                                      // the first failure
   bool answered = false;
+  // Fetched snapshots of several chunks, kept on disk until restored (in the
+  // task's state directory; null: none, or in memory).
+  std::shared_ptr<detail::kv_store> scratch;
 };
+
+namespace {
+
+// What a restoring task reads of a snapshot asked for by the assembly.
+snapshot_filter filter_for(const restore_assembly& a, uint64_t checkpoint, uint32_t task) {
+  snapshot_filter keep;
+  keep.operators = a.operators_wanted(checkpoint, task);
+  keep.first_key_group = a.first_key_group();
+  keep.end_key_group = a.end_key_group();
+  return keep;
+}
+
+// The chunks of a snapshot in the node's store of local copies.
+snapshot_chunk_source local_chunks(std::shared_ptr<checkpoint_store> store, uint64_t job,
+                                   uint64_t checkpoint, uint32_t task) {
+  return [store, job, checkpoint, task](uint32_t chunk) -> result<snapshot_chunk> {
+    auto piece = store->snapshot_chunk(job, checkpoint, task, chunk);
+    if (!piece.ok()) return piece.error();
+    return snapshot_chunk{piece->chunks, std::move(piece->bytes)};
+  };
+}
+
+// Where a fetched chunk is kept in the scratch store.
+std::string scratch_key(uint64_t checkpoint, uint32_t task, uint32_t chunk) {
+  return std::to_string(checkpoint) + "/" + std::to_string(task) + "/" + std::to_string(chunk);
+}
+
+snapshot_chunk_source scratch_chunks(std::shared_ptr<detail::kv_store> store, uint64_t checkpoint,
+                                     uint32_t task, uint32_t chunks) {
+  return [store, checkpoint, task, chunks](uint32_t chunk) -> result<snapshot_chunk> {
+    snapshot_chunk c{chunks, {}};
+    try {
+      if (chunk >= chunks || !store->get(scratch_key(checkpoint, task, chunk), c.bytes))
+        return status::io_error("fetched chunk " + std::to_string(chunk) + " of checkpoint " +
+                                std::to_string(checkpoint) + ", task " + std::to_string(task) +
+                                " is missing");
+    } catch (const detail::operator_failure& e) {
+      return e.st;
+    }
+    return c;
+  };
+}
+
+}  // namespace
 
 void task_actor::restore(caf::typed_response_promise<std::string> rp) {
   const auto& spec = setup_.restore;
@@ -218,7 +303,8 @@ void task_actor::restore(caf::typed_response_promise<std::string> rp) {
                     {},
                     0,
                     {},
-                    false});
+                    false,
+                    nullptr});
   load_snapshots(r);
   if (r->loading == 0) snapshot_loaded(r, {});  // nothing to load (or all local)
 }
@@ -232,20 +318,15 @@ void task_actor::load_snapshots(const std::shared_ptr<restore_state>& r) {
       --r->loading;
       continue;
     }
-    // A copy on this node is as good as the store's, when it is intact.
+    // A copy on this node is as good as the store's, when it is intact. Its
+    // key groups are read from it when the operators restore.
     if (setup_.local_store) {
-      auto local = setup_.local_store->snapshot(spec.job_id, ref.checkpoint, ref.task);
-      if (local.ok()) {
-        snapshot_filter keep;
-        keep.operators = r->assembly.operators_wanted(ref.checkpoint, ref.task);
-        keep.first_key_group = r->assembly.first_key_group();
-        keep.end_key_group = r->assembly.end_key_group();
-        auto decoded = decode_snapshots(local.value(), keep);
-        std::string().swap(local.value());
-        if (decoded.ok()) {
-          snapshot_loaded(r, r->assembly.add(ref.checkpoint, ref.task, std::move(decoded.value())));
-          continue;
-        }
+      auto decoded = read_snapshot_stream(
+          local_chunks(setup_.local_store, spec.job_id, ref.checkpoint, ref.task),
+          filter_for(r->assembly, ref.checkpoint, ref.task));
+      if (decoded.ok()) {
+        snapshot_loaded(r, r->assembly.add(ref.checkpoint, ref.task, std::move(decoded.value())));
+        continue;
       }
     }
     r->queue.push_back(ref);
@@ -273,6 +354,31 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
             if (chunks == 1) {
               --r->fetching;
               return snapshot_loaded(r, r->assembly.add(checkpoint, task, std::move(bytes)));
+            }
+            // Several chunks: kept on disk when the task has a state
+            // directory, read back a frame at a time by the restore.
+            if (chunk == 0 && !r->scratch && !chain_->info().state.directory.empty()) {
+              auto made = detail::kv_store::create(chain_->info().state.directory + "/restore");
+              if (made.ok()) r->scratch = std::move(made.value());
+            }
+            if (r->scratch && !buffer) {
+              try {
+                r->scratch->put(scratch_key(checkpoint, task, chunk), bytes);
+              } catch (const detail::operator_failure& e) {
+                --r->fetching;
+                return snapshot_loaded(r, e.st);
+              }
+              std::string().swap(bytes);
+              if (chunk + 1 < chunks) return fetch_snapshot(r, checkpoint, task, chunk + 1, nullptr);
+              --r->fetching;
+              auto decoded =
+                  read_snapshot_stream(scratch_chunks(r->scratch, checkpoint, task, chunks),
+                                       filter_for(r->assembly, checkpoint, task));
+              if (!decoded.ok())
+                return snapshot_loaded(
+                    r, r->assembly.load_failed(checkpoint, task, decoded.error().message()));
+              return snapshot_loaded(r,
+                                     r->assembly.add(checkpoint, task, std::move(decoded.value())));
             }
             if (!buffer) {
               buffer = std::make_shared<std::string>();

@@ -145,9 +145,13 @@ uint64_t task_chain::state_entries() const {
   return n;
 }
 
-std::vector<detail::operator_snapshot> task_chain::snapshot() const {
+std::vector<detail::operator_snapshot> task_chain::snapshot(snapshot_encoder* encoder) const {
   std::vector<detail::operator_snapshot> out(nodes_.size());
-  for (size_t i = 0; i < nodes_.size(); ++i) operators_[i]->snapshot(out[i]);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (encoder) out[i].stream = encoder->writer(i);
+    operators_[i]->snapshot(out[i]);
+    out[i].stream = nullptr;
+  }
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "nagare/detail/graph.hpp"
 #include "nagare/detail/operator.hpp"
 #include "plan.hpp"
+#include "snapshot_stream.hpp"
 
 namespace nagare {
 
@@ -106,9 +107,11 @@ class task_chain {
   status checkpoint_complete(uint64_t id);
 
   // The state of every operator, one snapshot per entry of nodes(), in that
-  // order (empty for operators without state).
+  // order (empty for operators without state). With an encoder, operators
+  // may write their key groups to it as they go (operator_snapshot::stream);
+  // the snapshots returned hold the rest (see snapshot_encoder::finish).
   // REQUIRES: open() succeeded; called between records.
-  std::vector<detail::operator_snapshot> snapshot() const;
+  std::vector<detail::operator_snapshot> snapshot(snapshot_encoder* encoder = nullptr) const;
 
   // Restores every operator from an earlier run: per_operator[i] holds the
   // snapshots of all subtasks of nodes()[i] in that run, at any parallelism
@@ -131,28 +134,14 @@ class task_chain {
   int64_t processing_time_ = min_timestamp;
 };
 
-// The serialized form of one task's snapshots (task_chain::snapshot()), as
-// the checkpoint store keeps them: a 16-byte header (magic "NGSN", format
-// version, 64-bit hash_bytes checksum of the rest) followed by a FlatBuffers
-// ChainSnapshot (schemas/snapshot.fbs). decode_snapshots() detects damage
-// (any changed or missing byte) and returns an io_error; it never crashes on
-// malformed input. The rvalue encode_snapshots() frees each piece of state
-// as soon as it is encoded (the snapshots and their encoding are never both
-// whole in memory); `snapshots` is empty after it.
+// The serialized form of one task's snapshots (task_chain::snapshot()) in
+// memory: the frames of snapshot_stream.hpp, concatenated. decode_snapshots()
+// detects damage (any changed or missing byte) and returns an io_error; it
+// never crashes on malformed input. The rvalue encode_snapshots() frees each
+// piece of state as soon as it is encoded; `snapshots` is empty after it.
 std::string encode_snapshots(const std::vector<detail::operator_snapshot>& snapshots);
 std::string encode_snapshots(std::vector<detail::operator_snapshot>&& snapshots);
 result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes);
-
-// What decode_snapshots() copies out of the buffer. The result has an entry
-// for every operator (with its extends and checkpoint) either way, but only
-// the kept operators have state: of their keyed state only the key groups in
-// [first_key_group, end_key_group), and all of their operator state entries.
-// Damage anywhere in the buffer is still detected.
-struct snapshot_filter {
-  std::vector<bool> operators;  // keep operator i if operators[i]; empty: keep all
-  uint32_t first_key_group = 0;
-  uint32_t end_key_group = UINT32_MAX;
-};
 result<std::vector<detail::operator_snapshot>> decode_snapshots(std::string_view bytes,
                                                                 const snapshot_filter& keep);
 

@@ -3,6 +3,8 @@
 #include "snapshot_support.hpp"
 
 #include "process.hpp"
+#include "sealed_buffer.hpp"
+#include "snapshot_generated.h"
 
 namespace nagare {
 namespace {
@@ -79,15 +81,49 @@ TEST(snapshot_encoding, filter_keeps_operators_and_key_groups) {
   EXPECT_TRUE((*d)[2].empty());
 }
 
-// Version 1 snapshots (before extends) are still read, as complete snapshots.
-TEST(snapshot_encoding, reads_format_version_1) {
-  auto bytes = encode_snapshots(sample());
-  bytes[4] = 1;  // the version, little-endian; the checksum covers only the body
-  auto d = decode_snapshots(bytes);
+// A snapshot as versions 1 and 2 stored it: one sealed ChainSnapshot, no frames.
+std::string legacy_buffer(const snapshots& snaps, uint32_t version) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::OperatorState>> ops;
+  for (const auto& s : snaps) {
+    std::vector<flatbuffers::Offset<fb::KeyGroupState>> groups;
+    for (const auto& [kg, data] : s.key_groups)
+      groups.push_back(fb::CreateKeyGroupState(
+          b, kg, b.CreateVector(reinterpret_cast<const uint8_t*>(data.data()), data.size())));
+    std::vector<flatbuffers::Offset<fb::StateEntry>> entries;
+    for (const auto& e : s.entries)
+      entries.push_back(fb::CreateStateEntry(
+          b, b.CreateVector(reinterpret_cast<const uint8_t*>(e.data()), e.size())));
+    ops.push_back(fb::CreateOperatorState(b, b.CreateVector(groups), b.CreateVector(entries),
+                                          version >= 2 ? s.extends : 0,
+                                          version >= 2 ? s.checkpoint : 0));
+  }
+  b.Finish(fb::CreateChainSnapshot(b, b.CreateVector(ops)));
+  const seal_magic magic = {'N', 'G', 'S', 'N'};
+  return seal(magic, version, b.GetBufferPointer(), b.GetSize());
+}
+
+// Snapshots of versions 1 and 2 (one buffer, no frames) are still read;
+// version 1 ones as complete snapshots.
+TEST(snapshot_encoding, reads_format_versions_1_and_2) {
+  auto s = sample();
+  s[0].extends = 3;
+  s[0].checkpoint = 5;
+  auto d = decode_snapshots(legacy_buffer(s, 2));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_EQ(d.value(), s);
+  d = decode_snapshots(legacy_buffer(s, 1));
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(d.value(), sample());
-  bytes[4] = 9;
-  EXPECT_FALSE(decode_snapshots(bytes).ok());
+  auto damaged = legacy_buffer(s, 2);
+  damaged.back() ^= 1;
+  EXPECT_FALSE(decode_snapshots(damaged).ok());
+  auto future = encode_snapshots(sample());
+  future[4] = 9;  // the version, little-endian
+  auto f = decode_snapshots(future);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().message().find("version 9 is not supported"), std::string::npos)
+      << f.error().message();
 }
 
 // --- task chains ----------------------------------------------------------------

@@ -461,15 +461,16 @@ class keyed_state final : public keyed_rows {
 
   // The operator's snapshot of its keyed state: complete in memory mode; in
   // leveldb mode complete or a delta (sets out.extends), see delta_chain.
-  // Writes out.key_groups and out.extends only.
+  // Writes key groups (add_key_group: they may stream out as they come) and
+  // out.extends only.
   void write_snapshot(operator_snapshot& out) const {
     if (!spill_) return write_key_groups(out.key_groups);
     auto& s = *spill_;
     kv_store::trim_heap();  // what the previous checkpoint freed
     flush();
     auto plan = s.chain.next(s.stored_bytes);
-    uint64_t bytes = plan.extends == 0 ? write_stored_rows(out.key_groups)
-                                       : write_changes(out.key_groups, plan.since_epoch);
+    uint64_t bytes =
+        plan.extends == 0 ? write_stored_rows(out) : write_changes(out, plan.since_epoch);
     out.extends = plan.extends;
     s.chain.taken(plan, bytes);
   }
@@ -481,7 +482,9 @@ class keyed_state final : public keyed_rows {
   void write_key_groups(std::map<uint32_t, std::string>& out) const {
     if (spill_) {
       flush();
-      write_stored_rows(out);
+      operator_snapshot s;
+      write_stored_rows(s);
+      out = std::move(s.key_groups);
       return;
     }
     const auto max = index_.max_parallelism();
@@ -960,12 +963,12 @@ class keyed_state final : public keyed_rows {
     }
   }
 
-  // Groups store entries under `tag` by key group into out[key group]: a
-  // header of format `version`, the count, and what add(entry, body)
-  // appended for each entry (false: skip it). Returns the bytes written.
+  // Groups store entries under `tag` by key group into out's key groups
+  // (add_key_group: written out as they come when out streams): a header of
+  // format `version`, the count, and what add(entry, body) appended for each
+  // entry (false: skip it). Returns the bytes written.
   template <class Add>
-  uint64_t write_groups(char tag, uint8_t version, std::map<uint32_t, std::string>& out,
-                        Add&& add) const {
+  uint64_t write_groups(char tag, uint8_t version, operator_snapshot& out, Add&& add) const {
     std::string header;
     write_header(version, header);
     std::string body;
@@ -973,13 +976,13 @@ class keyed_state final : public keyed_rows {
     uint32_t group = 0;
     auto emit = [&] {
       if (count == 0) return;
-      auto& g = out[group];
-      g.clear();
+      std::string g;
       g.reserve(header.size() + 10 + body.size());
       g = header;
       write_varint(g, count);
       g.append(body);
       bytes += g.size();
+      out.add_key_group(group, std::move(g));
       body.clear();
       count = 0;
     };
@@ -999,7 +1002,7 @@ class keyed_state final : public keyed_rows {
     return bytes;
   }
   // The complete state from the store's rows.
-  uint64_t write_stored_rows(std::map<uint32_t, std::string>& out) const {
+  uint64_t write_stored_rows(operator_snapshot& out) const {
     return write_groups(row_tag, keyed_state_format, out,
                         [](std::string_view key, std::string_view row, std::string& body) {
                           body.append(key.substr(3));
@@ -1009,7 +1012,7 @@ class keyed_state final : public keyed_rows {
   }
   // The changes of epochs since_epoch and later, from the change records;
   // drops older records (no later delta needs them).
-  uint64_t write_changes(std::map<uint32_t, std::string>& out, uint64_t since_epoch) const {
+  uint64_t write_changes(operator_snapshot& out, uint64_t since_epoch) const {
     auto& s = *spill_;
     const size_t states = columns_.size() + (has_inline() ? 1 : 0);
     auto bytes =
@@ -1075,22 +1078,23 @@ status restore_key_groups(keyed_state<K, Inline>& state,
     auto& f = facts.back();
     f.last = snap.checkpoint;
     if (snap.extends != 0) ++f.deltas;
-    for (const auto& [kg, bytes] : snap.key_groups) {
+    // Key groups kept in the store come a frame at a time (detail/snapshot.hpp).
+    auto st = snap.for_each_key_group([&](uint32_t kg, const std::string& bytes) {
       if (snap.extends != 0) f.delta_bytes += bytes.size();
       if (kg >= max_parallelism)
         return status(errc::invalid_argument, "snapshot holds key group " + std::to_string(kg) +
                                                   ", above the max parallelism " +
                                                   std::to_string(max_parallelism));
-      if (!range.contains(kg)) continue;
+      if (!range.contains(kg)) return status{};
       auto& owner = chain_of[kg - range.first];
       if (owner != 0 && owner != chain)
         return status(errc::io_error,
                       "key group " + std::to_string(kg) + " appears in two snapshots");
       owner = chain;
       f.used = true;
-      auto st = state.read_key_group(kg, bytes);
-      if (!st.ok()) return st;
-    }
+      return state.read_key_group(kg, bytes);
+    });
+    if (!st.ok()) return st;
   }
   state.finish_restore();
   size_t used = 0;

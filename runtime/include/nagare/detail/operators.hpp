@@ -170,7 +170,7 @@ class sink_operator final : public operator_instance, public input_port<T> {
                  const subtask_info& info) override {
     std::vector<std::string> entries;
     for (const auto& snap : previous) {
-      if (!snap.key_groups.empty())
+      if (snap.has_key_groups())
         return status(errc::invalid_argument, "snapshot of a sink holds keyed state");
       entries.insert(entries.end(), snap.entries.begin(), snap.entries.end());
     }
@@ -226,7 +226,7 @@ class source_operator final : public source_instance {
                  const subtask_info& info) override {
     if (previous.empty()) return {};  // no earlier state: start from the beginning
     for (const auto& snap : previous)
-      if (!snap.key_groups.empty())
+      if (snap.has_key_groups())
         return status(errc::invalid_argument, "snapshot of a source holds keyed state");
     auto st = ops_.restore(previous, info.subtask, info.parallelism);
     if (!st.ok()) return st;

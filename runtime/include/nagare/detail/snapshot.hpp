@@ -20,16 +20,46 @@
 //
 // The bytes inside are the operator's own (keys and values in their codecs,
 // see keyed_map); the runtime stores and ships them without looking inside.
-// The serialized form of a whole chain's snapshots is encode_snapshots()
-// (runtime/src/task_chain.hpp, schemas/snapshot.fbs).
+// The serialized form of a whole chain's snapshots is a stream of frames
+// (runtime/src/snapshot_stream.hpp, schemas/snapshot.fbs).
+//
+// Keyed state larger than memory never has to be whole on the heap: when
+// taking a snapshot the runtime may give the operator a key_group_writer
+// (`stream`) that encodes and stores each key group as it comes
+// (add_key_group), and on a restore a snapshot's key groups may stay stored
+// (`stored`), read back a frame at a time (for_each_key_group).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "nagare/status.hpp"
+
 namespace nagare::detail {
+
+// Takes a snapshot's key groups as an operator writes them, in ascending
+// key group order, each once.
+class key_group_writer {
+ public:
+  virtual ~key_group_writer() = default;
+  virtual void write(uint32_t key_group, std::string&& bytes) = 0;
+};
+
+// A stored snapshot's key groups (of one operator, in the restoring
+// subtask's range), read back on demand: for_each() visits them in
+// ascending order, and may be called again. Damage found on the way is an
+// io_error; an error f returns stops the visit and is returned.
+class key_group_reader {
+ public:
+  using visitor = std::function<status(uint32_t key_group, const std::string& bytes)>;
+  virtual ~key_group_reader() = default;
+  virtual status for_each(const visitor& f) const = 0;
+};
 
 struct operator_snapshot {
   std::map<uint32_t, std::string> key_groups;  // key group -> its entries; only non-empty ones
@@ -42,8 +72,34 @@ struct operator_snapshot {
   // hands to restore().
   uint64_t checkpoint = 0;
 
+  // Taking a snapshot: when set (by the runtime, before the operator's
+  // snapshot()), add_key_group() hands key groups to it rather than keeping
+  // them in key_groups. Not owned.
+  key_group_writer* stream = nullptr;
+  // Restoring: key groups still in the store, besides those in key_groups
+  // (set only when it holds at least one).
+  std::shared_ptr<const key_group_reader> stored = nullptr;
+
+  // Adds key group `kg` (above every key group added before).
+  void add_key_group(uint32_t kg, std::string&& bytes) {
+    if (stream)
+      stream->write(kg, std::move(bytes));
+    else
+      key_groups[kg] = std::move(bytes);
+  }
+  // Visits every key group, those in key_groups first, then the stored ones.
+  status for_each_key_group(const key_group_reader::visitor& f) const {
+    for (const auto& [kg, bytes] : key_groups) {
+      auto st = f(kg, bytes);
+      if (!st.ok()) return st;
+    }
+    return stored ? stored->for_each(f) : status{};
+  }
+  bool has_key_groups() const { return !key_groups.empty() || stored != nullptr; }
+
   // No state in it (for a delta: no change).
-  bool empty() const { return key_groups.empty() && entries.empty(); }
+  bool empty() const { return !has_key_groups() && entries.empty(); }
+  // Compares the state in memory (not `stream` or `stored`).
   bool operator==(const operator_snapshot& o) const {
     return key_groups == o.key_groups && entries == o.entries && extends == o.extends &&
            checkpoint == o.checkpoint;
