@@ -10,6 +10,7 @@
 // little-endian fields: uint32 chunk count, uint8 1 when every chunk is
 // stored, uint32 n, then n uint64 checkpoint ids it needs, ascending.
 #include "checkpoint_store.hpp"
+#include "pread_env.hpp"
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -267,9 +268,13 @@ class leveldb_store final : public checkpoint_store {
                             "': " + st.ToString());
   }
 
+  // Reads bypass the block cache: a block holds a whole chunk (megabytes),
+  // read once by a restore or an upload, and each cache shard would keep its
+  // last such block long after.
   static leveldb::ReadOptions read_options() {
     leveldb::ReadOptions r;
     r.verify_checksums = true;
+    r.fill_cache = false;
     return r;
   }
 
@@ -379,6 +384,10 @@ result<std::unique_ptr<checkpoint_store>> checkpoint_store::open(const std::stri
   leveldb::Options opts;
   opts.create_if_missing = true;
   opts.paranoid_checks = true;
+  // Uncompressed: compressing a block of a chunk's size makes another copy
+  // of it, in memory, for every table written.
+  opts.compression = leveldb::kNoCompression;
+  opts.env = pread_env();
   leveldb::DB* db = nullptr;
   auto st = leveldb::DB::Open(opts, dir, &db);
   if (!st.ok())

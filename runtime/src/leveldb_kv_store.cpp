@@ -1,8 +1,6 @@
 // kv_store on LevelDB: one database per store, with a bloom filter, a small
 // block cache and no fsync (the store is scratch; checkpoints are durable).
-// Table files are read with pread rather than mmap, so that the pages of a
-// large store count as the kernel's page cache and not as the resident memory
-// of the task's process.
+// Table files are read with pread rather than mmap (pread_env.hpp).
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -23,58 +21,11 @@
 
 #include "nagare/detail/kv_store.hpp"
 #include "nagare/detail/one_input_operator.hpp"
+#include "pread_env.hpp"
 
 namespace nagare::detail {
 
 namespace {
-
-class pread_file final : public leveldb::RandomAccessFile {
- public:
-  pread_file(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
-  ~pread_file() override { ::close(fd_); }
-  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
-                       char* scratch) const override {
-    size_t done = 0;
-    while (done < n) {
-      auto r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        *result = leveldb::Slice(scratch, 0);
-        return leveldb::Status::IOError(name_, std::strerror(errno));
-      }
-      if (r == 0) break;  // end of file: a short read
-      done += static_cast<size_t>(r);
-    }
-    *result = leveldb::Slice(scratch, done);
-    return leveldb::Status::OK();
-  }
-
- private:
-  std::string name_;
-  int fd_;
-};
-
-// The default environment, with table files read through pread_file.
-class pread_env final : public leveldb::EnvWrapper {
- public:
-  pread_env() : EnvWrapper(leveldb::Env::Default()) {}
-  leveldb::Status NewRandomAccessFile(const std::string& name,
-                                      leveldb::RandomAccessFile** result) override {
-    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      *result = nullptr;
-      return errno == ENOENT ? leveldb::Status::NotFound(name, std::strerror(errno))
-                             : leveldb::Status::IOError(name, std::strerror(errno));
-    }
-    *result = new pread_file(name, fd);
-    return leveldb::Status::OK();
-  }
-};
-
-leveldb::Env* shared_env() {
-  static pread_env* env = new pread_env;  // never destroyed: LevelDB's threads may use it at exit
-  return env;
-}
 
 leveldb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -205,7 +156,7 @@ result<std::unique_ptr<kv_store>> kv_store::create(const std::string& parent, co
   leveldb::Options o;
   o.create_if_missing = true;
   o.error_if_exists = true;
-  o.env = shared_env();
+  o.env = pread_env();
   o.block_cache = cache.get();
   o.filter_policy = filter.get();
   o.write_buffer_size = opts.write_buffer_bytes;

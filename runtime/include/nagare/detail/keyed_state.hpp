@@ -642,7 +642,7 @@ class keyed_state final : public keyed_rows {
         } else {
           s.store->stage_erase(s.key);
         }
-        if (s.store->staged_bytes() > restore_batch_bytes) s.store->commit();
+        if (s.store->staged_bytes() > write_batch_bytes) s.store->commit();
       } else if (!any) {  // a deletion
         if (e->row != no_row) free_.push_back(e->row);
         index_.erase(hash, key);
@@ -694,8 +694,8 @@ class keyed_state final : public keyed_rows {
     std::string key, value, change_key, change;  // scratch buffers
     std::vector<std::pair<K, uint64_t>> victims;
   };
-  // Bytes of staged writes after which a restore commits.
-  static constexpr size_t restore_batch_bytes = 4 << 20;
+  // Bytes of staged writes after which a restore or a flush commits.
+  static constexpr size_t write_batch_bytes = 4 << 20;
 
   bool has_inline() const { return !std::is_void_v<Inline> && !inline_name_.empty(); }
   bool holds_state(const entry& e) const { return e.present || row_holds_state(e.row); }
@@ -930,6 +930,8 @@ class keyed_state final : public keyed_rows {
   void flush() const {
     index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
       write_back(k, hash, e, spill_->meta[e.row]);
+      // In batches: the staged writes are a copy of what they write.
+      if (spill_->store->staged_bytes() > write_batch_bytes) spill_->store->commit();
     });
     spill_->store->commit();
     // The current key may still be written through its handles.
@@ -1023,7 +1025,8 @@ class keyed_state final : public keyed_rows {
                        for (int i = 0; i < 8; ++i)
                          epoch = (epoch << 8) | static_cast<unsigned char>(change[i]);
                        if (epoch < since_epoch) {
-                         s.store->stage_erase(key);
+                         s.store->stage_erase(key);  // the iterator does not see it
+                         if (s.store->staged_bytes() > write_batch_bytes) s.store->commit();
                          return false;
                        }
                        body.append(key.substr(3));
