@@ -55,7 +55,7 @@ namespace nagare {
 // each chunk is one LevelDB value (which LevelDB copies into its write batch
 // and its memtable) and one message to the checkpoint store, so the chunk size
 // bounds what storing and sending a large snapshot costs besides its bytes.
-constexpr size_t snapshot_chunk_bytes = size_t{4} << 20;
+constexpr size_t snapshot_chunk_bytes = size_t{1} << 20;
 
 // One task of the run that wrote a checkpoint (restore_task in messages.hpp).
 struct stored_task {
