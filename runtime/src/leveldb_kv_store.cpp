@@ -165,7 +165,7 @@ result<std::unique_ptr<kv_store>> kv_store::create(const std::string& parent, co
   // Rows are small and read at random: small blocks make a lookup that
   // misses the block cache cheaper, and compression would cost more CPU per
   // lookup than it saves in reads.
-  o.block_size = 1024;
+  o.block_size = 4096;
   o.compression = leveldb::kNoCompression;
   leveldb::DB* db = nullptr;
   auto s = leveldb::DB::Open(o, dir, &db);

@@ -37,7 +37,7 @@ namespace nagare {
 // Key group bytes after which the encoder writes a frame: it holds about
 // three times this much at once (the key groups, the frame being built, the
 // sealed frame), whatever the size of the snapshot.
-constexpr size_t snapshot_frame_bytes = size_t{4} << 20;
+constexpr size_t snapshot_frame_bytes = size_t{1} << 20;
 
 class snapshot_encoder {
  public:

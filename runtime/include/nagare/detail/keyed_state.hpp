@@ -695,7 +695,7 @@ class keyed_state final : public keyed_rows {
     std::vector<std::pair<K, uint64_t>> victims;
   };
   // Bytes of staged writes after which a restore or a flush commits.
-  static constexpr size_t write_batch_bytes = 4 << 20;
+  static constexpr size_t write_batch_bytes = 1 << 20;
 
   bool has_inline() const { return !std::is_void_v<Inline> && !inline_name_.empty(); }
   bool holds_state(const entry& e) const { return e.present || row_holds_state(e.row); }

@@ -41,8 +41,8 @@ class kv_iterator {
 class kv_store {
  public:
   struct options {
-    size_t block_cache_bytes = 8 << 20;   // uncompressed blocks kept on the heap
-    size_t write_buffer_bytes = 8 << 20;  // writes buffered on the heap before a table is written
+    size_t block_cache_bytes = 4 << 20;   // uncompressed blocks kept on the heap
+    size_t write_buffer_bytes = 4 << 20;  // writes buffered on the heap before a table is written
     int bloom_bits_per_key = 10;          // a lookup of an absent key rarely reads a block
   };
 
