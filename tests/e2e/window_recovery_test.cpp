@@ -280,8 +280,9 @@ class rss_sampler {
 };
 
 // A 24-hour tumbling window over three million keys of 100 characters
-// (420 MB of logical state) with the LevelDB backend and a cache of 8,192
-// keys per task; a node is killed with SIGKILL in the middle of the run,
+// (420 MB of logical state) with the LevelDB backend, a cache of 8,192 keys
+// per task and 1,024 key groups (a snapshot is written and read a key group
+// at a time: about 400 KB here); a node is killed with SIGKILL in the middle of the run,
 // once a checkpoint holds several seconds of state. Nothing is lost: every
 // key's window is written once with all its records. And memory stays
 // bounded: each node's peak resident memory, its tasks' state stores,
@@ -302,8 +303,8 @@ TEST(window_leveldb, day_window_over_three_million_keys_survives_kill) {
   rss_sampler rss({c.node(0).pid(), c.node(1).pid()});
   auto id = c.submit(job_library("window_count"),
                      {"--parallelism", "2", "--checkpoint-interval", "200", "--state-backend",
-                      "leveldb", "--state-cache-keys", "8192", "--restart-strategy",
-                      "fixed-delay:100:5"},
+                      "leveldb", "--state-cache-keys", "8192", "--max-parallelism", "1024",
+                      "--restart-strategy", "fixed-delay:100:5"},
                      args);
   // Deadlines far beyond the run's time: this test is about what is lost and
   // how much memory it takes, not about speed. The kill comes after a
