@@ -2,8 +2,8 @@
 // two-node cluster with checkpoints every 200 ms while a node is killed with
 // SIGKILL in the middle of the run. Its windows and late records must equal
 // the failure-free output, as the independent reference computes it; the
-// same holds for a day-long window over a million keys whose state lives in
-// LevelDB, where the nodes' memory must also stay far below the state size.
+// same holds for a day-long window over three million keys whose state lives
+// in LevelDB, where the nodes' memory must also stay far below the state size.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -154,13 +154,13 @@ INSTANTIATE_TEST_SUITE_P(
                       recovery_case{"session_lateness", window_spec::session(997), 60000, 1, 0.05}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// --- A day-long window over a million keys in LevelDB ----------------------
+// --- A day-long window over millions of keys in LevelDB --------------------
 
 // The input: every key once, in key order, then every fourth key again; the
-// keys alternate between two files. Timestamps rise by 40 ms a record (a
-// little out of order, within the bound) from 1 s into the day and stay
-// within it (1.25 million records take 14 hours), so every window stays open
-// until the end of the input: the state holds every key.
+// keys alternate between two files. Timestamps rise by at most 40 ms a
+// record (a little out of order, within the bound) from 1 s into the day and
+// stay within it, so every window stays open until the end of the input: the
+// state holds every key.
 struct day_input {
   static constexpr int64_t day = 86'400'000;
   static constexpr int64_t day_start = 19675 * day;  // 2023-11-14 00:00 UTC
