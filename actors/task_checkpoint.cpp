@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "checkpoint_store.hpp"
+#include "log.hpp"
 #include "nagare/detail/kv_store.hpp"
 #include "nagare/detail/one_input_operator.hpp"
-#include "log.hpp"
 #include "nagare/hash.hpp"
 #include "restore_assembly.hpp"
 #include "task.hpp"
@@ -135,9 +135,9 @@ void task_actor::take_checkpoint(uint64_t id) {
       auto copy = setup_.local_store->put_snapshot(setup_.job_id, id, setup_.task_index, *bytes,
                                                    false, needs.value());
       if (!copy.ok())
-        NAGARE_LOG(warning, "task") << chain_->info().task_name
-                                    << ": cannot keep a local copy of checkpoint " << id << ": "
-                                    << copy.message();
+        NAGARE_LOG(warning, "task")
+            << chain_->info().task_name << ": cannot keep a local copy of checkpoint " << id << ": "
+            << copy.message();
     }
   }
   const auto size = encoder.bytes();
@@ -369,7 +369,8 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
                 return snapshot_loaded(r, e.st);
               }
               std::string().swap(bytes);
-              if (chunk + 1 < chunks) return fetch_snapshot(r, checkpoint, task, chunk + 1, nullptr);
+              if (chunk + 1 < chunks)
+                return fetch_snapshot(r, checkpoint, task, chunk + 1, nullptr);
               --r->fetching;
               auto decoded =
                   read_snapshot_stream(scratch_chunks(r->scratch, checkpoint, task, chunks),

@@ -733,8 +733,8 @@ status snapshot_writer::append(std::string_view bytes) {
     if (buffer_.size() < chunk_bytes_) break;
     // More follows (at least the last chunk): its index says one chunk more
     // than written, and not every chunk there, until finish().
-    auto st = store_.put_snapshot_chunk(job_, checkpoint_, task_, chunk_, chunk_ + 2, buffer_, {},
-                                        sync_);
+    auto st =
+        store_.put_snapshot_chunk(job_, checkpoint_, task_, chunk_, chunk_ + 2, buffer_, {}, sync_);
     if (!st.ok()) return st;
     ++chunk_;
     buffer_.clear();

@@ -61,5 +61,4 @@ leveldb::Env* pread_env() {
   return env;
 }
 
-
 }  // namespace nagare

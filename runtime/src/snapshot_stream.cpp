@@ -15,8 +15,9 @@ namespace nagare {
 namespace {
 
 constexpr seal_magic magic = {'N', 'G', 'S', 'N'};
-constexpr uint32_t format_version = 3;           // frames
-constexpr uint32_t oldest_readable_version = 1;  // 1: no extends, no checkpoint; 1 and 2: one buffer
+constexpr uint32_t format_version = 3;  // frames
+constexpr uint32_t oldest_readable_version =
+    1;  // 1: no extends, no checkpoint; 1 and 2: one buffer
 constexpr size_t seal_header_bytes = 16;
 constexpr size_t frame_header_bytes = seal_header_bytes + 8;  // and the length
 
@@ -53,8 +54,7 @@ class frame_reader {
     if (!st.ok()) return st;
     if (available() < seal_header_bytes) {
       if (frames_ == 0 && available() == 0 && exhausted()) return damaged("empty");
-      return damaged(frames_ == 0 ? std::to_string(available()) +
-                                        " bytes, shorter than its header"
+      return damaged(frames_ == 0 ? std::to_string(available()) + " bytes, shorter than its header"
                                   : "it ends before its last frame");
     }
     const char* p = data() + pos_;
@@ -82,8 +82,7 @@ class frame_reader {
                               std::to_string(oldest_readable_version) + " to " +
                               std::to_string(format_version) + ")");
     } else {
-      return damaged("frame " + std::to_string(frames_) + " of version " +
-                     std::to_string(version));
+      return damaged("frame " + std::to_string(frames_) + " of version " + std::to_string(version));
     }
     st = fill(size);
     if (!st.ok()) return st;
@@ -138,8 +137,8 @@ class frame_reader {
   snapshot_chunk_source source_;
   std::string_view view_;  // the bytes, when in memory from the start
   std::string buffer_;     // else: what was read of the chunks, from the current frame on
-  size_t pos_ = 0;       // start of the current frame in buffer_
-  size_t consumed_ = 0;  // bytes of the frame handed out last
+  size_t pos_ = 0;         // start of the current frame in buffer_
+  size_t consumed_ = 0;    // bytes of the frame handed out last
   uint32_t next_chunk_ = 0;
   std::optional<uint32_t> chunks_;
   uint64_t frames_ = 0;
@@ -341,7 +340,8 @@ void snapshot_encoder::write_frame(std::vector<detail::operator_snapshot>* last)
   b.Finish(fb::CreateChainSnapshot(b, b.CreateVector(ops), last != nullptr));
   std::string body;
   body.reserve(8 + b.GetSize());
-  for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>((uint64_t{b.GetSize()} >> (8 * i)) & 0xff));
+  for (int i = 0; i < 8; ++i)
+    body.push_back(static_cast<char>((uint64_t{b.GetSize()} >> (8 * i)) & 0xff));
   body.append(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
   b.Clear();
   auto frame = seal(magic, format_version, body.data(), body.size());

@@ -72,7 +72,7 @@ class snapshot_encoder {
   size_t frame_bytes_;
   std::vector<std::unique_ptr<operator_writer>> writers_;
   std::vector<std::vector<std::pair<uint32_t, std::string>>> pending_;  // per operator
-  std::vector<int64_t> last_key_group_;                                  // per operator; -1: none
+  std::vector<int64_t> last_key_group_;                                 // per operator; -1: none
   size_t pending_bytes_ = 0;
   uint64_t bytes_ = 0;
   status error_;

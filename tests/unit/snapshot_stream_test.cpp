@@ -2,8 +2,8 @@
 // time as operators hand over key groups, stored a chunk at a time, read back
 // with the key groups left in the store until an operator visits them.
 // Expected contents come from the snapshots put in, or from a std::map model.
-#include "checkpoint_store.hpp"
 #include "snapshot_stream.hpp"
+#include "checkpoint_store.hpp"
 #include "state_support.hpp"
 
 namespace nagare {
@@ -32,13 +32,14 @@ struct encoded {
 // groups through the encoder's writer, as an operator streaming them does.
 encoded encode_streaming(snapshots s, size_t frame_bytes) {
   encoded out;
-  snapshot_encoder e(s.size(),
-                     [&](std::string&& frame) {
-                       out.bytes += frame;
-                       ++out.frames;
-                       return status{};
-                     },
-                     frame_bytes);
+  snapshot_encoder e(
+      s.size(),
+      [&](std::string&& frame) {
+        out.bytes += frame;
+        ++out.frames;
+        return status{};
+      },
+      frame_bytes);
   auto groups = std::move(s[0].key_groups);
   s[0].key_groups.clear();
   for (auto& [kg, bytes] : groups) e.writer(0)->write(kg, std::move(bytes));
@@ -166,7 +167,8 @@ TEST(snapshot_stream, key_groups_out_of_order_are_refused) {
 
 // A sink's error stops the encoding and is what finish() returns.
 TEST(snapshot_stream, sink_errors_are_returned) {
-  snapshot_encoder e(1, [](std::string&&) { return status::io_error("disk full"); }, 8);
+  snapshot_encoder e(
+      1, [](std::string&&) { return status::io_error("disk full"); }, 8);
   e.writer(0)->write(1, std::string(100, 'x'));
   snapshots s(1);
   EXPECT_EQ(e.finish(s).message(), "disk full");
@@ -212,13 +214,14 @@ TEST_F(snapshot_stream_leveldb, keyed_state_streams_both_ways) {
   for (uint64_t id = 1; id <= 2; ++id) {
     random_ops(b, m, 3000, 600, id * 31);
     encoded out;
-    snapshot_encoder e(1,
-                       [&](std::string&& frame) {
-                         out.bytes += frame;
-                         ++out.frames;
-                         return status{};
-                       },
-                       1024);
+    snapshot_encoder e(
+        1,
+        [&](std::string&& frame) {
+          out.bytes += frame;
+          ++out.frames;
+          return status{};
+        },
+        1024);
     snapshots s(1);
     s[0].stream = e.writer(0);
     b.keyed.prepare_checkpoint(id);
