@@ -15,7 +15,7 @@
 #include "nagare/status.hpp"
 
 // Bumped whenever the layout of anything a job library touches changes.
-#define NAGARE_API_VERSION 5u
+#define NAGARE_API_VERSION 6u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);
