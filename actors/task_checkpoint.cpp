@@ -12,6 +12,7 @@
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/hash.hpp"
 #include "restore_assembly.hpp"
+#include "snapshot_writer.hpp"
 #include "task.hpp"
 
 namespace nagare {

@@ -214,30 +214,4 @@ class checkpoint_store {
   status drop_unneeded(uint64_t job, const std::function<bool(uint64_t)>& kept);
 };
 
-// Stores a snapshot whose size is not known in advance, a chunk at a time as
-// its bytes come (a snapshot_encoder's frames): at most one chunk is in
-// memory. Until finish() the snapshot is not stored (its index says so).
-class snapshot_writer {
- public:
-  snapshot_writer(checkpoint_store& store, uint64_t job, uint64_t checkpoint, uint32_t task,
-                  bool sync, size_t chunk_bytes = snapshot_chunk_bytes);
-  // Appends bytes; writes every chunk that is full.
-  status append(std::string_view bytes);
-  // Writes the rest as the last chunk, with what the snapshot needs: it is
-  // then stored.
-  status finish(const std::vector<uint64_t>& needs);
-  uint64_t bytes() const { return bytes_; }
-  uint32_t chunks() const { return chunk_; }
-
- private:
-  checkpoint_store& store_;
-  uint64_t job_, checkpoint_;
-  uint32_t task_;
-  bool sync_;
-  size_t chunk_bytes_;
-  std::string buffer_;
-  uint32_t chunk_ = 0;  // chunks written
-  uint64_t bytes_ = 0;
-};
-
 }  // namespace nagare

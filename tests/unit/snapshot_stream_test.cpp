@@ -4,6 +4,7 @@
 // Expected contents come from the snapshots put in, or from a std::map model.
 #include "snapshot_stream.hpp"
 #include "checkpoint_store.hpp"
+#include "snapshot_writer.hpp"
 #include "state_support.hpp"
 
 namespace nagare {
