@@ -249,15 +249,6 @@ struct task_actor::restore_state {
 
 namespace {
 
-// What a restoring task reads of a snapshot asked for by the assembly.
-snapshot_filter filter_for(const restore_assembly& a, uint64_t checkpoint, uint32_t task) {
-  snapshot_filter keep;
-  keep.operators = a.operators_wanted(checkpoint, task);
-  keep.first_key_group = a.first_key_group();
-  keep.end_key_group = a.end_key_group();
-  return keep;
-}
-
 // The chunks of a snapshot in the node's store of local copies.
 snapshot_chunk_source local_chunks(std::shared_ptr<checkpoint_store> store, uint64_t job,
                                    uint64_t checkpoint, uint32_t task) {
@@ -324,7 +315,7 @@ void task_actor::load_snapshots(const std::shared_ptr<restore_state>& r) {
     if (setup_.local_store) {
       auto decoded = read_snapshot_stream(
           local_chunks(setup_.local_store, spec.job_id, ref.checkpoint, ref.task),
-          filter_for(r->assembly, ref.checkpoint, ref.task));
+          r->assembly.filter(ref.checkpoint, ref.task));
       if (decoded.ok()) {
         snapshot_loaded(r, r->assembly.add(ref.checkpoint, ref.task, std::move(decoded.value())));
         continue;
@@ -375,7 +366,7 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
               --r->fetching;
               auto decoded =
                   read_snapshot_stream(scratch_chunks(r->scratch, checkpoint, task, chunks),
-                                       filter_for(r->assembly, checkpoint, task));
+                                       r->assembly.filter(checkpoint, task));
               if (!decoded.ok())
                 return snapshot_loaded(
                     r, r->assembly.load_failed(checkpoint, task, decoded.error().message()));

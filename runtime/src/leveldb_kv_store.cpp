@@ -1,10 +1,8 @@
 // kv_store on LevelDB: one database per store, with a bloom filter, a small
 // block cache and no fsync (the store is scratch; checkpoints are durable).
 // Table files are read with pread rather than mmap (pread_env.hpp).
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +12,6 @@
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
-#include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>

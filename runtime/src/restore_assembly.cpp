@@ -45,15 +45,18 @@ bool restore_assembly::done() const {
                      [](const chain& c) { return c.awaiting == 0; });
 }
 
-std::vector<bool> restore_assembly::operators_wanted(uint64_t checkpoint, uint32_t task) const {
-  std::vector<bool> out;
+snapshot_filter restore_assembly::filter(uint64_t checkpoint, uint32_t task) const {
+  snapshot_filter keep;
+  auto& out = keep.operators;
   for (const auto& c : chains_) {
     if (c.task != task || c.awaiting != checkpoint) continue;
     if (out.size() <= c.op) out.resize(c.op + 1);
     out[c.op] = true;
   }
   if (out.empty()) out.push_back(false);  // an empty filter would keep everything
-  return out;
+  keep.first_key_group = first_key_group_;
+  keep.end_key_group = end_key_group_;
+  return keep;
 }
 
 status restore_assembly::link_error(uint64_t checkpoint, uint32_t task,
@@ -71,11 +74,7 @@ status restore_assembly::load_failed(uint64_t checkpoint, uint32_t task,
 }
 
 status restore_assembly::add(uint64_t checkpoint, uint32_t task, std::string bytes) {
-  snapshot_filter keep;
-  keep.operators = operators_wanted(checkpoint, task);
-  keep.first_key_group = first_key_group_;
-  keep.end_key_group = end_key_group_;
-  auto decoded = decode_snapshots(bytes, keep);
+  auto decoded = decode_snapshots(bytes, filter(checkpoint, task));
   std::string().swap(bytes);
   if (!decoded.ok()) {
     failed_ = true;

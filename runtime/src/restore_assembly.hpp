@@ -31,6 +31,7 @@
 #include "checkpoint_store.hpp"
 #include "nagare/detail/snapshot.hpp"
 #include "nagare/status.hpp"
+#include "snapshot_stream.hpp"
 
 namespace nagare {
 
@@ -61,10 +62,9 @@ class restore_assembly {
   // The same, for a snapshot the caller has decoded itself (a local copy it
   // checked); `decoded` is taken over.
   status add(uint64_t checkpoint, uint32_t task, std::vector<detail::operator_snapshot> decoded);
-  // What to decode of a snapshot asked for by next() (for callers that decode).
-  std::vector<bool> operators_wanted(uint64_t checkpoint, uint32_t task) const;
-  uint32_t first_key_group() const { return first_key_group_; }
-  uint32_t end_key_group() const { return end_key_group_; }
+  // What to read of a snapshot asked for by next() (for callers that read it
+  // themselves): the operators this task runs, the key groups it owns.
+  snapshot_filter filter(uint64_t checkpoint, uint32_t task) const;
 
   // The error for a snapshot that could not be loaded ("checkpoint C, task T: why").
   status load_failed(uint64_t checkpoint, uint32_t task, const std::string& why) const;
