@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "log.hpp"
+
 namespace nagare {
 
 namespace {
@@ -16,11 +18,19 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 checkpoint_coordinator::checkpoint_coordinator(uint64_t job_id, const job_submission& job,
-                                               std::vector<task_description> tasks)
+                                               std::vector<task_description> tasks,
+                                               job_port& port)
     : job_id_(job_id),
+      port_(port),
       interval_(job.checkpoint_interval_ms),
       timeout_(job.checkpoint_timeout_ms ? job.checkpoint_timeout_ms : 60000),
       min_pause_(job.min_pause_ms),
@@ -44,25 +54,95 @@ bool checkpoint_coordinator::due(clock::time_point now) const {
   return now - last_ended_ >= min_pause_;
 }
 
-uint64_t checkpoint_coordinator::begin(bool savepoint, bool final, clock::time_point now) {
-  pending_checkpoint p;
-  p.info.id = ++last_id_;
-  p.info.kind = savepoint ? "SAVEPOINT" : "CHECKPOINT";
-  p.info.status = "IN_PROGRESS";
-  p.info.started_unix_s = unix_now();
-  p.started = now;
-  p.acks.resize(tasks_.size());
-  p.acked.resize(tasks_.size());
-  p.missing = tasks_.size();
-  p.final = final;
-  pending_ = std::move(p);
-  return pending_->info.id;
+std::string checkpoint_coordinator::log_name() const { return "job " + std::to_string(job_id_); }
+
+void checkpoint_coordinator::tick(clock::time_point now) {
+  if (port_.running() && queued_.empty() && due(now) && !port_.input_ended())
+    start(false, false, false, now);
 }
 
-bool checkpoint_coordinator::acknowledge(uint32_t task, uint64_t id, const checkpoint_ack& ack,
+void checkpoint_coordinator::request(bool savepoint, bool stop, waiter deliver) {
+  queued_.push_back({savepoint, stop, std::move(deliver)});
+  next();
+}
+
+void checkpoint_coordinator::next() {
+  if (!port_.running() || in_flight()) return;
+  if (!queued_.empty()) {
+    auto q = std::move(queued_.front());
+    queued_.pop_front();
+    start(q.savepoint, q.stop, false, clock::now());
+    waiters_.push_back({pending_id(), std::move(q.deliver)});
+    return;
+  }
+  if (port_.input_ended()) start(false, false, true, clock::now());
+}
+
+void checkpoint_coordinator::start(bool savepoint, bool stop, bool final, clock::time_point now) {
+  auto id = begin(savepoint, final || port_.input_ended(), now);
+  stopping_ = stop;
+  port_.trigger(id);
+}
+
+void checkpoint_coordinator::stored(uint64_t id, const checkpoint_record& record,
+                                    const status& outcome, clock::time_point now) {
+  if (!outcome.ok())
+    return fail(id, status(outcome.code(), "cannot store: " + outcome.message()), now);
+  if (!pending_ || pending_->info.id != id) return;
+  bool final = pending_->final;
+  bool last = final || stopping_;
+  completed(id, record, now);
+  auto info = history_.back();
+  NAGARE_LOG(info, log_name()) << (record.savepoint ? "savepoint " : "checkpoint ") << id
+                               << " complete: " << info.bytes << " bytes, "
+                               << static_cast<int64_t>(info.duration_ms) << " ms";
+  port_.complete(id, last);
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->id == id) {
+      it->deliver(status{}, info);
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (last) {
+    ending_ = final ? job_state::finished : job_state::stopped;
+    return;  // the tasks close and report finished
+  }
+  next();
+}
+
+void checkpoint_coordinator::fail(uint64_t id, const status& why, clock::time_point now) {
+  if (!pending_ || pending_->info.id != id) return;
+  NAGARE_LOG(warning, log_name()) << "checkpoint " << id << " failed: " << why.message();
+  end_failed(id, why.message(), now);
+  stopping_ = false;
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->id == id) {
+      it->deliver(status(why.code(), "checkpoint " + std::to_string(id) + " failed: " + why.message()),
+                  {});
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  next();
+}
+
+void checkpoint_coordinator::abandon(job_state state, const status& why, clock::time_point now) {
+  if (in_flight()) end_failed(pending_id(), std::string("the job ended: ") + to_string(state), now);
+  auto waiters = std::move(waiters_);
+  auto queued = std::move(queued_);
+  waiters_.clear();
+  queued_.clear();
+  for (auto& w : waiters) w.deliver(why, {});
+  for (auto& q : queued) q.deliver(why, {});
+}
+
+void checkpoint_coordinator::acknowledge(uint32_t task, uint64_t id, const checkpoint_ack& ack,
                                          clock::time_point now) {
   if (!pending_ || pending_->info.id != id || task >= tasks_.size() || pending_->acked[task])
-    return false;
+    return;
   pending_->acked[task] = true;
   pending_->acks[task] = ack;
   task_checkpoint_info t;
@@ -77,14 +157,29 @@ bool checkpoint_coordinator::acknowledge(uint32_t task, uint64_t id, const check
   pending_->info.bytes += ack.bytes;
   pending_->info.alignment_ms =
       std::max(pending_->info.alignment_ms, static_cast<double>(ack.alignment_us) / 1000.0);
-  return --pending_->missing == 0;
+  if (--pending_->missing == 0) port_.store(record(wall_ms()), retained_);
+}
+
+uint64_t checkpoint_coordinator::begin(bool savepoint, bool final, clock::time_point now) {
+  pending_checkpoint p;
+  p.info.id = ++last_id_;
+  p.info.kind = savepoint ? checkpoint_kind::savepoint : checkpoint_kind::checkpoint;
+  p.info.status = checkpoint_status::in_progress;
+  p.info.started_unix_s = unix_now();
+  p.started = now;
+  p.acks.resize(tasks_.size());
+  p.acked.resize(tasks_.size());
+  p.missing = tasks_.size();
+  p.final = final;
+  pending_ = std::move(p);
+  return pending_->info.id;
 }
 
 checkpoint_record checkpoint_coordinator::record(int64_t wall_ms) const {
   checkpoint_record r;
   r.job_id = job_id_;
   r.id = pending_->info.id;
-  r.savepoint = pending_->info.kind == "SAVEPOINT";
+  r.savepoint = pending_->info.kind == checkpoint_kind::savepoint;
   r.completed_ms = wall_ms;
   r.bytes = pending_->info.bytes;
   for (uint32_t t = 0; t < tasks_.size(); ++t)
@@ -97,7 +192,7 @@ void checkpoint_coordinator::completed(uint64_t id, const checkpoint_record& rec
                                        clock::time_point now) {
   if (!pending_ || pending_->info.id != id) return;
   auto info = std::move(pending_->info);
-  info.status = "COMPLETED";
+  info.status = checkpoint_status::completed;
   info.duration_ms = ms_between(pending_->started, now);
   std::sort(info.tasks.begin(), info.tasks.end(),
             [](const auto& a, const auto& b) { return a.task < b.task; });
@@ -119,10 +214,11 @@ void checkpoint_coordinator::completed(uint64_t id, const checkpoint_record& rec
   }
 }
 
-void checkpoint_coordinator::fail(uint64_t id, const std::string& reason, clock::time_point now) {
-  if (!pending_ || pending_->info.id != id) return;
+bool checkpoint_coordinator::end_failed(uint64_t id, const std::string& reason,
+                                        clock::time_point now) {
+  if (!pending_ || pending_->info.id != id) return false;
   auto info = std::move(pending_->info);
-  info.status = "FAILED";
+  info.status = checkpoint_status::failed;
   info.reason = reason;
   info.duration_ms = ms_between(pending_->started, now);
   // The tasks that did not acknowledge, listed too.
@@ -134,6 +230,7 @@ void checkpoint_coordinator::fail(uint64_t id, const std::string& reason, clock:
   pending_.reset();
   last_ended_ = now;
   archive(std::move(info));
+  return true;
 }
 
 std::optional<checkpoint_record> checkpoint_coordinator::latest() const {

@@ -3,17 +3,18 @@
 // store and does blocking I/O: spawn it detached (its own thread), as
 // spawn_checkpoint_store does. Requests are answered one at a time, in order.
 //
-// Protocol (request -> reply); an error is a non-empty string, "" is success:
+// Protocol (request -> reply); every reply starts with a status (ok: success;
+// a failure's message is never empty):
 //   (store_atom, snapshot_upload)
-//       -> string error                  the chunk is on disk (synced) when "";
+//       -> status                        the chunk is on disk (synced) when ok;
 //                                        after the last chunk, the snapshot is
 //                                        stored with what it needs
 //   (load_atom, uint64 job, uint64 checkpoint, uint32 task, uint32 chunk)
-//       -> (string error, uint32 chunks, string bytes)
+//       -> (status, uint32 chunks, string bytes)
 //                                        one chunk of a stored snapshot and how
 //                                        many it has; error when absent or unreadable
 //   (complete_atom, checkpoint_record, uint32 retained)
-//       -> string error                  when "", the record is on disk: the
+//       -> status                        when ok, the record is on disk: the
 //                                        checkpoint is complete. Then only the
 //                                        newest `retained` (at least 1) complete
 //                                        checkpoints of the job are kept, and
@@ -21,17 +22,17 @@
 //                                        they need (a failure to delete is
 //                                        logged, not replied).
 //   (load_atom, uint64 job)
-//       -> (string error, vector<checkpoint_record>)  complete ones, ascending id;
+//       -> (status, vector<checkpoint_record>)  complete ones, ascending id;
 //                                        damaged records are logged and left out
 //   (load_atom, string savepoint id "JOB-CHECKPOINT")
-//       -> (string error, checkpoint_record)
+//       -> (status, checkpoint_record)
 //   (load_atom, savepoint_atom)
-//       -> (string error, vector<checkpoint_record>)  every savepoint of every job
+//       -> (status, vector<checkpoint_record>)  every savepoint of every job
 //   (highest_atom, uint64 job)
-//       -> (string error, uint64 id)     the highest checkpoint id with anything
+//       -> (status, uint64 id)     the highest checkpoint id with anything
 //                                        stored, 0 if none: number new ones above it
 //   (drop_atom, uint64 job)
-//       -> string error                  deletes all but the job's savepoints
+//       -> status                        deletes all but the job's savepoints
 //                                        and the snapshots they need
 //
 // Shutdown: whoever spawned it sends it an exit message

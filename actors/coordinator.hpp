@@ -6,25 +6,27 @@
 //
 // Protocol (request -> reply):
 //   (register_atom, actor node, uint32 slots, string name, string address) -> uint32 node id
-//   (submit_atom, job_submission)  -> (uint64 job id, string error)
+//   (submit_atom, job_submission)  -> (uint64 job id, status)
 //   (wait_atom, uint64 job id)     -> job_outcome, when the job has ended
-//   (cancel_atom, uint64 job id)   -> string error ("" when cancelled)
-//   (fetch_atom, string hash)      -> (string error, string library bytes)
+//   (cancel_atom, uint64 job id)   -> status (ok when cancelled)
+//   (fetch_atom, string hash)      -> (status, string library bytes)
 //   (nodes_atom)                   -> vector<node_info>
 //   (jobs_atom)                    -> vector<job_info>
-//   (actors_atom, uint64 job id)   -> (string error, vector<task_info>)
-//   (inspect_atom, string "J.T")   -> (string error, task_info)
-//   (checkpoints_atom, uint64 job) -> (string error, vector<checkpoint_info>)  oldest first
-//   (checkpoint_atom, uint64 job)  -> (string error, checkpoint_info)  once it completed or failed
-//   (savepoint_atom, uint64 job)   -> (string error, string savepoint id "JOB-CHECKPOINT")
-//   (stop_atom, uint64 job, bool savepoint) -> (string error, string savepoint id), once stopped
-//   (kill_atom, string "J.T")      -> string error   the task dies as if it crashed
-//   (restarts_atom, uint64 job)    -> (string error, vector<restart_info>)
-//   (savepoints_atom)              -> (string error, vector<checkpoint_record>)  every savepoint
+//   (actors_atom, uint64 job id)   -> (status, vector<task_info>)
+//   (inspect_atom, string "J.T")   -> (status, task_info)
+//   (checkpoints_atom, uint64 job) -> (status, vector<checkpoint_info>)  oldest first
+//   (checkpoint_atom, uint64 job)  -> (status, checkpoint_info)  once it completed or failed
+//   (savepoint_atom, uint64 job)   -> (status, string savepoint id "JOB-CHECKPOINT")
+//   (stop_atom, uint64 job, bool savepoint) -> (status, string savepoint id), once stopped
+//   (kill_atom, string "J.T")      -> status   the task dies as if it crashed
+//   (restarts_atom, uint64 job)    -> (status, vector<restart_info>)
+//   (savepoints_atom)              -> (status, vector<checkpoint_record>)  every savepoint
 // From job masters:
-//   (reschedule_atom, uint64 job)  -> (string error, slot_assignment)  slots on live nodes
+//   (reschedule_atom, uint64 job)  -> (status, slot_assignment)  slots on live nodes
 //   (job_done_atom, job_outcome, vector<restart_info>, vector<checkpoint_info>)
 // `checkpoints` and `restarts` of an ended job answer what its master reported last.
+// A failure is a status with its code (not_found: no such job, or it ended;
+// invalid_argument: a malformed actor id) and a message a user can act on.
 #pragma once
 
 #include <memory>

@@ -18,7 +18,7 @@ struct attempt_context {
   master_ptr st;
   uint32_t attempt;
   std::function<void()> running;
-  std::function<void(const std::string&, bool)> failed;
+  std::function<void(const status&, const damaged_snapshot&)> failed;
   bool reported = false;
 
   // Whether a reply still concerns the current attempt.
@@ -26,10 +26,10 @@ struct attempt_context {
     return !reported && !st->over && st->attempt == attempt &&
            st->now == master_state::phase::deploying;
   }
-  void fail(const std::string& reason, bool restore_failed = false) {
+  void fail(const status& why, const damaged_snapshot& where = {}) {
     if (!current()) return;
     reported = true;
-    failed(reason, restore_failed);
+    failed(why, where);
   }
 };
 
@@ -65,13 +65,13 @@ void connect_tasks(caf::event_based_actor* self, const context_ptr& cx) {
       self->request(st->tasks[plan.task_index(v, s)], deploy_timeout, connect_atom::value,
                     std::move(w))
           .then(
-              [self, cx](std::string& error) {
+              [self, cx](status& error, damaged_snapshot& where) {
                 if (!cx->current()) return;
-                // Errors that name a checkpoint come from restoring it.
-                if (!error.empty()) return cx->fail(error, error.rfind("checkpoint ", 0) == 0);
+                // A restore that found damage says which snapshot (errc::corruption).
+                if (!error.ok()) return cx->fail(error, where);
                 if (--cx->st->pending_replies == 0) start_tasks(self, cx);
               },
-              [cx](caf::error& e) { cx->fail("cannot connect tasks: " + to_string(e)); });
+              [cx](caf::error& e) { cx->fail(status_of(e, "cannot connect tasks: ")); });
     }
   }
 }
@@ -84,12 +84,12 @@ void connect_nodes(caf::event_based_actor* self, const context_ptr& cx) {
   for (const auto& node : nodes) {
     self->request(node, deploy_timeout, peers_atom::value, st->setup.slots.addresses)
         .then(
-            [self, cx](std::string& error) {
+            [self, cx](status& error) {
               if (!cx->current()) return;
-              if (!error.empty()) return cx->fail(error);
+              if (!error.ok()) return cx->fail(error);
               if (--cx->st->pending_replies == 0) connect_tasks(self, cx);
             },
-            [cx](caf::error& e) { cx->fail("cannot connect nodes: " + to_string(e)); });
+            [cx](caf::error& e) { cx->fail(status_of(e, "cannot connect nodes: ")); });
   }
 }
 
@@ -97,7 +97,7 @@ void connect_nodes(caf::event_based_actor* self, const context_ptr& cx) {
 
 void deploy_attempt(caf::event_based_actor* self, const master_ptr& st,
                     std::function<void()> running,
-                    std::function<void(const std::string&, bool)> failed) {
+                    std::function<void(const status&, const damaged_snapshot&)> failed) {
   auto cx = std::make_shared<attempt_context>(
       attempt_context{st, st->attempt, std::move(running), std::move(failed)});
   const auto& plan = st->setup.plan;
@@ -126,14 +126,15 @@ void deploy_attempt(caf::event_based_actor* self, const master_ptr& st,
     req.restore = st->restore;
     self->request(node, deploy_timeout, deploy_atom::value, std::move(req))
         .then(
-            [self, cx, refs = refs](std::string& error, std::vector<caf::actor>& actors) {
+            [self, cx, refs = refs](status& error, std::vector<caf::actor>& actors) {
               if (!cx->current()) {
                 // A reply of an abandoned attempt: its tasks must not linger.
                 for (auto& a : actors) self->send_exit(a, caf::exit_reason::user_shutdown);
                 return;
               }
-              if (!error.empty() || actors.size() != refs.size())
-                return cx->fail(error.empty() ? "node deployed a wrong number of tasks" : error);
+              if (!error.ok()) return cx->fail(error);
+              if (actors.size() != refs.size())
+                return cx->fail(status(errc::internal, "node deployed a wrong number of tasks"));
               auto& st = cx->st;
               for (size_t i = 0; i < refs.size(); ++i) {
                 auto& a = st->tasks[st->setup.plan.task_index(refs[i].vertex, refs[i].subtask)];
@@ -142,7 +143,7 @@ void deploy_attempt(caf::event_based_actor* self, const master_ptr& st,
               }
               if (--st->pending_replies == 0) connect_nodes(self, cx);
             },
-            [cx](caf::error& e) { cx->fail("cannot deploy tasks: " + to_string(e)); });
+            [cx](caf::error& e) { cx->fail(status_of(e, "cannot deploy tasks: ")); });
   }
 }
 

@@ -76,11 +76,11 @@ result<job_outcome> run_embedded(const job_definition& job, const std::vector<st
     uint64_t job_id = 0;
     self->request(coordinator, caf::infinite, submit_atom::value, std::move(sub.value()))
         .receive(
-            [&](uint64_t id, std::string& error) {
-              if (error.empty())
+            [&](uint64_t id, status& error) {
+              if (error.ok())
                 job_id = id;
               else
-                outcome = status::invalid_argument(error);
+                outcome = std::move(error);
             },
             [&](caf::error& e) {
               outcome = status(errc::internal, "submit failed: " + to_string(e));

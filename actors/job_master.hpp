@@ -12,15 +12,15 @@
 // completion commits the sinks' last output, and the job is FINISHED.
 //
 // Protocol, besides the tasks' reports:
-//   (actors_atom)                 -> (string error, vector<task_info>)  every task, in task order
-//   (inspect_atom, uint32)        -> (string error, task_info)          one task
-//   (cancel_atom)                 -> string error ("" when cancelled)
-//   (checkpoints_atom)            -> (string error, vector<checkpoint_info>)  oldest first
-//   (checkpoint_atom)             -> (string error, checkpoint_info)  when it completed or failed
-//   (savepoint_atom)              -> (string error, string savepoint id)
-//   (stop_atom, bool savepoint)   -> (string error, string savepoint id)  once stopped
-//   (kill_atom, uint32 task)      -> string error   the task dies as if it crashed
-//   (restarts_atom)               -> (string error, vector<restart_info>)
+//   (actors_atom)                 -> (status, vector<task_info>)  every task, in task order
+//   (inspect_atom, uint32)        -> (status, task_info)          one task
+//   (cancel_atom)                 -> status (ok when cancelled)
+//   (checkpoints_atom)            -> (status, vector<checkpoint_info>)  oldest first
+//   (checkpoint_atom)             -> (status, checkpoint_info)  when it completed or failed
+//   (savepoint_atom)              -> (status, string savepoint id)
+//   (stop_atom, bool savepoint)   -> (status, string savepoint id)  once stopped
+//   (kill_atom, uint32 task)      -> status   the task dies as if it crashed
+//   (restarts_atom)               -> (status, vector<restart_info>)
 //   (node_lost_atom, string node)  a node of the job was lost
 #pragma once
 

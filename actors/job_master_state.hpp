@@ -1,10 +1,15 @@
-// The job master's state, shared by its parts: job_master.cpp (lifecycle,
-// failures and restarts, checkpoints), deployment.cpp (one attempt's
-// deployment) and task_queries.cpp (what the shell asks).
+// The job master's state and its handlers, one file per part of its life:
+//   job_master.cpp      the behavior (a list of named handlers), start, the
+//                       tasks' reports, cancel/stop, and concluding the job
+//   deployment.cpp      one attempt's deployment
+//   job_checkpoints.cpp checkpoints: the job_port of the checkpoint
+//                       coordinator (which orchestrates them) and the requests
+//   recovery.cpp        from a failure to running again (or giving up)
+//   task_queries.cpp    what the shell asks of the tasks
+// Every handler runs on the job master's actor; `st` is its state.
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,22 +47,8 @@ struct master_state {
   clock::time_point failed_at;
   restart_policy policy;
   std::vector<restart_info> restarts;
+  std::unique_ptr<job_port> port;  // the checkpoint coordinator's view of the job
   std::unique_ptr<checkpoint_coordinator> checkpoints;
-  // Requests waiting for a checkpoint: (id, deliver(error, info)).
-  struct waiter {
-    uint64_t id = 0;
-    std::function<void(const std::string&, const checkpoint_info&)> deliver;
-  };
-  std::vector<waiter> waiters;
-  // Checkpoint requests that wait for the one in flight to end.
-  struct request {
-    bool savepoint = false;
-    bool stop = false;
-    std::function<void(const std::string&, const checkpoint_info&)> deliver;
-  };
-  std::deque<request> queued;
-  bool stopping = false;  // the in-flight savepoint stops the job
-  std::string end_state = "FINISHED";
   bool over = false;
 
   std::string log_name() const { return "job " + std::to_string(setup.job_id); }
@@ -68,17 +59,54 @@ struct master_state {
 
 using master_ptr = std::shared_ptr<master_state>;
 
+// job_master.cpp: ends the job as `state` (once): stops the tasks, answers
+// the checkpoint waiters and reports to the coordinator.
+void conclude(caf::event_based_actor* self, const master_ptr& st, job_state state,
+              std::string reason);
+// Stops every task of the current attempt.
+void stop_tasks(caf::event_based_actor* self, const master_ptr& st);
+// Index of the current task `who` is (claiming to be `claimed`), or -1.
+int task_of(const master_ptr& st, const caf::actor_addr& who, uint32_t claimed);
+
 // deployment.cpp: deploys, restores, wires and starts the tasks of the
-// current attempt; calls `running` when all run, `failed` with a reason
-// otherwise (`restore_failed`: a task could not restore its state).
+// current attempt; calls `running` when all run, `failed` otherwise with the
+// status and, for a restore that found damage (errc::corruption), the snapshot.
 void deploy_attempt(caf::event_based_actor* self, const master_ptr& st,
                     std::function<void()> running,
-                    std::function<void(const std::string&, bool restore_failed)> failed);
+                    std::function<void(const status&, const damaged_snapshot&)> failed);
+
+// job_checkpoints.cpp: the job_port the checkpoint coordinator calls, and
+// the requests for checkpoints.
+std::unique_ptr<job_port> make_job_port(caf::event_based_actor* self, master_state* st);
+void on_checkpoint_tick(caf::event_based_actor* self, const master_ptr& st);
+void on_checkpoint_timeout(const master_ptr& st, uint64_t id);
+void on_ack(caf::event_based_actor* self, const master_ptr& st, uint32_t task, uint64_t id,
+            const checkpoint_ack& ack);
+void on_decline(caf::event_based_actor* self, const master_ptr& st, uint32_t task, uint64_t id,
+                const status& why);
+caf::typed_response_promise<status, checkpoint_info> on_checkpoint_request(
+    caf::event_based_actor* self, const master_ptr& st);
+caf::typed_response_promise<status, std::string> on_savepoint_request(
+    caf::event_based_actor* self, const master_ptr& st, bool stop);
+
+// recovery.cpp: the first attempt, failures and restarts.
+void start_attempt(caf::event_based_actor* self, const master_ptr& st);
+void start_from_store(caf::event_based_actor* self, const master_ptr& st);
+void on_task_down(caf::event_based_actor* self, const master_ptr& st, const caf::down_msg& m);
+void on_task_failed(caf::event_based_actor* self, const master_ptr& st, uint32_t task,
+                    const status& why);
+void on_node_lost(caf::event_based_actor* self, const master_ptr& st, const std::string& node);
+void on_restart(caf::event_based_actor* self, const master_ptr& st, uint32_t attempt, bool fresh);
 
 // task_queries.cpp: what the master knows of a task without asking it, and
 // the tasks' own answers collected into one reply.
 task_info describe_task(const master_state& st, uint32_t index);
 void query_tasks(caf::event_based_actor* self, const master_ptr& st, std::vector<uint32_t> indices,
                  std::function<void(std::vector<task_info>&)> deliver);
+caf::typed_response_promise<status, std::vector<task_info>> on_actors(caf::event_based_actor* self,
+                                                                      const master_ptr& st);
+caf::typed_response_promise<status, task_info> on_inspect(caf::event_based_actor* self,
+                                                          const master_ptr& st, uint32_t task);
+status on_kill(caf::event_based_actor* self, const master_ptr& st, uint32_t task);
 
 }  // namespace nagare

@@ -10,7 +10,7 @@ job_record make_job_record(uint64_t id, const job_submission& job) {
   job_record r;
   r.id = id;
   r.name = job.name;
-  r.state = "RUNNING";
+  r.state = job_state::running;
   r.job = job;
   r.job.library.clear();
   r.parallelism = job.parallelism;
@@ -27,7 +27,7 @@ std::string encode_job_record(const job_record& r) {
   auto plan =
       b.CreateVector(reinterpret_cast<const uint8_t*>(r.job.plan.data()), r.job.plan.size());
   auto name = b.CreateString(r.name);
-  auto state = b.CreateString(r.state);
+  auto state = b.CreateString(to_string(r.state));  // stored as the word
   auto reason = b.CreateString(r.reason);
   auto hash = b.CreateString(r.job.library_hash);
   auto path = b.CreateString(r.job.library_path);
@@ -71,7 +71,11 @@ result<job_record> decode_job_record(const std::string& bytes) {
   job_record r;
   r.id = f->id();
   r.name = str(f->name());
-  r.state = str(f->state());
+  // Absent (never written by a build so far): a job in an unknown state, listed as ended.
+  auto state = f->state() ? parse_job_state(f->state()->str()) : job_state::unknown;
+  if (!state)
+    return status(errc::corruption, "damaged job record: unknown state '" + str(f->state()) + "'");
+  r.state = *state;
   r.reason = str(f->reason());
   r.job.name = r.name;
   r.job.library_hash = str(f->library_hash());

@@ -13,7 +13,7 @@ namespace nagare {
 struct job_record {
   uint64_t id = 0;
   std::string name;
-  std::string state;
+  job_state state = job_state::running;  // stored as to_string's word
   std::string reason;
   job_submission job;  // without the library's bytes
   int64_t submitted_ms = 0;

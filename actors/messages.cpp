@@ -40,7 +40,18 @@ result<wire_payload> decode_batch_header(const std::string& wire) {
   return wire_payload{header->record_count(), wire.data() + payload_at, header->payload_bytes()};
 }
 
+status status_of(const caf::error& e, const std::string& prefix) {
+  auto code = errc::internal;
+  if (e == caf::sec::request_timeout)
+    code = errc::timeout;
+  else if (e == caf::sec::request_receiver_down || e == caf::exit_reason::remote_link_unreachable)
+    code = errc::unavailable;
+  return status(code, prefix + to_string(e));
+}
+
 void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<status>("nagare.status");
+  cfg.add_message_type<damaged_snapshot>("nagare.damaged_snapshot");
   cfg.add_message_type<job_submission>("nagare.job_submission");
   cfg.add_message_type<task_ref>("nagare.task_ref");
   cfg.add_message_type<deploy_request>("nagare.deploy_request");

@@ -13,7 +13,9 @@
 
 #include "checkpoint_store.hpp"
 #include "nagare/detail/batch.hpp"
+#include "nagare/status.hpp"
 #include "nagare/time.hpp"
+#include "states.hpp"
 
 namespace nagare {
 
@@ -67,6 +69,39 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
 using savepoints_atom = caf::atom_constant<caf::atom("savepoints")>;
+
+// Errors travel as statuses (nagare/status.hpp): a code and a message; ok
+// means success. Serialized as the code's number and the message.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status& x) {
+  auto code = static_cast<uint8_t>(x.code());
+  auto message = x.message();
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    x = status(static_cast<errc>(code), std::move(message));
+    return caf::none;
+  });
+  return f(caf::meta::type_name("nagare.status"), code, message, load);
+}
+
+// A CAF error (no reply, a peer gone) as a status whose message is `prefix`
+// followed by CAF's text: errc::timeout for a request that timed out,
+// errc::unavailable for a receiver that is down or unreachable,
+// errc::internal otherwise.
+status status_of(const caf::error& e, const std::string& prefix = "");
+
+// Which stored snapshot a restore found damaged or missing (a status of
+// errc::corruption): task `task`'s snapshot of checkpoint `checkpoint` (the
+// restored checkpoint's own, or a link of its incremental chain).
+// checkpoint 0: the failure names no snapshot.
+struct damaged_snapshot {
+  uint64_t checkpoint = 0;
+  uint32_t task = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, damaged_snapshot& x) {
+  return f(caf::meta::type_name("nagare.damaged_snapshot"), x.checkpoint, x.task);
+}
 
 // What a client submits: everything needed to run the job, but no user code
 // is run by the coordinator (the plan was built by the client).
@@ -253,8 +288,8 @@ typename Inspector::result_type inspect(Inspector& f, task_checkpoint_info& x) {
 
 struct checkpoint_info {
   uint64_t id = 0;
-  std::string kind;    // CHECKPOINT or SAVEPOINT
-  std::string status;  // IN_PROGRESS, COMPLETED, FAILED
+  checkpoint_kind kind = checkpoint_kind::checkpoint;
+  checkpoint_status status = checkpoint_status::in_progress;
   double started_unix_s = 0;
   double duration_ms = 0;
   uint64_t bytes = 0;
@@ -276,7 +311,7 @@ struct restart_info {
   std::string reason;
   uint64_t restored_checkpoint = 0;  // 0: from the beginning
   double downtime_ms = 0;            // failure to running again (0 while restarting)
-  std::string outcome;               // RESTARTING, RUNNING, GAVE_UP
+  restart_outcome outcome = restart_outcome::restarting;
 };
 
 template <class Inspector>
@@ -302,8 +337,8 @@ typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
 // The end state of a job, as `wait` answers it.
 struct job_outcome {
   uint64_t job_id = 0;
-  std::string state;   // FINISHED, FAILED or CANCELED
-  std::string reason;  // why, when not FINISHED
+  job_state state = job_state::unknown;  // how it ended (unknown: no such job)
+  std::string reason;                    // why, when not FINISHED
   double seconds = 0;
   uint64_t source_records = 0;
 };
@@ -321,7 +356,7 @@ struct node_info {
   std::string address;  // HOST:PORT its tasks are reached at, or "local"
   uint32_t slots_used = 0;
   uint32_t slots_total = 0;
-  std::string state;  // ALIVE or LOST
+  node_state state = node_state::alive;
   double uptime_s = 0;
 };
 
@@ -334,7 +369,7 @@ typename Inspector::result_type inspect(Inspector& f, node_info& x) {
 struct job_info {
   uint64_t id = 0;
   std::string name;
-  std::string state;  // RUNNING, FINISHED, FAILED, CANCELED
+  job_state state = job_state::running;
   uint32_t parallelism = 0;
   double uptime_s = 0;
   std::string reason;
@@ -354,7 +389,7 @@ struct task_info {
   uint32_t subtask = 0;
   uint32_t parallelism = 0;
   std::string node;
-  std::string state;  // CREATED, RUNNING, DRAINING, FINISHED, FAILED, UNREACHABLE
+  task_state state = task_state::created;
   task_stats stats;
   uint64_t queued_batches = 0;         // input batches waiting + output batches without credit
   std::vector<uint32_t> credits;       // per output channel: batches it may still send

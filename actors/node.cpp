@@ -21,7 +21,7 @@ namespace {
 constexpr auto fetch_timeout = std::chrono::seconds(60);
 constexpr auto peer_timeout = std::chrono::seconds(10);
 
-struct node_state {
+struct node_actor_state {
   node_options opts;
   caf::actor coordinator;
   std::unique_ptr<library_cache> libraries;
@@ -41,11 +41,11 @@ struct node_state {
   std::string log_name() const { return "node " + opts.name; }
 };
 
-using state_ptr = std::shared_ptr<node_state>;
+using state_ptr = std::shared_ptr<node_actor_state>;
 
 // Removes the state directory of `task` (if it has one), and its job's
 // directory once empty.
-void remove_state_dir(node_state& st, const caf::actor_addr& task) {
+void remove_state_dir(node_actor_state& st, const caf::actor_addr& task) {
   auto d = st.state_dirs.find(task);
   if (d == st.state_dirs.end()) return;
   std::filesystem::path dir(d->second);
@@ -57,11 +57,11 @@ void remove_state_dir(node_state& st, const caf::actor_addr& task) {
         << "cannot remove state directory " << dir.string() << ": " << ec.message();
   std::filesystem::remove(dir.parent_path(), ec);  // only if empty
 }
-using deploy_reply = caf::typed_response_promise<std::string, std::vector<caf::actor>>;
+using deploy_reply = caf::typed_response_promise<status, std::vector<caf::actor>>;
 
 // The job's graph and plan as this node builds them; an error if the job
 // cannot be loaded or its graph differs from the submitted plan.
-result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& req,
+result<node_actor_state::job_entry> prepare_job(node_actor_state& st, const deploy_request& req,
                                           const job_definition& lib) {
   auto known = st.jobs.find(req.job_id);
   if (known != st.jobs.end()) return known->second;
@@ -75,7 +75,7 @@ result<node_state::job_entry> prepare_job(node_state& st, const deploy_request& 
     return status(errc::library_error, "the job's graph on node " + st.opts.name +
                                            " differs from the submitted plan (does the job's main "
                                            "depend on more than its arguments?)");
-  node_state::job_entry e{std::make_shared<const detail::graph>(std::move(g.value())),
+  node_actor_state::job_entry e{std::make_shared<const detail::graph>(std::move(g.value())),
                           std::make_shared<const physical_plan>(std::move(submitted.value()))};
   st.jobs.emplace(req.job_id, e);
   return e;
@@ -85,7 +85,7 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
                  const job_definition& lib, deploy_reply rp) {
   auto job = prepare_job(*st, req, lib);
   if (!job.ok()) {
-    rp.deliver(job.error().message(), std::vector<caf::actor>{});
+    rp.deliver(job.error(), std::vector<caf::actor>{});
     return;
   }
   std::vector<caf::actor> tasks;
@@ -126,17 +126,17 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
   NAGARE_LOG(info, st->log_name())
       << "deployed " << tasks.size() << " tasks of job " << req.job_id
       << (req.attempt ? " (attempt " + std::to_string(req.attempt) + ")" : "");
-  rp.deliver(std::string{}, std::move(tasks));
+  rp.deliver(status{}, std::move(tasks));
 }
 
 // Connects the middleman to every peer not yet connected; one reply for all.
 void connect_peers(caf::event_based_actor* self, const state_ptr& st,
                    const std::vector<std::string>& peers,
-                   caf::typed_response_promise<std::string> rp) {
+                   caf::typed_response_promise<status> rp) {
   struct pending {
     size_t left = 0;
-    std::string error;
-    caf::typed_response_promise<std::string> rp;
+    status error;
+    caf::typed_response_promise<status> rp;
   };
   auto p = std::make_shared<pending>();
   p->rp = rp;
@@ -149,26 +149,27 @@ void connect_peers(caf::event_based_actor* self, const state_ptr& st,
     ++p->left;
     auto host = peer.substr(0, colon);
     auto port = static_cast<uint16_t>(std::stoul(peer.substr(colon + 1)));
-    auto done = [p, st, peer](std::string error) {
-      if (error.empty()) st->peers.insert(peer);
-      if (p->error.empty()) p->error = std::move(error);
+    auto done = [p, st, peer](status error) {
+      if (error.ok()) st->peers.insert(peer);
+      if (p->error.ok()) p->error = std::move(error);
       if (--p->left == 0) p->rp.deliver(p->error);
     };
     self->request(mm, peer_timeout, caf::connect_atom::value, host, port)
         .then([done](const caf::node_id&, caf::strong_actor_ptr&,
-                     const std::set<std::string>&) { done(""); },
+                     const std::set<std::string>&) { done(status{}); },
               [done, self, st, peer](caf::error& e) {
-                done("node " + st->opts.name + " cannot reach node " + peer + ": " +
-                     self->system().render(e));
+                auto why = status_of(e);
+                done(status(why.code(), "node " + st->opts.name + " cannot reach node " + peer +
+                                            ": " + self->system().render(e)));
               });
   }
-  if (p->left == 0) rp.deliver(std::string{});
+  if (p->left == 0) rp.deliver(status{});
 }
 
 }  // namespace
 
 caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, node_options opts) {
-  auto st = std::make_shared<node_state>();
+  auto st = std::make_shared<node_actor_state>();
   st->opts = std::move(opts);
   st->coordinator = coordinator;
   st->libraries = std::make_unique<library_cache>(st->opts.data_dir + "/libraries");
@@ -217,16 +218,16 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
             });
   return {
       [self, st](peers_atom, std::vector<std::string>& peers) {
-        auto rp = self->make_response_promise<std::string>();
+        auto rp = self->make_response_promise<status>();
         connect_peers(self, st, peers, rp);
         return rp;
       },
       [self, st](deploy_atom, deploy_request& req) {
-        auto rp = self->make_response_promise<std::string, std::vector<caf::actor>>();
+        auto rp = self->make_response_promise<status, std::vector<caf::actor>>();
         auto cached = st->libraries->load(req.job.library_hash);
         if (cached.ok() || cached.error().code() != errc::not_found) {
           if (!cached.ok())
-            rp.deliver(cached.error().message(), std::vector<caf::actor>{});
+            rp.deliver(cached.error(), std::vector<caf::actor>{});
           else
             spawn_tasks(self, st, req, cached.value(), rp);
           return rp;
@@ -234,19 +235,19 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
         // Not cached yet: fetch the library's bytes from the coordinator.
         self->request(st->coordinator, fetch_timeout, fetch_atom::value, req.job.library_hash)
             .then(
-                [self, st, req, rp](std::string& error, std::string& bytes) mutable {
-                  auto stored = error.empty()
-                                    ? st->libraries->store(req.job.library_hash, bytes)
-                                    : result<job_definition>(status(errc::library_error, error));
+                [self, st, req, rp](status& error, std::string& bytes) mutable {
+                  auto stored =
+                      error.ok() ? st->libraries->store(req.job.library_hash, bytes)
+                                 : result<job_definition>(status(errc::library_error, error.message()));
                   if (!stored.ok()) {
-                    rp.deliver(stored.error().message(), std::vector<caf::actor>{});
+                    rp.deliver(stored.error(), std::vector<caf::actor>{});
                     return;
                   }
                   NAGARE_LOG(info, st->log_name()) << "cached job library " << req.job.library_hash;
                   spawn_tasks(self, st, req, stored.value(), rp);
                 },
                 [rp](caf::error& e) mutable {
-                  rp.deliver("cannot fetch the job library: " + to_string(e),
+                  rp.deliver(status_of(e, "cannot fetch the job library: "),
                              std::vector<caf::actor>{});
                 });
         return rp;

@@ -5,8 +5,8 @@
 // goes, its tasks go.
 //
 // Protocol:
-//   (deploy_atom, deploy_request)     -> (string error, vector<actor> tasks)
-//   (peers_atom, vector<string> addrs) -> string error: connect directly to
+//   (deploy_atom, deploy_request)     -> (status, vector<actor> tasks)
+//   (peers_atom, vector<string> addrs) -> status: connect directly to
 //       these nodes (HOST:PORT) so that records between tasks do not travel
 //       through the coordinator
 #pragma once

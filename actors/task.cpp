@@ -74,7 +74,7 @@ caf::behavior task_actor::make_behavior() {
   };
 }
 
-caf::typed_response_promise<std::string> task_actor::on_connect(task_wiring& w) {
+caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(task_wiring& w) {
   outputs_.resize(w.outputs.size());
   for (size_t i = 0; i < w.outputs.size(); ++i) {
     outputs_[i].downstream = w.outputs[i];
@@ -87,14 +87,15 @@ caf::typed_response_promise<std::string> task_actor::on_connect(task_wiring& w) 
     inputs_[i].gate = setup_.input_gates[i];
   }
   // Open the operators and restore their state before the master starts anyone.
-  auto rp = make_response_promise<std::string>();
+  auto rp = make_response_promise<status, damaged_snapshot>();
   status opened;
   if (!guarded([&] { opened = chain_->open(); })) {
-    rp.deliver(std::string{"task failed while opening"});
+    rp.deliver(status(errc::user_error, "task failed while opening"), damaged_snapshot{});
     return rp;
   }
   if (!opened.ok()) {
-    rp.deliver(chain_->info().task_name + ": " + opened.message());
+    rp.deliver(status(opened.code(), chain_->info().task_name + ": " + opened.message()),
+               damaged_snapshot{});
     fail(opened);
     return rp;
   }
@@ -124,7 +125,9 @@ void task_actor::on_start() {
 }
 
 task_info task_actor::status_info() const {
-  static const char* phases[] = {"CREATED", "RUNNING", "DRAINING", "ENDED", "FINISHED"};
+  static const task_state phases[] = {task_state::created, task_state::running,
+                                      task_state::draining, task_state::ended,
+                                      task_state::finished};
   task_info info;
   info.chain = setup_.plan->vertices[setup_.vertex].name;
   info.subtask = setup_.subtask;
@@ -403,7 +406,7 @@ void task_actor::fail(const status& st) {
   auto task = chain_ ? chain_->info().task_name : "task " + std::to_string(setup_.task_index);
   NAGARE_LOG(info, "task") << task << " failed: " << st.message();
   send(setup_.master, failed_atom::value, setup_.task_index,
-       "task '" + task + "' failed: " + st.message());
+       status(st.code(), "task '" + task + "' failed: " + st.message()));
   quit(caf::exit_reason::user_shutdown);
 }
 

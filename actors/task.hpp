@@ -128,7 +128,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   enum class phase { wired, running, draining, ended, done };
 
   void emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) override;
-  caf::typed_response_promise<std::string> on_connect(task_wiring& w);
+  caf::typed_response_promise<status, damaged_snapshot> on_connect(task_wiring& w);
   void on_start();
   void on_batch(batch_message& m);
   void on_credit(uint32_t channel, uint32_t n);
@@ -179,10 +179,11 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   // next; acknowledges to the master after the last.
   void upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_t chunk,
               std::shared_ptr<const checkpoint_ack> ack);
-  // Restores the chain as setup_.restore says, then delivers "" or the error:
+  // Restores the chain as setup_.restore says, then delivers ok or the error
+  // (with the damaged snapshot, for errc::corruption):
   // loads the snapshots the restore_assembly asks for (the node's copy when
   // intact, else the checkpoint store's, chunk by chunk), then restores.
-  void restore(caf::typed_response_promise<std::string> rp);
+  void restore(caf::typed_response_promise<status, damaged_snapshot> rp);
   struct restore_state;
   void load_snapshots(const std::shared_ptr<restore_state>& r);
   void fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_t checkpoint, uint32_t task,

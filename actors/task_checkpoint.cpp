@@ -149,7 +149,7 @@ void task_actor::take_checkpoint(uint64_t id) {
   if (phase_ == phase::running) enqueue_all(item{nullptr, id});
   if (!stored_error.empty()) {
     send(setup_.master, decline_atom::value, setup_.task_index, id,
-         "cannot keep snapshot: " + stored_error);
+         status(errc::io_error, "cannot keep snapshot: " + stored_error));
     return;
   }
   auto ack = std::make_shared<checkpoint_ack>();
@@ -184,7 +184,8 @@ void task_actor::upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_
     auto piece = setup_.local_store->snapshot_chunk(setup_.job_id, id, setup_.task_index, chunk);
     if (!piece.ok()) {
       send(setup_.master, decline_atom::value, setup_.task_index, id,
-           "cannot read back the local copy to upload it: " + piece.error().message());
+           status(piece.error().code(),
+                  "cannot read back the local copy to upload it: " + piece.error().message()));
       return;
     }
     u.chunks = piece->chunks;
@@ -195,9 +196,10 @@ void task_actor::upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_
   auto master = setup_.master;
   request(setup_.store, store_timeout, store_atom::value, std::move(u))
       .then(
-          [this, master, task, id, bytes, chunk, chunks, ack](std::string& error) {
-            if (!error.empty())
-              send(master, decline_atom::value, task, id, "cannot store snapshot: " + error);
+          [this, master, task, id, bytes, chunk, chunks, ack](status& error) {
+            if (!error.ok())
+              send(master, decline_atom::value, task, id,
+                   status(error.code(), "cannot store snapshot: " + error.message()));
             else if (chunk + 1 < chunks)
               upload(id, bytes, chunk + 1, ack);
             else
@@ -205,7 +207,7 @@ void task_actor::upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_
           },
           [this, master, task, id](caf::error& e) {
             send(master, decline_atom::value, task, id,
-                 "cannot store snapshot: " + system().render(e));
+                 status(status_of(e).code(), "cannot store snapshot: " + system().render(e)));
           });
 }
 
@@ -236,7 +238,7 @@ constexpr size_t max_fetches = 2;
 
 struct task_actor::restore_state {
   restore_assembly assembly;
-  caf::typed_response_promise<std::string> rp;
+  caf::typed_response_promise<status, damaged_snapshot> rp;
   size_t loading = 0;                                // snapshots asked for and not yet arrived
   std::deque<restore_assembly::snapshot_ref> queue;  // to fetch from the store
   size_t fetching = 0;                               // fetches under way
@@ -282,7 +284,7 @@ snapshot_chunk_source scratch_chunks(std::shared_ptr<detail::kv_store> store, ui
 
 }  // namespace
 
-void task_actor::restore(caf::typed_response_promise<std::string> rp) {
+void task_actor::restore(caf::typed_response_promise<status, damaged_snapshot> rp) {
   const auto& spec = setup_.restore;
   const auto& info = chain_->info();
   lineage_ = snapshot_lineage(chain_->state_keys());
@@ -337,11 +339,11 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
   const auto& spec = setup_.restore;
   request(setup_.store, store_timeout, load_atom::value, spec.job_id, checkpoint, task, chunk)
       .then(
-          [this, r, checkpoint, task, chunk, buffer](std::string& error, uint32_t chunks,
+          [this, r, checkpoint, task, chunk, buffer](status& error, uint32_t chunks,
                                                      std::string& bytes) mutable {
-            if (!error.empty()) {
+            if (!error.ok()) {
               --r->fetching;
-              return snapshot_loaded(r, r->assembly.load_failed(checkpoint, task, error));
+              return snapshot_loaded(r, r->assembly.load_failed(checkpoint, task, error.message()));
             }
             if (chunks == 1) {
               --r->fetching;
@@ -385,8 +387,8 @@ void task_actor::fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_
           },
           [this, r, checkpoint, task](caf::error& e) {
             --r->fetching;
-            // Not damage (the message does not start with "checkpoint"): the
-            // next attempt tries the same checkpoint again.
+            // Not damage (not errc::corruption): the next attempt tries the
+            // same checkpoint again.
             snapshot_loaded(
                 r, status::io_error("cannot load checkpoint " + std::to_string(checkpoint) +
                                     ", task " + std::to_string(task) + ": " + system().render(e)));
@@ -406,16 +408,20 @@ void task_actor::snapshot_loaded(const std::shared_ptr<restore_state>& r, const 
   if (r->loading > 0) return;
   r->answered = true;
   if (!r->error.ok()) {
-    r->rp.deliver(r->error.message());
+    damaged_snapshot where;
+    auto at = r->assembly.damaged();
+    if (r->error.code() == errc::corruption && at) where = {at->checkpoint, at->task};
+    r->rp.deliver(r->error, where);
     return;
   }
   if (!r->assembly.done()) {
-    r->rp.deliver(std::string("cannot restore ") + chain_->info().task_name +
-                  ": snapshots missing from the restore");
+    r->rp.deliver(status(errc::internal, std::string("cannot restore ") +
+                                             chain_->info().task_name +
+                                             ": snapshots missing from the restore"),
+                  damaged_snapshot{});
     return;
   }
-  auto restored = apply_restore(r->assembly);
-  r->rp.deliver(restored.ok() ? std::string{} : restored.message());
+  r->rp.deliver(apply_restore(r->assembly), damaged_snapshot{});
 }
 
 status task_actor::apply_restore(restore_assembly& a) {

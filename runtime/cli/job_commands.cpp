@@ -65,9 +65,9 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
     int code = failed;
     self->request(c, request_timeout, submit_atom::value, std::move(sub.value()))
         .receive(
-            [&](uint64_t id, std::string& error) {
-              if (!error.empty()) {
-                code = fail(failed, error);
+            [&](uint64_t id, status& error) {
+              if (!error.ok()) {
+                code = fail(failed, error.message());
                 return;
               }
               std::printf("%llu\n", static_cast<unsigned long long>(id));
@@ -90,7 +90,7 @@ int list_command(const std::vector<std::string>& args) {
             [&](std::vector<job_info>& jobs) {
               table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
               for (const auto& j : jobs)
-                t.add({std::to_string(j.id), j.name, j.state, std::to_string(j.parallelism),
+                t.add({std::to_string(j.id), j.name, to_string(j.state), std::to_string(j.parallelism),
                        format_duration(j.uptime_s), j.reason});
               std::fputs(t.render().c_str(), stdout);
               code = ok;
@@ -106,8 +106,8 @@ int cancel_command(const std::vector<std::string>& args) {
         int code = failed;
         self->request(c, request_timeout, cancel_atom::value, id)
             .receive(
-                [&](std::string& error) {
-                  code = error.empty() ? ok : fail(failed, error);
+                [&](status& error) {
+                  code = error.ok() ? ok : fail(failed, error.message());
                   if (code == ok)
                     std::printf("job %llu cancelled\n", static_cast<unsigned long long>(id));
                 },
@@ -127,14 +127,15 @@ int wait_command(const std::vector<std::string>& args) {
         self->send(c, wait_atom::value, id);
         self->receive(
             [&](job_outcome& out) {
-              if (out.state == "FINISHED") {
+              if (out.state == job_state::finished) {
                 std::printf("job %llu FINISHED\n", static_cast<unsigned long long>(id));
                 code = ok;
-              } else if (out.state == "UNKNOWN") {
+              } else if (out.state == job_state::unknown) {
                 code = fail(failed, out.reason);
               } else {
                 code =
-                    fail(failed, "job " + std::to_string(id) + " " + out.state + ": " + out.reason);
+                    fail(failed, "job " + std::to_string(id) + " " + to_string(out.state) + ": " +
+                                     out.reason);
               }
             },
             [&](caf::down_msg& m) {

@@ -36,8 +36,8 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   auto outcome = run_embedded(job.value(), job_args, opts);
   if (!outcome.ok()) return fail(failed, outcome.error().message());
   const auto& out = outcome.value();
-  if (out.state != "FINISHED")
-    return fail(failed, "job " + job->name + " " + out.state + ": " + out.reason);
+  if (out.state != job_state::finished)
+    return fail(failed, "job " + job->name + " " + to_string(out.state) + ": " + out.reason);
   std::fprintf(stderr, "nagare: job %s finished in %.2f s (%llu records read by its sources)\n",
                job->name.c_str(), out.seconds, static_cast<unsigned long long>(out.source_records));
   return ok;

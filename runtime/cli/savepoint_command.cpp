@@ -47,11 +47,11 @@ std::optional<int> parse_job_command(const std::string& command, const std::stri
   return std::nullopt;
 }
 
-// Sends (xs...) to the coordinator and waits for its (error, savepoint id)
-// reply. A failed wait is a status; a refusal is in `error`.
+// Sends (xs...) to the coordinator and waits for its (status, savepoint id)
+// reply. A failed wait is `waited`; a refusal is `error`.
 struct savepoint_reply {
   status waited;
-  std::string error;
+  status error;
   std::string savepoint;
 };
 
@@ -61,7 +61,7 @@ savepoint_reply ask_for_savepoint(caf::scoped_actor& self, const caf::actor& coo
   savepoint_reply r;
   r.waited = long_request(
       self->system(), coordinator, timeout, nullptr,
-      [&](std::string& e, std::string& id) {
+      [&](status& e, std::string& id) {
         r.error = std::move(e);
         r.savepoint = std::move(id);
       },
@@ -80,7 +80,7 @@ int savepoint_command(const std::vector<std::string>& args) {
     auto r = ask_for_savepoint(self, c, a.timeout, savepoint_atom::value, a.job);
     auto job = std::to_string(a.job);
     if (!r.waited.ok()) return fail(failed, "savepoint of job " + job + ": " + r.waited.message());
-    if (!r.error.empty()) return fail(failed, r.error);
+    if (!r.error.ok()) return fail(failed, r.error.message());
     if (r.savepoint.empty())
       return fail(failed, "savepoint of job " + job + ": the coordinator named no savepoint");
     std::printf("%s\n", r.savepoint.c_str());
@@ -98,7 +98,7 @@ int stop_command(const std::vector<std::string>& args) {
     auto r = ask_for_savepoint(self, c, a.timeout, stop_atom::value, a.job, a.with_savepoint);
     auto job = std::to_string(a.job);
     if (!r.waited.ok()) return fail(failed, "stopping job " + job + ": " + r.waited.message());
-    if (!r.error.empty()) return fail(failed, r.error);
+    if (!r.error.ok()) return fail(failed, r.error.message());
     std::printf("job %s STOPPED\n", job.c_str());
     if (!a.with_savepoint) return static_cast<int>(ok);
     if (r.savepoint.empty())

@@ -60,8 +60,9 @@ snapshot_filter restore_assembly::filter(uint64_t checkpoint, uint32_t task) con
 }
 
 status restore_assembly::link_error(uint64_t checkpoint, uint32_t task,
-                                    const std::string& why) const {
-  return status::io_error(
+                                    const std::string& why) {
+  if (!damaged_) damaged_ = snapshot_ref{checkpoint, task};
+  return status(errc::corruption,
       "checkpoint " + std::to_string(checkpoint) + ", task " + std::to_string(task) + ": " + why +
       (checkpoint == checkpoint_
            ? std::string()
@@ -69,7 +70,7 @@ status restore_assembly::link_error(uint64_t checkpoint, uint32_t task,
 }
 
 status restore_assembly::load_failed(uint64_t checkpoint, uint32_t task,
-                                     const std::string& why) const {
+                                     const std::string& why) {
   return link_error(checkpoint, task, why);
 }
 
@@ -153,35 +154,6 @@ std::vector<std::vector<uint64_t>> restore_assembly::chains_of(uint32_t task) co
       if (it->checkpoint != checkpoint_) out[c.op].push_back(it->checkpoint);
   }
   return out;
-}
-
-namespace {
-
-// Reads a decimal number at the front of s; false if there is none.
-bool read_number(std::string_view& s, uint64_t& out) {
-  size_t n = 0;
-  out = 0;
-  while (n < s.size() && n < 20 && s[n] >= '0' && s[n] <= '9')
-    out = out * 10 + static_cast<uint64_t>(s[n++] - '0');
-  s.remove_prefix(n);
-  return n > 0;
-}
-
-bool read_text(std::string_view& s, std::string_view text) {
-  if (s.substr(0, text.size()) != text) return false;
-  s.remove_prefix(text.size());
-  return true;
-}
-
-}  // namespace
-
-std::optional<restore_assembly::snapshot_ref> parse_restore_failure(std::string_view error) {
-  uint64_t checkpoint = 0, task = 0;
-  if (!read_text(error, "checkpoint ") || !read_number(error, checkpoint) ||
-      !read_text(error, ", task ") || !read_number(error, task) || !read_text(error, ":") ||
-      task > UINT32_MAX)
-    return std::nullopt;
-  return restore_assembly::snapshot_ref{checkpoint, static_cast<uint32_t>(task)};
 }
 
 }  // namespace nagare

@@ -13,9 +13,10 @@
 //   while (!a.done())  for each w in a.next(): load (w.checkpoint, w.task) -> a.add(...)
 //   a.take()
 //
-// An error names the snapshot it concerns as "checkpoint C, task T: ..."
-// (parse_restore_failure() reads it back), so that the master can tell which
-// checkpoints the damage spoils.
+// An error about a stored snapshot (damaged, missing, a broken link) has the
+// code errc::corruption, names the snapshot in its message as "checkpoint C,
+// task T: ...", and damaged() says which it is, so that the master can tell
+// which checkpoints the damage spoils without reading the message.
 //
 // Not thread-safe: owned by one task actor.
 #pragma once
@@ -24,7 +25,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,8 +66,11 @@ class restore_assembly {
   // themselves): the operators this task runs, the key groups it owns.
   snapshot_filter filter(uint64_t checkpoint, uint32_t task) const;
 
-  // The error for a snapshot that could not be loaded ("checkpoint C, task T: why").
-  status load_failed(uint64_t checkpoint, uint32_t task, const std::string& why) const;
+  // The error for a snapshot that could not be loaded ("checkpoint C, task T:
+  // why", errc::corruption); damaged() names it from then on.
+  status load_failed(uint64_t checkpoint, uint32_t task, const std::string& why);
+  // The snapshot the first error named; nullopt while there was none.
+  std::optional<snapshot_ref> damaged() const { return damaged_; }
 
   // REQUIRES: done() without error. Per operator of this task (in the order
   // of `mine`): the chains of every earlier task that ran it, in the order
@@ -91,7 +94,7 @@ class restore_assembly {
     uint64_t awaiting = 0;  // the checkpoint whose snapshot comes next; 0: whole
     std::vector<detail::operator_snapshot> links;  // newest first while loading
   };
-  status link_error(uint64_t checkpoint, uint32_t task, const std::string& why) const;
+  status link_error(uint64_t checkpoint, uint32_t task, const std::string& why);
 
   uint64_t checkpoint_;
   std::vector<stored_task> tasks_;
@@ -102,11 +105,9 @@ class restore_assembly {
   std::map<std::pair<uint64_t, uint32_t>, bool> requested_;  // -> arrived
   std::vector<snapshot_ref> to_load_;
   bool failed_ = false;
+  std::optional<snapshot_ref> damaged_;
   bool loaded_any_ = false;
   bool all_finished_ = true;
 };
-
-// Reads back which snapshot a restore error names ("checkpoint C, task T: ...").
-std::optional<restore_assembly::snapshot_ref> parse_restore_failure(std::string_view error);
 
 }  // namespace nagare

@@ -20,6 +20,12 @@ const char* to_string(errc code) {
       return "job code failed";
     case errc::internal:
       return "internal error";
+    case errc::corruption:
+      return "data corruption";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::timeout:
+      return "timeout";
   }
   return "unknown error";
 }

@@ -231,7 +231,8 @@ class chain_job {
   // (chains loaded from `from`, the coordinator's store by default), or the
   // error; nullopt after a test failure.
   std::optional<std::vector<std::vector<operator_snapshot>>> restore(
-      uint64_t id, uint32_t p, checkpoint_store* from = nullptr, status* error = nullptr) {
+      uint64_t id, uint32_t p, checkpoint_store* from = nullptr, status* error = nullptr,
+      std::optional<restore_assembly::snapshot_ref>* damaged = nullptr) {
     from = from ? from : store_.get();
     auto record = store_->record(job, id);
     EXPECT_TRUE(record.ok()) << record.error().message();
@@ -249,6 +250,7 @@ class chain_job {
           auto st = bytes.ok() ? a.add(ref.checkpoint, ref.task, std::move(bytes.value()))
                                : a.load_failed(ref.checkpoint, ref.task, bytes.error().message());
           if (!st.ok()) {
+            if (damaged) *damaged = a.damaged();
             if (error)
               *error = st;
             else
@@ -404,17 +406,25 @@ TEST(checkpoint_chains, damaged_base_fails_every_checkpoint_over_it) {
   EXPECT_EQ(j.restorable(), (std::vector<uint64_t>{3, 4, 5}));
   ASSERT_TRUE(j.store().put_snapshot(chain_job::job, 1, 1, "not a snapshot", true).ok());
   status error;
-  EXPECT_FALSE(j.restore(4, 2, nullptr, &error).has_value());
+  std::optional<restore_assembly::snapshot_ref> at;
+  EXPECT_FALSE(j.restore(4, 2, nullptr, &error, &at).has_value());
   EXPECT_EQ(error.message().rfind("checkpoint 1, task 1: ", 0), 0u) << error.message();
   EXPECT_NE(error.message().find("a link in the chain of checkpoint 4"), std::string::npos)
       << error.message();
-  auto at = parse_restore_failure(error.message());
+  EXPECT_EQ(error.code(), errc::corruption);
   ASSERT_TRUE(at.has_value());
   EXPECT_EQ(at->checkpoint, 1u);
   EXPECT_EQ(at->task, 1u);
 
   job_submission sub;
-  checkpoint_coordinator cc(chain_job::job, sub, {{"counter", 0}, {"counter", 1}});
+  struct : job_port {
+    bool running() const override { return false; }
+    bool input_ended() const override { return false; }
+    void trigger(uint64_t) override {}
+    void store(const checkpoint_record&, uint32_t) override {}
+    void complete(uint64_t, bool) override {}
+  } no_job;
+  checkpoint_coordinator cc(chain_job::job, sub, {{"counter", 0}, {"counter", 1}}, no_job);
   auto listing = j.store().completed(chain_job::job);
   ASSERT_TRUE(listing.ok());
   cc.add_completed(listing->checkpoints);
@@ -576,9 +586,19 @@ TEST(restore_assembly, broken_links_are_named) {
     EXPECT_NE(st.message().find("checkpoint 2, task 3: damaged snapshot"), std::string::npos)
         << st.message();
     EXPECT_TRUE(a.done());
+    // The damage is typed: the code says corruption and damaged() names the
+    // snapshot, so that nobody reads it back from the message.
+    EXPECT_EQ(st.code(), errc::corruption);
+    ASSERT_TRUE(a.damaged().has_value());
+    EXPECT_EQ(a.damaged()->checkpoint, 2u);
+    EXPECT_EQ(a.damaged()->task, 3u);
   }
-  EXPECT_FALSE(parse_restore_failure("cannot load checkpoint 2, task 3: timeout").has_value());
-  EXPECT_FALSE(parse_restore_failure("checkpoint 2 of job 3").has_value());
+  {
+    // Before any error, no snapshot is named damaged.
+    restore_assembly a(5, tasks, {"a"}, 0, max_p);
+    a.next();
+    EXPECT_FALSE(a.damaged().has_value());
+  }
 }
 
 // Only the key groups the restoring subtask owns are decoded.

@@ -44,13 +44,13 @@ class checkpoint_store_actor_test : public testing::caf_suite {
   }
   void TearDown() override { caf::anon_send_exit(store_, caf::exit_reason::user_shutdown); }
 
-  // Sends a request and returns its string reply ("<caf error>" if it failed).
+  // Sends a request and returns its status's message ("<caf error>" if it failed).
   template <class... Ts>
   std::string request_error(Ts&&... xs) {
     caf::scoped_actor self{sys()};
     std::string out = "<no reply>";
     self->request(store_, timeout, std::forward<Ts>(xs)...)
-        .receive([&](const std::string& e) { out = e; },
+        .receive([&](const status& e) { out = e.message(); },
                  [&](caf::error& e) { out = "<caf error> " + sys().render(e); });
     return out;
   }
@@ -66,8 +66,8 @@ class checkpoint_store_actor_test : public testing::caf_suite {
     std::vector<checkpoint_record> out;
     self->request(store_, timeout, load_atom::value, job)
         .receive(
-            [&](const std::string& e, const std::vector<checkpoint_record>& rs) {
-              EXPECT_EQ(e, "");
+            [&](const status& e, const std::vector<checkpoint_record>& rs) {
+              EXPECT_EQ(e.message(), "");
               out = rs;
             },
             [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
@@ -89,8 +89,8 @@ TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
   for (uint32_t chunk : {0, 1}) {
     self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{3}, chunk)
         .receive(
-            [&](const std::string& e, uint32_t chunks, const std::string& piece) {
-              EXPECT_EQ(e, "");
+            [&](const status& e, uint32_t chunks, const std::string& piece) {
+              EXPECT_EQ(e.message(), "");
               EXPECT_EQ(chunks, 2u);
               got += piece;
             },
@@ -100,8 +100,8 @@ TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
   self->request(store_, timeout, load_atom::value, uint64_t{1}, uint64_t{2}, uint32_t{4},
                 uint32_t{0})
       .receive(
-          [&](const std::string& e, uint32_t chunks, const std::string& piece) {
-            EXPECT_NE(e.find("has no snapshot of task 4"), std::string::npos) << e;
+          [&](const status& e, uint32_t chunks, const std::string& piece) {
+            EXPECT_NE(e.message().find("has no snapshot of task 4"), std::string::npos) << e.message();
             EXPECT_EQ(chunks, 0u);
             EXPECT_EQ(piece, "");
           },
@@ -128,8 +128,8 @@ TEST_F(checkpoint_store_actor_test, complete_keeps_needed_snapshots) {
                                  {1, 1, false},
                                  {2, 1, false}}) {
     self->request(store_, timeout, load_atom::value, uint64_t{6}, id, task, uint32_t{0})
-        .receive([&](const std::string& e, uint32_t,
-                     const std::string&) { EXPECT_EQ(e.empty(), found) << id << "/" << task; },
+        .receive([&](const status& e, uint32_t,
+                     const std::string&) { EXPECT_EQ(e.message().empty(), found) << id << "/" << task; },
                  [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
 }
@@ -159,20 +159,20 @@ TEST_F(checkpoint_store_actor_test, savepoints) {
   for (std::string id : {"3-17", "3-18", "x"}) {
     self->request(store_, timeout, load_atom::value, id)
         .receive(
-            [&](const std::string& e, const checkpoint_record& r) {
+            [&](const status& e, const checkpoint_record& r) {
               if (id == "3-17") {
-                EXPECT_EQ(e, "");
+                EXPECT_EQ(e.message(), "");
                 EXPECT_TRUE(same(r, sample(3, 17, true)));
               } else {
-                EXPECT_NE(e, "") << id;
+                EXPECT_NE(e.message(), "") << id;
               }
             },
             [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
   self->request(store_, timeout, load_atom::value, savepoint_atom::value)
       .receive(
-          [&](const std::string& e, const std::vector<checkpoint_record>& rs) {
-            EXPECT_EQ(e, "");
+          [&](const status& e, const std::vector<checkpoint_record>& rs) {
+            EXPECT_EQ(e.message(), "");
             ASSERT_EQ(rs.size(), 1u);
             EXPECT_EQ(rs[0].id, 17u);
           },
@@ -189,8 +189,8 @@ TEST_F(checkpoint_store_actor_test, highest_and_drop) {
     uint64_t out = 0;
     self->request(store_, timeout, highest_atom::value, uint64_t{4})
         .receive(
-            [&](const std::string& e, uint64_t id) {
-              EXPECT_EQ(e, "");
+            [&](const status& e, uint64_t id) {
+              EXPECT_EQ(e.message(), "");
               out = id;
             },
             [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });

@@ -46,7 +46,7 @@ TEST(job_record, make_job_record_drops_library_bytes) {
   auto r = make_job_record(42, s);
   EXPECT_EQ(r.id, 42u);
   EXPECT_EQ(r.name, "wordcount");
-  EXPECT_EQ(r.state, "RUNNING");
+  EXPECT_EQ(r.state, job_state::running);
   EXPECT_EQ(r.reason, "");
   EXPECT_EQ(r.parallelism, 3u);
   EXPECT_TRUE(r.job.library.empty());
@@ -63,7 +63,7 @@ TEST(job_record, every_field_round_trips) {
   job_record r;
   r.id = 0xfedcba9876543210ULL;
   r.name = "wordcount";
-  r.state = "FAILED";
+  r.state = job_state::failed;
   r.reason = "node 2 lost: connection reset";
   r.submitted_ms = 1700000000123;
   r.parallelism = 3;
@@ -74,7 +74,7 @@ TEST(job_record, every_field_round_trips) {
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(d->id, 0xfedcba9876543210ULL);
   EXPECT_EQ(d->name, "wordcount");
-  EXPECT_EQ(d->state, "FAILED");
+  EXPECT_EQ(d->state, job_state::failed);
   EXPECT_EQ(d->reason, "node 2 lost: connection reset");
   EXPECT_EQ(d->submitted_ms, 1700000000123);
   EXPECT_EQ(d->parallelism, 3u);
@@ -114,7 +114,7 @@ TEST(job_record, empty_record_round_trips) {
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(d->id, 0u);
   EXPECT_EQ(d->name, "");
-  EXPECT_EQ(d->state, "");
+  EXPECT_EQ(d->state, job_state::running);
   EXPECT_TRUE(d->job.args.empty());
   EXPECT_TRUE(d->job.plan.empty());
   EXPECT_EQ(d->job.max_parallelism, 0u);

@@ -101,126 +101,127 @@ result<std::vector<job_info>> coordinator_client::jobs(caf::timespan timeout) {
 
 result<std::vector<task_info>> coordinator_client::actors(uint64_t job, caf::timespan timeout) {
   std::vector<task_info> out;
-  std::string error;
+  status error;
   auto st = ask(
       timeout,
-      [&](std::string& e, std::vector<task_info>& tasks) {
+      [&](status& e, std::vector<task_info>& tasks) {
         error = std::move(e);
         out = std::move(tasks);
       },
       actors_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return out;
 }
 
 result<task_info> coordinator_client::inspect(const std::string& actor, caf::timespan timeout) {
   task_info out;
-  std::string error;
+  status error;
   auto st = ask(
       timeout,
-      [&](std::string& e, task_info& task) {
+      [&](status& e, task_info& task) {
         error = std::move(e);
         out = std::move(task);
       },
       inspect_atom::value, actor);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return out;
 }
 
 status coordinator_client::cancel(uint64_t job, caf::timespan timeout) {
-  std::string error;
+  status error;
   auto st = ask(
-      timeout, [&](std::string& e) { error = std::move(e); }, cancel_atom::value, job);
+      timeout, [&](status& e) { error = std::move(e); }, cancel_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return {};
 }
 
 result<std::vector<checkpoint_info>> coordinator_client::checkpoints(uint64_t job,
                                                                      caf::timespan timeout) {
   std::vector<checkpoint_info> out;
-  std::string error;
+  status error;
   auto st = ask(
       timeout,
-      [&](std::string& e, std::vector<checkpoint_info>& checkpoints) {
+      [&](status& e, std::vector<checkpoint_info>& checkpoints) {
         error = std::move(e);
         out = std::move(checkpoints);
       },
       checkpoints_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return out;
 }
 
 result<checkpoint_info> coordinator_client::checkpoint(uint64_t job, caf::timespan timeout) {
   checkpoint_info out;
-  std::string error;
+  status error;
   auto st = ask_long(
       timeout,
-      [&](std::string& e, checkpoint_info& c) {
+      [&](status& e, checkpoint_info& c) {
         error = std::move(e);
         out = std::move(c);
       },
       checkpoint_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return out;
 }
 
 result<std::string> coordinator_client::savepoint(uint64_t job, caf::timespan timeout) {
-  std::string out, error;
+  std::string out;
+  status error;
   auto st = ask_long(
       timeout,
-      [&](std::string& e, std::string& id) {
+      [&](status& e, std::string& id) {
         error = std::move(e);
         out = std::move(id);
       },
       savepoint_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   if (out.empty()) return status::io_error("the coordinator named no savepoint");
   return out;
 }
 
 status coordinator_client::kill(const std::string& actor, caf::timespan timeout) {
-  std::string error;
+  status error;
   auto st = ask(
-      timeout, [&](std::string& e) { error = std::move(e); }, kill_atom::value, actor);
+      timeout, [&](status& e) { error = std::move(e); }, kill_atom::value, actor);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return {};
 }
 
 result<std::vector<restart_info>> coordinator_client::restarts(uint64_t job,
                                                                caf::timespan timeout) {
   std::vector<restart_info> out;
-  std::string error;
+  status error;
   auto st = ask(
       timeout,
-      [&](std::string& e, std::vector<restart_info>& restarts) {
+      [&](status& e, std::vector<restart_info>& restarts) {
         error = std::move(e);
         out = std::move(restarts);
       },
       restarts_atom::value, job);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::not_found(error);
+  if (!error.ok()) return error;
   return out;
 }
 
 result<std::vector<checkpoint_record>> coordinator_client::savepoints(caf::timespan timeout) {
   std::vector<checkpoint_record> out;
-  std::string error;
+  status error;
   auto st = ask(
       timeout,
-      [&](std::string& e, std::vector<checkpoint_record>& records) {
+      [&](status& e, std::vector<checkpoint_record>& records) {
         error = std::move(e);
         out = std::move(records);
       },
       savepoints_atom::value);
   if (!st.ok()) return st;
-  if (!error.empty()) return status::io_error(error);
+  if (!error.ok()) return error;
   return out;
 }
 

@@ -34,8 +34,9 @@ class coordinator_client {
   status connect();
   const std::string& where() const { return where_; }
 
-  // An error is either the coordinator's own answer (errc::not_found: "no
-  // job with id 7") or "the coordinator did not answer: ..." (errc::io_error).
+  // An error is either the coordinator's own answer, with its code (e.g.
+  // errc::not_found: "no job with id 7") or "the coordinator did not
+  // answer: ..." (errc::io_error).
   result<std::vector<node_info>> nodes(caf::timespan timeout = request_timeout);
   result<std::vector<job_info>> jobs(caf::timespan timeout = request_timeout);
   result<std::vector<task_info>> actors(uint64_t job, caf::timespan timeout = request_timeout);

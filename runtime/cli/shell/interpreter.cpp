@@ -182,7 +182,7 @@ std::vector<std::string> interpreter::complete(const std::string& before_cursor)
     auto jobs = client_.jobs(completion_timeout);
     if (!jobs.ok()) return out;
     for (const auto& j : jobs.value())
-      if (any_job || j.state == "RUNNING")
+      if (any_job || j.state == job_state::running)
         out.push_back(std::to_string(j.id) + (takes_actor ? "." : ""));
   } else if (takes_actor) {
     auto job = parse_id(words[1].substr(0, words[1].find('.')));

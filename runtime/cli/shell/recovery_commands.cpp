@@ -45,7 +45,7 @@ outcome interpreter::checkpoint(const std::string& job) {
   auto c = client_.checkpoint(*id);
   if (!c.ok()) return error(outcome::failed, c.error().message());
   auto line = render_checkpoint_result(*id, c.value());
-  if (c->status != "COMPLETED") {
+  if (c->status != checkpoint_status::completed) {
     line.pop_back();  // its newline: error() ends the line
     return error(outcome::failed, line);
   }

@@ -35,7 +35,7 @@ std::string render_nodes(const std::vector<node_info>& nodes) {
   if (nodes.empty()) return "no nodes have registered\n";
   table t({"ID", "NAME", "ADDRESS", "SLOTS", "STATE", "UPTIME"});
   for (const auto& n : nodes)
-    t.add({num(n.id), n.name, n.address, num(n.slots_used) + "/" + num(n.slots_total), n.state,
+    t.add({num(n.id), n.name, n.address, num(n.slots_used) + "/" + num(n.slots_total), to_string(n.state),
            format_duration(n.uptime_s)});
   return t.render();
 }
@@ -44,7 +44,8 @@ std::string render_jobs(const std::vector<job_info>& jobs) {
   if (jobs.empty()) return "no jobs\n";
   table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
   for (const auto& j : jobs)
-    t.add({num(j.id), j.name, j.state, num(j.parallelism), format_duration(j.uptime_s), j.reason});
+    t.add({num(j.id), j.name, to_string(j.state), num(j.parallelism), format_duration(j.uptime_s),
+           j.reason});
   return t.render();
 }
 
@@ -52,7 +53,7 @@ std::string render_actors(const std::vector<task_info>& tasks) {
   if (tasks.empty()) return "the job has no task actors\n";
   table t({"ID", "CHAIN", "SUBTASK", "NODE", "STATE", "RECORDS IN", "RECORDS OUT", "QUEUED"});
   for (const auto& a : tasks)
-    t.add({a.id, a.chain, num(a.subtask), a.node, a.state, num(a.stats.records_in),
+    t.add({a.id, a.chain, num(a.subtask), a.node, to_string(a.state), num(a.stats.records_in),
            num(a.stats.records_out), num(a.queued_batches)});
   return t.render();
 }
@@ -63,7 +64,7 @@ std::string render_task(const task_info& task) {
       {"chain", task.chain},
       {"subtask", num(task.subtask) + " of " + num(task.parallelism)},
       {"node", task.node},
-      {"state", task.state},
+      {"state", to_string(task.state)},
       {"records in", num(task.stats.records_in)},
       {"records out", num(task.stats.records_out)},
       {"batches in", num(task.stats.batches_in)},
@@ -93,7 +94,8 @@ std::string render_checkpoints(const std::vector<checkpoint_info>& checkpoints) 
   table t({"ID", "KIND", "STATUS", "STARTED", "DURATION", "SIZE", "ALIGNMENT", "REASON"});
   t.align_right(4).align_right(5).align_right(6);
   for (const auto& c : checkpoints)
-    t.add({num(c.id), c.kind, c.status, format_local_time(c.started_unix_s, false),
+    t.add({num(c.id), to_string(c.kind), to_string(c.status),
+           format_local_time(c.started_unix_s, false),
            format_ms(c.duration_ms), format_bytes(c.bytes), format_ms(c.alignment_ms), c.reason});
   return t.render();
 }
@@ -103,8 +105,8 @@ std::string render_checkpoint(uint64_t job, const checkpoint_info& c) {
   for (const auto& task : c.tasks) acked += task.acknowledged ? 1 : 0;
   std::vector<std::pair<std::string, std::string>> fields = {
       {"checkpoint", num(c.id) + " of job " + num(job)},
-      {"kind", c.kind},
-      {"status", c.status},
+      {"kind", to_string(c.kind)},
+      {"status", to_string(c.status)},
       {"started", format_local_time(c.started_unix_s, true)},
       {"duration", format_ms(c.duration_ms)},
       {"size", format_bytes(c.bytes) + " (" + num(c.bytes) + " bytes)"},
@@ -126,8 +128,8 @@ std::string render_checkpoint(uint64_t job, const checkpoint_info& c) {
 }
 
 std::string render_checkpoint_result(uint64_t job, const checkpoint_info& c) {
-  auto head = "checkpoint " + num(c.id) + " of job " + num(job) + " " + c.status;
-  if (c.status == "COMPLETED")
+  auto head = "checkpoint " + num(c.id) + " of job " + num(job) + " " + to_string(c.status);
+  if (c.status == checkpoint_status::completed)
     return head + " in " + format_ms(c.duration_ms) + ", " + format_bytes(c.bytes) + "\n";
   return head + " after " + format_ms(c.duration_ms) + (c.reason.empty() ? "" : ": " + c.reason) +
          "\n";
@@ -140,7 +142,8 @@ std::string render_restarts(const std::vector<restart_info>& restarts) {
   for (const auto& r : restarts)
     t.add({num(r.attempt), format_local_time(r.at_unix_s, true),
            r.restored_checkpoint == 0 ? "none" : num(r.restored_checkpoint),
-           r.outcome == "RESTARTING" ? "-" : format_ms(r.downtime_ms), r.outcome, r.reason});
+           r.outcome == restart_outcome::restarting ? "-" : format_ms(r.downtime_ms),
+           to_string(r.outcome), r.reason});
   return t.render();
 }
 

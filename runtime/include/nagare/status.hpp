@@ -18,6 +18,11 @@ enum class errc {
   api_mismatch,      // a job library built for another API version
   user_error,        // job code threw
   internal,          // a Nagare bug
+  // Appended: the values above keep their numbers (statuses travel between
+  // processes as their code's number).
+  corruption,   // stored data is damaged or missing (a snapshot, a record)
+  unavailable,  // a peer (node, task, coordinator) is gone or unreachable
+  timeout,      // a peer did not answer in time
 };
 
 const char* to_string(errc code);
