@@ -145,7 +145,8 @@ void task_actor::on_batch(batch_message& m) {
     if (!payload.ok()) return fail(payload.error());
     result<std::shared_ptr<detail::record_batch>> decoded = status(errc::internal, "not decoded");
     if (!guarded([&] {
-          decoded = chain_->decode(inputs_.gate(m.channel), payload->data, payload->size, payload->count);
+          decoded =
+              chain_->decode(inputs_.gate(m.channel), payload->data, payload->size, payload->count);
         }))
       return;
     if (!decoded.ok()) return fail(decoded.error());
@@ -289,7 +290,8 @@ void task_actor::run() {
       take_checkpoint(s.checkpoint);  // the channels that waited are read again
       if (phase_ != phase::running) return;
     }
-    if (s.what != kind::barrier) {  // a watermark, or an ended channel that no longer holds one back
+    if (s.what !=
+        kind::barrier) {  // a watermark, or an ended channel that no longer holds one back
       update_input_watermark();
       if (phase_ != phase::running) return;
     }

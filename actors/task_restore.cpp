@@ -39,9 +39,9 @@ void task_actor::send_fetches(const std::shared_ptr<restore_loader>& r,
             [this, r, rp, f](caf::error& e) {
               // Not damage (the message does not start with "checkpoint"): the
               // next attempt tries the same checkpoint again.
-              auto why = status::io_error("cannot load checkpoint " + std::to_string(f.checkpoint) +
-                                          ", task " + std::to_string(f.task) + ": " +
-                                          system().render(e));
+              auto why =
+                  status::io_error("cannot load checkpoint " + std::to_string(f.checkpoint) +
+                                   ", task " + std::to_string(f.task) + ": " + system().render(e));
               send_fetches(r, rp, r->fetch_failed(f, why));
             });
   auto outcome = r->take_outcome();

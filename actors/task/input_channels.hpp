@@ -65,8 +65,8 @@ class input_channels {
 
   // The task's event time over its channels, as watermark() sees it.
   struct combined_watermark {
-    bool open = false;  // some channel has not ended
-    bool idle = false;  // every open channel is idle
+    bool open = false;                  // some channel has not ended
+    bool idle = false;                  // every open channel is idle
     int64_t watermark = max_timestamp;  // minimum over the open, active channels
   };
 
@@ -89,7 +89,9 @@ class input_channels {
   uint64_t aligning() const { return aligning_; }
 
   // An item arrived on `channel` (in order with that channel's earlier ones).
-  void push(uint32_t channel, channel_item it) { channels_[channel].queue.push_back(std::move(it)); }
+  void push(uint32_t channel, channel_item it) {
+    channels_[channel].queue.push_back(std::move(it));
+  }
   // Grants `credit` batches to every channel (when the task starts).
   void grant(uint32_t credit);
   // The next item in round-robin order over the channels that can be read

@@ -123,8 +123,7 @@ void restore_loader::finished(uint64_t checkpoint, uint32_t task) {
     }
 }
 
-std::vector<restore_loader::fetch> restore_loader::fetch_failed(const fetch& f,
-                                                                const status& why) {
+std::vector<restore_loader::fetch> restore_loader::fetch_failed(const fetch& f, const status& why) {
   std::vector<fetch> out;
   finished(f.checkpoint, f.task);
   loaded(why, out);

@@ -27,7 +27,8 @@ status snapshot_spool::finish(const std::vector<uint64_t>& needs) {
   if (writer_) return writer_->finish(needs);
   bytes_ = std::make_shared<std::string>(std::move(head_));
   if (local_)
-    copy_error_ = local_->put_snapshot(job_, checkpoint_, task_, *bytes_, false, needs, chunk_bytes_);
+    copy_error_ =
+        local_->put_snapshot(job_, checkpoint_, task_, *bytes_, false, needs, chunk_bytes_);
   return {};
 }
 
