@@ -3,6 +3,7 @@
 // independent reference computes.
 #include <gtest/gtest.h>
 
+#include "dead_letter_reference.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 
@@ -10,8 +11,10 @@ namespace nagare::testing {
 namespace {
 
 struct job_input {
+  std::vector<std::string> texts;
   std::vector<std::string> paths;
   std::vector<std::string> expected;
+  std::vector<std::string> dead_letters;  // the dead-letter output's lines
   uint64_t malformed = 0;
 };
 
@@ -26,6 +29,8 @@ job_input write_inputs(const temp_dir& dir, uint64_t seed) {
     write_file(in.paths.back(), texts.back());
   }
   in.expected = expected_running_sums(texts, &in.malformed);
+  in.dead_letters = expected_dead_letters(in.paths, texts, running_sum_rejection);
+  in.texts = std::move(texts);
   return in;
 }
 
@@ -41,11 +46,14 @@ process_result run_running_sum(const std::vector<std::string>& options,
 class running_sum : public ::testing::TestWithParam<int> {};
 
 // Every well-formed record gives exactly its key's running total, at
-// parallelism 1 and 3; malformed lines are skipped and reported on stderr.
+// parallelism 1 and 3; every malformed line is in DIR/_dead-letter once, with
+// its file, offset and reason, and each source subtask reports its count of
+// them on stderr.
 TEST_P(running_sum, matches_reference_sums) {
   temp_dir dir;
   auto in = write_inputs(dir, 7);
   ASSERT_GT(in.malformed, 0u);
+  ASSERT_EQ(in.dead_letters.size(), in.malformed);  // the two references agree
   std::vector<std::string> args = {"--input"};
   args.insert(args.end(), in.paths.begin(), in.paths.end());
   args.insert(args.end(), {"--output", dir / "out"});
@@ -54,14 +62,20 @@ TEST_P(running_sum, matches_reference_sums) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
   EXPECT_TRUE(diff.empty()) << diff;
-  EXPECT_NE(r.err.find("malformed line"), std::string::npos) << r.err;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "out/_dead-letter"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
+  auto p = static_cast<uint32_t>(GetParam());
+  auto counts = dead_letter_count_difference(
+      r.err, "lines", dead_letters_per_subtask(in.texts, running_sum_rejection, p));
+  EXPECT_TRUE(counts.empty()) << counts;
 }
 
 INSTANTIATE_TEST_SUITE_P(parallelism, running_sum, ::testing::Values(1, 3));
 
 // A failure of user code in the first attempt (--fail-at), with periodic
 // checkpoints and restarts: the restarted job recovers from the latest
-// checkpoint (or the beginning) and the output still holds every sum once.
+// checkpoint (or the beginning) and the output still holds every sum once,
+// and the dead-letter output every malformed line once.
 TEST(running_sum_recovery, failure_and_restart_write_every_sum_once) {
   temp_dir dir;
   auto in = write_inputs(dir, 11);
@@ -76,6 +90,8 @@ TEST(running_sum_recovery, failure_and_restart_write_every_sum_once) {
   EXPECT_NE(r.err.find("fails at its record 9000"), std::string::npos) << "no failure:\n" << r.err;
   auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
   EXPECT_TRUE(diff.empty()) << diff;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "out/_dead-letter"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
 }
 
 // Bad job arguments end the run with one clear line on stderr.
