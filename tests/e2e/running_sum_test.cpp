@@ -3,6 +3,8 @@
 // independent reference computes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "dead_letter_reference.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
@@ -108,6 +110,8 @@ TEST(running_sum_args, bad_arguments_are_refused_clearly) {
       {{"--input", dir / "in.csv", "--output", dir / "out", "--fail-at", "x"}, "not an integer"},
       {{"--input", dir / "in.csv", "--output", dir / "out", "--fail-at", "0"}, "at least 1"},
       {{"--input", dir / "in.csv", "--output", dir / "out", "--speed", "9"}, "unknown option"},
+      {{"--input", dir / "in.csv", "--output", dir / "out", "--dead-letter", dir / "out"},
+       "--dead-letter must differ"},
       {{"--input", dir / "missing.csv", "--output", dir / "out"}, "missing.csv"},
   };
   for (const auto& c : cases) {
@@ -119,6 +123,24 @@ TEST(running_sum_args, bad_arguments_are_refused_clearly) {
     EXPECT_NE(r.err.find(c.phrase), std::string::npos)
         << "expected '" << c.phrase << "' in " << r.err;
   }
+}
+
+// --dead-letter DIR2 puts the dead letters there (exactly, as in DIR/_dead-letter
+// otherwise) and nothing into DIR/_dead-letter.
+TEST(running_sum_args, dead_letter_directory_is_chosen) {
+  temp_dir dir;
+  auto in = write_inputs(dir, 5);
+  std::vector<std::string> args = {"--input"};
+  args.insert(args.end(), in.paths.begin(), in.paths.end());
+  args.insert(args.end(), {"--output", dir / "out", "--dead-letter", dir / "rejected"});
+  auto r = run_running_sum({"-p", "2"}, args);
+  ASSERT_FALSE(r.timed_out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
+  EXPECT_TRUE(diff.empty()) << diff;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "rejected"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/_dead-letter"));
 }
 
 // --fail-at without a restart strategy: the first attempt's failure fails the
