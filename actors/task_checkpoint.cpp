@@ -8,7 +8,7 @@
 
 #include "checkpoint_store.hpp"
 #include "log.hpp"
-#include "nagare/detail/kv_store.hpp"
+#include "state/kv_store.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/hash.hpp"
 #include "restore_assembly.hpp"

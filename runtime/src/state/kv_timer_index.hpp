@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "nagare/detail/kv_store.hpp"
+#include "state/kv_store.hpp"
 #include "nagare/detail/timer_index.hpp"
 
 namespace nagare::detail {
