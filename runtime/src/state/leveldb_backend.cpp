@@ -328,13 +328,13 @@ class leveldb_backend final : public keyed_backend {
 
   std::shared_ptr<kv_store> store_;
   uint32_t capacity_ = 1;
-  std::vector<meta> meta_;  // per row
+  std::vector<meta> meta_;     // per row
   uint64_t stored_keys_ = 0;   // keys in the store
   uint64_t stored_bytes_ = 0;  // their keys' and rows' bytes
   uint64_t fresh_ = 0;         // cached keys not in the store
   size_t hand_ = 0;            // CLOCK hand: a slot of the cache
   delta_chain chain_;
-  std::vector<uint32_t> victims_;                   // rows marked in the current sweep
+  std::vector<uint32_t> victims_;                  // rows marked in the current sweep
   std::string key_, value_, change_key_, change_;  // scratch buffers
 };
 
