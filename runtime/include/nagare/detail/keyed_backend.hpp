@@ -49,6 +49,20 @@ struct state_backend_options;
 
 namespace nagare::detail {
 
+// Format of one key group (keyed_state::write_key_groups / read_key_group), every declared
+// state of the operator in one string:
+//   byte    format version: keyed_state_format (complete) or
+//           keyed_state_delta_format (changes of a delta snapshot)
+//   varint  number of states S, then S times: codec<std::string> name, byte kind
+//   varint  number of keys N, then N times: codec<K> key, then the key's row:
+//           per state (in header order) a byte 1 followed by the state's
+//           cell, or a byte 0 (the key has no value in that state). In a
+//           delta, a key with no state at all was deleted; any other key
+//           replaces the key's whole state.
+// A restore matches states by name: a state in the snapshot that the operator
+// does not declare, or declares with another kind, is an error; a declared
+// state missing from the snapshot starts empty.
+//
 // Format versions of a key group's encoding (detail/keyed_state.hpp).
 inline constexpr uint8_t keyed_state_format = 1;
 inline constexpr uint8_t keyed_state_delta_format = 2;

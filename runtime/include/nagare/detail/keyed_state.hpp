@@ -19,19 +19,7 @@
 // therefore move other keys' cells: pointers from state handles stay valid
 // only while their key is current (and, as always, until the next write).
 //
-// Format of one key group (write_key_groups / read_key_group), every declared
-// state of the operator in one string:
-//   byte    format version: keyed_state_format (complete) or
-//           keyed_state_delta_format (changes of a delta snapshot)
-//   varint  number of states S, then S times: codec<std::string> name, byte kind
-//   varint  number of keys N, then N times: codec<K> key, then the key's row:
-//           per state (in header order) a byte 1 followed by the state's
-//           cell, or a byte 0 (the key has no value in that state). In a
-//           delta, a key with no state at all was deleted; any other key
-//           replaces the key's whole state.
-// A restore matches states by name: a state in the snapshot that the operator
-// does not declare, or declares with another kind, is an error; a declared
-// state missing from the snapshot starts empty.
+// The format of a key group is described in detail/keyed_backend.hpp.
 //
 // Not thread-safe: owned by one operator instance in one task. Backend errors
 // throw operator_failure (the task fails).
