@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "nagare/detail/kv_store.hpp"
+#include "state/kv_store.hpp"
 #include "nagare/detail/operators.hpp"
 #include "snapshot_stream.hpp"
 
