@@ -74,7 +74,7 @@ result<job_record> decode_job_record(const std::string& bytes) {
   // Absent (never written by a build so far): a job in an unknown state, listed as ended.
   auto state = f->state() ? parse_job_state(f->state()->str()) : job_state::unknown;
   if (!state)
-    return status(errc::corruption, "damaged job record: unknown state '" + str(f->state()) + "'");
+    return status(errc::io_error, "damaged job record: unknown state '" + str(f->state()) + "'");
   r.state = *state;
   r.reason = str(f->reason());
   r.job.name = r.name;

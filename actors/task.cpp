@@ -23,13 +23,18 @@ int64_t now_ms() {
 }  // namespace
 
 task_actor::task_actor(caf::actor_config& cfg, task_setup setup)
-    : caf::event_based_actor(cfg), setup_(std::move(setup)) {}
+    : caf::event_based_actor(cfg),
+      setup_(std::move(setup)),
+      peers_(this),
+      inputs_(peers_, setup_.at_least_once),
+      outputs_(peers_) {}
 
 task_actor::~task_actor() = default;
 
 void task_actor::on_exit() {
   inputs_.clear();
   outputs_.clear();
+  peers_.clear();
   setup_.master = nullptr;
   setup_.store = nullptr;
   chain_.reset();
@@ -48,18 +53,14 @@ caf::behavior task_actor::make_behavior() {
       [this](start_atom) { on_start(); },
       [this](batch_message& m) { on_batch(m); },
       [this](credit_atom, uint32_t channel, uint32_t n) { on_credit(channel, n); },
-      [this](eos_atom, uint32_t channel) { on_eos(channel); },
+      [this](eos_atom, uint32_t channel) {
+        on_item(channel, channel_item::end_of_stream(), "end of stream");
+      },
       [this](barrier_atom, uint32_t channel, uint64_t id) {
-        if (channel >= inputs_.size())
-          return fail(status(errc::internal, "barrier on unknown channel"));
-        inputs_[channel].queue.push_back(item{nullptr, id});
-        run();
+        on_item(channel, channel_item::of_barrier(id), "barrier");
       },
       [this](watermark_atom, uint32_t channel, int64_t wm, bool idle) {
-        if (channel >= inputs_.size())
-          return fail(status(errc::internal, "watermark on unknown channel"));
-        inputs_[channel].queue.push_back(item::of_watermark(wm, idle));
-        run();
+        on_item(channel, channel_item::of_watermark(wm, idle), "watermark");
       },
       [this](tick_atom) { on_tick(); },
       [this](trigger_atom, uint64_t id) { on_trigger(id); },
@@ -75,17 +76,10 @@ caf::behavior task_actor::make_behavior() {
 }
 
 caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(task_wiring& w) {
-  outputs_.resize(w.outputs.size());
-  for (size_t i = 0; i < w.outputs.size(); ++i) {
-    outputs_[i].downstream = w.outputs[i];
-    outputs_[i].downstream_channel = w.output_channels[i];
-  }
-  inputs_.resize(w.inputs.size());
-  for (size_t i = 0; i < w.inputs.size(); ++i) {
-    inputs_[i].upstream = w.inputs[i];
-    inputs_[i].upstream_channel = w.input_channels[i];
-    inputs_[i].gate = setup_.input_gates[i];
-  }
+  peers_.wire(w);
+  outputs_.open(w.outputs.size());
+  inputs_.open(std::vector<uint32_t>(setup_.input_gates.begin(),
+                                     setup_.input_gates.begin() + w.inputs.size()));
   // Open the operators and restore their state before the master starts anyone.
   auto rp = make_response_promise<status, damaged_snapshot>();
   status opened;
@@ -106,16 +100,15 @@ caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(tas
 void task_actor::on_start() {
   if (phase_ != phase::wired) return;
   phase_ = phase::running;
-  for (auto& in : inputs_)
-    send(in.upstream, credit_atom::value, in.upstream_channel, setup_.channel_credit);
+  inputs_.grant(setup_.channel_credit);
   if (restored_finished_) {
     // Its input had ended and its output was complete when the checkpoint was
     // taken: end again without emitting anything.
     phase_ = phase::draining;
-    enqueue_all(item{});
+    outputs_.push_all(channel_item::end_of_stream());
     return maybe_ended();
   }
-  if (!outputs_.empty())
+  if (outputs_.size() > 0)
     delayed_send(this, std::chrono::milliseconds(setup_.linger_ms), flush_atom::value);
   if (!advance_processing_time()) return;
   if (chain_->is_source())
@@ -134,13 +127,13 @@ task_info task_actor::status_info() const {
   info.parallelism = setup_.plan->vertices[setup_.vertex].parallelism;
   info.state = phases[static_cast<int>(phase_)];
   info.stats = stats_;
-  for (const auto& out : outputs_) {
-    info.credits.push_back(out.credit);
-    info.queued_batches += out.queue.size();
+  for (uint32_t c = 0; c < outputs_.size(); ++c) {
+    info.credits.push_back(outputs_.credit(c));
+    info.queued_batches += outputs_.queued(c);
   }
-  for (const auto& in : inputs_) {
-    info.input_queues.push_back(static_cast<uint32_t>(in.queue.size()));
-    info.queued_batches += in.queue.size();
+  for (uint32_t c = 0; c < inputs_.size(); ++c) {
+    info.input_queues.push_back(static_cast<uint32_t>(inputs_.queued(c)));
+    info.queued_batches += inputs_.queued(c);
   }
   info.state_entries = chain_ ? chain_->state_entries() : 0;
   info.watermark = chain_ ? chain_->watermark() : min_timestamp;
@@ -149,34 +142,33 @@ task_info task_actor::status_info() const {
 }
 
 void task_actor::on_batch(batch_message& m) {
-  if (m.channel >= inputs_.size()) return fail(status(errc::internal, "batch on unknown channel"));
-  auto& in = inputs_[m.channel];
+  if (!inputs_.has(m.channel)) return fail(status(errc::internal, "batch on unknown channel"));
   if (!m.records) {  // arrived from another process
     auto payload = decode_batch_header(m.wire);
     if (!payload.ok()) return fail(payload.error());
     result<std::shared_ptr<detail::record_batch>> decoded = status(errc::internal, "not decoded");
     if (!guarded([&] {
-          decoded = chain_->decode(in.gate, payload->data, payload->size, payload->count);
+          decoded =
+              chain_->decode(inputs_.gate(m.channel), payload->data, payload->size, payload->count);
         }))
       return;
     if (!decoded.ok()) return fail(decoded.error());
     m.records = std::move(decoded.value());
   }
-  in.queue.push_back(item{std::move(m.records), 0});
+  inputs_.push(m.channel, channel_item::of_batch(std::move(m.records)));
   run();
 }
 
-void task_actor::on_eos(uint32_t channel) {
-  if (channel >= inputs_.size())
-    return fail(status(errc::internal, "end of stream on unknown channel"));
-  inputs_[channel].queue.push_back(item{});
+void task_actor::on_item(uint32_t channel, channel_item it, const char* what) {
+  if (!inputs_.has(channel))
+    return fail(status(errc::internal, std::string(what) + " on unknown channel"));
+  inputs_.push(channel, std::move(it));
   run();
 }
 
 void task_actor::on_credit(uint32_t channel, uint32_t n) {
-  if (channel >= outputs_.size() || phase_ == phase::done) return;
-  outputs_[channel].credit += n;
-  send_ready(outputs_[channel]);
+  if (!outputs_.has(channel) || phase_ == phase::done) return;
+  outputs_.add_credit(channel, n);
   if (phase_ == phase::draining) return maybe_ended();
   if (blocked()) return;
   if (chain_->is_source())
@@ -212,17 +204,9 @@ void task_actor::update_source_watermark() {
 }
 
 void task_actor::update_input_watermark() {
-  int64_t wm = max_timestamp;
-  bool open = false, active = false;
-  for (const auto& in : inputs_) {
-    if (in.ended) continue;
-    open = true;
-    if (in.idle) continue;
-    active = true;
-    wm = std::min(wm, in.watermark);
-  }
-  if (!open) return;  // every channel ended: end_stream() brings max_timestamp
-  forward_watermark(wm, !active);
+  auto w = inputs_.watermark();
+  if (!w.open) return;  // every channel ended: end_stream() brings max_timestamp
+  forward_watermark(w.watermark, w.idle);
 }
 
 bool task_actor::forward_watermark(int64_t wm, bool idle) {
@@ -231,7 +215,7 @@ bool task_actor::forward_watermark(int64_t wm, bool idle) {
     idle_ = true;
     // Records emitted before it still precede the status.
     if (!guarded([&] { chain_->flush(); })) return false;
-    enqueue_all(item::of_watermark(chain_->watermark(), true));
+    outputs_.push_all(channel_item::of_watermark(chain_->watermark(), true));
     return true;
   }
   bool advanced = false;
@@ -242,7 +226,7 @@ bool task_actor::forward_watermark(int64_t wm, bool idle) {
     continue_watermark_step();
   } else if (idle_) {  // active again
     idle_ = false;
-    enqueue_all(item::of_watermark(chain_->watermark(), false));
+    outputs_.push_all(channel_item::of_watermark(chain_->watermark(), false));
   }
   return phase_ != phase::done;
 }
@@ -256,7 +240,7 @@ bool task_actor::continue_watermark_step() {
   auto done = step_;
   step_ = watermark_step::none;
   if (done == watermark_step::forward)
-    enqueue_all(item::of_watermark(chain_->watermark(), false));
+    outputs_.push_all(channel_item::of_watermark(chain_->watermark(), false));
   else if (!finish_stream())
     return false;
   // A checkpoint triggered during the step (a task whose input had ended).
@@ -292,88 +276,37 @@ void task_actor::on_tick() {
 void task_actor::run() {
   if (phase_ != phase::running) return;
   if (!continue_watermark_step() || phase_ != phase::running) return;
-  size_t idle = 0;
-  while (!blocked() && step_ == watermark_step::none && idle < inputs_.size()) {
-    auto& in = inputs_[next_input_];
-    next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
-    if (in.queue.empty() || (in.aligned && !setup_.at_least_once)) {
-      ++idle;
+  using kind = input_channels::step::kind;
+  while (!blocked() && step_ == watermark_step::none) {
+    auto s = inputs_.next(last_checkpoint_);
+    if (s.what == kind::none) break;
+    if (s.what == kind::batch) {
+      stats_.records_in += s.batch->size();
+      ++stats_.batches_in;
+      if (!advance_processing_time()) return;
+      if (!guarded([&] { chain_->process(inputs_.gate(s.channel), *s.batch); })) return;
+      inputs_.consumed(s.channel);
       continue;
     }
-    idle = 0;
-    auto it = std::move(in.queue.front());
-    in.queue.pop_front();
-    if (it.mark) {
-      if (it.idle) {
-        in.idle = true;
-      } else {
-        in.idle = false;
-        in.watermark = std::max(in.watermark, it.watermark);
-      }
+    if (s.alignment_started) first_barrier_ = std::chrono::steady_clock::now();
+    if (s.checkpoint > 0) {
+      take_checkpoint(s.checkpoint);  // the channels that waited are read again
+      if (phase_ != phase::running) return;
+    }
+    if (s.what !=
+        kind::barrier) {  // a watermark, or an ended channel that no longer holds one back
       update_input_watermark();
       if (phase_ != phase::running) return;
-      continue;
     }
-    if (!it.batch) {
-      if (it.barrier > 0) {
-        on_barrier(static_cast<uint32_t>(&in - inputs_.data()), it.barrier);
-        if (phase_ != phase::running) return;
-        continue;
-      }
-      in.ended = true;
-      ++ended_inputs_;
-      check_alignment();  // an ended channel no longer holds a checkpoint back
-      if (phase_ != phase::running) return;
-      update_input_watermark();  // nor a watermark
-      if (phase_ != phase::running) return;
-      continue;
-    }
-    stats_.records_in += it.batch->size();
-    ++stats_.batches_in;
-    if (!advance_processing_time()) return;
-    if (!guarded([&] { chain_->process(in.gate, *it.batch); })) return;
-    send(in.upstream, credit_atom::value, in.upstream_channel, uint32_t{1});
   }
-  if (!chain_->is_source() && ended_inputs_ == inputs_.size() && !blocked() &&
-      step_ == watermark_step::none)
+  if (!chain_->is_source() && inputs_.all_ended() && !blocked() && step_ == watermark_step::none)
     end_stream();
 }
 
 void task_actor::emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) {
-  auto& out = outputs_[channel];
   stats_.records_out += batch->size();
   ++stats_.batches_out;
-  out.queue.push_back(item{std::move(batch), 0});
-  send_ready(out);
-}
-
-void task_actor::enqueue_all(const item& it) {
-  for (auto& out : outputs_) {
-    out.queue.push_back(it);
-    send_ready(out);
-  }
-}
-
-void task_actor::send_ready(output_channel& out) {
-  bool was_blocked = out.blocked;
-  while (!out.queue.empty()) {
-    auto& front = out.queue.front();
-    if (front.batch) {
-      if (out.credit == 0) break;
-      --out.credit;
-      send(out.downstream, batch_message{out.downstream_channel, std::move(front.batch), {}});
-    } else if (front.mark) {
-      send(out.downstream, watermark_atom::value, out.downstream_channel, front.watermark,
-           front.idle);
-    } else if (front.barrier > 0) {
-      send(out.downstream, barrier_atom::value, out.downstream_channel, front.barrier);
-    } else {
-      send(out.downstream, eos_atom::value, out.downstream_channel);
-    }
-    out.queue.pop_front();
-  }
-  out.blocked = !out.queue.empty();
-  if (out.blocked != was_blocked) out.blocked ? ++blocked_outputs_ : --blocked_outputs_;
+  outputs_.push(channel, channel_item::of_batch(std::move(batch)));
 }
 
 void task_actor::end_stream() {
@@ -387,15 +320,13 @@ void task_actor::end_stream() {
 bool task_actor::finish_stream() {
   if (!guarded([&] { chain_->finish(); })) return false;
   phase_ = phase::draining;
-  enqueue_all(item{});
+  outputs_.push_all(channel_item::end_of_stream());
   maybe_ended();
   return true;
 }
 
 void task_actor::maybe_ended() {
-  if (phase_ != phase::draining || blocked()) return;
-  for (auto& out : outputs_)
-    if (!out.queue.empty()) return;
+  if (phase_ != phase::draining || blocked() || !outputs_.drained()) return;
   phase_ = phase::ended;
   send(setup_.master, ended_atom::value, setup_.task_index, stats_);
 }

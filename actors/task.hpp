@@ -44,11 +44,21 @@
 // (with its final state) until the master's last `complete`, which commits
 // the sinks, closes the chain and ends the actor. So the output of a finished
 // job is committed by a final checkpoint, like any other.
+//
+// The actor is a shell that wires messages to plain classes, each testable
+// without an actor system (actors/task/):
+//   input_channels   queues, credit back, round robin, alignment, input watermark
+//   output_channels  credit per channel, queued items, blocked count
+//   channel_peers    the CAF side of both: the messages to the peer tasks
+//   snapshot_spool   a snapshot as it is encoded: in memory or the local copy
+//   chunked_upload   the chunks of a snapshot for the checkpoint store
+//   restore_loader   which snapshots to load, local copy or fetched, two at a time
+// The actor owns them, calls them on its own thread, and keeps what touches
+// the operator chain, processing and event time, and the master.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,10 +68,15 @@
 #include "messages.hpp"
 #include "nagare/detail/operators.hpp"
 #include "snapshot_lineage.hpp"
+#include "task/channel_peers.hpp"
+#include "task/input_channels.hpp"
+#include "task/output_channels.hpp"
+#include "task/restore_loader.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
 class checkpoint_store;
+class chunked_upload;
 class restore_assembly;
 }  // namespace nagare
 
@@ -96,33 +111,6 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_exit() override;
 
  private:
-  // An entry of a channel queue: a batch, a barrier, a watermark (or idle
-  // status), or the end of stream.
-  struct item {
-    std::shared_ptr<detail::record_batch> batch;
-    uint64_t barrier = 0;  // with no batch and no mark: a barrier if > 0, else end of stream
-    bool mark = false;     // a watermark item: `watermark`, or `idle`
-    int64_t watermark = min_timestamp;
-    bool idle = false;
-    static item of_watermark(int64_t wm, bool idle) { return item{nullptr, 0, true, wm, idle}; }
-  };
-  struct input_channel {
-    caf::actor upstream;
-    uint32_t upstream_channel = 0;
-    uint32_t gate = 0;
-    std::deque<item> queue;
-    bool ended = false;
-    bool aligned = false;               // delivered the barrier being aligned
-    int64_t watermark = min_timestamp;  // the highest it delivered
-    bool idle = false;                  // holds no watermark back until its next one
-  };
-  struct output_channel {
-    caf::actor downstream;
-    uint32_t downstream_channel = 0;
-    uint32_t credit = 0;
-    std::deque<item> queue;
-    bool blocked = false;  // holds a batch it has no credit for
-  };
   // running -> draining (end of stream sent, outputs not yet empty) ->
   // ended (waits for the final checkpoint) -> done.
   enum class phase { wired, running, draining, ended, done };
@@ -132,16 +120,15 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void on_start();
   void on_batch(batch_message& m);
   void on_credit(uint32_t channel, uint32_t n);
-  void on_eos(uint32_t channel);
+  // A barrier, watermark or end of stream arrived on input channel `channel`.
+  void on_item(uint32_t channel, channel_item it, const char* what);
   task_info status_info() const;
 
   void run();      // processes queued input until blocked or idle
   void on_poll();  // sources: one poll step, then yield to the mailbox
   void schedule_poll();
-  bool blocked() const { return blocked_outputs_ > 0; }
-  void send_ready(output_channel& out);
-  void enqueue_all(const item& it);  // on every output channel
-  void end_stream();                 // all input consumed: finish the chain, send end-of-stream
+  bool blocked() const { return outputs_.blocked(); }
+  void end_stream();  // all input consumed: finish the chain, send end-of-stream
   // Event time: the minimum over the open, active input channels; or, for a
   // source, what its last poll generated.
   void update_input_watermark();
@@ -170,34 +157,26 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
 
   // Checkpoints (task_checkpoint.cpp).
   void on_trigger(uint64_t id);
-  // Barrier `id` was taken from input channel `channel`'s queue.
-  void on_barrier(uint32_t channel, uint64_t id);
-  void check_alignment();
   void take_checkpoint(uint64_t id);
   void on_complete(uint64_t id, bool last);
-  // Uploads chunk `chunk` of a snapshot to the checkpoint store, then the
-  // next; acknowledges to the master after the last.
-  void upload(uint64_t id, std::shared_ptr<std::string> bytes, uint32_t chunk,
+  // Stores the upload's next chunk in the checkpoint store, then the next;
+  // acknowledges to the master after the last.
+  void upload(uint64_t id, std::shared_ptr<chunked_upload> up,
               std::shared_ptr<const checkpoint_ack> ack);
   // Restores the chain as setup_.restore says, then delivers ok or the error
-  // (with the damaged snapshot, for errc::corruption):
-  // loads the snapshots the restore_assembly asks for (the node's copy when
-  // intact, else the checkpoint store's, chunk by chunk), then restores.
+  // (with the damaged snapshot, for errc::corruption; task_restore.cpp): a restore_loader decides what to load, the actor
+  // sends its fetches to the checkpoint store and applies the result.
   void restore(caf::typed_response_promise<status, damaged_snapshot> rp);
-  struct restore_state;
-  void load_snapshots(const std::shared_ptr<restore_state>& r);
-  void fetch_snapshot(const std::shared_ptr<restore_state>& r, uint64_t checkpoint, uint32_t task,
-                      uint32_t chunk, std::shared_ptr<std::string> buffer);
-  void snapshot_loaded(const std::shared_ptr<restore_state>& r, const status& st);
+  void send_fetches(const std::shared_ptr<restore_loader>& r,
+                    caf::typed_response_promise<status, damaged_snapshot> rp,
+                    const std::vector<restore_loader::fetch>& fetches);
   status apply_restore(restore_assembly& a);
 
   task_setup setup_;
   std::unique_ptr<task_chain> chain_;
-  std::vector<input_channel> inputs_;
-  std::vector<output_channel> outputs_;
-  size_t blocked_outputs_ = 0;
-  size_t ended_inputs_ = 0;
-  size_t next_input_ = 0;  // round-robin position
+  channel_peers peers_;  // before the channels, which send through it
+  input_channels inputs_;
+  output_channels outputs_;
   bool poll_scheduled_ = false;
   bool tick_scheduled_ = false;
   bool idle_ = false;  // told downstream that this task is idle
@@ -212,8 +191,6 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   // Checkpoints.
   uint64_t last_checkpoint_ = 0;  // highest id taken (or restored from)
   snapshot_lineage lineage_;      // what each snapshot taken needs of earlier ones
-  uint64_t aligning_ = 0;         // barrier being aligned (0: none)
-  size_t aligned_count_ = 0;
   std::chrono::steady_clock::time_point first_barrier_;
 };
 

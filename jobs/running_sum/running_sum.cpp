@@ -1,6 +1,7 @@
 // RunningSum: a running total per key over "key,value" lines.
 //
-//   nagare run build/jobs/librunning_sum.so -- --input PATH [PATH...] --output DIR [--fail-at N]
+//   nagare run build/jobs/librunning_sum.so -- --input PATH [PATH...] --output DIR
+//       [--dead-letter DIR2] [--fail-at N]
 //
 // A record is a line "key,value": the key is the text before the first comma
 // (ASCII, not empty), the value a signed 64-bit decimal integer (an optional
@@ -12,9 +13,12 @@
 // records of one key from several files interleave in no fixed order.
 //
 // Malformed lines (no comma, an empty key, a value that is not an integer or
-// does not fit in 64 bits) are skipped, not fatal: each source subtask counts
-// them and reports the count on standard error when it closes (the job API
-// has no metrics to report it through).
+// does not fit in 64 bits) are not fatal: they are dead letters, written
+// exactly once into DIR2 (default DIR/_dead-letter, which is not part of the
+// result) as "SPLIT<TAB>OFFSET<TAB>REASON<TAB>LINE" lines, where SPLIT is
+// "<index of the file in --input, from 0> <path>" and OFFSET the line's byte
+// offset in its file; each source subtask that had some says how many on
+// standard error when it closes.
 //
 // --fail-at N (N >= 1) tests recovery from a failure of user code: in the
 // job's first attempt only (subtask_info::attempt == 0), subtask s of the
@@ -26,9 +30,9 @@
 // Output goes through the exactly-once file sink: after failures and
 // restarts DIR holds every sum once.
 #include <nagare/nagare.hpp>
+#include <nagare/parsed_source.hpp>
 
 #include <charconv>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
@@ -36,87 +40,22 @@ namespace {
 
 using entry = std::pair<std::string, int64_t>;  // (key, value or running sum)
 
-// Parses "key,value"; false for a malformed line.
-bool parse_entry(const std::string& line, entry& out) {
+// Parses "key,value"; a malformed line gets its reason.
+nagare::result<entry> parse_entry(const std::string& line) {
   auto comma = line.find(',');
-  if (comma == std::string::npos || comma == 0) return false;
+  if (comma == std::string::npos) return nagare::malformed("no comma");
+  if (comma == 0) return nagare::malformed("empty key");
   const char* first = line.data() + comma + 1;
   const char* last = line.data() + line.size();
   int64_t value = 0;
   auto [end, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc() || end != last) return false;
-  out.first.assign(line, 0, comma);
-  out.second = value;
-  return true;
+  if (ec != std::errc() || end != last) return nagare::malformed("value is not a 64-bit integer");
+  return entry{line.substr(0, comma), value};
 }
 
 int64_t wrapping_add(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
-
-// The lines of text files parsed into entries; malformed lines are counted
-// and dropped. Replay positions are those of the text file source.
-class entry_source {
- public:
-  using record_type = entry;
-  explicit entry_source(std::vector<std::string> paths) : lines_(std::move(paths)) {}
-  std::string name() const { return "key,value lines"; }
-  nagare::status validate() const { return lines_.validate(); }
-  std::unique_ptr<nagare::source_reader<entry>> create() const {
-    return std::make_unique<reader>(lines_.create());
-  }
-
- private:
-  // Parses each line the text reader emits and passes the entry on.
-  class parser final : public nagare::detail::input_port<std::string> {
-   public:
-    parser(nagare::collector<entry>& out, uint64_t& skipped) : out_(out), skipped_(skipped) {}
-    void push(std::string& line) override {
-      entry e;
-      if (parse_entry(line, e))
-        out_.emit(std::move(e));
-      else
-        ++skipped_;
-    }
-
-   private:
-    nagare::collector<entry>& out_;
-    uint64_t& skipped_;
-  };
-
-  class reader final : public nagare::source_reader<entry> {
-   public:
-    explicit reader(std::unique_ptr<nagare::source_reader<std::string>> lines)
-        : lines_(std::move(lines)) {}
-    nagare::status open(const nagare::subtask_info& info) override {
-      task_name_ = info.task_name;
-      return lines_->open(info);
-    }
-    nagare::status poll(size_t max_records, nagare::collector<entry>& out, bool& end) override {
-      parser p(out, skipped_);
-      nagare::collector<std::string> lines(&p);
-      return lines_->poll(max_records, lines, end);
-    }
-    nagare::status close() override {
-      if (skipped_ > 0)
-        std::fprintf(stderr, "running_sum: %s skipped %llu malformed line%s\n", task_name_.c_str(),
-                     static_cast<unsigned long long>(skipped_), skipped_ == 1 ? "" : "s");
-      return lines_->close();
-    }
-    void positions(std::vector<std::string>& out) const override { lines_->positions(out); }
-    nagare::status restore(const std::vector<std::string>& entries,
-                           const nagare::subtask_info& info) override {
-      return lines_->restore(entries, info);
-    }
-
-   private:
-    std::unique_ptr<nagare::source_reader<std::string>> lines_;
-    std::string task_name_;
-    uint64_t skipped_ = 0;  // malformed lines since open
-  };
-
-  nagare::text_file_source lines_;
-};
 
 // A sink that passes everything to `Inner` and, with fail_at > 0, throws on
 // its fail_at-th record in attempt 0 (see --fail-at above).
@@ -176,11 +115,17 @@ class fail_once_sink {
 };
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
-  if (auto st = args.only({"--input", "--output", "--fail-at"}); !st.ok()) return st;
+  if (auto st = args.only({"--input", "--output", "--dead-letter", "--fail-at"}); !st.ok())
+    return st;
   auto inputs = args.values("--input");
   if (inputs.empty()) return nagare::status::invalid_argument("missing --input PATH [PATH...]");
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
+  nagare::result<std::string> dead_letter_dir = *output + "/_dead-letter";
+  if (args.has("--dead-letter")) dead_letter_dir = args.required("--dead-letter");
+  if (!dead_letter_dir.ok()) return dead_letter_dir.error();
+  if (*dead_letter_dir == *output)
+    return nagare::status::invalid_argument("--dead-letter must differ from --output");
   auto fail_at = args.integer("--fail-at", 0);
   if (!fail_at.ok()) return fail_at.error();
   if (args.has("--fail-at") && *fail_at < 1)
@@ -192,7 +137,9 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
     out += ',';
     out += std::to_string(e.second);
   });
-  job.source(entry_source(inputs))
+  auto lines = nagare::parse(nagare::text_file_source(inputs), parse_entry)
+                   .dead_letters(nagare::file_sink<nagare::dead_letter>(*dead_letter_dir));
+  job.source(lines)
       .name("lines")
       .uid("lines")
       .key_by([](const entry& e) -> const std::string& { return e.first; })

@@ -3,7 +3,7 @@
 //
 //   nagare run build/jobs/libwindow_count.so -- --input PATH [PATH...] --output DIR
 //       --window SPEC --out-of-orderness MS [--lateness MS] [--source-parallelism N]
-//       [--fail-at N]
+//       [--dead-letter DIR2] [--fail-at N]
 //
 // SPEC is one of
 //   tumbling:SIZE_MS         windows [start, start + SIZE) with start a multiple of SIZE
@@ -18,8 +18,12 @@
 // are signed 64-bit decimal integers (an optional '-', digits only), the key
 // is the non-empty text between them (no comma). Other lines (not three
 // fields, an empty key, a number that is not an integer or does not fit in
-// 64 bits) are malformed: they are skipped, and each source subtask that
-// skipped some reports their number on standard error when it closes.
+// 64 bits) are malformed: they are dead letters, written exactly once into
+// DIR2 (default DIR/_dead-letter, not part of the result) as
+// "SPLIT<TAB>OFFSET<TAB>REASON<TAB>LINE" lines, where SPLIT is "<index of the
+// file in --input, from 0> <path>" and OFFSET the line's byte offset in its
+// file; each source subtask that had some says how many on standard error
+// when it closes.
 //
 // Event time is the record's timestamp; each input file is a split whose
 // watermark is its largest timestamp so far - MS - 1 (--out-of-orderness).
@@ -42,13 +46,13 @@
 // subtask s of the window operator throws when its sink, chained to it,
 // receives its N-th window result.
 //
-// Both outputs go through the exactly-once file sink: after failures and
+// All outputs go through the exactly-once file sink: after failures and
 // restarts they hold every line once.
 #include <nagare/nagare.hpp>
+#include <nagare/parsed_source.hpp>
 #include <nagare/window.hpp>
 
 #include <charconv>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
@@ -109,86 +113,25 @@ bool canonical(int64_t v, size_t n) {
   return ec == std::errc() && static_cast<size_t>(end - buf) == n;
 }
 
-// Parses "timestamp,key,value"; false for a malformed line.
-bool parse_reading(std::string& line, reading& out) {
+// Parses "timestamp,key,value"; a malformed line gets its reason. Moves
+// from `line` only when it succeeds (a dead letter keeps the line).
+nagare::result<reading> parse_reading(std::string& line) {
   auto first = line.find(',');
-  if (first == std::string::npos) return false;
-  auto second = line.find(',', first + 1);
-  if (second == std::string::npos || second == first + 1) return false;
-  if (line.find(',', second + 1) != std::string::npos) return false;
+  auto second = first == std::string::npos ? first : line.find(',', first + 1);
+  if (second == std::string::npos || line.find(',', second + 1) != std::string::npos)
+    return nagare::malformed("not three comma-separated fields");
+  if (second == first + 1) return nagare::malformed("empty key");
+  reading out;
   const char* p = line.data();
-  if (!parse_int(p, p + first, out.ts) || !parse_int(p + second + 1, p + line.size(), out.value))
-    return false;
+  if (!parse_int(p, p + first, out.ts))
+    return nagare::malformed("timestamp is not a 64-bit integer");
+  if (!parse_int(p + second + 1, p + line.size(), out.value))
+    return nagare::malformed("value is not a 64-bit integer");
   out.key.assign(line, first + 1, second - first - 1);
   if (!canonical(out.ts, first) || !canonical(out.value, line.size() - second - 1))
     out.line = std::move(line);
-  return true;
+  return out;
 }
-
-// The lines of text files parsed into readings; malformed lines are counted
-// and dropped. Splits and replay positions are those of the text file source
-// (the wrapping collector passes the text reader's split changes on).
-class reading_source {
- public:
-  using record_type = reading;
-  explicit reading_source(std::vector<std::string> paths) : lines_(std::move(paths)) {}
-  std::string name() const { return "timestamp,key,value lines"; }
-  nagare::status validate() const { return lines_.validate(); }
-  std::unique_ptr<nagare::source_reader<reading>> create() const {
-    return std::make_unique<reader>(lines_.create());
-  }
-
- private:
-  class parser final : public nagare::detail::input_port<std::string> {
-   public:
-    parser(nagare::collector<reading>& out, uint64_t& skipped) : out_(out), skipped_(skipped) {}
-    void push(std::string& line) override {
-      reading r;
-      if (parse_reading(line, r))
-        out_.emit(std::move(r));
-      else
-        ++skipped_;
-    }
-
-   private:
-    nagare::collector<reading>& out_;
-    uint64_t& skipped_;
-  };
-
-  class reader final : public nagare::source_reader<reading> {
-   public:
-    explicit reader(std::unique_ptr<nagare::source_reader<std::string>> lines)
-        : lines_(std::move(lines)) {}
-    nagare::status open(const nagare::subtask_info& info) override {
-      task_name_ = info.task_name;
-      return lines_->open(info);
-    }
-    nagare::status poll(size_t max_records, nagare::collector<reading>& out, bool& end) override {
-      parser p(out, skipped_);
-      nagare::collector<std::string> lines(&p, out);
-      return lines_->poll(max_records, lines, end);
-    }
-    void splits(std::vector<std::string>& out) const override { lines_->splits(out); }
-    nagare::status close() override {
-      if (skipped_ > 0)
-        std::fprintf(stderr, "window_count: %s skipped %llu malformed line%s\n", task_name_.c_str(),
-                     static_cast<unsigned long long>(skipped_), skipped_ == 1 ? "" : "s");
-      return lines_->close();
-    }
-    void positions(std::vector<std::string>& out) const override { lines_->positions(out); }
-    nagare::status restore(const std::vector<std::string>& entries,
-                           const nagare::subtask_info& info) override {
-      return lines_->restore(entries, info);
-    }
-
-   private:
-    std::unique_ptr<nagare::source_reader<std::string>> lines_;
-    std::string task_name_;
-    uint64_t skipped_ = 0;  // malformed lines since open
-  };
-
-  nagare::text_file_source lines_;
-};
 
 // Count and sum of a window's values; the sum wraps (unsigned arithmetic).
 struct count_and_sum {
@@ -329,6 +272,7 @@ nagare::result<int64_t> milliseconds(const nagare::job_args& args, const char* o
 struct settings {
   std::vector<std::string> inputs;
   std::string output;
+  std::string dead_letter;  // the dead-letter output's directory
   int64_t bound = 0;
   int64_t lateness = 0;
   uint64_t fail_at = 0;
@@ -344,7 +288,9 @@ template <class Assigner>
 void wire(nagare::job& job, const settings& s, Assigner assigner) {
   auto strategy = nagare::watermark_strategy<reading>::bounded_out_of_orderness(
       s.bound, [](const reading& r) { return r.ts; });
-  auto lines = job.source(reading_source(s.inputs), strategy).name("lines").uid("lines");
+  auto source = nagare::parse(nagare::text_file_source(s.inputs), parse_reading)
+                    .dead_letters(nagare::file_sink<nagare::dead_letter>(s.dead_letter));
+  auto lines = job.source(source, strategy).name("lines").uid("lines");
   if (s.source_parallelism > 0) lines.parallelism(s.source_parallelism);
   auto windows = lines.key_by([](const reading& r) -> const std::string& { return r.key; })
                      .window(assigner)
@@ -372,7 +318,7 @@ void wire(nagare::job& job, const settings& s, Assigner assigner) {
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
   if (auto st = args.only({"--input", "--output", "--window", "--out-of-orderness", "--lateness",
-                           "--source-parallelism", "--fail-at"});
+                           "--source-parallelism", "--dead-letter", "--fail-at"});
       !st.ok())
     return st;
   settings s;
@@ -381,6 +327,13 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
   s.output = *output;
+  nagare::result<std::string> dead_letter = s.output + "/_dead-letter";
+  if (args.has("--dead-letter")) dead_letter = args.required("--dead-letter");
+  if (!dead_letter.ok()) return dead_letter.error();
+  if (*dead_letter == s.output || *dead_letter == s.output + "/late")
+    return nagare::status::invalid_argument(
+        "--dead-letter must differ from --output and its late/");
+  s.dead_letter = *dead_letter;
   auto spec = args.required("--window");
   if (!spec.ok()) return spec.error();
   auto window = parse_window(*spec);

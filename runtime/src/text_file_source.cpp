@@ -85,7 +85,9 @@ class text_file_reader final : public source_reader<std::string> {
       if (s.done) continue;
       out.split(s.name);
       size_t n = 0;
+      reading_ = &s;
       auto st = read_lines(s, std::min(share, max_records - emitted), out, n);
+      reading_ = nullptr;
       emitted += n;
       if (!st.ok()) return st;
       if (s.done) {
@@ -102,12 +104,19 @@ class text_file_reader final : public source_reader<std::string> {
     return {};
   }
 
+  // The split being read and the byte offset of the line being emitted.
+  record_origin origin() const override {
+    if (!reading_) return {};
+    return {reading_->name, reading_->line_start};
+  }
+
  private:
   struct split {
     size_t index;  // in all_
     std::string path;
-    std::string name;  // "<index> <path>", for watermarks
-    uint64_t offset;   // byte offset of the next unread line
+    std::string name;         // "<index> <path>", for watermarks
+    uint64_t offset;          // byte offset of the next unread line
+    uint64_t line_start = 0;  // byte offset of the line emitted last
     int fd = -1;
     std::string buf;  // bytes read from offset on
     size_t pos = 0;   // buf[pos, ...) not emitted yet
@@ -120,6 +129,7 @@ class text_file_reader final : public source_reader<std::string> {
   void take_splits(const subtask_info& info, const std::vector<uint64_t>& offsets) {
     for (auto& s : splits_) close_file(s);
     splits_.clear();
+    reading_ = nullptr;
     for (size_t i = info.subtask; i < all_.size(); i += info.parallelism) {
       split s;
       s.index = i;
@@ -203,6 +213,7 @@ class text_file_reader final : public source_reader<std::string> {
   // Emits s.buf[begin, end) and advances the split's offset past it (and its "\n").
   static void emit_line(split& s, size_t begin, size_t end, bool newline,
                         collector<std::string>& out) {
+    s.line_start = s.offset;
     s.offset += end - begin + (newline ? 1 : 0);
     auto len = end - begin;
     if (len > 0 && s.buf[begin + len - 1] == '\r') --len;
@@ -216,8 +227,9 @@ class text_file_reader final : public source_reader<std::string> {
 
   std::vector<std::string> all_;
   std::vector<split> splits_;
-  size_t open_ = 0;     // splits not done
-  size_t current_ = 0;  // the split whose turn is next
+  size_t open_ = 0;                 // splits not done
+  size_t current_ = 0;              // the split whose turn is next
+  const split* reading_ = nullptr;  // the split poll() is reading, for origin()
   size_t read_size_ = max_read_size;
 };
 

@@ -69,7 +69,7 @@ TEST(flow_control, slow_sink_bounds_records_in_flight) {
   opts.job.channel_credit = credit;
   auto out = run_embedded(job, {}, opts);
   ASSERT_TRUE(out.ok()) << out.error().message();
-  ASSERT_EQ(out->state, "FINISHED") << out->reason;
+  ASSERT_EQ(out->state, job_state::finished) << to_string(out->state) << ": " << out->reason;
 
   EXPECT_EQ(produced.load(), total_records);
   EXPECT_EQ(consumed.load(), total_records) << "records lost or duplicated";
@@ -116,7 +116,7 @@ TEST(flow_control, windows_fired_at_once_wait_for_credit) {
   opts.job.channel_credit = credit;
   auto out = run_embedded(job, {}, opts);
   ASSERT_TRUE(out.ok()) << out.error().message();
-  ASSERT_EQ(out->state, "FINISHED") << out->reason;
+  ASSERT_EQ(out->state, job_state::finished) << to_string(out->state) << ": " << out->reason;
 
   EXPECT_EQ(consumed.load(), window_keys) << "one window per key";
   EXPECT_EQ(checksum.load(), window_keys) << "each window counts its one record";

@@ -3,6 +3,9 @@
 // independent reference computes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "dead_letter_reference.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 
@@ -10,8 +13,10 @@ namespace nagare::testing {
 namespace {
 
 struct job_input {
+  std::vector<std::string> texts;
   std::vector<std::string> paths;
   std::vector<std::string> expected;
+  std::vector<std::string> dead_letters;  // the dead-letter output's lines
   uint64_t malformed = 0;
 };
 
@@ -26,6 +31,8 @@ job_input write_inputs(const temp_dir& dir, uint64_t seed) {
     write_file(in.paths.back(), texts.back());
   }
   in.expected = expected_running_sums(texts, &in.malformed);
+  in.dead_letters = expected_dead_letters(in.paths, texts, running_sum_rejection);
+  in.texts = std::move(texts);
   return in;
 }
 
@@ -41,11 +48,14 @@ process_result run_running_sum(const std::vector<std::string>& options,
 class running_sum : public ::testing::TestWithParam<int> {};
 
 // Every well-formed record gives exactly its key's running total, at
-// parallelism 1 and 3; malformed lines are skipped and reported on stderr.
+// parallelism 1 and 3; every malformed line is in DIR/_dead-letter once, with
+// its file, offset and reason, and each source subtask reports its count of
+// them on stderr.
 TEST_P(running_sum, matches_reference_sums) {
   temp_dir dir;
   auto in = write_inputs(dir, 7);
   ASSERT_GT(in.malformed, 0u);
+  ASSERT_EQ(in.dead_letters.size(), in.malformed);  // the two references agree
   std::vector<std::string> args = {"--input"};
   args.insert(args.end(), in.paths.begin(), in.paths.end());
   args.insert(args.end(), {"--output", dir / "out"});
@@ -54,14 +64,20 @@ TEST_P(running_sum, matches_reference_sums) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
   EXPECT_TRUE(diff.empty()) << diff;
-  EXPECT_NE(r.err.find("malformed line"), std::string::npos) << r.err;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "out/_dead-letter"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
+  auto p = static_cast<uint32_t>(GetParam());
+  auto counts = dead_letter_count_difference(
+      r.err, "lines", dead_letters_per_subtask(in.texts, running_sum_rejection, p));
+  EXPECT_TRUE(counts.empty()) << counts;
 }
 
 INSTANTIATE_TEST_SUITE_P(parallelism, running_sum, ::testing::Values(1, 3));
 
 // A failure of user code in the first attempt (--fail-at), with periodic
 // checkpoints and restarts: the restarted job recovers from the latest
-// checkpoint (or the beginning) and the output still holds every sum once.
+// checkpoint (or the beginning) and the output still holds every sum once,
+// and the dead-letter output every malformed line once.
 TEST(running_sum_recovery, failure_and_restart_write_every_sum_once) {
   temp_dir dir;
   auto in = write_inputs(dir, 11);
@@ -76,6 +92,8 @@ TEST(running_sum_recovery, failure_and_restart_write_every_sum_once) {
   EXPECT_NE(r.err.find("fails at its record 9000"), std::string::npos) << "no failure:\n" << r.err;
   auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
   EXPECT_TRUE(diff.empty()) << diff;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "out/_dead-letter"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
 }
 
 // Bad job arguments end the run with one clear line on stderr.
@@ -92,6 +110,8 @@ TEST(running_sum_args, bad_arguments_are_refused_clearly) {
       {{"--input", dir / "in.csv", "--output", dir / "out", "--fail-at", "x"}, "not an integer"},
       {{"--input", dir / "in.csv", "--output", dir / "out", "--fail-at", "0"}, "at least 1"},
       {{"--input", dir / "in.csv", "--output", dir / "out", "--speed", "9"}, "unknown option"},
+      {{"--input", dir / "in.csv", "--output", dir / "out", "--dead-letter", dir / "out"},
+       "--dead-letter must differ"},
       {{"--input", dir / "missing.csv", "--output", dir / "out"}, "missing.csv"},
   };
   for (const auto& c : cases) {
@@ -103,6 +123,24 @@ TEST(running_sum_args, bad_arguments_are_refused_clearly) {
     EXPECT_NE(r.err.find(c.phrase), std::string::npos)
         << "expected '" << c.phrase << "' in " << r.err;
   }
+}
+
+// --dead-letter DIR2 puts the dead letters there (exactly, as in DIR/_dead-letter
+// otherwise) and nothing into DIR/_dead-letter.
+TEST(running_sum_args, dead_letter_directory_is_chosen) {
+  temp_dir dir;
+  auto in = write_inputs(dir, 5);
+  std::vector<std::string> args = {"--input"};
+  args.insert(args.end(), in.paths.begin(), in.paths.end());
+  args.insert(args.end(), {"--output", dir / "out", "--dead-letter", dir / "rejected"});
+  auto r = run_running_sum({"-p", "2"}, args);
+  ASSERT_FALSE(r.timed_out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto diff = multiset_difference(in.expected, read_result_lines(dir / "out"));
+  EXPECT_TRUE(diff.empty()) << diff;
+  auto dead = multiset_difference(in.dead_letters, read_result_lines(dir / "rejected"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/_dead-letter"));
 }
 
 // --fail-at without a restart strategy: the first attempt's failure fails the

@@ -125,7 +125,7 @@ TEST(watermark_idleness, an_idle_source_subtask_does_not_hold_back_downstream) {
   opts.threads = 2;
   auto out = run_embedded(job, {}, opts);
   ASSERT_TRUE(out.ok()) << out.error().message();
-  ASSERT_EQ(out->state, "FINISHED") << out->reason;
+  ASSERT_EQ(out->state, job_state::finished) << to_string(out->state) << ": " << out->reason;
   EXPECT_TRUE(silent_emitted.load());
   // Subtask 1 was silent until then: only its idleness let the watermark of subtask 0 through.
   EXPECT_TRUE(timer_fired.load());

@@ -5,6 +5,7 @@
 // first against small cases worked out by hand.
 #include <gtest/gtest.h>
 
+#include "dead_letter_reference.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 #include "window_input.hpp"
@@ -170,6 +171,8 @@ process_result run_window_count(const std::vector<std::string>& options,
 
 struct job_case {
   std::vector<std::string> paths;
+  std::vector<std::string> texts;
+  std::vector<std::string> dead_letters;  // the dead-letter output's lines
   window_expectation expected;
   std::vector<std::string> args;  // the job's arguments
   std::string out;
@@ -187,6 +190,9 @@ job_case prepare(const temp_dir& dir, const std::vector<window_input_options>& f
   }
   const auto& o = files[0];
   c.expected = expected_windows(texts, o.spec, o.bound, o.lateness);
+  c.dead_letters = expected_dead_letters(c.paths, texts, window_count_rejection);
+  EXPECT_EQ(c.dead_letters.size(), c.expected.malformed);  // the two references agree
+  c.texts = std::move(texts);
   c.out = dir / "out";
   c.args = {"--input"};
   c.args.insert(c.args.end(), c.paths.begin(), c.paths.end());
@@ -202,6 +208,8 @@ void expect_output(const job_case& c) {
   EXPECT_TRUE(diff.empty()) << "windows: " << diff;
   auto late = multiset_difference(c.expected.late, got.late);
   EXPECT_TRUE(late.empty()) << "late records: " << late;
+  auto dead = multiset_difference(c.dead_letters, read_result_lines(c.out + "/_dead-letter"));
+  EXPECT_TRUE(dead.empty()) << "dead letters: " << dead;
 }
 
 // One file read at parallelism p > 1: the file's subtask is the only
@@ -255,7 +263,11 @@ TEST_P(window_kinds, match_reference_on_out_of_order_files) {
   ASSERT_FALSE(r.timed_out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_output(c);
-  EXPECT_NE(r.err.find("malformed line"), std::string::npos) << r.err;
+  auto counts =
+      dead_letter_count_difference(r.err, "lines",
+                                   dead_letters_per_subtask(c.texts, window_count_rejection,
+                                                            static_cast<uint32_t>(parallelism)));
+  EXPECT_TRUE(counts.empty()) << counts;
 }
 
 const kind_case kinds[] = {
@@ -350,8 +362,9 @@ INSTANTIATE_TEST_SUITE_P(kinds_and_parallelism, lateness,
                                   std::to_string(std::get<1>(info.param));
                          });
 
-// Malformed lines are skipped and counted: the one source subtask that reads
-// the file reports exactly their number.
+// Malformed lines are dead letters: each is in DIR/_dead-letter once, with
+// its file, offset and reason, and the one source subtask that reads the
+// file reports exactly their number.
 TEST(window_count, malformed_lines_are_counted_and_skipped) {
   temp_dir dir;
   window_input_options o;
@@ -365,7 +378,10 @@ TEST(window_count, malformed_lines_are_counted_and_skipped) {
   ASSERT_FALSE(r.timed_out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_output(c);
-  auto phrase = "skipped " + std::to_string(c.expected.malformed) + " malformed lines";
+  auto counts = dead_letter_count_difference(
+      r.err, "lines", dead_letters_per_subtask(c.texts, window_count_rejection, 2));
+  EXPECT_TRUE(counts.empty()) << counts;
+  auto phrase = "lines (1/2): " + std::to_string(c.expected.malformed) + " dead letters";
   EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in " << r.err;
 }
 

@@ -5,7 +5,7 @@
 // too long or too large. Expected contents always come from the model.
 #include <random>
 
-#include "nagare/detail/delta_chain.hpp"
+#include "state/delta_chain.hpp"
 #include "state_support.hpp"
 
 namespace nagare {

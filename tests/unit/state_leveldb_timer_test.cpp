@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "nagare/detail/kv_store.hpp"
-#include "nagare/detail/kv_timer_index.hpp"
-#include "nagare/detail/timer_index.hpp"
+#include "state/kv_store.hpp"
+#include "state/kv_timer_index.hpp"
+#include "state/memory_timer_index.hpp"
 
 namespace nagare {
 namespace {

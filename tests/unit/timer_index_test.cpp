@@ -9,7 +9,7 @@
 #include <string>
 #include <tuple>
 
-#include "nagare/detail/timer_index.hpp"
+#include "state/memory_timer_index.hpp"
 
 namespace nagare {
 namespace {

@@ -14,8 +14,17 @@
 #include "nagare/job_args.hpp"
 #include "nagare/status.hpp"
 
-// Bumped whenever the layout of anything a job library touches changes.
-#define NAGARE_API_VERSION 6u
+// The job API version, checked when a library is loaded. Bump it when
+// something compiled into a job library changes: a class layout or inline
+// code of a public header (records, codecs, the fluent API, operator
+// templates, state handles, keyed_state, operator_snapshot, subtask_info),
+// or a virtual interface the job and the runtime share (operator_instance,
+// keyed_backend, row_cache, timer_index). No bump is needed for what lives
+// in libnagare behind those interfaces: a backend's internals (the leveldb
+// cache, CLOCK eviction, delta chains, kv-store tuning, timer indexes), a new
+// backend, or the snapshot stream's framing (runtime/src/snapshot_stream.hpp).
+// Version 7: state backends behind keyed_backend.
+#define NAGARE_API_VERSION 7u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

@@ -16,7 +16,9 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,8 +28,19 @@
 
 namespace nagare {
 
+// Where a record a reader emits comes from: its split, named as poll() names
+// it ("" for a reader that is one split), and its position in that split
+// when the reader knows one (the byte offset of a line, a message's offset).
+// Used for dead letters (nagare/dead_letter.hpp). The view is valid until
+// the reader emits its next record or its poll() returns.
+struct record_origin {
+  std::string_view split;
+  std::optional<uint64_t> position;
+};
+
 // Called from the task's thread only, in the order
-//   open -> [restore] -> splits -> (poll | positions)* -> close.
+//   open -> [restore] -> splits -> (poll | positions | prepare_checkpoint
+//        | checkpoint_complete)* -> close.
 //
 // Splits and watermarks: a reader that reads several splits names the split
 // of its records through the collector (out.split(id) before a split's
@@ -67,6 +80,32 @@ class source_reader {
       return status(errc::invalid_argument, "this source cannot take replay positions");
     return {};
   }
+
+  // The origin of the record being emitted. REQUIRES: called from inside
+  // poll(), while this reader emits a record (from the collector's next
+  // operator, say a parse adapter rejecting it). The default knows none.
+  virtual record_origin origin() const { return {}; }
+
+  // Checkpoint `id`'s barrier passed the source, between polls: positions()
+  // comes next. A reader that writes on the side (a parse adapter's
+  // dead-letter sink) seals what it wrote since the previous barrier here.
+  // An error fails the task.
+  virtual status prepare_checkpoint(uint64_t id) {
+    (void)id;
+    return {};
+  }
+  // Checkpoint `id` is complete everywhere (it may be missed: a later one
+  // covers it). Readers may commit here what must never run ahead of a
+  // checkpoint (dead letters, offsets acknowledged to an external system).
+  virtual status checkpoint_complete(uint64_t id) {
+    (void)id;
+    return {};
+  }
+
+  // Records this subtask's reader set aside as dead letters (malformed
+  // input, nagare/parsed_source.hpp) since the job started, as far as its
+  // state was restored: a per-subtask counter for the runtime to show.
+  virtual uint64_t dead_letters() const { return 0; }
 };
 
 // Lines of text files. Each file is one split; split i is read by subtask

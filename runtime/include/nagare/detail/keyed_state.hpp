@@ -1,63 +1,32 @@
-// The keyed state backend of one operator instance: every keyed state the
-// operator declared (nagare/state.hpp), for every key of the key groups its
-// subtask owns.
+// The keyed state of one operator instance, typed part: every keyed state the
+// operator declared (nagare/state.hpp), for the keys of the key groups its
+// subtask owns, as typed cells on the heap; where the state lives beyond the
+// heap is the state backend's business (detail/keyed_backend.hpp, memory or
+// leveldb, implemented in libnagare).
 //
 // Layout: a keyed_map from key to a row number (one probe per record, with the
 // key's hash computed once by the caller), and one column per declared state
-// holding a cell per row. A key has a row while at least one of its states is
-// non-empty; rows of released keys are reused. The runtime selects the current
-// key before it calls user code (set_current_key); state handles then read and
-// write the current key's cells.
+// holding a cell per row (detail/state_column.hpp). A key has a row while at
+// least one of its states is non-empty; rows of released keys are reused. The
+// runtime selects the current key before it calls user code
+// (set_current_key); state handles then read and write the current key's
+// cells.
 //
-// Two modes (subtask_info::state, chosen at open):
-//  - memory: every key lives in the keyed_map; snapshots are complete.
-//  - leveldb: keys live in a kv_store (detail/kv_store.hpp, LevelDB) and the
-//    keyed_map is a bounded write-back cache of at most about cache_keys keys
-//    (each with a row). A key that is not cached is read from the store when
-//    selected; when the cache is full, a CLOCK sweep writes the changed rows
-//    of unreferenced keys back and evicts them. Selecting a key may therefore
-//    move other keys' cells: pointers from state handles stay valid only
-//    while their key is current (and, as always, until the next write).
-//    Snapshots are incremental (detail/delta_chain.hpp): every row written
-//    also writes a change record tagged with the epoch, and a delta is the
-//    change records since the checkpoint it extends. Timers go to the store
-//    too (make_timer_index, detail/kv_timer_index.hpp).
+// With an unbounded backend (memory) the keyed_map holds every key and
+// selecting a key is one inlined probe. With a bounded one (leveldb) it is a
+// write-back cache: a key not cached is asked of the backend when selected,
+// and the backend may evict other keys to make room. Selecting a key may
+// therefore move other keys' cells: pointers from state handles stay valid
+// only while their key is current (and, as always, until the next write).
 //
-// Store keys (leveldb), K encoded with codec<K>, key groups as 2 bytes
-// big-endian so that a key group's keys are adjacent:
-//   'k' key group, key  -> the key's row: per state (in header order) a byte
-//                          1 and the cell, or a byte 0 (the entry format below
-//                          without the key)
-//   'm' key group, key  -> the last change of the key: 8 bytes big-endian
-//                          epoch, then 1 and the row, or 0 (deleted)
-//   't' ...             -> timers (kv_timer_index)
+// The format of a key group is described in detail/keyed_backend.hpp.
 //
-// Snapshot format of one key group (write_key_groups / read_key_group), every
-// declared state of the operator in one string:
-//   byte    format version: keyed_state_format (complete) or
-//           keyed_state_delta_format (changes of a delta snapshot)
-//   varint  number of states S, then S times: codec<std::string> name, byte kind
-//   varint  number of keys N, then N times: codec<K> key, then per state (in
-//           header order) a byte 1 followed by the state's cell, or a byte 0
-//           (the key has no value in that state). In a delta, a key with no
-//           state at all was deleted; any other key replaces the key's whole
-//           state.
-// Cells: a value state codec<V>; a list state codec<std::vector<V>> (never
-// empty); a map state a varint count then codec<MK>, codec<MV> per entry (never
-// empty, keys increasing). A restore matches states by name: a state in the
-// snapshot that the operator does not declare, or declares with another kind,
-// is an error; a declared state missing from the snapshot starts empty.
-//
-// Not thread-safe: owned by one operator instance in one task. Store errors
+// Not thread-safe: owned by one operator instance in one task. Backend errors
 // throw operator_failure (the task fails).
 #pragma once
 
 #include <cstdint>
-#include <iterator>
-#include <limits>
-#include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -66,295 +35,60 @@
 #include <vector>
 
 #include "nagare/codec.hpp"
-#include "nagare/detail/delta_chain.hpp"
+#include "nagare/detail/keyed_backend.hpp"
 #include "nagare/detail/keyed_map.hpp"
-#include "nagare/detail/kv_store.hpp"
-#include "nagare/detail/kv_timer_index.hpp"
+#include "nagare/detail/keyed_rows.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/snapshot.hpp"
-#include "nagare/detail/timer_index.hpp"
 #include "nagare/hash.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
 
-inline constexpr uint32_t no_row = std::numeric_limits<uint32_t>::max();
-inline constexpr uint8_t keyed_state_format = 1;
-inline constexpr uint8_t keyed_state_delta_format = 2;
-
-enum class state_kind : uint8_t { value = 1, list = 2, map = 3 };
-
-inline const char* to_string(state_kind k) {
-  switch (k) {
-    case state_kind::value:
-      return "value";
-    case state_kind::list:
-      return "list";
-    case state_kind::map:
-      return "map";
-  }
-  return "unknown";
-}
-
-// One declared keyed state: a cell per row. An empty cell means the key has
-// no value in this state.
-class state_column {
- public:
-  explicit state_column(std::string name) : name_(std::move(name)) {}
-  virtual ~state_column() = default;
-  state_column(const state_column&) = delete;
-  state_column& operator=(const state_column&) = delete;
-
-  const std::string& name() const { return name_; }
-  virtual state_kind kind() const = 0;
-  virtual void resize(size_t rows) = 0;
-  virtual bool empty(uint32_t row) const = 0;
-  virtual void clear(uint32_t row) = 0;
-  // Appends the cell of `row`. REQUIRES: !empty(row).
-  virtual void encode(uint32_t row, std::string& out) const = 0;
-  // Reads a cell into the empty `row`; false: malformed (or an empty cell).
-  virtual bool decode(byte_reader& in, uint32_t row) = 0;
-
- private:
-  std::string name_;
-};
-
-// A value state's cell: its value, if present.
-template <class V>
-struct state_cell {
-  V value{};
-  bool present = false;
-};
-template <>
-struct state_cell<void> {
-  bool present = false;
-};
-
-template <class V>
-class value_column final : public state_column {
- public:
-  using cell = state_cell<V>;
-  using state_column::state_column;
-  state_kind kind() const override { return state_kind::value; }
-  void resize(size_t rows) override { cells.resize(rows); }
-  bool empty(uint32_t row) const override { return !cells[row].present; }
-  void clear(uint32_t row) override { cells[row] = cell{}; }
-  void encode(uint32_t row, std::string& out) const override {
-    codec<V>::encode(cells[row].value, out);
-  }
-  bool decode(byte_reader& in, uint32_t row) override {
-    return cells[row].present = codec<V>::decode(in, cells[row].value);
-  }
-  std::vector<cell> cells;
-};
-
-template <class V>
-class list_column final : public state_column {
- public:
-  using state_column::state_column;
-  state_kind kind() const override { return state_kind::list; }
-  void resize(size_t rows) override { lists.resize(rows); }
-  bool empty(uint32_t row) const override { return lists[row].empty(); }
-  void clear(uint32_t row) override { std::vector<V>().swap(lists[row]); }
-  void encode(uint32_t row, std::string& out) const override {
-    codec<std::vector<V>>::encode(lists[row], out);
-  }
-  bool decode(byte_reader& in, uint32_t row) override {
-    return codec<std::vector<V>>::decode(in, lists[row]) && !lists[row].empty();
-  }
-  std::vector<std::vector<V>> lists;
-};
-
-template <class MK, class MV>
-class map_column final : public state_column {
- public:
-  using state_column::state_column;
-  state_kind kind() const override { return state_kind::map; }
-  void resize(size_t rows) override { maps.resize(rows); }
-  bool empty(uint32_t row) const override { return maps[row].empty(); }
-  void clear(uint32_t row) override { maps[row].clear(); }
-  void encode(uint32_t row, std::string& out) const override {
-    write_varint(out, maps[row].size());
-    for (const auto& [k, v] : maps[row]) {
-      codec<MK>::encode(k, out);
-      codec<MV>::encode(v, out);
-    }
-  }
-  bool decode(byte_reader& in, uint32_t row) override {
-    uint64_t n = 0;
-    if (!in.read_varint(n) || n == 0 || n > in.remaining()) return false;
-    auto& m = maps[row];
-    for (uint64_t i = 0; i < n; ++i) {
-      MK k{};
-      MV v{};
-      if (!codec<MK>::decode(in, k) || !codec<MV>::decode(in, v)) return false;
-      if (!m.empty() && !(std::prev(m.end())->first < k)) return false;  // keys increase
-      m.emplace_hint(m.end(), std::move(k), std::move(v));
-    }
-    return true;
-  }
-  std::vector<std::map<MK, MV>> maps;
-};
-
-// The part of the backend that does not depend on the key type: rows, the
-// declared columns and the current key's row and inline cell. State handles
-// hold a pointer to it.
-class keyed_rows {
- public:
-  keyed_rows() = default;
-  virtual ~keyed_rows() = default;
-  keyed_rows(const keyed_rows&) = delete;
-  keyed_rows& operator=(const keyed_rows&) = delete;
-
-  // A new, empty index over the timers of this backend's keys
-  // (detail/timer_index.hpp): a backend that keeps keyed state off the heap
-  // may return one that does so too.
-  virtual std::unique_ptr<timer_index> make_timer_index() {
-    return std::make_unique<memory_timer_index>();
-  }
-
-  // The current key's row, or no_row when it has none.
-  uint32_t current() const { return current_; }
-  // The current key's row, created (all cells empty) if absent.
-  // REQUIRES: a current key is set.
-  uint32_t current_or_create() {
-    if (current_ == no_row) current_ = ensure_row();
-    return current_;
-  }
-  // The current key's inline cell (a state_cell<V> of the inline value
-  // state), nullptr when the key holds no state.
-  void* current_inline() const { return inline_; }
-  void* current_inline_or_create() {
-    if (!inline_) ensure_key();
-    return inline_;
-  }
-  // After a state of the current key was emptied: drops the key when none of
-  // its states holds anything anymore (deferred while visiting keys).
-  virtual void release_current_if_empty() = 0;
-
-  // Whether the value state `name` of type V (type_tag<V>()) is the one
-  // stored inline in the key's map entry (declares it so if possible).
-  virtual bool take_inline(const std::string& name, const void* type) = 0;
-
-  // The column of state `name`, declared now if new. Throws
-  // std::invalid_argument when the name is empty or already declared with
-  // another kind or type. REQUIRES: no key holds state yet.
-  template <class Column>
-  Column* declare(const std::string& name) {
-    if (name.empty()) throw std::invalid_argument("a state needs a name");
-    if (name == inline_name_)
-      throw std::invalid_argument("state '" + name + "' declared twice with different types");
-    for (const auto& c : columns_) {
-      if (c->name() != name) continue;
-      if (auto* same = dynamic_cast<Column*>(c.get())) return same;
-      throw std::invalid_argument("state '" + name + "' declared twice with different types");
-    }
-    auto column = std::make_unique<Column>(name);
-    column->resize(rows_);
-    auto* raw = column.get();
-    columns_.push_back(std::move(column));
-    return raw;
-  }
-
- protected:
-  uint32_t allocate_row() {
-    if (!free_.empty()) {
-      auto r = free_.back();
-      free_.pop_back();
-      return r;
-    }
-    if (rows_ == no_row) throw std::length_error("too many keys in one subtask");
-    auto r = rows_++;
-    for (auto& c : columns_) c->resize(rows_);
-    return r;
-  }
-  void reset() {
-    columns_.clear();
-    free_.clear();
-    inline_name_.clear();
-    rows_ = 0;
-    current_ = no_row;
-    inline_ = nullptr;
-    visiting_ = false;
-  }
-  bool row_holds_state(uint32_t row) const {
-    if (row == no_row) return false;
-    for (const auto& c : columns_)
-      if (!c->empty(row)) return true;
-    return false;
-  }
-  // Inserts the current key if absent and gives it a row; returns the row.
-  virtual uint32_t ensure_row() = 0;
-  // Inserts the current key if absent (sets inline_).
-  virtual void ensure_key() = 0;
-
-  std::vector<std::unique_ptr<state_column>> columns_;
-  std::string inline_name_;     // the inline value state ("": none)
-  std::vector<uint32_t> free_;  // rows of released keys, all cells empty
-  uint32_t rows_ = 0;
-  uint32_t current_ = no_row;
-  void* inline_ = nullptr;
-  bool visiting_ = false;
-};
-
-template <class V>
-const void* type_tag() {
-  static const char tag = 0;
-  return &tag;
-}
-
-// The backend for keys K. Inline (optional): the type of one value state
+// The keyed state for keys K. Inline (optional): the type of one value state
 // stored in the key's map entry itself rather than in a column, so that an
 // operator with a single value state (reduce, aggregate) touches one cache
 // line per record.
 template <class K, class Inline = void>
-class keyed_state final : public keyed_rows {
+class keyed_state final : public keyed_rows, private row_cache, private key_group_restorer {
   // A key's map entry: the inline cell and the key's row (no_row until a
-  // column state of the key is written; in leveldb mode every cached key has
-  // a row). The row sits in the cell's tail padding.
+  // column state of the key is written; with a bounded backend every cached
+  // key has a row). The row sits in the cell's tail padding.
   struct entry : state_cell<Inline> {
     uint32_t row = no_row;
   };
 
  public:
-  // Store key tags (leveldb mode, see the top of this file).
-  static constexpr char row_tag = 'k';
-  static constexpr char change_tag = 'm';
-  static constexpr char timer_tag = 't';
-
-  // Forgets every state and declaration; the backend will hold the keys of
-  // the key groups in `range`, on the heap (memory mode).
-  void open(key_group_range range, uint32_t max_parallelism) {
+  // Forgets every state and declaration; the keyed state will hold the keys
+  // of the key groups in `range` on `backend` (the memory backend if null).
+  void open(key_group_range range, uint32_t max_parallelism,
+            std::unique_ptr<keyed_backend> backend = nullptr) {
     index_.open(range, max_parallelism);
     reset();
-    spill_.reset();
+    backend_ = backend ? std::move(backend) : make_memory_backend();
+    bounded_ = backend_->bounded();
     key_ = nullptr;
     entry_ = nullptr;
+    victims_.clear();
   }
-  // open() in the mode `opts` says. leveldb mode creates a new store under
-  // opts.directory; an error if it cannot.
+  // open() on the backend `opts` names (make_keyed_backend); an error if it
+  // cannot be made.
   status open(key_group_range range, uint32_t max_parallelism, const state_backend_options& opts) {
-    open(range, max_parallelism);
-    if (opts.backend == state_backend::memory) return {};
-    if (opts.directory.empty())
-      return status(errc::invalid_argument, "the leveldb state backend needs a state directory");
-    auto store = kv_store::create(opts.directory);
-    if (!store.ok()) return store.error();
-    spill_ = std::make_unique<spill>();
-    spill_->store = std::move(store.value());
-    spill_->capacity = std::max<uint32_t>(opts.cache_keys, 1);
+    auto made = make_keyed_backend(opts, range, max_parallelism);
+    if (!made.ok()) return made.error();
+    open(range, max_parallelism, std::move(made.value()));
     return {};
   }
-  // Whether keys live in a store (leveldb mode).
-  bool spills() const { return spill_ != nullptr; }
+  // Whether keys may live off the heap (a bounded backend).
+  bool spills() const { return bounded_; }
 
   // Makes `key` (whose key_hash is `hash`) the current key: one probe. `key`
   // must stay alive and unchanged while it is current (during the user call).
   void set_current_key(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    if (__builtin_expect(spill_ != nullptr, 0)) return select_spilled(false);
+    if (__builtin_expect(bounded_, 0)) return select_bounded(false);
     select(index_.find(hash, key));
   }
   // set_current_key() that also inserts the key if absent, in the same probe
@@ -362,18 +96,19 @@ class keyed_state final : public keyed_rows {
   void set_current_key_and_create(uint64_t hash, const K& key) {
     hash_ = hash;
     key_ = &key;
-    if (__builtin_expect(spill_ != nullptr, 0)) return select_spilled(true);
+    if (__builtin_expect(bounded_, 0)) return select_bounded(true);
     select(index_.get_or_create(hash, key, entry{}).first);
   }
   // REQUIRES: a current key is set.
   const K& current_key() const { return *key_; }
 
   // Makes every key that holds state current in turn and calls f(key). f may
-  // read and write the states of its key; keys it empties are released (in
-  // memory mode only after the visit). f must not set another current key.
+  // read and write the states of its key; keys it empties are released (with
+  // an unbounded backend only after the visit). f must not set another
+  // current key.
   template <class F>
   void for_each_key(F&& f) {
-    if (spill_) return for_each_stored_key(f);
+    if (bounded_) return for_each_stored_key(f);
     visiting_ = true;
     index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
       hash_ = hash;
@@ -396,16 +131,9 @@ class keyed_state final : public keyed_rows {
 
   void release_current_if_empty() override {
     if (!entry_ || visiting_ || holds_state(*entry_)) return;
-    if (spill_) {
-      auto& m = spill_->meta[entry_->row];
-      if (m.stored) {
-        auto& s = *spill_;
-        store_key(row_tag, *key_, hash_, s.key);
-        s.store->stage_erase(s.key);
-        stage_change(false);
-        s.store->commit();
-        forget_stored(m);
-      }
+    if (bounded_) {
+      encode_key(*key_, key_bytes_);
+      backend_->released(key_group_of(hash_, index_.max_parallelism()), key_bytes_, entry_->row);
       free_row(*entry_);
     } else if (entry_->row != no_row) {
       free_.push_back(entry_->row);
@@ -428,96 +156,44 @@ class keyed_state final : public keyed_rows {
     }
   }
 
-  std::unique_ptr<timer_index> make_timer_index() override {
-    if (spill_) return make_kv_timer_index(spill_->store, timer_tag);
-    return keyed_rows::make_timer_index();
-  }
+  std::unique_ptr<timer_index> make_timer_index() override { return backend_->make_timer_index(); }
 
   // Keys that hold state.
-  size_t size() const {
-    return spill_ ? static_cast<size_t>(spill_->stored_keys + spill_->fresh) : index_.size();
-  }
+  size_t size() const { return static_cast<size_t>(backend_->keys(*this)); }
   key_group_range range() const { return index_.range(); }
-  // Keys on the heap (leveldb mode: in the cache).
-  size_t cached() const { return index_.size(); }
+  // Keys on the heap (a bounded backend: in the cache).
+  size_t cached() const override { return index_.size(); }
 
   // Checkpoints (the operator's prepare_checkpoint and checkpoint_complete):
   // the snapshot that comes next is for checkpoint `id`; checkpoint `id` is
-  // complete. Only leveldb mode, whose snapshots are incremental, cares.
-  void prepare_checkpoint(uint64_t id) {
-    if (spill_) spill_->chain.prepare(id);
-  }
-  void checkpoint_complete(uint64_t id) {
-    if (!spill_) return;
-    spill_->chain.complete(id);
-    kv_store::trim_heap();  // the snapshot's buffers are freed once it is stored
-  }
-  // After a restore from the backend's own chain of snapshots up to
-  // `checkpoint` (`length` deltas of `chain_bytes`): leveldb mode's next
-  // snapshot may be a delta over it.
-  void restored_own(uint64_t checkpoint, uint64_t chain_bytes, uint32_t length) {
-    if (spill_) spill_->chain.restored(checkpoint, chain_bytes, length);
+  // complete. Only a backend with incremental snapshots cares.
+  void prepare_checkpoint(uint64_t id) { backend_->prepare_checkpoint(id); }
+  void checkpoint_complete(uint64_t id) { backend_->checkpoint_complete(id); }
+  // See keyed_backend::restored_own.
+  void restored_own(uint64_t checkpoint, uint64_t chain_bytes, uint32_t length) override {
+    backend_->restored_own(checkpoint, chain_bytes, length);
   }
 
-  // The operator's snapshot of its keyed state: complete in memory mode; in
-  // leveldb mode complete or a delta (sets out.extends), see delta_chain.
-  // Writes key groups (add_key_group: they may stream out as they come) and
-  // out.extends only.
-  void write_snapshot(operator_snapshot& out) const {
-    if (!spill_) return write_key_groups(out.key_groups);
-    auto& s = *spill_;
-    kv_store::trim_heap();  // what the previous checkpoint freed
-    flush();
-    auto plan = s.chain.next(s.stored_bytes);
-    uint64_t bytes =
-        plan.extends == 0 ? write_stored_rows(out) : write_changes(out, plan.since_epoch);
-    out.extends = plan.extends;
-    s.chain.taken(plan, bytes);
-  }
+  // The operator's snapshot of its keyed state, complete or (a backend with
+  // incremental snapshots) a delta (sets out.extends). Writes key groups
+  // (add_key_group: they may stream out as they come) and out.extends only.
+  void write_snapshot(operator_snapshot& out) const { backend_->write_snapshot(self(), out); }
 
   // Sets out[key group] to the complete encoding of that key group's state,
-  // for every key group with a key that holds state. Memory mode: two passes,
-  // count then encode. Leveldb mode: writes the cache back, then reads the
-  // store in key order.
+  // for every key group with a key that holds state.
   void write_key_groups(std::map<uint32_t, std::string>& out) const {
-    if (spill_) {
-      flush();
-      operator_snapshot s;
-      write_stored_rows(s);
-      out = std::move(s.key_groups);
-      return;
-    }
-    const auto max = index_.max_parallelism();
-    std::vector<uint64_t> counts(max);
-    index_.for_each([&](const K&, const entry& e, uint64_t hash) {
-      if (holds_state(e)) ++counts[key_group_of(hash, max)];
-    });
-    std::string header;
-    write_header(keyed_state_format, header);
-    std::vector<std::string*> groups(max, nullptr);
-    for (uint32_t kg = 0; kg < max; ++kg) {
-      if (counts[kg] == 0) continue;
-      groups[kg] = &out[kg];
-      *groups[kg] = header;
-      write_varint(*groups[kg], counts[kg]);
-    }
-    index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
-      if (!holds_state(e)) return;
-      auto& g = *groups[key_group_of(hash, max)];
-      codec<K>::encode(k, g);
-      encode_row(e, g);
-    });
+    backend_->write_key_groups(self(), out);
   }
 
   // Adds the state that write_key_groups() (or a delta) encoded for key group
   // `kg`. Complete format: adds its keys; delta format: replaces or deletes
   // its keys. Malformed bytes, an undeclared or mismatched state, a key of
-  // another key group (the max parallelism changed) or, in memory mode, a key
-  // already present in a complete key group are errors; the backend may then
-  // hold part of the key group. Leveldb mode writes the keys to the store,
-  // not the cache. REQUIRES: no key was selected since open(); call
-  // finish_restore() after the last one.
-  status read_key_group(uint32_t kg, const std::string& bytes) {
+  // another key group (the max parallelism changed) or, with an unbounded
+  // backend, a key already present in a complete key group are errors; the
+  // state may then hold part of the key group. A bounded backend keeps the
+  // keys (keyed_backend::restore_row), not the cache. REQUIRES: no key was
+  // selected since open(); call finish_restore() after the last one.
+  status read_key_group(uint32_t kg, const std::string& bytes) override {
     auto where = [kg](const std::string& what) {
       return status(errc::io_error, "state of key group " + std::to_string(kg) + ": " + what);
     };
@@ -561,9 +237,10 @@ class keyed_state final : public keyed_rows {
     uint64_t n = 0;
     if (!in.read_varint(n)) return where("malformed key count");
     const auto max = index_.max_parallelism();
-    // Leveldb mode decodes each key into a scratch entry, then writes its row.
+    // A bounded backend: each key is decoded into a scratch entry, then its
+    // row goes to the backend.
     entry scratch;
-    if (spill_) scratch.row = allocate_spill_row();
+    if (bounded_) scratch.row = allocate_row();
     std::unordered_set<std::string_view> seen;  // keys' bytes in `bytes`
     status st;
     for (uint64_t i = 0; i < n && st.ok(); ++i) {
@@ -576,9 +253,9 @@ class keyed_state final : public keyed_rows {
         st = bad_entry("malformed key");
         break;
       }
-      // The map catches a key twice in a complete key group of memory mode;
-      // the others compare the keys' bytes.
-      if ((spill_ || delta) &&
+      // The map catches a key twice in a complete key group of an unbounded
+      // backend; the others compare the keys' bytes.
+      if ((bounded_ || delta) &&
           !seen.emplace(key_start, bytes.data() + (bytes.size() - in.remaining()) - key_start)
                .second) {
         st = bad_entry("a key appears twice");
@@ -593,7 +270,7 @@ class keyed_state final : public keyed_rows {
         break;
       }
       entry* e = &scratch;
-      if (!spill_) {
+      if (!bounded_) {
         auto [found, created] = index_.get_or_create(hash, key, entry{});
         if (!created && !delta) {
           st = bad_entry("a key appears twice");
@@ -632,71 +309,37 @@ class keyed_state final : public keyed_rows {
         st = bad_entry("a key without state");
         break;
       }
-      if (spill_) {
-        auto& s = *spill_;
-        store_key(row_tag, key, hash, s.key);
-        if (any) {
-          s.value.clear();
-          encode_row(*e, s.value);
-          s.store->stage_put(s.key, s.value);
-        } else {
-          s.store->stage_erase(s.key);
-        }
-        if (s.store->staged_bytes() > write_batch_bytes) s.store->commit();
+      if (bounded_) {
+        encode_key(key, key_bytes_);
+        row_bytes_.clear();
+        if (any) encode_row(*e, row_bytes_);
+        backend_->restore_row(kg, key_bytes_, any ? &row_bytes_ : nullptr);
       } else if (!any) {  // a deletion
         if (e->row != no_row) free_.push_back(e->row);
         index_.erase(hash, key);
       }
     }
-    if (spill_) {
-      spill_->store->commit();
-      release_row(scratch);
+    if (bounded_) {
+      clear_cells(scratch);
+      free_.push_back(scratch.row);
     }
     if (!st.ok()) return st;
     if (in.remaining() != 0) return where("trailing bytes after the entries");
     return {};
   }
 
-  // After the last read_key_group() of a restore: leveldb mode counts the
-  // keys and bytes in the store.
-  void finish_restore() {
-    if (!spill_) return;
-    auto& s = *spill_;
-    s.stored_keys = 0;
-    s.stored_bytes = 0;
-    auto it = s.store->iterate();
-    for (it->seek(std::string(1, row_tag)); it->valid() && it->key()[0] == row_tag; it->next()) {
-      ++s.stored_keys;
-      s.stored_bytes += it->key().size() + it->value().size();
-    }
+  // After the last read_key_group() of a restore (the backend counts what it
+  // holds).
+  void finish_restore() override { backend_->finish_restore(); }
+
+  // Reads the key groups this keyed state owns from every earlier subtask's
+  // snapshot chain (see restore_key_groups below).
+  status restore(const std::vector<operator_snapshot>& previous, uint32_t max_parallelism,
+                 uint64_t own) {
+    return restore_key_group_chains(*this, index_.range(), previous, max_parallelism, own);
   }
 
  private:
-  // Leveldb mode: what the cache knows of a cached key's row, by row number.
-  struct spill_meta {
-    uint64_t hash = 0;        // of the row's encoding as last read from or written to the store
-    uint32_t stored = 0;      // bytes of the key's record in the store; 0: not in the store
-    bool touched = false;     // selected since last written back: may differ from the store
-    bool referenced = false;  // selected since the CLOCK hand last passed
-    bool victim = false;      // chosen for eviction in the current sweep
-  };
-  // Leveldb mode's state, behind a pointer: const snapshot functions write
-  // the cache back through it.
-  struct spill {
-    std::shared_ptr<kv_store> store;
-    uint32_t capacity = 1;
-    std::vector<spill_meta> meta;  // per row
-    uint64_t stored_keys = 0;      // keys in the store
-    uint64_t stored_bytes = 0;     // their keys' and rows' bytes
-    uint64_t fresh = 0;            // cached keys not in the store
-    size_t hand = 0;               // CLOCK hand: a slot of the cache
-    delta_chain chain;
-    std::string key, value, change_key, change;  // scratch buffers
-    std::vector<std::pair<K, uint64_t>> victims;
-  };
-  // Bytes of staged writes after which a restore or a flush commits.
-  static constexpr size_t write_batch_bytes = 1 << 20;
-
   bool has_inline() const { return !std::is_void_v<Inline> && !inline_name_.empty(); }
   bool holds_state(const entry& e) const { return e.present || row_holds_state(e.row); }
   void select(entry* e) {
@@ -711,16 +354,17 @@ class keyed_state final : public keyed_rows {
   }
   void ensure_key() override {
     if (entry_) return;
-    if (!spill_) return select(index_.get_or_create(hash_, *key_, entry{}).first);
-    auto* e = insert_spilled();  // set_current_key found it in neither cache nor store
-    touch(*e);
+    if (!bounded_) return select(index_.get_or_create(hash_, *key_, entry{}).first);
+    auto* e = insert_cached(nullptr);  // set_current_key found it in neither cache nor backend
+    backend_->touch(e->row);
     select(e);
   }
+  row_cache& self() const { return const_cast<keyed_state&>(*this); }
 
   // Header of a key group string: version, then the states' names and kinds.
-  void write_header(uint8_t version, std::string& out) const {
+  void write_header(uint8_t version, std::string& out) const override {
     out.push_back(static_cast<char>(version));
-    write_varint(out, columns_.size() + (has_inline() ? 1 : 0));
+    write_varint(out, states());
     if (has_inline()) {
       codec<std::string>::encode(inline_name_, out);
       out.push_back(static_cast<char>(state_kind::value));
@@ -730,7 +374,8 @@ class keyed_state final : public keyed_rows {
       out.push_back(static_cast<char>(c->kind()));
     }
   }
-  // Appends the per-state part of an entry: presence byte and cell per state.
+  size_t states() const override { return columns_.size() + (has_inline() ? 1 : 0); }
+  // Appends the key's row: presence byte and cell per state.
   void encode_row(const entry& e, std::string& out) const {
     if constexpr (!std::is_void_v<Inline>) {
       if (has_inline()) {
@@ -766,285 +411,175 @@ class keyed_state final : public keyed_rows {
     if (e.row == no_row) return;
     for (auto& c : columns_) c->clear(e.row);
   }
-
-  // ---- leveldb mode ----
-
-  // The store key of `key` (whose key_hash is `hash`) under `tag`.
-  void store_key(char tag, const K& key, uint64_t hash, std::string& out) const {
-    auto kg = key_group_of(hash, index_.max_parallelism());
+  static void encode_key(const K& key, std::string& out) {
     out.clear();
-    out.push_back(tag);
-    out.push_back(static_cast<char>(kg >> 8));
-    out.push_back(static_cast<char>(kg));
     codec<K>::encode(key, out);
   }
-  [[noreturn]] void malformed_store(const char* what) const {
-    throw operator_failure(status(
-        errc::io_error, "state store " + spill_->store->directory() + ": malformed " + what));
+  [[noreturn]] static void malformed(const char* what) {
+    throw operator_failure(status(errc::io_error, std::string("state backend: malformed ") + what));
   }
 
-  uint32_t allocate_spill_row() {
-    auto row = allocate_row();
-    if (spill_->meta.size() < rows_) spill_->meta.resize(rows_);
-    spill_->meta[row] = spill_meta{};
-    return row;
-  }
-  // Empties a cached key's row and frees it (the key leaves the cache).
-  void free_row(entry& e) {
-    if (spill_->meta[e.row].stored == 0) --spill_->fresh;
-    release_row(e);
-  }
-  void release_row(entry& e) {
-    clear_cells(e);
-    spill_->meta[e.row] = spill_meta{};
-    free_.push_back(e.row);
-  }
-  void touch(const entry& e) {
-    auto& m = spill_->meta[e.row];
-    m.touched = m.referenced = true;
-  }
-  // The store no longer holds the key of `m` (it may stay cached).
-  void forget_stored(spill_meta& m) const {
-    --spill_->stored_keys;
-    spill_->stored_bytes -= m.stored;
-    m.stored = 0;
-    ++spill_->fresh;
-  }
+  // ---- row_cache (what a bounded backend sees of the heap) ----
 
-  // set_current_key() in leveldb mode: the cache, else the store; a key in
-  // neither is created if `create`. Never inlined, so that memory mode's
-  // set_current_key stays one probe inlined into the operator.
-  [[gnu::noinline]] void select_spilled(bool create) {
-    if (auto* e = index_.find(hash_, *key_)) {
-      touch(*e);
-      return select(e);
+  void write_cached_key_groups(std::map<uint32_t, std::string>& out) const override {
+    const auto max = index_.max_parallelism();
+    std::vector<uint64_t> counts(max);
+    index_.for_each([&](const K&, const entry& e, uint64_t hash) {
+      if (holds_state(e)) ++counts[key_group_of(hash, max)];
+    });
+    std::string header;
+    write_header(keyed_state_format, header);
+    std::vector<std::string*> groups(max, nullptr);
+    for (uint32_t kg = 0; kg < max; ++kg) {
+      if (counts[kg] == 0) continue;
+      groups[kg] = &out[kg];
+      *groups[kg] = header;
+      write_varint(*groups[kg], counts[kg]);
     }
-    auto& s = *spill_;
-    make_room();  // first: it writes back through the scratch buffers used below
-    store_key(row_tag, *key_, hash_, s.key);
-    entry* e = nullptr;
-    if (s.store->get(s.key, s.value)) {
-      e = insert_spilled(false);
-      load(*e, s.key.size(), s.value);
-    } else if (create) {
-      e = insert_spilled(false);
+    index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
+      if (!holds_state(e)) return;
+      auto& g = *groups[key_group_of(hash, max)];
+      codec<K>::encode(k, g);
+      encode_row(e, g);
+    });
+  }
+  // A cached key of a sweep.
+  struct visited final : cached_key {
+    const keyed_state* self;
+    const K* key;
+    const entry* e;
+    uint64_t hash;
+    uint32_t row() const override { return e->row; }
+    uint32_t key_group() const override {
+      return key_group_of(hash, self->index_.max_parallelism());
     }
-    if (e) touch(*e);
-    select(e);
-  }
-  // Caches the current key (absent from the cache) with an empty row, after
-  // making room (if `room`); it counts as not stored.
-  entry* insert_spilled(bool room = true) {
-    if (room) make_room();
-    auto* e = index_.get_or_create(hash_, *key_, entry{}).first;
-    e->row = allocate_spill_row();
-    ++spill_->fresh;
-    return e;
-  }
-  // Fills the cached key `e` from its stored row.
-  void load(entry& e, size_t key_bytes, std::string_view row) {
-    byte_reader in(row.data(), row.size());
-    if (!decode_row(in, e)) malformed_store("row");
-    auto& m = spill_->meta[e.row];
-    m.stored = static_cast<uint32_t>(key_bytes + row.size());
-    m.hash = hash_bytes(row.data(), row.size());
-    --spill_->fresh;
-  }
-
-  // When the cache is full: a CLOCK sweep writes back and evicts about an
-  // eighth of it, keys not selected since the hand last passed first.
-  void make_room() {
-    auto& s = *spill_;
-    if (index_.size() < s.capacity) return;
-    size_t target = index_.size() - s.capacity + 1 + s.capacity / 8;
-    for (int pass = 0; pass < 2 && s.victims.size() < target; ++pass) {
-      s.hand = index_.sweep(s.hand, [&](const K& k, entry& e, uint64_t hash) {
-        auto& m = s.meta[e.row];
-        if (m.victim) return true;
-        if (m.referenced) {
-          m.referenced = false;
-          return true;
-        }
-        write_back(k, hash, e, m);
-        m.victim = true;
-        s.victims.emplace_back(k, hash);
-        return s.victims.size() < target;
-      });
+    bool holds_state() const override { return self->holds_state(*e); }
+    void encode_key(std::string& out) const override { codec<K>::encode(*key, out); }
+    void encode_row(std::string& out) const override { self->encode_row(*e, out); }
+    void mark_evicted() const override {
+      const_cast<keyed_state*>(self)->victims_.emplace_back(*key, hash);
     }
-    s.store->commit();
-    for (const auto& [k, hash] : s.victims) {
+  };
+  size_t sweep(size_t from, cache_visitor& v) override {
+    return index_.sweep(from, [&](const K& k, entry& e, uint64_t hash) {
+      visited x;
+      x.self = this;
+      x.key = &k;
+      x.e = &e;
+      x.hash = hash;
+      return v.visit(x);
+    });
+  }
+  void evict_marked() override {
+    for (const auto& [k, hash] : victims_) {
       auto* e = index_.find(hash, k);
-      free_row(*e);
+      clear_cells(*e);
+      free_.push_back(e->row);
       index_.erase(hash, k);
     }
-    s.victims.clear();
+    victims_.clear();
   }
-
-  // Writes a cached key's row to the store if it may have changed and does
-  // differ (staged; the caller commits), with its change record.
-  void write_back(const K& k, uint64_t hash, const entry& e, spill_meta& m) const {
-    if (!m.touched) return;
-    m.touched = false;
-    auto& s = *spill_;
-    store_key(row_tag, k, hash, s.key);
-    if (!holds_state(e)) {
-      if (m.stored == 0) return;
-      s.store->stage_erase(s.key);
-      stage_change(false);
-      forget_stored(m);
-      return;
-    }
-    s.value.clear();
-    encode_row(e, s.value);
-    auto h = hash_bytes(s.value.data(), s.value.size());
-    if (m.stored != 0 && m.hash == h) return;  // read, not changed
-    s.store->stage_put(s.key, s.value);
-    stage_change(true);
-    if (m.stored != 0) {
-      s.stored_bytes -= m.stored;
-    } else {
-      ++s.stored_keys;
-      --s.fresh;
-    }
-    m.stored = static_cast<uint32_t>(s.key.size() + s.value.size());
-    m.hash = h;
-    s.stored_bytes += m.stored;
-  }
-  // Stages the change record of the key in spill_->key (a row key): the
-  // current epoch, then the row in spill_->value or a deletion.
-  void stage_change(bool row) const {
-    auto& s = *spill_;
-    s.change_key.assign(s.key);
-    s.change_key[0] = change_tag;
-    s.change.clear();
-    auto epoch = s.chain.epoch();
-    for (int shift = 56; shift >= 0; shift -= 8)
-      s.change.push_back(static_cast<char>(epoch >> shift));
-    s.change.push_back(row ? 1 : 0);
-    if (row) s.change.append(s.value);
-    s.store->stage_put(s.change_key, s.change);
-  }
-
-  // Writes back every cached key that may have changed: the store then holds
-  // all state.
-  void flush() const {
+  void for_each_cached(cache_visitor& v) override {
     index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
-      write_back(k, hash, e, spill_->meta[e.row]);
-      // In batches: the staged writes are a copy of what they write.
-      if (spill_->store->staged_bytes() > write_batch_bytes) spill_->store->commit();
+      visited x;
+      x.self = this;
+      x.key = &k;
+      x.e = &e;
+      x.hash = hash;
+      v.visit(x);
     });
-    spill_->store->commit();
-    // The current key may still be written through its handles.
-    if (entry_) spill_->meta[entry_->row].touched = true;
+  }
+  uint32_t current_row() const override { return entry_ ? entry_->row : no_row; }
+
+  // ---- bounded backends ----
+
+  // Empties a cached key's row and frees it (the key leaves the cache).
+  void free_row(entry& e) {
+    clear_cells(e);
+    free_.push_back(e.row);
+  }
+  // set_current_key() with a bounded backend: the cache, else the backend; a
+  // key in neither is created if `create`. Never inlined, so that an
+  // unbounded backend's set_current_key stays one probe inlined into the
+  // operator.
+  [[gnu::noinline]] void select_bounded(bool create) {
+    if (auto* e = index_.find(hash_, *key_)) {
+      backend_->touch(e->row);
+      return select(e);
+    }
+    backend_->make_room(*this);  // first: it may evict through scratch buffers
+    encode_key(*key_, key_bytes_);
+    entry* e = nullptr;
+    if (backend_->load(key_group_of(hash_, index_.max_parallelism()), key_bytes_, row_bytes_)) {
+      e = insert_cached(&row_bytes_, false);
+    } else if (create) {
+      e = insert_cached(nullptr, false);
+    }
+    if (e) backend_->touch(e->row);
+    select(e);
+  }
+  // Caches the current key (absent from the cache) with its stored row
+  // (nullptr: a new key), after making room (if `room`).
+  entry* insert_cached(const std::string* stored, bool room = true) {
+    if (room) backend_->make_room(*this);
+    auto* e = index_.get_or_create(hash_, *key_, entry{}).first;
+    e->row = allocate_row();
+    if (stored) {
+      byte_reader in(stored->data(), stored->size());
+      if (!decode_row(in, *e)) malformed("row");
+    }
+    backend_->cached(e->row, key_bytes_size(), stored);
+    return e;
+  }
+  size_t key_bytes_size() {
+    encode_key(*key_, key_bytes_);
+    return key_bytes_.size();
   }
 
-  // for_each_key() in leveldb mode: writes the cache back, then visits the
-  // stored keys in store order, each loaded into the cache (if not cached).
+  // for_each_key() with a bounded backend: it writes the cache back, then
+  // hands over the stored keys in store order, each loaded into the cache (if
+  // not cached).
   template <class F>
   void for_each_stored_key(F& f) {
-    flush();
-    auto it = spill_->store->iterate();
-    for (it->seek(std::string(1, row_tag)); it->valid() && it->key()[0] == row_tag; it->next()) {
-      K k{};
-      if (it->key().size() < 3) malformed_store("key");
-      byte_reader in(it->key().data() + 3, it->key().size() - 3);
-      if (!codec<K>::decode(in, k) || in.remaining() != 0) malformed_store("key");
-      hash_ = key_hash<K>{}(k);
-      key_ = &k;
-      auto* e = index_.find(hash_, k);
-      if (!e) {
-        e = insert_spilled();
-        load(*e, it->key().size(), it->value());
+    struct visitor final : stored_key_visitor {
+      keyed_state* self;
+      F* f;
+      void visit(uint32_t, std::string_view key, std::string_view row) override {
+        self->visit_stored(*f, key, row);
       }
-      touch(*e);
-      select(e);
-      if (holds_state(*e)) f(static_cast<const K&>(k));
-      release_current_if_empty();
-      key_ = nullptr;
-      select(nullptr);
+    } v;
+    v.self = this;
+    v.f = &f;
+    backend_->for_each_stored(*this, v);
+  }
+  template <class F>
+  void visit_stored(F& f, std::string_view key_bytes, std::string_view row) {
+    K k{};
+    byte_reader in(key_bytes.data(), key_bytes.size());
+    if (!codec<K>::decode(in, k) || in.remaining() != 0) malformed("key");
+    hash_ = key_hash<K>{}(k);
+    key_ = &k;
+    auto* e = index_.find(hash_, k);
+    if (!e) {
+      row_bytes_.assign(row.data(), row.size());
+      e = insert_cached(&row_bytes_);
     }
-  }
-
-  // Groups store entries under `tag` by key group into out's key groups
-  // (add_key_group: written out as they come when out streams): a header of
-  // format `version`, the count, and what add(entry, body) appended for each
-  // entry (false: skip it). Returns the bytes written.
-  template <class Add>
-  uint64_t write_groups(char tag, uint8_t version, operator_snapshot& out, Add&& add) const {
-    std::string header;
-    write_header(version, header);
-    std::string body;
-    uint64_t count = 0, bytes = 0;
-    uint32_t group = 0;
-    auto emit = [&] {
-      if (count == 0) return;
-      std::string g;
-      g.reserve(header.size() + 10 + body.size());
-      g = header;
-      write_varint(g, count);
-      g.append(body);
-      bytes += g.size();
-      out.add_key_group(group, std::move(g));
-      body.clear();
-      count = 0;
-    };
-    auto it = spill_->store->iterate();
-    for (it->seek(std::string(1, tag)); it->valid() && it->key()[0] == tag; it->next()) {
-      auto key = it->key();
-      if (key.size() < 3) malformed_store("store key");
-      uint32_t kg =
-          (uint32_t{static_cast<unsigned char>(key[1])} << 8) | static_cast<unsigned char>(key[2]);
-      if (kg != group) {
-        emit();
-        group = kg;
-      }
-      if (add(key, it->value(), body)) ++count;
-    }
-    emit();
-    return bytes;
-  }
-  // The complete state from the store's rows.
-  uint64_t write_stored_rows(operator_snapshot& out) const {
-    return write_groups(row_tag, keyed_state_format, out,
-                        [](std::string_view key, std::string_view row, std::string& body) {
-                          body.append(key.substr(3));
-                          body.append(row);
-                          return true;
-                        });
-  }
-  // The changes of epochs since_epoch and later, from the change records;
-  // drops older records (no later delta needs them).
-  uint64_t write_changes(operator_snapshot& out, uint64_t since_epoch) const {
-    auto& s = *spill_;
-    const size_t states = columns_.size() + (has_inline() ? 1 : 0);
-    auto bytes =
-        write_groups(change_tag, keyed_state_delta_format, out,
-                     [&](std::string_view key, std::string_view change, std::string& body) {
-                       if (change.size() < 9) malformed_store("change record");
-                       uint64_t epoch = 0;
-                       for (int i = 0; i < 8; ++i)
-                         epoch = (epoch << 8) | static_cast<unsigned char>(change[i]);
-                       if (epoch < since_epoch) {
-                         s.store->stage_erase(key);  // the iterator does not see it
-                         if (s.store->staged_bytes() > write_batch_bytes) s.store->commit();
-                         return false;
-                       }
-                       body.append(key.substr(3));
-                       if (change[8] == 1)
-                         body.append(change.substr(9));
-                       else
-                         body.append(states, '\0');  // no state: deleted
-                       return true;
-                     });
-    s.store->commit();
-    return bytes;
+    backend_->touch(e->row);
+    select(e);
+    if (holds_state(*e)) f(static_cast<const K&>(k));
+    release_current_if_empty();
+    key_ = nullptr;
+    select(nullptr);
   }
 
   keyed_map<K, entry> index_;
   uint64_t hash_ = 0;
   const K* key_ = nullptr;
   entry* entry_ = nullptr;
-  std::unique_ptr<spill> spill_;  // leveldb mode
+  bool bounded_ = false;
+  std::unique_ptr<keyed_backend> backend_;
+  std::vector<std::pair<K, uint64_t>> victims_;  // marked in a sweep
+  std::string key_bytes_, row_bytes_;            // scratch
 };
 
 // Reads the key groups `state` owns from every earlier subtask's snapshot.
@@ -1058,58 +593,7 @@ template <class K, class Inline>
 status restore_key_groups(keyed_state<K, Inline>& state,
                           const std::vector<operator_snapshot>& previous, uint32_t max_parallelism,
                           uint64_t own = 0) {
-  auto range = state.range();
-  std::vector<size_t> chain_of(range.size(), 0);  // 1 + the chain that wrote a key group; 0: none
-  size_t chain = 0;
-  uint64_t last = 0;  // checkpoint of the chain's latest snapshot
-  struct chain_facts {
-    bool used = false;  // holds key groups of this subtask
-    uint64_t last = 0, delta_bytes = 0;
-    uint32_t deltas = 0;
-  };
-  std::vector<chain_facts> facts;
-  for (const auto& snap : previous) {
-    if (snap.extends == 0) {
-      ++chain;
-      facts.emplace_back();
-    } else if (chain == 0 || snap.extends != last) {
-      return status(errc::io_error, "snapshot of checkpoint " + std::to_string(snap.checkpoint) +
-                                        " extends checkpoint " + std::to_string(snap.extends) +
-                                        ", which does not come before it");
-    }
-    last = snap.checkpoint;
-    auto& f = facts.back();
-    f.last = snap.checkpoint;
-    if (snap.extends != 0) ++f.deltas;
-    // Key groups kept in the store come a frame at a time (detail/snapshot.hpp).
-    auto st = snap.for_each_key_group([&](uint32_t kg, const std::string& bytes) {
-      if (snap.extends != 0) f.delta_bytes += bytes.size();
-      if (kg >= max_parallelism)
-        return status(errc::invalid_argument, "snapshot holds key group " + std::to_string(kg) +
-                                                  ", above the max parallelism " +
-                                                  std::to_string(max_parallelism));
-      if (!range.contains(kg)) return status{};
-      auto& owner = chain_of[kg - range.first];
-      if (owner != 0 && owner != chain)
-        return status(errc::io_error,
-                      "key group " + std::to_string(kg) + " appears in two snapshots");
-      owner = chain;
-      f.used = true;
-      return state.read_key_group(kg, bytes);
-    });
-    if (!st.ok()) return st;
-  }
-  state.finish_restore();
-  size_t used = 0;
-  const chain_facts* mine = nullptr;
-  for (const auto& f : facts)
-    if (f.used) {
-      ++used;
-      mine = &f;
-    }
-  if (own != 0 && used == 1 && mine->last == own)
-    state.restored_own(own, mine->delta_bytes, mine->deltas);
-  return {};
+  return state.restore(previous, max_parallelism, own);
 }
 
 }  // namespace nagare::detail

@@ -32,7 +32,11 @@
 
 namespace nagare {
 
-// Where keyed state lives (detail/keyed_state.hpp): `memory` keeps it on the
+namespace detail {
+class keyed_backend_factory;
+}
+
+// Where keyed state lives (detail/keyed_backend.hpp): `memory` keeps it on the
 // heap; `leveldb` keeps it in a LevelDB store under `directory` with at most
 // `cache_keys` keys on the heap, and writes incremental checkpoints.
 enum class state_backend : uint8_t { memory = 0, leveldb = 1 };
@@ -40,6 +44,10 @@ struct state_backend_options {
   state_backend backend = state_backend::memory;
   std::string directory;        // leveldb: the task's own state directory
   uint32_t cache_keys = 65536;  // leveldb: keys cached on the heap
+  // A backend of one's own (tests, backends outside libnagare): when set, it
+  // makes every keyed operator's backend and the fields above are ignored.
+  // Not owned; outlives the tasks that use it.
+  const detail::keyed_backend_factory* factory = nullptr;
 };
 
 // Where an operator instance runs: handed to open().

@@ -244,6 +244,9 @@ class source_operator final : public source_instance {
     if (strategy_.timestamps()) splits_.update(out_->emitted(), now_);
     return st;
   }
+  // The reader seals and commits what it writes on the side (dead letters).
+  status prepare_checkpoint(uint64_t id) override { return reader_->prepare_checkpoint(id); }
+  status checkpoint_complete(uint64_t id) override { return reader_->checkpoint_complete(id); }
   void on_processing_time(int64_t now) override { now_ = now; }
   int64_t current_watermark() const override { return splits_.watermark(); }
   bool idle() const override { return splits_.idle(); }

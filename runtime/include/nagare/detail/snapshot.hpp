@@ -107,4 +107,10 @@ struct operator_snapshot {
   bool operator!=(const operator_snapshot& o) const { return !(*this == o); }
 };
 
+// The last snapshot of each chain in `previous` (a complete snapshot
+// followed by the deltas over it, chain after chain), with its operator state
+// entries only: operator state is written complete into every snapshot, so a
+// restore reads it from the end of each chain. (libnagare)
+std::vector<operator_snapshot> chain_ends(const std::vector<operator_snapshot>& previous);
+
 }  // namespace nagare::detail

@@ -10,8 +10,8 @@
 
 #include <memory>
 
-#include "nagare/detail/kv_store.hpp"
 #include "nagare/detail/timer_index.hpp"
+#include "state/kv_store.hpp"
 
 namespace nagare::detail {
 

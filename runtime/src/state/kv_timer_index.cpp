@@ -1,4 +1,4 @@
-#include "nagare/detail/kv_timer_index.hpp"
+#include "state/kv_timer_index.hpp"
 
 #include <algorithm>
 #include <set>

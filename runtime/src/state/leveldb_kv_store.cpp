@@ -16,9 +16,9 @@
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
-#include "nagare/detail/kv_store.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "pread_env.hpp"
+#include "state/kv_store.hpp"
 
 namespace nagare::detail {
 

@@ -107,20 +107,4 @@ class delta_chain {
   std::optional<record> complete_;
 };
 
-// The last snapshot of each chain in `previous` (a complete snapshot
-// followed by the deltas over it, chain after chain), with its operator state
-// entries only: operator state is written complete into every snapshot, so a
-// restore reads it from the end of each chain.
-inline std::vector<operator_snapshot> chain_ends(const std::vector<operator_snapshot>& previous) {
-  std::vector<operator_snapshot> out;
-  for (size_t i = 0; i < previous.size(); ++i) {
-    if (i + 1 < previous.size() && previous[i + 1].extends != 0) continue;
-    operator_snapshot s;
-    s.entries = previous[i].entries;
-    s.checkpoint = previous[i].checkpoint;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 }  // namespace nagare::detail

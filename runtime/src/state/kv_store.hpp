@@ -1,8 +1,7 @@
 // A task's scratch key-value store: ordered byte keys and values on local
-// disk (LevelDB, runtime/src/leveldb_kv_store.cpp). The leveldb state backend
-// (detail/keyed_state.hpp) keeps keyed state and timers in one; job libraries
-// are templates, so they reach the store through this small non-template
-// interface, implemented in libnagare.
+// disk (LevelDB, runtime/src/state/leveldb_kv_store.cpp). The leveldb state backend
+// (state/leveldb_backend.hpp) keeps keyed state and timers in one. Internal
+// to libnagare and the runtime: job code never sees it.
 //
 // The store is scratch, not durable: it lives in a directory of its own that
 // create() makes and the destructor deletes; checkpoints make state durable.
