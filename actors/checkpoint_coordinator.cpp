@@ -27,8 +27,7 @@ int64_t wall_ms() {
 }  // namespace
 
 checkpoint_coordinator::checkpoint_coordinator(uint64_t job_id, const job_submission& job,
-                                               std::vector<task_description> tasks,
-                                               job_port& port)
+                                               std::vector<task_description> tasks, job_port& port)
     : job_id_(job_id),
       port_(port),
       interval_(job.checkpoint_interval_ms),
@@ -119,8 +118,8 @@ void checkpoint_coordinator::fail(uint64_t id, const status& why, clock::time_po
   stopping_ = false;
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     if (it->id == id) {
-      it->deliver(status(why.code(), "checkpoint " + std::to_string(id) + " failed: " + why.message()),
-                  {});
+      it->deliver(
+          status(why.code(), "checkpoint " + std::to_string(id) + " failed: " + why.message()), {});
       it = waiters_.erase(it);
     } else {
       ++it;

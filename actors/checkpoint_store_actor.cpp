@@ -28,7 +28,7 @@ caf::behavior store_actor(caf::event_based_actor*, std::shared_ptr<checkpoint_st
   return {
       [store](store_atom, const snapshot_upload& u) {
         return failure(store->put_snapshot_chunk(u.job_id, u.checkpoint, u.task, u.chunk, u.chunks,
-                                              u.bytes, u.needs, true));
+                                                 u.bytes, u.needs, true));
       },
       [store](load_atom, uint64_t job, uint64_t checkpoint, uint32_t task, uint32_t chunk) {
         auto piece = store->snapshot_chunk(job, checkpoint, task, chunk);

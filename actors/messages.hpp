@@ -43,8 +43,8 @@ using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // Checkpoints (see checkpoint_coordinator.hpp for the protocol).
-using trigger_atom = caf::atom_constant<caf::atom("trigger")>;       // master -> task
-using barrier_atom = caf::atom_constant<caf::atom("barrier")>;       // task -> task, in-band
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;  // master -> task
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;  // task -> task, in-band
 // Event time: `watermark, channel, wm, idle` task -> task, in-band (built-in
 // types only, so it crosses processes with nothing registered); `tick` is a
 // task's processing-time timer to itself.
@@ -71,13 +71,16 @@ using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
 using savepoints_atom = caf::atom_constant<caf::atom("savepoints")>;
 
 // Errors travel as statuses (nagare/status.hpp): a code and a message; ok
-// means success. Serialized as the code's number and the message.
+// means success. Serialized as the code's number and the message. errc's
+// last value is errc::timeout: a code appended after it must be named here.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, status& x) {
   auto code = static_cast<uint8_t>(x.code());
   auto message = x.message();
   auto load = caf::meta::load_callback([&]() -> caf::error {
-    x = status(static_cast<errc>(code), std::move(message));
+    // A code this build does not know (a newer peer) reads as internal.
+    auto known = code <= static_cast<uint8_t>(errc::timeout);
+    x = status(known ? static_cast<errc>(code) : errc::internal, std::move(message));
     return caf::none;
   });
   return f(caf::meta::type_name("nagare.status"), code, message, load);
@@ -176,8 +179,7 @@ using restore_task = stored_task;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
-  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished,
-           x.needs);
+  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished, x.needs);
 }
 
 struct restore_spec {
@@ -265,8 +267,8 @@ struct snapshot_upload {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_upload& x) {
-  return f(caf::meta::type_name("nagare.snapshot_upload"), x.job_id, x.checkpoint, x.task,
-           x.chunk, x.chunks, x.needs, x.bytes);
+  return f(caf::meta::type_name("nagare.snapshot_upload"), x.job_id, x.checkpoint, x.task, x.chunk,
+           x.chunks, x.needs, x.bytes);
 }
 
 // One checkpoint as `checkpoints JOB` shows it.

@@ -62,7 +62,7 @@ using deploy_reply = caf::typed_response_promise<status, std::vector<caf::actor>
 // The job's graph and plan as this node builds them; an error if the job
 // cannot be loaded or its graph differs from the submitted plan.
 result<node_actor_state::job_entry> prepare_job(node_actor_state& st, const deploy_request& req,
-                                          const job_definition& lib) {
+                                                const job_definition& lib) {
   auto known = st.jobs.find(req.job_id);
   if (known != st.jobs.end()) return known->second;
   auto g = build_graph(lib, req.job.args);
@@ -75,8 +75,9 @@ result<node_actor_state::job_entry> prepare_job(node_actor_state& st, const depl
     return status(errc::library_error, "the job's graph on node " + st.opts.name +
                                            " differs from the submitted plan (does the job's main "
                                            "depend on more than its arguments?)");
-  node_actor_state::job_entry e{std::make_shared<const detail::graph>(std::move(g.value())),
-                          std::make_shared<const physical_plan>(std::move(submitted.value()))};
+  node_actor_state::job_entry e{
+      std::make_shared<const detail::graph>(std::move(g.value())),
+      std::make_shared<const physical_plan>(std::move(submitted.value()))};
   st.jobs.emplace(req.job_id, e);
   return e;
 }
@@ -131,8 +132,7 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
 
 // Connects the middleman to every peer not yet connected; one reply for all.
 void connect_peers(caf::event_based_actor* self, const state_ptr& st,
-                   const std::vector<std::string>& peers,
-                   caf::typed_response_promise<status> rp) {
+                   const std::vector<std::string>& peers, caf::typed_response_promise<status> rp) {
   struct pending {
     size_t left = 0;
     status error;
@@ -237,8 +237,9 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
             .then(
                 [self, st, req, rp](status& error, std::string& bytes) mutable {
                   auto stored =
-                      error.ok() ? st->libraries->store(req.job.library_hash, bytes)
-                                 : result<job_definition>(status(errc::library_error, error.message()));
+                      error.ok()
+                          ? st->libraries->store(req.job.library_hash, bytes)
+                          : result<job_definition>(status(errc::library_error, error.message()));
                   if (!stored.ok()) {
                     rp.deliver(stored.error(), std::vector<caf::actor>{});
                     return;

@@ -18,8 +18,8 @@ uint32_t on_register(coordinator_self self, const coordinator_ptr& st, const caf
     auto& n = st->nodes[i];
     if (n.slots.alive || n.address != address || address == "local") continue;
     n = {node, name, address, {slots, 0, true}, clock::now(), {}};
-    NAGARE_LOG(info, "coordinator") << "node " << name << " (" << address
-                                    << ") registered again with " << slots << " slots";
+    NAGARE_LOG(info, "coordinator")
+        << "node " << name << " (" << address << ") registered again with " << slots << " slots";
     return i;
   }
   st->nodes.push_back({node, name, address, {slots, 0, true}, clock::now(), {}});
@@ -48,10 +48,10 @@ std::vector<node_info> on_nodes(const coordinator_ptr& st) {
   std::vector<node_info> out;
   for (uint32_t i = 0; i < st->nodes.size(); ++i) {
     const auto& n = st->nodes[i];
-    out.push_back({i, n.name, n.address, n.slots.used, n.slots.total,
-                   n.slots.alive ? node_state::alive : node_state::lost,
-                   std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since)
-                       .count()});
+    out.push_back(
+        {i, n.name, n.address, n.slots.used, n.slots.total,
+         n.slots.alive ? node_state::alive : node_state::lost,
+         std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since).count()});
   }
   return out;
 }

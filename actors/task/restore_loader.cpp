@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "state/kv_store.hpp"
 #include "nagare/detail/operators.hpp"
 #include "snapshot_stream.hpp"
+#include "state/kv_store.hpp"
 
 namespace nagare {
 

@@ -90,8 +90,8 @@ int list_command(const std::vector<std::string>& args) {
             [&](std::vector<job_info>& jobs) {
               table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
               for (const auto& j : jobs)
-                t.add({std::to_string(j.id), j.name, to_string(j.state), std::to_string(j.parallelism),
-                       format_duration(j.uptime_s), j.reason});
+                t.add({std::to_string(j.id), j.name, to_string(j.state),
+                       std::to_string(j.parallelism), format_duration(j.uptime_s), j.reason});
               std::fputs(t.render().c_str(), stdout);
               code = ok;
             },
@@ -133,9 +133,8 @@ int wait_command(const std::vector<std::string>& args) {
               } else if (out.state == job_state::unknown) {
                 code = fail(failed, out.reason);
               } else {
-                code =
-                    fail(failed, "job " + std::to_string(id) + " " + to_string(out.state) + ": " +
-                                     out.reason);
+                code = fail(failed, "job " + std::to_string(id) + " " + to_string(out.state) +
+                                        ": " + out.reason);
               }
             },
             [&](caf::down_msg& m) {

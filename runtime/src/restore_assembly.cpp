@@ -59,18 +59,17 @@ snapshot_filter restore_assembly::filter(uint64_t checkpoint, uint32_t task) con
   return keep;
 }
 
-status restore_assembly::link_error(uint64_t checkpoint, uint32_t task,
-                                    const std::string& why) {
+status restore_assembly::link_error(uint64_t checkpoint, uint32_t task, const std::string& why) {
   if (!damaged_) damaged_ = snapshot_ref{checkpoint, task};
-  return status(errc::corruption,
+  return status(
+      errc::corruption,
       "checkpoint " + std::to_string(checkpoint) + ", task " + std::to_string(task) + ": " + why +
-      (checkpoint == checkpoint_
-           ? std::string()
-           : " (a link in the chain of checkpoint " + std::to_string(checkpoint_) + ")"));
+          (checkpoint == checkpoint_
+               ? std::string()
+               : " (a link in the chain of checkpoint " + std::to_string(checkpoint_) + ")"));
 }
 
-status restore_assembly::load_failed(uint64_t checkpoint, uint32_t task,
-                                     const std::string& why) {
+status restore_assembly::load_failed(uint64_t checkpoint, uint32_t task, const std::string& why) {
   return link_error(checkpoint, task, why);
 }
 

@@ -101,7 +101,8 @@ TEST_F(checkpoint_store_actor_test, store_and_load_a_snapshot) {
                 uint32_t{0})
       .receive(
           [&](const status& e, uint32_t chunks, const std::string& piece) {
-            EXPECT_NE(e.message().find("has no snapshot of task 4"), std::string::npos) << e.message();
+            EXPECT_NE(e.message().find("has no snapshot of task 4"), std::string::npos)
+                << e.message();
             EXPECT_EQ(chunks, 0u);
             EXPECT_EQ(piece, "");
           },
@@ -128,9 +129,11 @@ TEST_F(checkpoint_store_actor_test, complete_keeps_needed_snapshots) {
                                  {1, 1, false},
                                  {2, 1, false}}) {
     self->request(store_, timeout, load_atom::value, uint64_t{6}, id, task, uint32_t{0})
-        .receive([&](const status& e, uint32_t,
-                     const std::string&) { EXPECT_EQ(e.message().empty(), found) << id << "/" << task; },
-                 [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
+        .receive(
+            [&](const status& e, uint32_t, const std::string&) {
+              EXPECT_EQ(e.message().empty(), found) << id << "/" << task;
+            },
+            [&](caf::error& e) { ADD_FAILURE() << sys().render(e); });
   }
 }
 

@@ -67,7 +67,8 @@ TEST(RestoreLoader, NextSnapshotAndNextChunk) {
   EXPECT_TRUE(bytes.empty());  // taken over
   EXPECT_EQ(r.fetching(), 2u);
   // The store names the damage: the error says which snapshot.
-  EXPECT_TRUE(r.chunk_arrived(fetch{5, 1, 0}, status::io_error("checksum mismatch"), 0, bytes).empty());
+  EXPECT_TRUE(
+      r.chunk_arrived(fetch{5, 1, 0}, status::io_error("checksum mismatch"), 0, bytes).empty());
   bytes = "more";
   EXPECT_TRUE(r.chunk_arrived(fetch{5, 0, 1}, status{}, 2, bytes).empty());  // not a snapshot
   auto outcome = r.take_outcome();

@@ -52,8 +52,8 @@ task_checkpoint_info task(uint32_t index, std::string chain, uint32_t subtask, b
   return t;
 }
 
-checkpoint_info checkpoint(uint64_t id, checkpoint_kind kind, checkpoint_status status, double started,
-                           double duration_ms, uint64_t bytes, double alignment_ms,
+checkpoint_info checkpoint(uint64_t id, checkpoint_kind kind, checkpoint_status status,
+                           double started, double duration_ms, uint64_t bytes, double alignment_ms,
                            std::string reason = "") {
   checkpoint_info c;
   c.id = id;
@@ -69,7 +69,8 @@ checkpoint_info checkpoint(uint64_t id, checkpoint_kind kind, checkpoint_status 
 
 // A completed savepoint of job 7 and its three tasks.
 checkpoint_info completed_savepoint() {
-  auto c = checkpoint(2, checkpoint_kind::savepoint, checkpoint_status::completed, t0 + 2, 153, 3 * 1024 * 1024, 41.6);
+  auto c = checkpoint(2, checkpoint_kind::savepoint, checkpoint_status::completed, t0 + 2, 153,
+                      3 * 1024 * 1024, 41.6);
   c.tasks = {task(0, "generate", 0, true, 1024 * 1024, 0, 20.4),
              task(1, "generate", 1, true, 1536 * 1024, 0, 21),
              task(2, "count -> write", 0, true, 512, 41.6, 35.2)};
@@ -98,9 +99,12 @@ TEST_F(shell_render, task_detail_shows_the_watermark) {
 // durations right-aligned, start times of day in local time.
 TEST_F(shell_render, checkpoints_table) {
   std::vector<checkpoint_info> list = {
-      checkpoint(1, checkpoint_kind::checkpoint, checkpoint_status::completed, t0 + 0.25, 12.4, 1536, 0.3),
-      checkpoint(2, checkpoint_kind::savepoint, checkpoint_status::completed, t0 + 2, 153, 3 * 1024 * 1024, 41.6),
-      checkpoint(3, checkpoint_kind::checkpoint, checkpoint_status::failed, t0 + 62, 60000, 0, 0, "timed out after 60000 ms"),
+      checkpoint(1, checkpoint_kind::checkpoint, checkpoint_status::completed, t0 + 0.25, 12.4,
+                 1536, 0.3),
+      checkpoint(2, checkpoint_kind::savepoint, checkpoint_status::completed, t0 + 2, 153,
+                 3 * 1024 * 1024, 41.6),
+      checkpoint(3, checkpoint_kind::checkpoint, checkpoint_status::failed, t0 + 62, 60000, 0, 0,
+                 "timed out after 60000 ms"),
   };
   EXPECT_EQ(render_checkpoints(list),
             "ID  KIND        STATUS     STARTED   DURATION  SIZE     ALIGNMENT  REASON\n"
@@ -134,7 +138,8 @@ TEST_F(shell_render, checkpoint_detail) {
 
 // A failed checkpoint shows its reason and which tasks never acknowledged.
 TEST_F(shell_render, failed_checkpoint_detail) {
-  auto c = checkpoint(4, checkpoint_kind::checkpoint, checkpoint_status::failed, t0, 60000, 2048, 0, "timed out");
+  auto c = checkpoint(4, checkpoint_kind::checkpoint, checkpoint_status::failed, t0, 60000, 2048, 0,
+                      "timed out");
   c.tasks = {task(0, "generate", 0, true, 2048, 0, 3.25), task(1, "write", 0, false, 0, 0, 0)};
   EXPECT_EQ(render_checkpoint(3, c),
             "checkpoint    4 of job 3\n"
@@ -156,12 +161,15 @@ TEST_F(shell_render, failed_checkpoint_detail) {
 // reason when it failed.
 TEST_F(shell_render, checkpoint_result_lines) {
   EXPECT_EQ(
-      render_checkpoint_result(3, checkpoint(18, checkpoint_kind::checkpoint, checkpoint_status::completed, t0, 12.4, 1536, 0.3)),
+      render_checkpoint_result(3, checkpoint(18, checkpoint_kind::checkpoint,
+                                             checkpoint_status::completed, t0, 12.4, 1536, 0.3)),
       "checkpoint 18 of job 3 COMPLETED in 12 ms, 1.5 KiB\n");
-  EXPECT_EQ(render_checkpoint_result(3, checkpoint(19, checkpoint_kind::checkpoint, checkpoint_status::failed, t0, 60000, 0, 0,
-                                                   "task 3.4 declined: snapshot failed")),
+  EXPECT_EQ(render_checkpoint_result(
+                3, checkpoint(19, checkpoint_kind::checkpoint, checkpoint_status::failed, t0, 60000,
+                              0, 0, "task 3.4 declined: snapshot failed")),
             "checkpoint 19 of job 3 FAILED after 60000 ms: task 3.4 declined: snapshot failed\n");
-  EXPECT_EQ(render_checkpoint_result(3, checkpoint(20, checkpoint_kind::checkpoint, checkpoint_status::failed, t0, 5, 0, 0)),
+  EXPECT_EQ(render_checkpoint_result(3, checkpoint(20, checkpoint_kind::checkpoint,
+                                                   checkpoint_status::failed, t0, 5, 0, 0)),
             "checkpoint 20 of job 3 FAILED after 5.0 ms\n");
 }
 

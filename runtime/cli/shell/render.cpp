@@ -35,8 +35,8 @@ std::string render_nodes(const std::vector<node_info>& nodes) {
   if (nodes.empty()) return "no nodes have registered\n";
   table t({"ID", "NAME", "ADDRESS", "SLOTS", "STATE", "UPTIME"});
   for (const auto& n : nodes)
-    t.add({num(n.id), n.name, n.address, num(n.slots_used) + "/" + num(n.slots_total), to_string(n.state),
-           format_duration(n.uptime_s)});
+    t.add({num(n.id), n.name, n.address, num(n.slots_used) + "/" + num(n.slots_total),
+           to_string(n.state), format_duration(n.uptime_s)});
   return t.render();
 }
 
@@ -95,8 +95,8 @@ std::string render_checkpoints(const std::vector<checkpoint_info>& checkpoints) 
   t.align_right(4).align_right(5).align_right(6);
   for (const auto& c : checkpoints)
     t.add({num(c.id), to_string(c.kind), to_string(c.status),
-           format_local_time(c.started_unix_s, false),
-           format_ms(c.duration_ms), format_bytes(c.bytes), format_ms(c.alignment_ms), c.reason});
+           format_local_time(c.started_unix_s, false), format_ms(c.duration_ms),
+           format_bytes(c.bytes), format_ms(c.alignment_ms), c.reason});
   return t.render();
 }
 
