@@ -1,5 +1,6 @@
 // The checkpoint store: the operations once, over two backends (LevelDB and
-// a std::map) that only read, write and scan keys. A record is stored as a
+// a std::map, checkpoint_store_backends.cpp) that only read, write and scan
+// keys. A record is stored as a
 // 16-byte header, then a FlatBuffers CheckpointRecord (schemas/checkpoint.fbs):
 //
 //   bytes 0..3   magic "NGCP"
@@ -10,17 +11,12 @@
 // little-endian fields: uint32 chunk count, uint8 1 when every chunk is
 // stored, uint32 n, then n uint64 checkpoint ids it needs, ascending.
 #include "checkpoint_store.hpp"
-#include "pread_env.hpp"
-
-#include <leveldb/db.h>
-#include <leveldb/write_batch.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "checkpoint_generated.h"
@@ -69,23 +65,6 @@ std::string checkpoint_prefix(const std::string& kind, uint64_t job, uint64_t ch
 
 std::string savepoint_key(uint64_t job, uint64_t checkpoint) {
   return checkpoint_prefix(savepoint_kind, job, checkpoint);
-}
-
-// The first key after every key that starts with prefix ("" if none).
-std::string prefix_end(std::string prefix) {
-  while (!prefix.empty()) {
-    auto& c = prefix.back();
-    if (static_cast<unsigned char>(c) != 0xff) {
-      c = static_cast<char>(static_cast<unsigned char>(c) + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return prefix;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
 std::string name(uint64_t job, uint64_t checkpoint) {
@@ -197,7 +176,7 @@ result<snapshot_index> decode_index(std::string_view bytes) {
 
 // Parses "<job hex>/<checkpoint hex>..." after the kind prefix.
 bool parse_ids(std::string_view key, const std::string& kind, uint64_t& job, uint64_t& checkpoint) {
-  if (!starts_with(key, kind)) return false;
+  if (key.substr(0, kind.size()) != kind) return false;
   key.remove_prefix(kind.size());
   if (key.size() < 33 || key[16] != '/') return false;
   return parse_hex(key, 16, job) && parse_hex(key.substr(17), 16, checkpoint);
@@ -214,122 +193,6 @@ bool parse_decimal(std::string_view s, uint64_t& out) {
   }
   return true;
 }
-
-// ---- backends ----
-
-class memory_store final : public checkpoint_store {
- private:
-  status write(const std::vector<write_op>& ops, bool) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& op : ops) {
-      if (op.value)
-        map_[op.key].assign(op.value->data(), op.value->size());
-      else
-        map_.erase(op.key);
-    }
-    return {};
-  }
-
-  result<std::string> get(const std::string& key) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto i = map_.find(key);
-    if (i == map_.end()) return status::not_found(key);
-    return i->second;
-  }
-
-  status scan(const std::string& prefix, const visitor& fn) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto i = map_.lower_bound(prefix); i != map_.end() && starts_with(i->first, prefix); ++i)
-      if (!fn(i->first, i->second)) break;
-    return {};
-  }
-
-  result<std::optional<std::string>> last_key(const std::string& prefix) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto i = map_.lower_bound(prefix_end(prefix));
-    if (i == map_.begin()) return std::optional<std::string>();
-    --i;
-    if (!starts_with(i->first, prefix)) return std::optional<std::string>();
-    return std::optional<std::string>(i->first);
-  }
-
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> map_;
-};
-
-class leveldb_store final : public checkpoint_store {
- public:
-  leveldb_store(std::unique_ptr<leveldb::DB> db, std::string dir)
-      : db_(std::move(db)), dir_(std::move(dir)) {}
-
- private:
-  status failed(const char* what, const leveldb::Status& st) const {
-    return status::io_error(std::string("cannot ") + what + " the checkpoint store in '" + dir_ +
-                            "': " + st.ToString());
-  }
-
-  // Reads bypass the block cache: a block holds a whole chunk (megabytes),
-  // read once by a restore or an upload, and each cache shard would keep its
-  // last such block long after.
-  static leveldb::ReadOptions read_options() {
-    leveldb::ReadOptions r;
-    r.verify_checksums = true;
-    r.fill_cache = false;
-    return r;
-  }
-
-  status write(const std::vector<write_op>& ops, bool sync) override {
-    leveldb::WriteBatch batch;
-    for (const auto& op : ops) {
-      if (op.value)
-        batch.Put(op.key, leveldb::Slice(op.value->data(), op.value->size()));
-      else
-        batch.Delete(op.key);
-    }
-    leveldb::WriteOptions w;
-    w.sync = sync;
-    auto st = db_->Write(w, &batch);
-    return st.ok() ? status{} : failed("write to", st);
-  }
-
-  result<std::string> get(const std::string& key) const override {
-    std::string value;
-    auto st = db_->Get(read_options(), key, &value);
-    if (st.IsNotFound()) return status::not_found(key);
-    if (!st.ok()) return failed("read", st);
-    return value;
-  }
-
-  status scan(const std::string& prefix, const visitor& fn) const override {
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read_options()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto k = it->key();
-      auto v = it->value();
-      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
-    }
-    return it->status().ok() ? status{} : failed("read", it->status());
-  }
-
-  result<std::optional<std::string>> last_key(const std::string& prefix) const override {
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read_options()));
-    auto end = prefix_end(prefix);
-    if (end.empty())
-      it->SeekToLast();
-    else {
-      it->Seek(end);
-      if (it->Valid())
-        it->Prev();
-      else
-        it->SeekToLast();
-    }
-    if (!it->status().ok()) return failed("read", it->status());
-    if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<std::string>();
-    return std::optional<std::string>(it->key().ToString());
-  }
-
-  std::unique_ptr<leveldb::DB> db_;
-  std::string dir_;
-};
 
 }  // namespace
 
@@ -378,23 +241,6 @@ std::string task_name(uint64_t job, uint64_t checkpoint, uint32_t task) {
 }  // namespace
 
 // ---- the store ----
-
-result<std::unique_ptr<checkpoint_store>> checkpoint_store::open(const std::string& dir) {
-  if (dir.empty()) return std::unique_ptr<checkpoint_store>(new memory_store);
-  leveldb::Options opts;
-  opts.create_if_missing = true;
-  opts.paranoid_checks = true;
-  // Uncompressed: compressing a block of a chunk's size makes another copy
-  // of it, in memory, for every table written.
-  opts.compression = leveldb::kNoCompression;
-  opts.env = pread_env();
-  leveldb::DB* db = nullptr;
-  auto st = leveldb::DB::Open(opts, dir, &db);
-  if (!st.ok())
-    return status::io_error("cannot open the checkpoint store in '" + dir + "': " + st.ToString());
-  return std::unique_ptr<checkpoint_store>(
-      new leveldb_store(std::unique_ptr<leveldb::DB>(db), dir));
-}
 
 checkpoint_store::~checkpoint_store() = default;
 

@@ -1,7 +1,8 @@
 // The checkpoint store: snapshots and records in memory and in LevelDB,
 // which checkpoints count as complete, what retention and dropping a job
 // delete (never savepoints, never what a kept snapshot needs), snapshots in
-// chunks, numbering after a restart, and damage detection.
+// chunks, numbering after a restart, and damage detection (incremental
+// chains: checkpoint_store_chain_test.cpp).
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
 
@@ -18,103 +19,13 @@
 #include <utility>
 #include <vector>
 
-#include "checkpoint_store.hpp"
+#include "checkpoint_store_fixture.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
 namespace {
 
-using namespace std::string_literals;
-
-bool mentions(const status& st, const std::string& text) {
-  return st.message().find(text) != std::string::npos;
-}
-
-// Bytes a text-only store would mangle: NULs, high bytes, no terminator.
-const std::string binary_bytes = "\0\x01\xff\xfe"s + std::string(3000, '\0') + "end"s;
-
-std::string snapshot_bytes(uint64_t job, uint64_t checkpoint, uint32_t task) {
-  return binary_bytes + std::to_string(job) + "/" + std::to_string(checkpoint) + "/" +
-         std::to_string(task);
-}
-
-stored_checkpoint make_record(uint64_t job, uint64_t id, bool savepoint = false) {
-  stored_checkpoint r;
-  r.job_id = job;
-  r.id = id;
-  r.savepoint = savepoint;
-  r.completed_ms = 1700000000000 + static_cast<int64_t>(id);
-  r.bytes = 2 * binary_bytes.size();
-  r.tasks = {{0, {"source"}, false, {}}, {1, {"map", "#3", ""}, true, {}}};
-  return r;
-}
-
-std::vector<uint64_t> ids_of(const checkpoint_listing& l) {
-  std::vector<uint64_t> out;
-  for (const auto& c : l.checkpoints) out.push_back(c.id);
-  return out;
-}
-
-class checkpoint_store_fixture : public ::testing::Test {
- protected:
-  explicit checkpoint_store_fixture(bool on_disk) : on_disk_(on_disk) {}
-  // LevelDB in the temp dir, or in memory.
-  std::string store_dir() const { return on_disk_ ? dir_ : std::string(); }
-
-  std::unique_ptr<checkpoint_store> open_store() {
-    auto s = checkpoint_store::open(store_dir());
-    EXPECT_TRUE(s.ok()) << s.error().message();
-    return s.ok() ? std::move(s.value()) : nullptr;
-  }
-
-  void put_snapshots(checkpoint_store& s, uint64_t job, uint64_t id) {
-    for (uint32_t t = 0; t < 2; ++t)
-      ASSERT_TRUE(s.put_snapshot(job, id, t, snapshot_bytes(job, id, t), true).ok());
-  }
-  // A complete checkpoint: both tasks' snapshots, then the record.
-  void complete(checkpoint_store& s, uint64_t job, uint64_t id, bool savepoint = false) {
-    put_snapshots(s, job, id);
-    auto st = s.complete(make_record(job, id, savepoint));
-    ASSERT_TRUE(st.ok()) << st.message();
-  }
-  std::vector<uint64_t> completed(checkpoint_store& s, uint64_t job) {
-    auto l = s.completed(job);
-    EXPECT_TRUE(l.ok()) << l.error().message();
-    if (!l.ok()) return {};
-    EXPECT_TRUE(l->damaged.empty()) << l->damaged.front();
-    return ids_of(l.value());
-  }
-  bool has_snapshot(checkpoint_store& s, uint64_t job, uint64_t id) {
-    return s.snapshot(job, id, 0).ok();
-  }
-  // Replaces a stored value through LevelDB itself (the store must be closed).
-  void overwrite(const std::string& key, const std::function<void(std::string&)>& change) {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir_, &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
-    std::string value;
-    ASSERT_TRUE(db->Get(leveldb::ReadOptions(), key, &value).ok()) << key;
-    change(value);
-    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), key, value).ok());
-  }
-
-  bool on_disk_;
-  testing::temp_dir tmp_;  // removed with its contents after the test
-  std::string dir_ = tmp_ / "checkpoints";
-};
-
-// What both backends must do alike: the parameter is true for LevelDB, false for memory.
-class checkpoint_store_test : public checkpoint_store_fixture,
-                              public ::testing::WithParamInterface<bool> {
- protected:
-  checkpoint_store_test() : checkpoint_store_fixture(GetParam()) {}
-};
-
-// What only a directory can show: reopening, and damage injected through LevelDB.
-class checkpoint_store_disk_test : public checkpoint_store_fixture {
- protected:
-  checkpoint_store_disk_test() : checkpoint_store_fixture(true) {}
-};
+using namespace testing;
 
 // A snapshot's bytes come back unchanged, NULs included, synced or not; storing again replaces.
 TEST_P(checkpoint_store_test, snapshot_round_trips) {
@@ -345,154 +256,6 @@ TEST_P(checkpoint_store_test, concurrent_puts) {
       EXPECT_EQ(got.value(), snapshot_bytes(1, cp, t));
     }
 }
-
-// --- incremental chains ----------------------------------------------------------
-
-// Stores task `task`'s snapshot of `id` needing `needs`.
-void put_chain_link(checkpoint_store& s, uint64_t job, uint64_t id, uint32_t task,
-                    std::vector<uint64_t> needs) {
-  auto st = s.put_snapshot(job, id, task, snapshot_bytes(job, id, task), true, needs);
-  ASSERT_TRUE(st.ok()) << st.message();
-}
-
-// Which of these checkpoints still hold a snapshot of `task`.
-std::vector<uint64_t> snapshots_of(checkpoint_store& s, uint64_t job, uint32_t task,
-                                   const std::vector<uint64_t>& ids) {
-  std::vector<uint64_t> out;
-  for (auto id : ids)
-    if (s.snapshot(job, id, task).ok()) out.push_back(id);
-  return out;
-}
-
-// Checkpoints 1..6 of job 7: task 0 writes a base at 1 and deltas at 2, 3
-// (each needing all before), a base at 4 and a delta at 5, 6; task 1 writes
-// only complete snapshots. The record stores each task's needs as the
-// snapshot was stored with them.
-class chain_store_test : public checkpoint_store_test {
- protected:
-  const std::vector<uint64_t> all = {1, 2, 3, 4, 5, 6};
-  std::map<uint64_t, std::vector<uint64_t>> needs0 = {{1, {}}, {2, {1}}, {3, {1, 2}},
-                                                      {4, {}}, {5, {4}}, {6, {4, 5}}};
-  void complete_chain(checkpoint_store& s, uint64_t id, bool savepoint = false) {
-    put_chain_link(s, 7, id, 0, needs0[id]);
-    put_chain_link(s, 7, id, 1, {});
-    auto st = s.complete(make_record(7, id, savepoint));
-    ASSERT_TRUE(st.ok()) << st.message();
-  }
-};
-
-TEST_P(chain_store_test, record_has_each_tasks_needs) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  for (uint64_t id : {1, 2, 3}) complete_chain(*s, id);
-  auto r = s->record(7, 3);
-  ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->tasks[0].needs, (std::vector<uint64_t>{1, 2}));
-  EXPECT_TRUE(r->tasks[1].needs.empty());
-  EXPECT_EQ(s->snapshot_needs(7, 3, 0).value(), (std::vector<uint64_t>{1, 2}));
-}
-
-// Retention keeps every snapshot a kept checkpoint needs, of that task only;
-// the checkpoints beyond retention are no longer listed. A new base frees the
-// old chain.
-TEST_P(chain_store_test, retain_keeps_what_kept_checkpoints_need) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  for (uint64_t id : {1, 2, 3}) {
-    complete_chain(*s, id);
-    ASSERT_TRUE(s->retain(7, 1).ok());
-  }
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3}));
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
-  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
-  complete_chain(*s, 4);
-  ASSERT_TRUE(s->retain(7, 1).ok());
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{4}));
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));
-  complete_chain(*s, 5);
-  ASSERT_TRUE(s->retain(7, 2).ok());
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{4, 5}));
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4, 5}));
-}
-
-// A savepoint keeps its chain through retention and after its job is dropped,
-// and stays restorable: every link can be read.
-TEST_P(chain_store_test, savepoint_keeps_its_chain) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  complete_chain(*s, 1);
-  complete_chain(*s, 2);
-  complete_chain(*s, 3, true);
-  for (uint64_t id : {4, 5, 6}) {
-    complete_chain(*s, id);
-    ASSERT_TRUE(s->retain(7, 1).ok());
-  }
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3, 6}));
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
-  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3, 6}));
-  ASSERT_TRUE(s->drop_job(7).ok());
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{3}));
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
-  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
-  auto sp = s->savepoint("7-3");
-  ASSERT_TRUE(sp.ok()) << sp.error().message();
-  for (auto id : sp->tasks[0].needs) EXPECT_TRUE(s->snapshot(7, id, 0).ok()) << id;
-}
-
-// A snapshot of a checkpoint in flight (newer than the newest complete one)
-// keeps what it needs, even from checkpoints that are otherwise retained away.
-TEST_P(chain_store_test, in_flight_snapshot_keeps_its_links) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  complete_chain(*s, 1);
-  complete_chain(*s, 2);
-  put_chain_link(*s, 7, 3, 0, {1, 2});  // checkpoint 3 in flight
-  complete_chain(*s, 4);                // task 0 wrote a base at 4 (4 overtook 3)
-  ASSERT_TRUE(s->retain(7, 1).ok());
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));  // 3 is older than 4
-  put_chain_link(*s, 7, 6, 0, {4, 5});
-  put_chain_link(*s, 7, 5, 0, {4});
-  ASSERT_TRUE(s->retain(7, 1).ok());
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4, 5, 6}));
-}
-
-// A checkpoint whose snapshot needs one that is not stored cannot complete.
-TEST_P(chain_store_test, complete_requires_every_link) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  complete_chain(*s, 1);
-  put_chain_link(*s, 7, 3, 0, {1, 2});
-  put_chain_link(*s, 7, 3, 1, {});
-  auto st = s->complete(make_record(7, 3));
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.code(), errc::invalid_argument);
-  EXPECT_TRUE(mentions(st, "needs its snapshot of checkpoint 2")) << st.message();
-  EXPECT_EQ(completed(*s, 7), (std::vector<uint64_t>{1}));
-  EXPECT_FALSE(s->put_snapshot(7, 3, 0, "x", true, {3}).ok());  // needs must be earlier
-}
-
-// drop_before (a node's local copies) keeps, per task, what the snapshots it
-// keeps need, and nothing else.
-TEST_P(chain_store_test, drop_before_keeps_links_per_task) {
-  auto s = open_store();
-  ASSERT_NE(s, nullptr);
-  for (uint64_t id : {1, 2, 3}) {
-    put_chain_link(*s, 7, id, 0, needs0[id]);
-    put_chain_link(*s, 7, id, 1, {});
-  }
-  ASSERT_TRUE(s->drop_before(7, 3).ok());
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{1, 2, 3}));
-  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{3}));
-  put_chain_link(*s, 7, 4, 0, {});
-  ASSERT_TRUE(s->drop_before(7, 4).ok());
-  EXPECT_EQ(snapshots_of(*s, 7, 0, all), (std::vector<uint64_t>{4}));
-  EXPECT_EQ(snapshots_of(*s, 7, 1, all), (std::vector<uint64_t>{}));
-}
-
-INSTANTIATE_TEST_SUITE_P(backends, chain_store_test, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& i) {
-                           return i.param ? "leveldb" : "memory";
-                         });
 
 // --- chunks -------------------------------------------------------------------------
 

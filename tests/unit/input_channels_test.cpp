@@ -30,6 +30,19 @@ struct fixture {
   input_channels inputs;
 };
 
+// The next step is a barrier from `channel`: it starts an alignment or not,
+// completes checkpoint `completes` (0: none yet), and leaves `aligning`
+// channels held.
+void expect_barrier(fixture& f, uint32_t channel, bool started, uint64_t completes,
+                    size_t aligning) {
+  auto s = f.next();
+  EXPECT_EQ(s.what, kind::barrier);
+  EXPECT_EQ(s.channel, channel);
+  EXPECT_EQ(s.alignment_started, started);
+  EXPECT_EQ(s.checkpoint, completes);
+  EXPECT_EQ(f.inputs.aligning(), aligning);
+}
+
 // Guards the credit loop: the start grants each channel its credit, every
 // processed batch gives exactly one back to its own channel, and barriers,
 // watermarks and end-of-stream give none.
@@ -74,27 +87,17 @@ TEST(InputChannels, ExactlyOnceHoldsAChannelUntilAllHaveTheBarrier) {
   f.inputs.push(0, channel_item::of_barrier(1));
   f.inputs.push(0, channel_item::of_batch(batch_of(1)));
   f.inputs.push(1, channel_item::of_batch(batch_of(1)));
-  auto s = f.next();
-  EXPECT_EQ(s.what, kind::barrier);
-  EXPECT_EQ(s.channel, 0u);
-  EXPECT_TRUE(s.alignment_started);
-  EXPECT_EQ(s.checkpoint, 0u);
+  expect_barrier(f, 0, /*started=*/true, /*completes=*/0, /*aligning=*/1);
   EXPECT_TRUE(f.inputs.held(0));
-  EXPECT_EQ(f.inputs.aligning(), 1u);
-  s = f.next();
+  auto s = f.next();
   EXPECT_EQ(s.what, kind::batch);
   EXPECT_EQ(s.channel, 1u);
   EXPECT_EQ(f.next().what, kind::none);  // channel 0 has a batch, but is held
   EXPECT_EQ(f.inputs.queued(0), 1u);
   EXPECT_EQ(f.link.sent, (strings{"credit 1 1"}));
   f.inputs.push(1, channel_item::of_barrier(1));
-  s = f.next();
-  EXPECT_EQ(s.what, kind::barrier);
-  EXPECT_EQ(s.channel, 1u);
-  EXPECT_FALSE(s.alignment_started);
-  EXPECT_EQ(s.checkpoint, 1u);
+  expect_barrier(f, 1, /*started=*/false, /*completes=*/1, /*aligning=*/0);
   EXPECT_FALSE(f.inputs.held(0));
-  EXPECT_EQ(f.inputs.aligning(), 0u);
   s = f.next();
   EXPECT_EQ(s.what, kind::batch);
   EXPECT_EQ(s.channel, 0u);
