@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "metadata_store.hpp"
 #include "plan.hpp"
+#include "sink_delivery.hpp"
 
 namespace nagare {
 
@@ -27,6 +28,14 @@ result<job_submission> prepare_submission(const job_definition& job,
     return status(plan.error().code(), "job " + job.name + ": " + plan.error().message());
   auto valid = validate_graph(g.value());
   if (!valid.ok()) return status(valid.code(), "job " + job.name + ": " + valid.message());
+  auto sinks = sink_deliveries(g.value(), opts.at_least_once);
+  auto delivery = check_delivery(sinks, opts.require_exactly_once, opts.at_least_once);
+  if (!delivery.ok()) return status(delivery.code(), "job " + job.name + ": " + delivery.message());
+  for (const auto& s : sinks)
+    if (s.effective != s.declared)
+      NAGARE_LOG(warning, "client")
+          << "job " << job.name << ": sink '" << s.sink << "' is " << to_string(s.declared)
+          << " but runs at-least-once: the job checkpoints with --at-least-once";
   NAGARE_LOG(info, "client") << "plan of " << job.name << ":\n" << describe(plan.value());
   job_submission sub;
   sub.name = opts.name.empty() ? job.name : opts.name;

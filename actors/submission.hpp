@@ -27,6 +27,8 @@ struct job_options {
   uint32_t min_pause_ms = 0;
   uint32_t retained_checkpoints = 3;
   bool at_least_once = false;
+  // Refuse the job unless every sink is exactly-once (runtime/src/sink_delivery.hpp).
+  bool require_exactly_once = false;
   std::string restart_strategy;  // restart_policy.hpp; empty: its default
   std::string from_savepoint;    // "JOB-CHECKPOINT"; empty: start from the beginning
   std::string state_backend;     // "memory" (or empty) or "leveldb"

@@ -81,6 +81,9 @@ void add_job_options(po::options_description& options, job_option_values& v) {
        "completed checkpoints kept (savepoints are kept apart)")  //
       ("at-least-once", po::bool_switch(&v.at_least_once),
        "checkpoints without barrier alignment: after a restart, records may be seen twice")  //
+      ("require-exactly-once", po::bool_switch(&v.require_exactly_once),
+       "refuse the job unless every sink is exactly-once (a sink that commits with "
+       "checkpoints, e.g. a file sink, and aligned checkpoints)")  //
       ("restart-strategy", po::value(&v.restart_strategy)->value_name("SPEC"),
        "none, fixed-delay:DELAY_MS:ATTEMPTS or exponential:INITIAL_MS:MAX_MS:ATTEMPTS "
        "(default: fixed-delay:500:10 with --checkpoint-interval, else none)")  //
@@ -129,6 +132,7 @@ std::optional<int> apply_job_options(const job_option_values& v, job_options& ou
   out.min_pause_ms = static_cast<uint32_t>(v.min_pause_ms);
   out.retained_checkpoints = static_cast<uint32_t>(v.retained_checkpoints);
   out.at_least_once = v.at_least_once;
+  out.require_exactly_once = v.require_exactly_once;
   out.restart_strategy = v.restart_strategy;
   out.state_backend = v.state_backend;
   out.state_cache_keys = static_cast<uint32_t>(v.state_cache_keys);

@@ -53,6 +53,7 @@ struct job_option_values {
   int64_t min_pause_ms = 0;
   int64_t retained_checkpoints = 3;
   bool at_least_once = false;
+  bool require_exactly_once = false;
   std::string restart_strategy;  // empty: restart_policy's default
   std::string state_backend = "memory";
   int64_t state_cache_keys = 65536;

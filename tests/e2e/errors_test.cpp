@@ -67,6 +67,23 @@ TEST_F(run_errors, wrong_api_version) {
   EXPECT_EQ(r.err.find("called a job"), std::string::npos);
 }
 
+// --require-exactly-once refuses at-least-once checkpoints before anything
+// runs, and accepts wordcount's file sink otherwise.
+TEST_F(run_errors, exactly_once_that_cannot_be_honoured) {
+  auto run = [&](std::vector<std::string> options, const std::string& out) {
+    std::vector<std::string> argv = {nagare_bin(), "run", job_library("wordcount")};
+    argv.insert(argv.end(), options.begin(), options.end());
+    for (auto a : {"--", "--input", input.c_str(), "--output", out.c_str()}) argv.push_back(a);
+    return run_process(argv, std::chrono::seconds(60));
+  };
+  expect_clear_error(run({"--require-exactly-once", "--at-least-once"}, dir / "refused"),
+                     "job wordcount: --require-exactly-once cannot be honoured with "
+                     "--at-least-once checkpoints");
+  auto ok = run({"--require-exactly-once"}, dir / "out");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_result_lines(dir / "out").size(), 2u);  // "some", "words"
+}
+
 // A missing input file is named.
 TEST_F(run_errors, missing_input_file) {
   expect_clear_error(run_wordcount_job(job_library("wordcount"),

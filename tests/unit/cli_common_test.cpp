@@ -165,6 +165,7 @@ TEST(job_options, checkpoint_defaults) {
   EXPECT_EQ(p.opts.min_pause_ms, 0u);
   EXPECT_EQ(p.opts.retained_checkpoints, 3u);
   EXPECT_FALSE(p.opts.at_least_once);
+  EXPECT_FALSE(p.opts.require_exactly_once);
   EXPECT_EQ(p.opts.restart_strategy, "");
   EXPECT_EQ(p.opts.from_savepoint, "");
 }
@@ -173,7 +174,8 @@ TEST(job_options, checkpoint_defaults) {
 TEST(job_options, checkpoint_options_are_applied) {
   auto p = parse_job_options({"--checkpoint-interval", "500", "--checkpoint-timeout", "30000",
                               "--min-pause", "100", "--retained-checkpoints", "5",
-                              "--at-least-once", "--restart-strategy", "exponential:100:5000:20"});
+                              "--at-least-once", "--restart-strategy", "exponential:100:5000:20",
+                              "--require-exactly-once"});
   ASSERT_FALSE(p.code) << p.err;
   EXPECT_EQ(p.err, "");
   EXPECT_EQ(p.opts.checkpoint_interval_ms, 500u);
@@ -181,6 +183,7 @@ TEST(job_options, checkpoint_options_are_applied) {
   EXPECT_EQ(p.opts.min_pause_ms, 100u);
   EXPECT_EQ(p.opts.retained_checkpoints, 5u);
   EXPECT_TRUE(p.opts.at_least_once);
+  EXPECT_TRUE(p.opts.require_exactly_once);
   EXPECT_EQ(p.opts.restart_strategy, "exponential:100:5000:20");
 }
 

@@ -23,8 +23,9 @@
 // in libnagare behind those interfaces: a backend's internals (the leveldb
 // cache, CLOCK eviction, delta chains, kv-store tuning, timer indexes), a new
 // backend, or the snapshot stream's framing (runtime/src/snapshot_stream.hpp).
-// Version 7: state backends behind keyed_backend.
-#define NAGARE_API_VERSION 7u
+// Version 7: state backends behind keyed_backend. Version 8: sinks declare
+// their delivery guarantee (node_spec::guarantee).
+#define NAGARE_API_VERSION 8u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

@@ -130,6 +130,7 @@ class data_stream : public operator_handle<data_stream<T>> {
     auto& n = add_node("sink", spec.name(), forward_edge());
     n.make_operator = [spec] { return std::make_unique<detail::sink_operator<T>>(spec.create()); };
     n.validate = [spec] { return spec.validate(); };
+    if constexpr (detail::declares_guarantee<Sink>::value) n.guarantee = spec.guarantee();
     return sink_handle(this->g_, n.id);
   }
 

@@ -5,6 +5,9 @@
 //   std::string name() const;
 //   nagare::status validate() const;       // checked before the job starts
 //   std::unique_ptr<sink<T>> create() const;
+// and optionally
+//   nagare::delivery_guarantee guarantee() const;  // default at_least_once
+//                                                  // (nagare/delivery_guarantee.hpp)
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "nagare/delivery_guarantee.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/status.hpp"
 
@@ -68,6 +72,17 @@ class sink {
     return {};
   }
 };
+
+namespace detail {
+
+// Whether a sink descriptor declares its delivery guarantee.
+template <class S, class = void>
+struct declares_guarantee : std::false_type {};
+template <class S>
+struct declares_guarantee<S, std::void_t<decltype(std::declval<const S&>().guarantee())>>
+    : std::true_type {};
+
+}  // namespace detail
 
 // format_record: the text of a record in file and stdout sinks. Strings as
 // they are, numbers in decimal, pairs and tuples tab-separated.
@@ -197,6 +212,8 @@ class file_sink {
   explicit file_sink(std::string dir, formatter<T> fmt = default_formatter<T>())
       : dir_(std::move(dir)), fmt_(std::move(fmt)) {}
   std::string name() const { return "file sink"; }
+  // Two-phase commit with the checkpoints.
+  delivery_guarantee guarantee() const { return delivery_guarantee::exactly_once; }
   status validate() const { return detail::prepare_output_dir(dir_); }
   std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(dir_, fmt_); }
 
@@ -237,6 +254,8 @@ class stdout_sink {
   using record_type = T;
   explicit stdout_sink(formatter<T> fmt = default_formatter<T>()) : fmt_(std::move(fmt)) {}
   std::string name() const { return "stdout sink"; }
+  // Written at once: a restore writes replayed records again.
+  delivery_guarantee guarantee() const { return delivery_guarantee::at_least_once; }
   status validate() const { return {}; }
   std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(fmt_); }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nagare/delivery_guarantee.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/status.hpp"
 
@@ -33,6 +34,8 @@ struct node_spec {
   std::function<std::unique_ptr<batch_reader>()> make_reader;    // unpacks this node's input
   std::function<std::unique_ptr<operator_instance>()> make_tee;  // fans out this node's output
   std::function<status()> validate;
+  // A sink's: what its descriptor declares (nagare/delivery_guarantee.hpp).
+  delivery_guarantee guarantee = delivery_guarantee::at_least_once;
   bool is_source() const { return kind == "source"; }
 };
 
