@@ -73,9 +73,11 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
 }
 
 status task_chain::open() {
+  opened_ = 0;
   for (auto& op : operators_) {
     auto st = op->open(info_);
     if (!st.ok()) return st;
+    ++opened_;
   }
   return {};
 }
@@ -140,8 +142,11 @@ status task_chain::checkpoint_complete(uint64_t id) {
 }
 
 uint64_t task_chain::state_entries() const {
+  // An operator that is not open has no state backend yet (a keyed one would
+  // dereference a null backend): a task is asked for its status (shell
+  // `actors`) from the moment it is deployed, before its connect opens it.
   uint64_t n = 0;
-  for (const auto& op : operators_) n += op->state_entries();
+  for (size_t i = 0; i < opened_; ++i) n += operators_[i]->state_entries();
   return n;
 }
 

@@ -88,6 +88,8 @@ class task_chain {
   // End of all input: each operator emits what it still holds, head to tail.
   void finish();
   status close();
+  // The keys holding state in the operators that open() opened (0 before
+  // open(): asking is safe at any time).
   uint64_t state_entries() const;
 
   // The graph nodes of the chain's operators, head to tail: the operators
@@ -128,6 +130,7 @@ class task_chain {
   std::vector<std::unique_ptr<detail::batch_reader>> readers_;         // one per input gate
   std::vector<detail::exchange_writer*> writers_;
   detail::source_instance* source_ = nullptr;
+  size_t opened_ = 0;  // operators_[0, opened_) were opened
   int64_t watermark_ = min_timestamp;
   bool watermark_pending_ = false;
   size_t watermark_next_ = 0;  // the operator a pending step goes on with

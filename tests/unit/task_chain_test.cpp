@@ -142,6 +142,26 @@ TEST(task_chain, rejects_unknown_task) {
   EXPECT_EQ(r.error().code(), errc::internal);
 }
 
+// A task answers status queries (shell `actors`) from the moment it is
+// deployed, before its connect opens the chain: the state entries of a keyed
+// operator that is not open yet are 0, not a null state backend
+// (regression: the node crashed with SIGSEGV in keyed_state::size).
+TEST(task_chain, state_entries_before_open_are_zero) {
+  auto g = reduce_graph();
+  auto p = make_plan(g, "test", {2, 128});
+  ASSERT_TRUE(p.ok());
+  recording_emitter em;
+  auto c = task_chain::build(g, p.value(), 1, 0, &em, chain_options{16});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  auto& chain = *c.value();
+  EXPECT_EQ(chain.state_entries(), 0u);
+  ASSERT_TRUE(chain.open().ok());
+  auto a = keys_owned_by(0, 2, 128, 1)[0];
+  auto records = batch_of<kv>({{a, 1}});
+  chain.process(0, records);
+  EXPECT_EQ(chain.state_entries(), 1u);
+}
+
 // Rolling reduce emits the running value of its key for every record, in input order.
 TEST(task_chain, reduce_emits_a_rolling_value_per_record) {
   auto keys = keys_owned_by(0, 2, 128, 2);
