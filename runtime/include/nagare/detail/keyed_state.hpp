@@ -158,8 +158,8 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
 
   std::unique_ptr<timer_index> make_timer_index() override { return backend_->make_timer_index(); }
 
-  // Keys that hold state.
-  size_t size() const { return static_cast<size_t>(backend_->keys(*this)); }
+  // Keys that hold state (0 before open: there is no backend yet).
+  size_t size() const { return backend_ ? static_cast<size_t>(backend_->keys(*this)) : 0; }
   key_group_range range() const { return index_.range(); }
   // Keys on the heap (a bounded backend: in the cache).
   size_t cached() const override { return index_.size(); }
