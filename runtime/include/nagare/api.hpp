@@ -24,7 +24,9 @@
 // cache, CLOCK eviction, delta chains, kv-store tuning, timer indexes), a new
 // backend, or the snapshot stream's framing (runtime/src/snapshot_stream.hpp).
 // Version 7: state backends behind keyed_backend.
-#define NAGARE_API_VERSION 7u
+// Version 8: the split contract (nagare/split.hpp): source_reader and
+// source_instance gain add_splits / no_more_splits, node_spec an enumerator.
+#define NAGARE_API_VERSION 8u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nagare/detail/operator.hpp"
+#include "nagare/split.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
@@ -33,6 +34,9 @@ struct node_spec {
   std::function<std::unique_ptr<batch_reader>()> make_reader;    // unpacks this node's input
   std::function<std::unique_ptr<operator_instance>()> make_tee;  // fans out this node's output
   std::function<status()> validate;
+  // Sources on the split contract: their enumerator at a parallelism
+  // (nagare/split.hpp); empty for a source that deals out its own splits.
+  std::function<enumerator_spec(uint32_t)> enumerator;
   bool is_source() const { return kind == "source"; }
 };
 
