@@ -19,9 +19,7 @@ class master_port : public job_port {
  public:
   master_port(caf::event_based_actor* self, master_state* st) : self_(self), st_(st) {}
 
-  bool running() const override {
-    return !st_->over && st_->now == master_state::phase::running;
-  }
+  bool running() const override { return !st_->over && st_->now == master_state::phase::running; }
   bool input_ended() const override { return st_->ended_count == st_->tasks.size(); }
 
   // The tasks a checkpoint is triggered at: the sources, and every task
@@ -49,8 +47,7 @@ class master_port : public job_port {
               if (current()) st->checkpoints->stored(record.id, record, outcome, clock::now());
             },
             [st, record, current](caf::error& e) {
-              if (current())
-                st->checkpoints->stored(record.id, record, status_of(e), clock::now());
+              if (current()) st->checkpoints->stored(record.id, record, status_of(e), clock::now());
             });
   }
 
@@ -92,21 +89,22 @@ void on_ack(caf::event_based_actor* self, const master_ptr& st, uint32_t task, u
 void on_decline(caf::event_based_actor* self, const master_ptr& st, uint32_t task, uint64_t id,
                 const status& why) {
   if (st->over || task_of(st, self->current_sender()->address(), task) < 0) return;
-  st->checkpoints->fail(id, status(why.code(), "task " + std::to_string(task) + ": " + why.message()),
-                        clock::now());
+  st->checkpoints->fail(
+      id, status(why.code(), "task " + std::to_string(task) + ": " + why.message()), clock::now());
 }
 
 caf::typed_response_promise<status, checkpoint_info> on_checkpoint_request(
     caf::event_based_actor* self, const master_ptr& st) {
   auto rp = self->make_response_promise<status, checkpoint_info>();
-  st->checkpoints->request(false, false, [rp](const status& e, const checkpoint_info& info) mutable {
-    rp.deliver(e, info);
-  });
+  st->checkpoints->request(
+      false, false,
+      [rp](const status& e, const checkpoint_info& info) mutable { rp.deliver(e, info); });
   return rp;
 }
 
-caf::typed_response_promise<status, std::string> on_savepoint_request(
-    caf::event_based_actor* self, const master_ptr& st, bool stop) {
+caf::typed_response_promise<status, std::string> on_savepoint_request(caf::event_based_actor* self,
+                                                                      const master_ptr& st,
+                                                                      bool stop) {
   auto rp = self->make_response_promise<status, std::string>();
   auto job = st->setup.job_id;
   st->checkpoints->request(true, stop,

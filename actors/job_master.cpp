@@ -37,8 +37,7 @@ void on_finished(caf::event_based_actor* self, const master_ptr& st, uint32_t ta
   st->finished[task] = true;
   st->final_stats[task] = stats;
   if (st->vertex_of(task).is_source) st->source_records += stats.records_in;
-  if (++st->finished_count == st->tasks.size())
-    conclude(self, st, st->checkpoints->ending(), "");
+  if (++st->finished_count == st->tasks.size()) conclude(self, st, st->checkpoints->ending(), "");
 }
 
 status on_cancel(caf::event_based_actor* self, const master_ptr& st) {
@@ -96,10 +95,10 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, job_state stat
   if (st->over) return;
   st->over = true;
   stop_tasks(self, st);
-  st->checkpoints->abandon(
-      state,
-      status(errc::unavailable, "job " + std::to_string(st->setup.job_id) + " is " + to_string(state)),
-      clock::now());
+  st->checkpoints->abandon(state,
+                           status(errc::unavailable, "job " + std::to_string(st->setup.job_id) +
+                                                         " is " + to_string(state)),
+                           clock::now());
   if (!st->restarts.empty() && st->restarts.back().outcome == restart_outcome::restarting)
     st->restarts.back().outcome = restart_outcome::gave_up;
   job_outcome out;
@@ -108,8 +107,8 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, job_state stat
   out.reason = std::move(reason);
   out.seconds = std::chrono::duration<double>(clock::now() - st->started).count();
   out.source_records = st->source_records;
-  NAGARE_LOG(info, st->log_name()) << to_string(out.state)
-                                   << (out.reason.empty() ? "" : ": " + out.reason);
+  NAGARE_LOG(info, st->log_name())
+      << to_string(out.state) << (out.reason.empty() ? "" : ": " + out.reason);
   self->send(st->setup.coordinator, job_done_atom::value, out, st->restarts,
              st->checkpoints->history());
   self->quit();

@@ -117,8 +117,9 @@ void on_decline(caf::event_based_actor* self, const master_ptr& st, uint32_t tas
                 const status& why);
 caf::typed_response_promise<status, checkpoint_info> on_checkpoint_request(
     caf::event_based_actor* self, const master_ptr& st);
-caf::typed_response_promise<status, std::string> on_savepoint_request(
-    caf::event_based_actor* self, const master_ptr& st, bool stop);
+caf::typed_response_promise<status, std::string> on_savepoint_request(caf::event_based_actor* self,
+                                                                      const master_ptr& st,
+                                                                      bool stop);
 
 // recovery.cpp: the first attempt, failures and restarts.
 void start_attempt(caf::event_based_actor* self, const master_ptr& st);

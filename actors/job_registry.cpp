@@ -203,10 +203,11 @@ std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::s
 
 std::pair<caf::actor, status> master_of(const coordinator_state& st, uint64_t id) {
   auto j = st.jobs.find(id);
-  if (j == st.jobs.end()) return {nullptr, status::not_found("no job with id " + std::to_string(id))};
+  if (j == st.jobs.end())
+    return {nullptr, status::not_found("no job with id " + std::to_string(id))};
   if (j->second.ended())
-    return {nullptr, status::not_found("job " + std::to_string(id) + " is " +
-                                       to_string(j->second.state))};
+    return {nullptr,
+            status::not_found("job " + std::to_string(id) + " is " + to_string(j->second.state))};
   return {j->second.master, status{}};
 }
 

@@ -31,9 +31,8 @@ void discover(caf::event_based_actor* self, const master_ptr& st, uint32_t index
   if (found.ok())
     splits = std::move(found.value());
   else
-    NAGARE_LOG(warning, st->log_name())
-        << "split discovery of source '" << v.name << "' failed (retried): "
-        << found.error().message();
+    NAGARE_LOG(warning, st->log_name()) << "split discovery of source '" << v.name
+                                        << "' failed (retried): " << found.error().message();
   bool no_more = found.ok() && src.enumerator->discovery_finished();
   bool first = !src.started;  // every subtask hears of its splits (even none) before it starts
   src.started = true;

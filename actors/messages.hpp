@@ -44,8 +44,8 @@ using peers_atom = caf::atom_constant<caf::atom("peers")>;
 using node_lost_atom = caf::atom_constant<caf::atom("node_lost")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // Checkpoints (see checkpoint_coordinator.hpp for the protocol).
-using trigger_atom = caf::atom_constant<caf::atom("trigger")>;       // master -> task
-using barrier_atom = caf::atom_constant<caf::atom("barrier")>;       // task -> task, in-band
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;  // master -> task
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;  // task -> task, in-band
 // Event time: `watermark, channel, wm, idle` task -> task, in-band (built-in
 // types only, so it crosses processes with nothing registered); `tick` is a
 // task's processing-time timer to itself.
@@ -180,8 +180,7 @@ using restore_task = stored_task;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
-  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished,
-           x.needs);
+  return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished, x.needs);
 }
 
 // A split enumerator's snapshot in a checkpoint record.
@@ -201,8 +200,7 @@ struct restore_spec {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_spec& x) {
-  return f(caf::meta::type_name("nagare.restore_spec"), x.job_id, x.checkpoint, x.tasks,
-           x.sources);
+  return f(caf::meta::type_name("nagare.restore_spec"), x.job_id, x.checkpoint, x.tasks, x.sources);
 }
 
 // Job master -> source task: (splits_atom, vector<source_split>, bool no_more)
@@ -298,8 +296,8 @@ struct snapshot_upload {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_upload& x) {
-  return f(caf::meta::type_name("nagare.snapshot_upload"), x.job_id, x.checkpoint, x.task,
-           x.chunk, x.chunks, x.needs, x.bytes);
+  return f(caf::meta::type_name("nagare.snapshot_upload"), x.job_id, x.checkpoint, x.task, x.chunk,
+           x.chunks, x.needs, x.bytes);
 }
 
 // One checkpoint as `checkpoints JOB` shows it.

@@ -187,7 +187,7 @@ void on_task_down(caf::event_based_actor* self, const master_ptr& st, const caf:
     if (!st->tasks[i] || st->tasks[i].address() != m.source || st->finished[i]) continue;
     auto t = describe_task(*st, i);
     auto why = m.reason == caf::exit_reason::remote_link_unreachable ? "its node became unreachable"
-                                                                      : to_string(m.reason);
+                                                                     : to_string(m.reason);
     return on_failure(self, st,
                       "task " + t.id + " (" + t.chain + ") on node " + t.node + " died: " + why);
   }

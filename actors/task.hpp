@@ -169,8 +169,8 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void upload(uint64_t id, std::shared_ptr<chunked_upload> up,
               std::shared_ptr<const checkpoint_ack> ack);
   // Restores the chain as setup_.restore says, then delivers ok or the error
-  // (with the damaged snapshot, for errc::corruption; task_restore.cpp): a restore_loader decides what to load, the actor
-  // sends its fetches to the checkpoint store and applies the result.
+  // (with the damaged snapshot, for errc::corruption; task_restore.cpp): a restore_loader decides
+  // what to load, the actor sends its fetches to the checkpoint store and applies the result.
   void restore(caf::typed_response_promise<status, damaged_snapshot> rp);
   void send_fetches(const std::shared_ptr<restore_loader>& r,
                     caf::typed_response_promise<status, damaged_snapshot> rp,

@@ -130,10 +130,10 @@ class text_file_reader final : public source_reader<std::string> {
  private:
   struct split {
     std::string path;
-    std::string name;  // the split's id
-    uint64_t offset;   // byte offset of the next unread line
+    std::string name;             // the split's id
+    uint64_t offset;              // byte offset of the next unread line
     std::optional<uint64_t> end;  // stop at this offset
-    uint64_t line_start = 0;  // byte offset of the line emitted last
+    uint64_t line_start = 0;      // byte offset of the line emitted last
     int fd = -1;
     std::string buf;  // bytes read from offset on
     size_t pos = 0;   // buf[pos, ...) not emitted yet
@@ -232,7 +232,7 @@ class text_file_reader final : public source_reader<std::string> {
   std::vector<split> splits_;
   std::map<std::string, std::string> restored_;  // split id -> position (restore())
   bool no_more_ = false;
-  status error_;  // a malformed split: fails the next poll
+  status error_;                    // a malformed split: fails the next poll
   size_t open_ = 0;                 // splits not done
   size_t current_ = 0;              // the split whose turn is next
   const split* reading_ = nullptr;  // the split poll() is reading, for origin()

@@ -174,10 +174,10 @@ TEST(split_reader, restored_position_then_end_after_no_more_splits) {
   // First run: read a wholly, note the positions.
   auto first = source.create();
   ASSERT_TRUE(first->open(info).ok());
-  auto split_a = source_split{tmp / "a", encode(std::pair<std::string, uint64_t>(tmp / "a", 0)),
-                              std::nullopt};
-  auto split_b = source_split{tmp / "b", encode(std::pair<std::string, uint64_t>(tmp / "b", 0)),
-                              std::nullopt};
+  auto split_a =
+      source_split{tmp / "a", encode(std::pair<std::string, uint64_t>(tmp / "a", 0)), std::nullopt};
+  auto split_b =
+      source_split{tmp / "b", encode(std::pair<std::string, uint64_t>(tmp / "b", 0)), std::nullopt};
   first->add_splits({split_a});
   capture<std::string> out1;
   collector<std::string> c1(&out1);
@@ -257,8 +257,7 @@ TEST(split_reader, added_split_joins_the_watermark) {
   testing::write_file(tmp / "b", "1\n");
   auto strategy = watermark_strategy<std::string>::bounded_out_of_orderness(
       0, [](const std::string& s) { return static_cast<int64_t>(std::stoll(s)); });
-  detail::source_operator<std::string> op(text_file_source::monitor(tmp.path()).create(),
-                                          strategy);
+  detail::source_operator<std::string> op(text_file_source::monitor(tmp.path()).create(), strategy);
   capture<std::string> out;
   op.connect(static_cast<detail::input_port<std::string>*>(&out));
   subtask_info info;

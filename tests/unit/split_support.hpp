@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nagare/split.hpp"
+#include "plan.hpp"
 #include "source/split_assigner.hpp"
 #include "source/split_enumerator.hpp"
 
@@ -25,6 +26,18 @@ std::vector<source_split> splits_of(const Source& source, uint32_t s, uint32_t p
   EXPECT_TRUE(found.ok());
   split_assigner a(p);
   return a.assign(found.value())[s];
+}
+
+// What the job master deals subtask s of vertex v of a plan (none for a
+// vertex without an enumerator).
+inline std::vector<source_split> plan_splits(const physical_plan& p, uint32_t v, uint32_t s) {
+  const auto& vx = p.vertices[v];
+  if (!vx.enumerator) return {};
+  auto e = make_split_enumerator(vx.enumerator->kind, vx.enumerator->config);
+  EXPECT_TRUE(e.ok()) << e.error().message();
+  if (!e.ok()) return {};
+  split_assigner a(vx.parallelism);
+  return a.assign(e.value()->discover().value())[s];
 }
 
 // Hands a reader (or a source operator) its splits and says no more come.

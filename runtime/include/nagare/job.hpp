@@ -251,8 +251,8 @@ class keyed_stream {
 template <class Source, class = void>
 struct has_enumerator : std::false_type {};
 template <class Source>
-struct has_enumerator<
-    Source, std::void_t<decltype(std::declval<const Source&>().enumerator(uint32_t{}))>>
+struct has_enumerator<Source,
+                      std::void_t<decltype(std::declval<const Source&>().enumerator(uint32_t{}))>>
     : std::true_type {};
 
 class job {

@@ -369,7 +369,7 @@ class generator_source {
     uint64_t count_;
     std::function<T(uint64_t)> make_;
     std::vector<range> ranges_;  // every split given, finished ones included
-    size_t named_ = std::numeric_limits<size_t>::max();  // the range out.split() named last
+    size_t named_ = std::numeric_limits<size_t>::max();          // the range out.split() named last
     std::vector<std::pair<std::string, std::string>> restored_;  // split id, position
     bool no_more_ = false;
     status error_;
