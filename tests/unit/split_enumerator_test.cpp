@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "nagare/detail/operators.hpp"
+#include "nagare/job.hpp"
+#include "nagare/sink.hpp"
 #include "nagare/source.hpp"
+#include "plan.hpp"
 #include "process.hpp"
 #include "source/directory_enumerator.hpp"
 #include "source/split_assigner.hpp"
@@ -278,6 +281,39 @@ TEST(split_reader, added_split_joins_the_watermark) {
   op.add_splits({}, true);
   ASSERT_TRUE(op.poll(10, emitted, end).ok());
   EXPECT_TRUE(end);
+}
+
+// The plan carries a source's enumerator as data, through its FlatBuffers
+// form; a source without one has none.
+TEST(split_plan, enumerator_travels_in_the_plan) {
+  testing::temp_dir tmp;
+  detail::graph g;
+  job j(g);
+  j.source(text_file_source::monitor(tmp.path(), 250)).uid("dir").sink(stdout_sink<std::string>());
+  auto p = make_plan(g, "t", {3, 128});
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto decoded = decode_plan(encode_plan(p.value()));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  const auto& v = decoded.value().vertices[0];
+  ASSERT_TRUE(v.enumerator.has_value());
+  EXPECT_EQ(v.enumerator->kind, "directory");
+  EXPECT_EQ(v.enumerator->config, directory_enumerator_config(tmp.path(), false));
+  EXPECT_EQ(v.enumerator->discovery_interval_ms, 250u);
+  EXPECT_FALSE(v.enumerator->bounded);
+  EXPECT_EQ(v.enumerator_key, "dir");
+
+  detail::graph g2;
+  job j2(g2);
+  struct legacy {  // a user-written source without enumerator(): the static contract
+    using record_type = std::string;
+    std::string name() const { return "legacy"; }
+    status validate() const { return {}; }
+    std::unique_ptr<source_reader<std::string>> create() const { return nullptr; }
+  };
+  j2.source(legacy{}).sink(stdout_sink<std::string>());
+  auto p2 = make_plan(g2, "t", {1, 128});
+  ASSERT_TRUE(p2.ok());
+  EXPECT_FALSE(decode_plan(encode_plan(p2.value())).value().vertices[0].enumerator.has_value());
 }
 
 }  // namespace
