@@ -131,18 +131,28 @@ TEST_F(directory_enumerator_test, bounded_takes_the_files_present_at_start) {
   EXPECT_EQ(ids(restored->discover().value()), strings{a});
 }
 
-// An error keeps the splits not handed out yet for the next call.
+// A directory that cannot be listed is an error status, and the restored
+// splits not handed out yet come with the next call that succeeds.
 TEST_F(directory_enumerator_test, discovery_error_is_retried) {
   testing::temp_dir other;
-  auto e = make_split_enumerator("directory", directory_enumerator_config(other / "sub", false));
+  auto sub = other / "sub";
+  auto e = make_split_enumerator("directory", directory_enumerator_config(sub, false));
   EXPECT_FALSE(e.ok()) << "no such directory";
-  ::mkdir((other / "sub").c_str(), 0755);
-  testing::write_file(other / "sub/x", "1\n");
-  e = make_split_enumerator("directory", directory_enumerator_config(other / "sub", false));
+  ::mkdir(sub.c_str(), 0755);
+  testing::write_file(sub + "/x", "1\n");
+  e = make_split_enumerator("directory", directory_enumerator_config(sub, false));
   ASSERT_TRUE(e.ok());
-  std::remove((other / "sub/x").c_str());
-  ::rmdir((other / "sub").c_str());
-  EXPECT_FALSE(e.value()->discover().ok());
+  ASSERT_EQ(e.value()->discover().value().size(), 1u);
+  auto snap = e.value()->snapshot();
+  auto restored = make_split_enumerator("directory", directory_enumerator_config(sub, false));
+  ASSERT_TRUE(restored.ok());
+  ASSERT_TRUE(restored.value()->restore(snap).ok());
+  std::remove((sub + "/x").c_str());
+  ::rmdir(sub.c_str());
+  EXPECT_FALSE(restored.value()->discover().ok());
+  ::mkdir(sub.c_str(), 0755);
+  EXPECT_EQ(ids(restored.value()->discover().value()), strings{sub + "/x"})
+      << "the restored split, not lost by the failed call";
 }
 
 TEST(split_enumerator_registry, errors_are_one_line) {
