@@ -37,6 +37,9 @@ using context_ptr = std::shared_ptr<attempt_context>;
 
 void start_tasks(caf::event_based_actor* self, const context_ptr& cx) {
   auto& st = cx->st;
+  // The sources' first splits, before the start message (job_sources.cpp).
+  auto sourced = start_sources(self, st);
+  if (!sourced.ok()) return cx->fail(sourced);
   for (auto& t : st->tasks) self->send(t, start_atom::value);
   NAGARE_LOG(info, st->log_name())
       << "running " << st->tasks.size() << " tasks"

@@ -25,13 +25,18 @@ class master_port : public job_port {
   // The tasks a checkpoint is triggered at: the sources, and every task
   // whose input has ended (no barrier reaches it any more).
   void trigger(uint64_t id) override {
+    // The enumerators now: they know exactly the splits sent before the triggers.
+    st_->sources_checkpoint = id;
+    st_->source_snapshots = snapshot_sources(*st_);
     for (uint32_t t = 0; t < st_->tasks.size(); ++t)
       if (st_->tasks[t] && (st_->vertex_of(t).is_source || st_->ended[t]))
         self_->send(st_->tasks[t], trigger_atom::value, id);
     self_->delayed_send(self_, st_->checkpoints->timeout(), timeout_atom::value, id);
   }
 
-  void store(const checkpoint_record& record, uint32_t retained) override {
+  void store(const checkpoint_record& pending, uint32_t retained) override {
+    auto record = pending;
+    if (st_->sources_checkpoint == record.id) record.sources = st_->source_snapshots;
     auto st = st_;
     auto attempt = st_->attempt;
     // Replies of an earlier attempt (or after the end) are ignored.

@@ -150,6 +150,10 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       [=](checkpoint_atom) { return on_checkpoint_request(self, st); },
       [=](savepoint_atom) { return on_savepoint_request(self, st, false); },
       [=](checkpoints_atom) { return std::make_tuple(status{}, st->checkpoints->history()); },
+      // Split discovery (job_sources.cpp).
+      [=](discover_atom, uint32_t attempt, uint32_t index) {
+        on_discover(self, st, attempt, index);
+      },
       // The tasks' reports and the job's end (here).
       [=](ended_atom, uint32_t task, const task_stats& stats) { on_ended(self, st, task, stats); },
       [=](finished_atom, uint32_t task, const task_stats& stats) {

@@ -49,4 +49,9 @@ struct job_master_setup {
 
 caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup);
 
+// Every split enumerator of the plan can be built (its kind exists, its
+// config is readable): checked when a job is submitted. The first error
+// otherwise, naming the source (job_sources.cpp).
+status check_enumerators(const physical_plan& plan);
+
 }  // namespace nagare

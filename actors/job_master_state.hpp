@@ -5,6 +5,7 @@
 //   job_checkpoints.cpp checkpoints: the job_port of the checkpoint
 //                       coordinator (which orchestrates them) and the requests
 //   recovery.cpp        from a failure to running again (or giving up)
+//   job_sources.cpp     split enumerators: discovery and split assignment
 //   task_queries.cpp    what the shell asks of the tasks
 // Every handler runs on the job master's actor; `st` is its state.
 #pragma once
@@ -20,8 +21,21 @@
 #include "checkpoint_coordinator.hpp"
 #include "job_master.hpp"
 #include "restart_policy.hpp"
+#include "source/split_assigner.hpp"
+#include "source/split_enumerator.hpp"
 
 namespace nagare {
+
+// A source vertex on the split contract in the current attempt: its
+// enumerator (restored from the attempt's checkpoint) and the assigner that
+// deals its splits to the vertex's subtasks.
+struct source_enumeration {
+  uint32_t vertex = 0;
+  std::unique_ptr<split_enumerator> enumerator;
+  split_assigner assigner{1};
+  bool started = false;   // the first splits were sent
+  bool finished = false;  // no_more sent: no discovery any more
+};
 
 struct master_state {
   using clock = std::chrono::steady_clock;
@@ -49,6 +63,11 @@ struct master_state {
   std::vector<restart_info> restarts;
   std::unique_ptr<job_port> port;  // the checkpoint coordinator's view of the job
   std::unique_ptr<checkpoint_coordinator> checkpoints;
+  // Split enumerators of the current attempt (job_sources.cpp), and their
+  // snapshots taken when checkpoint `sources_checkpoint` was triggered.
+  std::vector<source_enumeration> sources;
+  uint64_t sources_checkpoint = 0;
+  std::vector<stored_source> source_snapshots;
   bool over = false;
 
   std::string log_name() const { return "job " + std::to_string(setup.job_id); }
@@ -74,6 +93,18 @@ int task_of(const master_ptr& st, const caf::actor_addr& who, uint32_t claimed);
 void deploy_attempt(caf::event_based_actor* self, const master_ptr& st,
                     std::function<void()> running,
                     std::function<void(const status&, const damaged_snapshot&)> failed);
+
+// job_sources.cpp (check_enumerators: job_master.hpp).
+// Builds the attempt's enumerators (restored from st->restore), discovers,
+// and sends every source task its splits; call right before the tasks'
+// start messages. Schedules the periodic discovery. An error (an enumerator
+// that cannot be built or restored) fails the attempt.
+status start_sources(caf::event_based_actor* self, const master_ptr& st);
+// The discovery timer of source `index` of attempt `attempt`.
+void on_discover(caf::event_based_actor* self, const master_ptr& st, uint32_t attempt,
+                 uint32_t index);
+// Every enumerator's snapshot, for the checkpoint being triggered.
+std::vector<stored_source> snapshot_sources(const master_state& st);
 
 // job_checkpoints.cpp: the job_port the checkpoint coordinator calls, and
 // the requests for checkpoints.

@@ -32,6 +32,9 @@ std::tuple<uint64_t, status> submit(coordinator_self self, const coordinator_ptr
                                     job_submission& job) {
   auto plan = decode_plan(job.plan);
   if (!plan.ok()) return {0, plan.error()};
+  auto sources = check_enumerators(plan.value());
+  if (!sources.ok())
+    return {0, status(sources.code(), "job '" + job.name + "' rejected: " + sources.message())};
   if (!job.library.empty()) {
     if (library_hash(job.library) != job.library_hash)
       return {0, status::invalid_argument("job library bytes do not match their hash")};

@@ -64,7 +64,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<batch_message>("nagare.batch");
   cfg.add_message_type<std::vector<uint32_t>>("nagare.u32s");
   cfg.add_message_type<restore_task>("nagare.restore_task");
+  cfg.add_message_type<restore_source>("nagare.restore_source");
   cfg.add_message_type<restore_spec>("nagare.restore_spec");
+  cfg.add_message_type<source_split>("nagare.source_split");
   cfg.add_message_type<checkpoint_ack>("nagare.checkpoint_ack");
   cfg.add_message_type<snapshot_upload>("nagare.snapshot_upload");
   cfg.add_message_type<task_checkpoint_info>("nagare.task_checkpoint_info");

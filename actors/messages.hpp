@@ -13,6 +13,7 @@
 
 #include "checkpoint_store.hpp"
 #include "nagare/detail/batch.hpp"
+#include "nagare/split.hpp"
 #include "nagare/status.hpp"
 #include "nagare/time.hpp"
 #include "states.hpp"
@@ -69,6 +70,9 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
 using savepoints_atom = caf::atom_constant<caf::atom("savepoints")>;
+// Sources: split assignments (master -> source task) and discovery (master -> itself).
+using splits_atom = caf::atom_constant<caf::atom("splits")>;
+using discover_atom = caf::atom_constant<caf::atom("discover")>;
 
 // Errors travel as statuses (nagare/status.hpp): a code and a message; ok
 // means success. Serialized as the code's number and the message. errc's
@@ -182,15 +186,43 @@ typename Inspector::result_type inspect(Inspector& f, restore_task& x) {
   return f(caf::meta::type_name("nagare.restore_task"), x.task, x.state_keys, x.finished, x.needs);
 }
 
+// A split enumerator's snapshot in a checkpoint record.
+using restore_source = stored_source;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restore_source& x) {
+  return f(caf::meta::type_name("nagare.restore_source"), x.key, x.snapshot);
+}
+
 struct restore_spec {
   uint64_t job_id = 0;      // the job that wrote the checkpoint
   uint64_t checkpoint = 0;  // 0: start from the beginning
   std::vector<restore_task> tasks;
+  std::vector<restore_source> sources;  // the split enumerators (job master only)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, restore_spec& x) {
-  return f(caf::meta::type_name("nagare.restore_spec"), x.job_id, x.checkpoint, x.tasks);
+  return f(caf::meta::type_name("nagare.restore_spec"), x.job_id, x.checkpoint, x.tasks, x.sources);
+}
+
+// Job master -> source task: (splits_atom, vector<source_split>, bool no_more)
+// more splits for the task's reader, and whether none will follow. Sent
+// before the start message and between checkpoint triggers: per-sender
+// ordering makes a checkpoint cover exactly the splits sent before it.
+// CAF 0.17 cannot inspect std::optional: the end travels as a flag and bytes.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_split& x) {
+  bool has_end = x.end.has_value();
+  std::string end = x.end.value_or(std::string{});
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    if (has_end)
+      x.end = std::move(end);
+    else
+      x.end.reset();
+    return caf::none;
+  });
+  return f(caf::meta::type_name("nagare.source_split"), x.id, x.start, has_end, end, load);
 }
 
 // Job master -> node: spawn these tasks of this job, for this attempt, with
@@ -219,7 +251,7 @@ using checkpoint_record = stored_checkpoint;
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_record& x) {
   return f(caf::meta::type_name("nagare.checkpoint_record"), x.job_id, x.id, x.savepoint,
-           x.completed_ms, x.bytes, x.tasks);
+           x.completed_ms, x.bytes, x.tasks, x.sources);
 }
 
 // Coordinator -> job master: the nodes of a (new) attempt's slots.

@@ -36,7 +36,9 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-restore_spec spec_of(const checkpoint_record& r) { return restore_spec{r.job_id, r.id, r.tasks}; }
+restore_spec spec_of(const checkpoint_record& r) {
+  return restore_spec{r.job_id, r.id, r.tasks, r.sources};
+}
 
 void on_failure(caf::event_based_actor* self, const master_ptr& st, const std::string& reason);
 

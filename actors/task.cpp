@@ -13,6 +13,8 @@ namespace {
 // How often a task whose operators want processing time advances it when no
 // input comes.
 constexpr auto tick_interval = std::chrono::milliseconds(10);
+// The longest a source that emits nothing waits before it polls again.
+constexpr uint32_t max_poll_backoff_ms = 50;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,6 +68,12 @@ caf::behavior task_actor::make_behavior() {
       [this](trigger_atom, uint64_t id) { on_trigger(id); },
       [this](complete_atom, uint64_t id, bool last) { on_complete(id, last); },
       [this](poll_atom) { on_poll(); },
+      [this](poll_atom, uint64_t id) {
+        if (id == backoff_id_ && backoff_ms_ > 0) on_poll();
+      },
+      [this](splits_atom, std::vector<source_split>& splits, bool no_more) {
+        on_splits(splits, no_more);
+      },
       [this](status_atom) { return status_info(); },
       [this](flush_atom) {
         if (phase_ != phase::running) return;
@@ -93,6 +101,7 @@ caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(tas
     fail(opened);
     return rp;
   }
+  opened_ = true;
   restore(rp);
   return rp;
 }
@@ -135,7 +144,8 @@ task_info task_actor::status_info() const {
     info.input_queues.push_back(static_cast<uint32_t>(inputs_.queued(c)));
     info.queued_batches += inputs_.queued(c);
   }
-  info.state_entries = chain_ ? chain_->state_entries() : 0;
+  // Operators have state only once opened (a shell query may come before).
+  info.state_entries = chain_ && opened_ ? chain_->state_entries() : 0;
   info.watermark = chain_ ? chain_->watermark() : min_timestamp;
   info.idle = idle_;
   return info;
@@ -185,17 +195,39 @@ void task_actor::schedule_poll() {
 
 void task_actor::on_poll() {
   poll_scheduled_ = false;
+  ++backoff_id_;  // any backed-off poll still on its way is stale
   if (phase_ != phase::running || blocked()) return;
   if (!continue_watermark_step() || phase_ != phase::running) return;
   if (!advance_processing_time()) return;
   bool end = false;
   status polled;
+  auto before = stats_.records_in;
   if (!guarded(
           [&] { polled = chain_->poll(chain_->info().batch_records, stats_.records_in, end); }))
     return;
   if (!polled.ok()) return fail(polled);
   if (end) return end_stream();
   update_source_watermark();
+  if (stats_.records_in == before) return back_off();
+  backoff_ms_ = 0;  // the hot path: poll again at once
+  schedule_poll();
+}
+
+void task_actor::back_off() {
+  if (phase_ != phase::running || blocked()) return;
+  backoff_ms_ = backoff_ms_ == 0 ? 1 : std::min(2 * backoff_ms_, max_poll_backoff_ms);
+  poll_scheduled_ = true;
+  delayed_send(this, std::chrono::milliseconds(backoff_ms_), poll_atom::value, ++backoff_id_);
+}
+
+void task_actor::on_splits(std::vector<source_split>& splits, bool no_more) {
+  if (!chain_->is_source() || phase_ == phase::done) return;
+  if (!guarded([&] { chain_->add_splits(std::move(splits), no_more); })) return;
+  if (backoff_ms_ > 0 && poll_scheduled_) {  // the backed-off poll is stale: poll now
+    ++backoff_id_;
+    backoff_ms_ = 0;
+    poll_scheduled_ = false;
+  }
   schedule_poll();
 }
 

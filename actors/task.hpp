@@ -127,6 +127,11 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void run();      // processes queued input until blocked or idle
   void on_poll();  // sources: one poll step, then yield to the mailbox
   void schedule_poll();
+  // Sources: the master's splits for the reader; a backed-off poll comes now.
+  void on_splits(std::vector<source_split>& splits, bool no_more);
+  // A poll that emitted nothing: the next one after a delay (1 ms, doubling
+  // up to max_poll_backoff), so an idle unbounded source costs no CPU.
+  void back_off();
   bool blocked() const { return outputs_.blocked(); }
   void end_stream();  // all input consumed: finish the chain, send end-of-stream
   // Event time: the minimum over the open, active input channels; or, for a
@@ -177,7 +182,10 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   channel_peers peers_;  // before the channels, which send through it
   input_channels inputs_;
   output_channels outputs_;
-  bool poll_scheduled_ = false;
+  bool opened_ = false;          // the chain's operators are open
+  bool poll_scheduled_ = false;  // a poll message (immediate or backed off) is on its way
+  uint32_t backoff_ms_ = 0;      // the delay of the last backed-off poll; 0: none
+  uint64_t backoff_id_ = 0;      // the backed-off poll that counts (later ones are stale)
   bool tick_scheduled_ = false;
   bool idle_ = false;  // told downstream that this task is idle
   // The event-time step under way, and what follows it: sending the

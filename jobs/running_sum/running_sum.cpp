@@ -2,6 +2,13 @@
 //
 //   nagare run build/jobs/librunning_sum.so -- --input PATH [PATH...] --output DIR
 //       [--dead-letter DIR2] [--fail-at N]
+//   nagare submit build/jobs/librunning_sum.so -- --input-dir DIR0 [--discovery-ms MS]
+//       [--bounded] --output DIR ...
+//
+// --input-dir monitors DIR0 (nagare::text_file_source::monitor): every file
+// that appears in it (names starting with '.' or '_' excepted) is read once,
+// while the job runs; with --bounded only the files present at the start, and
+// the job then finishes. A split is then named by its path.
 //
 // A record is a line "key,value": the key is the text before the first comma
 // (ASCII, not empty), the value a signed 64-bit decimal integer (an optional
@@ -33,6 +40,7 @@
 #include <nagare/parsed_source.hpp>
 
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -115,10 +123,24 @@ class fail_once_sink {
 };
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
-  if (auto st = args.only({"--input", "--output", "--dead-letter", "--fail-at"}); !st.ok())
+  if (auto st = args.only({"--input", "--input-dir", "--discovery-ms", "--bounded", "--output",
+                           "--dead-letter", "--fail-at"});
+      !st.ok())
     return st;
   auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input PATH [PATH...]");
+  auto discovery_ms = args.integer("--discovery-ms", 100);
+  if (!discovery_ms.ok()) return discovery_ms.error();
+  std::optional<nagare::text_file_source> files;
+  if (args.has("--input-dir")) {
+    auto dir = args.required("--input-dir");
+    if (!dir.ok()) return dir.error();
+    files = nagare::text_file_source::monitor(*dir, static_cast<uint32_t>(*discovery_ms),
+                                              args.has("--bounded"));
+  } else if (!inputs.empty()) {
+    files = nagare::text_file_source(inputs);
+  } else {
+    return nagare::status::invalid_argument("missing --input PATH [PATH...] or --input-dir DIR");
+  }
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
   nagare::result<std::string> dead_letter_dir = *output + "/_dead-letter";
@@ -137,7 +159,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
     out += ',';
     out += std::to_string(e.second);
   });
-  auto lines = nagare::parse(nagare::text_file_source(inputs), parse_entry)
+  auto lines = nagare::parse(*files, parse_entry)
                    .dead_letters(nagare::file_sink<nagare::dead_letter>(*dead_letter_dir));
   job.source(lines)
       .name("lines")

@@ -78,8 +78,15 @@ std::string encode_record(const stored_checkpoint& r) {
   for (const auto& t : r.tasks)
     tasks.push_back(fb::CreateCheckpointTask(b, t.task, b.CreateVectorOfStrings(t.state_keys),
                                              t.finished, b.CreateVector(t.needs)));
+  std::vector<flatbuffers::Offset<fb::CheckpointSource>> sources;
+  for (const auto& src : r.sources)
+    sources.push_back(fb::CreateCheckpointSource(
+        b, b.CreateString(src.key),
+        b.CreateVector(reinterpret_cast<const uint8_t*>(src.snapshot.data()),
+                       src.snapshot.size())));
   b.Finish(fb::CreateCheckpointRecord(b, r.job_id, r.id, r.savepoint, r.completed_ms, r.bytes,
-                                      b.CreateVector(tasks)));
+                                      b.CreateVector(tasks),
+                                      sources.empty() ? 0 : b.CreateVector(sources)));
   return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
 }
 
@@ -129,6 +136,15 @@ result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::
       out.tasks.push_back(std::move(st));
     }
   }
+  if (rec->sources())
+    for (const auto* src : *rec->sources()) {
+      stored_source ss;
+      ss.key = src->key() ? src->key()->str() : "";
+      if (src->snapshot())
+        ss.snapshot.assign(reinterpret_cast<const char*>(src->snapshot()->data()),
+                           src->snapshot()->size());
+      out.sources.push_back(std::move(ss));
+    }
   return out;
 }
 

@@ -72,6 +72,15 @@ struct stored_task {
   }
 };
 
+// A source's split enumerator snapshot in a checkpoint (its state key, and
+// split_enumerator::snapshot()).
+struct stored_source {
+  std::string key;
+  std::string snapshot;
+
+  bool operator==(const stored_source& o) const { return key == o.key && snapshot == o.snapshot; }
+};
+
 // A complete checkpoint's record (checkpoint_record in messages.hpp).
 struct stored_checkpoint {
   uint64_t job_id = 0;
@@ -80,10 +89,12 @@ struct stored_checkpoint {
   int64_t completed_ms = 0;  // wall clock, milliseconds since the epoch
   uint64_t bytes = 0;        // all snapshots together
   std::vector<stored_task> tasks;
+  std::vector<stored_source> sources;  // split enumerators, by source
 
   bool operator==(const stored_checkpoint& o) const {
     return job_id == o.job_id && id == o.id && savepoint == o.savepoint &&
-           completed_ms == o.completed_ms && bytes == o.bytes && tasks == o.tasks;
+           completed_ms == o.completed_ms && bytes == o.bytes && tasks == o.tasks &&
+           sources == o.sources;
   }
 };
 

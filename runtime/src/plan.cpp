@@ -85,6 +85,10 @@ result<physical_plan> make_plan(const detail::graph& g, const std::string& job_n
     v.nodes = {node.id};
     v.parallelism = par[node.id];
     v.is_source = node.is_source();
+    if (v.is_source && node.enumerator) {
+      v.enumerator = node.enumerator(v.parallelism);
+      v.enumerator_key = node.uid.empty() ? "#" + std::to_string(node.id) : node.uid;
+    }
     vertex_of[node.id] = v.id;
     for (uint32_t gate = 0; gate < node.inputs.size(); ++gate) {
       const auto& e = node.inputs[gate];
@@ -191,9 +195,18 @@ uint32_t physical_plan::max_vertex_parallelism() const {
 std::string encode_plan(const physical_plan& p) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::Vertex>> vs;
-  for (const auto& v : p.vertices)
+  for (const auto& v : p.vertices) {
+    flatbuffers::Offset<fb::SourceEnumerator> en = 0;
+    if (v.enumerator) {
+      const auto& e = *v.enumerator;
+      en = fb::CreateSourceEnumerator(
+          b, b.CreateString(e.kind),
+          b.CreateVector(reinterpret_cast<const uint8_t*>(e.config.data()), e.config.size()),
+          e.discovery_interval_ms, e.bounded, b.CreateString(v.enumerator_key));
+    }
     vs.push_back(fb::CreateVertex(b, v.id, b.CreateString(v.name), b.CreateVector(v.nodes),
-                                  v.parallelism, v.is_source));
+                                  v.parallelism, v.is_source, en));
+  }
   std::vector<flatbuffers::Offset<fb::Exchange>> es;
   for (const auto& e : p.exchanges)
     es.push_back(
@@ -225,6 +238,17 @@ result<physical_plan> decode_plan(const std::string& bytes) {
       if (v->operators()) out.nodes.assign(v->operators()->begin(), v->operators()->end());
       out.parallelism = v->parallelism();
       out.is_source = v->is_source();
+      if (const auto* e = v->enumerator()) {
+        enumerator_spec spec;
+        spec.kind = e->kind() ? e->kind()->str() : "";
+        if (e->config())
+          spec.config.assign(reinterpret_cast<const char*>(e->config()->data()),
+                             e->config()->size());
+        spec.discovery_interval_ms = e->discovery_interval_ms();
+        spec.bounded = e->bounded();
+        out.enumerator = std::move(spec);
+        out.enumerator_key = e->state_key() ? e->state_key()->str() : "";
+      }
       if (out.id != p.vertices.size() || out.nodes.empty() || out.parallelism == 0 ||
           out.parallelism > p.max_parallelism)
         return malformed("bad vertex " + std::to_string(out.id));
@@ -253,6 +277,7 @@ std::string describe(const physical_plan& p) {
   static const char* kinds[] = {"forward", "rebalance", "keyed"};
   for (const auto& v : p.vertices) {
     os << "vertex " << v.id << " [" << v.parallelism << "] " << v.name;
+    if (v.enumerator) os << "  (splits: " << v.enumerator->kind << ")";
     for (const auto& e : p.inputs_of(v.id))
       os << "  <- " << kinds[int(e.kind)] << " from vertex " << e.source;
     os << '\n';

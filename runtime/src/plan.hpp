@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct vertex {
   std::vector<uint32_t> nodes;  // logical node ids, head first
   uint32_t parallelism = 1;
   bool is_source = false;
+  // A source on the split contract: its enumerator, and the key its
+  // snapshot is stored under (the head operator's state key).
+  std::optional<enumerator_spec> enumerator;
+  std::string enumerator_key;
 };
 
 struct exchange {

@@ -44,6 +44,10 @@ class task_chain {
   status poll(size_t max_records, uint64_t& emitted, bool& end) {
     return source_->poll(max_records, emitted, end);
   }
+  // Sources on the split contract: more splits for the reader (nagare/split.hpp).
+  void add_splits(std::vector<source_split> splits, bool no_more) {
+    source_->add_splits(std::move(splits), no_more);
+  }
   // Pushes a batch that arrived on input gate `gate` through the chain.
   size_t process(uint32_t gate, detail::record_batch& batch) {
     return readers_[gate]->process(batch);

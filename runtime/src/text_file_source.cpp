@@ -8,7 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <tuple>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "source/directory_enumerator.hpp"
+#include "source/static_enumerator.hpp"
 
 #include "nagare/source.hpp"
 
@@ -24,58 +29,70 @@ constexpr size_t read_budget = 8u << 20;  // over all files of a subtask
 
 class text_file_reader final : public source_reader<std::string> {
  public:
-  explicit text_file_reader(std::vector<std::string> paths) : all_(std::move(paths)) {}
   ~text_file_reader() override {
     for (auto& s : splits_) close_file(s);
   }
 
   status open(const subtask_info& info) override {
-    std::vector<uint64_t> offsets(all_.size(), 0);
-    take_splits(info, offsets);
+    (void)info;
     return {};
   }
 
-  void positions(std::vector<std::string>& out) const override {
-    for (const auto& s : splits_) out.push_back(encode(position{s.index, s.path, s.offset}));
-  }
-
-  void splits(std::vector<std::string>& out) const override {
-    for (const auto& s : splits_)
-      if (!s.done) out.push_back(s.name);
-  }
-
-  // Every split must have exactly one position, for the same file at the
-  // same index; this subtask then takes its splits as open() does.
-  status restore(const std::vector<std::string>& entries, const subtask_info& info) override {
-    std::vector<uint64_t> offsets(all_.size());
-    std::vector<bool> seen(all_.size());
-    for (const auto& e : entries) {
+  void add_splits(std::vector<source_split> given) override {
+    for (auto& g : given) {
+      auto r = restored_.find(g.id);
+      const std::string& at = r != restored_.end() ? r->second : g.start;
       position p;
-      byte_reader in(e.data(), e.size());
-      if (!codec<position>::decode(in, p) || in.remaining() != 0)
-        return status::io_error("malformed text file source position");
-      auto& [index, path, offset] = p;
-      if (index >= all_.size() || all_[index] != path)
-        return status::invalid_argument("the input files changed since the snapshot: it has a " +
-                                        std::string("position for '") + path + "' as file " +
-                                        std::to_string(index + 1) + " of " +
-                                        std::to_string(all_.size()));
-      if (seen[index])
-        return status::io_error("two positions for input file '" + path + "' in the snapshot");
-      seen[index] = true;
-      offsets[index] = offset;
+      byte_reader in(at.data(), at.size());
+      if (!codec<position>::decode(in, p) || in.remaining() != 0) {
+        error_ = status::invalid_argument("malformed text file split '" + g.id + "'");
+        continue;
+      }
+      split s;
+      if (g.end) {  // the byte offset it stops at, in the codec of uint64_t
+        uint64_t end_offset = 0;
+        byte_reader e(g.end->data(), g.end->size());
+        if (!codec<uint64_t>::decode(e, end_offset) || e.remaining() != 0) {
+          error_ = status::invalid_argument("malformed end of text file split '" + g.id + "'");
+          continue;
+        }
+        s.end = end_offset;
+      }
+      s.name = std::move(g.id);
+      s.path = std::move(p.first);
+      s.offset = p.second;
+      splits_.push_back(std::move(s));
+      ++open_;
     }
-    for (size_t i = 0; i < all_.size(); ++i)
-      if (!seen[i])
-        return status::invalid_argument("the snapshot has no position for input file '" + all_[i] +
-                                        "'");
-    take_splits(info, offsets);
+    read_size_ = splits_.empty()
+                     ? max_read_size
+                     : std::clamp(read_budget / splits_.size(), min_read_size, max_read_size);
+  }
+  void no_more_splits() override { no_more_ = true; }
+
+  void positions(std::vector<std::string>& out) const override {
+    for (const auto& s : splits_)
+      out.push_back(encode_split_position(s.name, encode(position{s.path, s.offset})));
+  }
+
+  // Remembers the positions by split id; add_splits() uses them.
+  status restore(const std::vector<std::string>& entries, const subtask_info& info) override {
+    (void)info;
+    restored_.clear();
+    for (const auto& e : entries) {
+      std::string id, at;
+      if (!decode_split_position(e, id, at))
+        return status::io_error("malformed text file source position");
+      if (!restored_.emplace(id, std::move(at)).second)
+        return status::io_error("two positions for input file split '" + id + "' in the snapshot");
+    }
     return {};
   }
 
   // Round-robin over the files not yet finished, an equal share of
   // `max_records` lines from each in turn (at least one), each file in order.
   status poll(size_t max_records, collector<std::string>& out, bool& end) override {
+    if (!error_.ok()) return error_;
     size_t emitted = 0;
     const size_t share =
         std::max<size_t>(1, (max_records + open_ - 1) / std::max<size_t>(1, open_));
@@ -95,7 +112,7 @@ class text_file_reader final : public source_reader<std::string> {
         --open_;
       }
     }
-    end = open_ == 0;
+    end = no_more_ && open_ == 0;
     return {};
   }
 
@@ -112,38 +129,18 @@ class text_file_reader final : public source_reader<std::string> {
 
  private:
   struct split {
-    size_t index;  // in all_
     std::string path;
-    std::string name;         // "<index> <path>", for watermarks
-    uint64_t offset;          // byte offset of the next unread line
-    uint64_t line_start = 0;  // byte offset of the line emitted last
+    std::string name;             // the split's id
+    uint64_t offset;              // byte offset of the next unread line
+    std::optional<uint64_t> end;  // stop at this offset
+    uint64_t line_start = 0;      // byte offset of the line emitted last
     int fd = -1;
     std::string buf;  // bytes read from offset on
     size_t pos = 0;   // buf[pos, ...) not emitted yet
     bool done = false;
   };
-  // A split's replay position: index, path, offset.
-  using position = std::tuple<uint64_t, std::string, uint64_t>;
-
-  // Split i goes to subtask i % parallelism, starting at offsets[i].
-  void take_splits(const subtask_info& info, const std::vector<uint64_t>& offsets) {
-    for (auto& s : splits_) close_file(s);
-    splits_.clear();
-    reading_ = nullptr;
-    for (size_t i = info.subtask; i < all_.size(); i += info.parallelism) {
-      split s;
-      s.index = i;
-      s.path = all_[i];
-      s.name = std::to_string(i) + " " + all_[i];
-      s.offset = offsets[i];
-      splits_.push_back(std::move(s));
-    }
-    open_ = splits_.size();
-    current_ = 0;
-    read_size_ = splits_.empty()
-                     ? max_read_size
-                     : std::clamp(read_budget / splits_.size(), min_read_size, max_read_size);
-  }
+  // A split's position: path, offset.
+  using position = std::pair<std::string, uint64_t>;
 
   status open_file(split& s) {
     s.fd = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -179,9 +176,16 @@ class text_file_reader final : public source_reader<std::string> {
             static_cast<const char*>(std::memchr(s.buf.data() + s.pos, '\n', s.buf.size() - s.pos));
         if (!nl) break;
         auto at = static_cast<size_t>(nl - s.buf.data());
+        if (s.end && s.offset >= *s.end) break;
         emit_line(s, s.pos, at, true, out);
         s.pos = at + 1;
         ++n;
+      }
+      if (s.end && s.offset >= *s.end) {  // reached its end position
+        close_file(s);
+        std::string().swap(s.buf);
+        s.done = true;
+        break;
       }
       if (n == want) break;
       // Need more bytes: keep the partial line, read the next block.
@@ -225,8 +229,10 @@ class text_file_reader final : public source_reader<std::string> {
     s.fd = -1;
   }
 
-  std::vector<std::string> all_;
   std::vector<split> splits_;
+  std::map<std::string, std::string> restored_;  // split id -> position (restore())
+  bool no_more_ = false;
+  status error_;                    // a malformed split: fails the next poll
   size_t open_ = 0;                 // splits not done
   size_t current_ = 0;              // the split whose turn is next
   const split* reading_ = nullptr;  // the split poll() is reading, for origin()
@@ -236,6 +242,14 @@ class text_file_reader final : public source_reader<std::string> {
 }  // namespace
 
 status text_file_source::validate() const {
+  if (!dir_.empty()) {
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) != 0)
+      return status::not_found("input directory '" + dir_ + "': " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+      return status::invalid_argument("input '" + dir_ + "' is not a directory");
+    return {};
+  }
   if (paths_.empty()) return status::invalid_argument("text file source has no input files");
   for (const auto& p : paths_) {
     struct stat st {};
@@ -250,7 +264,18 @@ status text_file_source::validate() const {
 }
 
 std::unique_ptr<source_reader<std::string>> text_file_source::create() const {
-  return std::make_unique<text_file_reader>(paths_);
+  return std::make_unique<text_file_reader>();
+}
+
+enumerator_spec text_file_source::enumerator(uint32_t parallelism) const {
+  (void)parallelism;
+  if (!dir_.empty())
+    return {"directory", directory_enumerator_config(dir_, bounded_), interval_ms_, bounded_};
+  std::vector<source_split> splits;
+  for (size_t i = 0; i < paths_.size(); ++i)
+    splits.push_back({std::to_string(i) + " " + paths_[i],
+                      encode(std::pair<std::string, uint64_t>(paths_[i], 0)), std::nullopt});
+  return {"static", static_enumerator_config(splits), 0, true};
 }
 
 }  // namespace nagare

@@ -12,6 +12,7 @@
 
 #include "nagare/parsed_source.hpp"
 #include "process.hpp"
+#include "split_support.hpp"
 
 namespace nagare {
 namespace {
@@ -93,6 +94,7 @@ TEST(parsed_source, rejected_lines_become_dead_letters) {
   sink_log log;
   auto reader = parse(text_file_source({path}), parse_int).dead_letters(fake_sink(&log)).create();
   ASSERT_TRUE(reader->open({}).ok());
+  testing::give_splits(*reader, testing::splits_of(text_file_source({path}), 0, 1));
   EXPECT_EQ(read_all(*reader), (std::vector<int64_t>{1, 22, 3}));
   ASSERT_EQ(log.written.size(), 2u);
   EXPECT_EQ(log.written[0], (dead_letter{"0 " + path, 2, "not a number", "x"}));
@@ -113,6 +115,7 @@ TEST(parsed_source, optional_and_no_sink) {
                   return std::stoll(l);
                 }).create();
   ASSERT_TRUE(reader->open({}).ok());
+  testing::give_splits(*reader, testing::splits_of(text_file_source({path}), 0, 1));
   EXPECT_EQ(read_all(*reader), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(reader->dead_letters(), 2u);
   EXPECT_TRUE(reader->close().ok());
@@ -136,6 +139,7 @@ TEST(parsed_source, checkpoints_and_restore_carry_the_dead_letters) {
     info.subtask = s;
     info.parallelism = 2;
     ASSERT_TRUE(r->open(info).ok());
+    testing::give_splits(*r, testing::splits_of(spec, s, 2));
     read_all(*r);
     ASSERT_TRUE(r->prepare_checkpoint(4).ok());
     r->positions(entries);
@@ -147,6 +151,7 @@ TEST(parsed_source, checkpoints_and_restore_carry_the_dead_letters) {
   subtask_info info;  // subtask 0 of 1
   ASSERT_TRUE(restored->open(info).ok());
   ASSERT_TRUE(restored->restore(entries, info).ok());
+  testing::give_splits(*restored, testing::splits_of(spec, 0, 1));
   EXPECT_EQ(log.calls, strings{"recover 2 of 2"});
   EXPECT_EQ(restored->dead_letters(), 3u);
   EXPECT_TRUE(read_all(*restored).empty());  // both files were read to their end

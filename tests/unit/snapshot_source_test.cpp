@@ -3,6 +3,7 @@
 #include "snapshot_support.hpp"
 
 #include "process.hpp"
+#include "split_support.hpp"
 
 namespace nagare {
 namespace {
@@ -17,14 +18,25 @@ struct source_harness {
   subtask_info info;
   bool end = false;
 
-  source_harness(std::unique_ptr<source_reader<T>> reader, subtask_info i)
-      : op(std::make_unique<detail::source_operator<T>>(std::move(reader))), info(std::move(i)) {
+  // `splits`: what the job master deals this subtask (split contract); it
+  // gets them before its first poll, after any restore.
+  source_harness(std::unique_ptr<source_reader<T>> reader, subtask_info i,
+                 std::vector<source_split> splits)
+      : op(std::make_unique<detail::source_operator<T>>(std::move(reader))),
+        info(std::move(i)),
+        splits_(std::move(splits)) {
     op->connect(static_cast<detail::input_port<T>*>(&out));
     auto st = op->open(info);
     EXPECT_TRUE(st.ok()) << st.message();
   }
+  void deal() {
+    if (dealt_) return;
+    dealt_ = true;
+    op->add_splits(splits_, true);
+  }
   // Polls until `n` records (or the end), `per_poll` at a time.
   void read(size_t n, size_t per_poll = 7) {
+    deal();
     uint64_t emitted = 0;
     while (emitted < n && !end) {
       auto st = op->poll(std::min(per_poll, static_cast<size_t>(n - emitted)), emitted, end);
@@ -37,6 +49,10 @@ struct source_harness {
     op->snapshot(s);
     return s;
   }
+
+ private:
+  std::vector<source_split> splits_;
+  bool dealt_ = false;
 };
 
 class snapshot_text_source : public ::testing::Test {
@@ -58,8 +74,9 @@ class snapshot_text_source : public ::testing::Test {
   }
 
   std::unique_ptr<source_harness<std::string>> reader(uint32_t s, uint32_t p) {
-    return std::make_unique<source_harness<std::string>>(text_file_source(paths_).create(),
-                                                         where(s, p));
+    return std::make_unique<source_harness<std::string>>(
+        text_file_source(paths_).create(), where(s, p),
+        testing::splits_of(text_file_source(paths_), s, p));
   }
 
   void SetUp() override {
@@ -127,8 +144,10 @@ TEST_F(snapshot_text_source, refuses_positions_that_do_not_fit) {
   s1->read(10);
   snapshots previous{s0->snapshot(), s1->snapshot()};
 
+  strings reordered = {paths_[1], paths_[0], paths_[2]};
   auto other = std::make_unique<source_harness<std::string>>(
-      text_file_source({paths_[1], paths_[0], paths_[2]}).create(), where(0, 1));
+      text_file_source(reordered).create(), where(0, 1),
+      testing::splits_of(text_file_source(reordered), 0, 1));
   EXPECT_FALSE(other->op->restore(previous, other->info).ok()) << "files reordered";
 
   auto r = reader(0, 1);
@@ -145,6 +164,7 @@ TEST_F(snapshot_text_source, refuses_positions_that_do_not_fit) {
   testing::write_file(paths_[2], "short");
   r = reader(0, 1);
   ASSERT_TRUE(r->op->restore(previous, r->info).ok());
+  r->deal();
   uint64_t emitted = 0;
   status st;
   while (st.ok() && !r->end) st = r->op->poll(1000, emitted, r->end);
@@ -154,9 +174,12 @@ TEST_F(snapshot_text_source, refuses_positions_that_do_not_fit) {
 
 // --- generator ---------------------------------------------------------------
 
-std::unique_ptr<source_harness<uint64_t>> generator(uint64_t count, uint32_t s, uint32_t p) {
-  return std::make_unique<source_harness<uint64_t>>(
-      generator_source<uint64_t>(count, [](uint64_t i) { return i; }).create(), where(s, p));
+// Subtask s of p of a generator whose first run had parallelism `first` (0: p).
+std::unique_ptr<source_harness<uint64_t>> generator(uint64_t count, uint32_t s, uint32_t p,
+                                                    uint32_t first = 0) {
+  generator_source<uint64_t> gen(count, [](uint64_t i) { return i; });
+  return std::make_unique<source_harness<uint64_t>>(gen.create(), where(s, p),
+                                                    testing::splits_of(gen, s, p, first));
 }
 
 // Reads `take[s]` records from each subtask of the generators, then snapshots them all.
@@ -172,11 +195,14 @@ snapshots read_and_snapshot(std::vector<std::unique_ptr<source_harness<uint64_t>
 }
 
 // Restores `previous` into q fresh subtasks of a generator.
+// `first`: the parallelism of the run whose splits these are (the static
+// enumerator's snapshot keeps them).
 std::vector<std::unique_ptr<source_harness<uint64_t>>> restored(uint64_t count, uint32_t q,
-                                                                const snapshots& previous) {
+                                                                const snapshots& previous,
+                                                                uint32_t first) {
   std::vector<std::unique_ptr<source_harness<uint64_t>>> gens;
   for (uint32_t s = 0; s < q; ++s) {
-    gens.push_back(generator(count, s, q));
+    gens.push_back(generator(count, s, q, first));
     auto st = gens.back()->op->restore(previous, gens.back()->info);
     EXPECT_TRUE(st.ok()) << st.message();
   }
@@ -213,7 +239,7 @@ TEST(snapshot_generator, resumes_every_index_once_at_another_parallelism) {
     for (uint32_t s = 0; s < sc.from; ++s) old.push_back(generator(count, s, sc.from));
     std::vector<uint64_t> emitted;
     auto previous = read_and_snapshot(old, sc.take, emitted);
-    for (auto& g : restored(count, sc.to, previous)) {
+    for (auto& g : restored(count, sc.to, previous, sc.from)) {
       g->read_all();
       EXPECT_TRUE(g->end);
       EXPECT_TRUE(std::is_sorted(g->out.got.begin(), g->out.got.end()));
@@ -228,11 +254,11 @@ TEST(snapshot_generator, resumes_every_index_once_at_another_parallelism) {
   for (uint32_t s = 0; s < 2; ++s) gens.push_back(generator(count, s, 2));
   std::vector<uint64_t> emitted;
   auto previous = read_and_snapshot(gens, {100, 33}, emitted);
-  gens = restored(count, 3, previous);
+  gens = restored(count, 3, previous, 2);
   previous = read_and_snapshot(gens, {50, 7, 120}, emitted);
-  gens = restored(count, 1, previous);
+  gens = restored(count, 1, previous, 2);
   previous = read_and_snapshot(gens, {99}, emitted);
-  gens = restored(count, 2, previous);
+  gens = restored(count, 2, previous, 2);
   for (auto& g : gens) {
     g->read_all();
     emitted.insert(emitted.end(), g->out.got.begin(), g->out.got.end());
@@ -248,7 +274,7 @@ TEST(snapshot_generator, snapshot_at_start_restores_the_fresh_layout) {
   for (uint32_t s = 0; s < 2; ++s) old.push_back(generator(count, s, 2));
   std::vector<uint64_t> none;
   auto previous = read_and_snapshot(old, {0, 0}, none);
-  auto gens = restored(count, 3, previous);
+  auto gens = restored(count, 3, previous, 2);
   for (uint32_t s = 0; s < 3; ++s) {
     gens[s]->read_all();
     std::vector<uint64_t> expected;
@@ -266,13 +292,13 @@ TEST(snapshot_generator, finished_is_not_the_same_as_no_state) {
   auto snap = through_bytes(g->snapshot());
   EXPECT_TRUE(snap.entries.empty()) << "no progression left";
 
-  auto after = restored(10, 2, {snap});
+  auto after = restored(10, 2, {snap}, 1);
   for (auto& r : after) {
     r->read_all();
     EXPECT_TRUE(r->end);
     EXPECT_TRUE(r->out.got.empty());
   }
-  auto fresh = restored(10, 1, {});
+  auto fresh = restored(10, 1, {}, 1);
   fresh[0]->read_all();
   EXPECT_EQ(fresh[0]->out.got.size(), 10u);
 }

@@ -11,6 +11,7 @@
 
 #include "nagare/job.hpp"
 #include "plan.hpp"
+#include "split_support.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
@@ -113,6 +114,10 @@ built build(const detail::graph& g, uint32_t vertex, uint32_t subtask,
   b.chain = std::move(c.value());
   auto st = b.chain->open();
   EXPECT_TRUE(st.ok()) << st.message();
+  // A source's splits, as the job master would send them before the start.
+  if (b.chain->is_source())
+    b.chain->add_splits(testing::plan_splits(b.plan, vertex, subtask),
+                        b.plan.vertices[vertex].enumerator.has_value());
   return b;
 }
 

@@ -17,6 +17,7 @@
 #include "nagare/detail/operators.hpp"
 #include "nagare/source.hpp"
 #include "nagare/watermark.hpp"
+#include "split_support.hpp"
 
 namespace nagare {
 namespace {
@@ -41,6 +42,14 @@ class text_file_source_test : public ::testing::Test {
     return path;
   }
 
+  // Gives `r` the splits the job master deals subtask info.subtask of
+  // info.parallelism of a source of `paths` (split contract), and no more.
+  template <class R>
+  static void deal(R& r, const strings& paths, const subtask_info& info) {
+    testing::give_splits(r, testing::splits_of(text_file_source(paths), info.subtask,
+                                               info.parallelism ? info.parallelism : 1));
+  }
+
   // Reads everything subtask `s` of `p` gets, `max` records per poll.
   strings read_all(const strings& paths, uint32_t s = 0, uint32_t p = 1, size_t max = 1000) {
     auto reader = text_file_source(paths).create();
@@ -48,6 +57,7 @@ class text_file_source_test : public ::testing::Test {
     info.subtask = s;
     info.parallelism = p;
     EXPECT_TRUE(reader->open(info).ok());
+    deal(*reader, paths, info);
     lines sink;
     collector<std::string> out(&sink);
     bool end = false;
@@ -148,6 +158,7 @@ TEST_F(text_file_source_test, subtask_without_files_ends_at_once) {
   info.subtask = 1;
   info.parallelism = 2;
   ASSERT_TRUE(reader->open(info).ok());
+  deal(*reader, {f}, info);
   lines sink;
   collector<std::string> out(&sink);
   bool end = false;
@@ -171,6 +182,7 @@ TEST_F(text_file_source_test, poll_respects_max_records) {
   auto b = write("b.txt", "x\ny");
   auto reader = text_file_source({a, b}).create();
   ASSERT_TRUE(reader->open(subtask_info{}).ok());
+  deal(*reader, {a, b}, subtask_info{});
   lines sink;
   collector<std::string> out(&sink);
   bool end = false;
@@ -193,8 +205,10 @@ TEST_F(text_file_source_test, poll_respects_max_records) {
 
 // poll(0) emits nothing and does not end a source that has lines.
 TEST_F(text_file_source_test, poll_zero_emits_nothing) {
-  auto reader = text_file_source({write("a.txt", "x\n")}).create();
+  auto a = write("a.txt", "x\n");
+  auto reader = text_file_source({a}).create();
   ASSERT_TRUE(reader->open(subtask_info{}).ok());
+  deal(*reader, {a}, subtask_info{});
   lines sink;
   collector<std::string> out(&sink);
   bool end = false;
@@ -208,6 +222,7 @@ TEST_F(text_file_source_test, missing_file_at_poll_is_an_io_error) {
   auto path = (dir_ / "gone.txt").string();
   auto reader = text_file_source({path}).create();
   ASSERT_TRUE(reader->open(subtask_info{}).ok());
+  deal(*reader, {path}, subtask_info{});
   lines sink;
   collector<std::string> out(&sink);
   bool end = false;
@@ -233,6 +248,7 @@ TEST_F(text_file_source_test, interleaves_the_files_of_a_subtask) {
   }
   auto reader = text_file_source(paths).create();
   ASSERT_TRUE(reader->open(subtask_info{}).ok());
+  deal(*reader, paths, subtask_info{});
   lines sink;
   collector<std::string> out(&sink);
   bool end = false;
@@ -291,6 +307,7 @@ TEST_F(text_file_source_test, positions_are_exact_across_interleaved_files) {
           info.subtask = s;
           info.parallelism = 2;
           ASSERT_TRUE(r->open(info).ok());
+          deal(*r, paths, info);
           lines sink;
           collector<std::string> out(&sink);
           bool end = false;
@@ -306,6 +323,7 @@ TEST_F(text_file_source_test, positions_are_exact_across_interleaved_files) {
           ASSERT_TRUE(r->open(info).ok());
           auto st = r->restore(entries, info);
           ASSERT_TRUE(st.ok()) << st.message();
+          deal(*r, paths, info);
           lines sink;
           collector<std::string> out(&sink);
           bool end = false;
@@ -338,10 +356,10 @@ TEST_F(text_file_source_test, watermark_is_the_minimum_over_its_files) {
       content += std::to_string(f) + "," + std::to_string(ts_of_line(f, i)) + "\n";
     paths.push_back(write(std::string(1, static_cast<char>('a' + f)), content));
   }
-  auto reader = text_file_source(paths).create();
+  // The static enumerator names the splits "<index> <path>".
+  auto splits = testing::splits_of(text_file_source(paths), 0, 1);
   strings names;
-  ASSERT_TRUE(reader->open(subtask_info{}).ok());
-  reader->splits(names);
+  for (const auto& sp : splits) names.push_back(sp.id);
   EXPECT_EQ(names, (strings{"0 " + paths[0], "1 " + paths[1], "2 " + paths[2]}));
 
   const int64_t bound = 20;
@@ -354,6 +372,7 @@ TEST_F(text_file_source_test, watermark_is_the_minimum_over_its_files) {
   op.connect(static_cast<detail::input_port<std::string>*>(&sink));
   ASSERT_TRUE(op.open(subtask_info{}).ok());
   ASSERT_TRUE(op.restore({}, subtask_info{}).ok());
+  op.add_splits(splits, true);
   bool end = false;
   int64_t previous = min_timestamp;
   int checked = 0;

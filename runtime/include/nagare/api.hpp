@@ -23,8 +23,10 @@
 // in libnagare behind those interfaces: a backend's internals (the leveldb
 // cache, CLOCK eviction, delta chains, kv-store tuning, timer indexes), a new
 // backend, or the snapshot stream's framing (runtime/src/snapshot_stream.hpp).
-// Version 7: state backends behind keyed_backend. Version 8: sinks declare
-// their delivery guarantee (node_spec::guarantee).
+// Version 7: state backends behind keyed_backend.
+// Version 8: the split contract (nagare/split.hpp): source_reader and
+// source_instance gain add_splits / no_more_splits, node_spec an enumerator;
+// sinks declare their delivery guarantee (node_spec::guarantee).
 #define NAGARE_API_VERSION 8u
 
 namespace nagare {

@@ -248,6 +248,14 @@ class keyed_stream {
 };
 
 // The builder a job's entry point receives.
+// Whether a source descriptor declares a split enumerator (nagare/source.hpp).
+template <class Source, class = void>
+struct has_enumerator : std::false_type {};
+template <class Source>
+struct has_enumerator<Source,
+                      std::void_t<decltype(std::declval<const Source&>().enumerator(uint32_t{}))>>
+    : std::true_type {};
+
 class job {
  public:
   explicit job(detail::graph& g) : g_(&g) {}
@@ -271,6 +279,8 @@ class job {
     };
     n.make_tee = [] { return std::make_unique<detail::tee_operator<T>>(); };
     n.validate = [spec] { return spec.validate(); };
+    if constexpr (has_enumerator<Source>::value)
+      n.enumerator = [spec](uint32_t parallelism) { return spec.enumerator(parallelism); };
     return data_stream<T>(g_, n.id, strategy.timestamps());
   }
 

@@ -128,6 +128,13 @@ class parsed_source {
   std::unique_ptr<source_reader<record_type>> create() const {
     return std::make_unique<reader>(source_.create(), parse_, make_sink_ ? make_sink_() : nullptr);
   }
+  // The raw source's split enumerator (nagare/split.hpp). Call only when
+  // Source declares one: a job's source() checks with has_enumerator.
+  template <class S = Source>
+  auto enumerator(uint32_t parallelism) const
+      -> decltype(std::declval<const S&>().enumerator(parallelism)) {
+    return source_.enumerator(parallelism);
+  }
 
  private:
   using T = record_type;
@@ -176,6 +183,10 @@ class parsed_source {
     }
 
     void splits(std::vector<std::string>& out) const override { raw_->splits(out); }
+    void add_splits(std::vector<source_split> splits) override {
+      raw_->add_splits(std::move(splits));
+    }
+    void no_more_splits() override { raw_->no_more_splits(); }
 
     status poll(size_t max_records, collector<T>& out, bool& end) override {
       if (auto st = ensure_recovered(); !st.ok()) return st;

@@ -7,6 +7,11 @@
 //   std::string name() const;                       // default operator name
 //   nagare::status validate() const;                // checked before the job starts
 //   std::unique_ptr<source_reader<T>> create() const;
+// and optionally, for a source on the split contract (nagare/split.hpp):
+//   nagare::enumerator_spec enumerator(uint32_t parallelism) const;
+// whose splits the job master discovers and hands to the readers at run time
+// (source_reader::add_splits). Without it, each reader deals out its own
+// splits in open() (the static contract).
 #pragma once
 
 #include <algorithm>
@@ -24,6 +29,7 @@
 
 #include "nagare/codec.hpp"
 #include "nagare/collector.hpp"
+#include "nagare/split.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
@@ -39,8 +45,20 @@ struct record_origin {
 };
 
 // Called from the task's thread only, in the order
-//   open -> [restore] -> splits -> (poll | positions | prepare_checkpoint
-//        | checkpoint_complete)* -> close.
+//   open -> [restore] -> splits -> (add_splits | no_more_splits | poll
+//        | positions | prepare_checkpoint | checkpoint_complete)* -> close.
+//
+// The split contract (a descriptor with enumerator()): the job master hands
+// the reader its splits through add_splits(), before the first poll and
+// whenever its enumerator finds more, and calls no_more_splits() once none
+// will come. Such a reader reads only the splits it was given, names each
+// one's records by the split's id (out.split(id); out.split_finished(id) once
+// exhausted or at its end position), reports one position entry per split
+// (encode_split_position, finished splits included), and sets `end` in poll()
+// only after no_more_splits() once every split is exhausted: without it the
+// source is unbounded and never ends. Its restore() only remembers the
+// restored positions by split id: a split given later starts at its restored
+// position if there is one, else at split.start.
 //
 // Splits and watermarks: a reader that reads several splits names the split
 // of its records through the collector (out.split(id) before a split's
@@ -61,6 +79,13 @@ class source_reader {
   // finished or idle).
   virtual void splits(std::vector<std::string>& out) const { (void)out; }
   virtual status close() { return {}; }
+
+  // The split contract (above): more splits for this subtask, in their
+  // discovery order, and the promise that none will follow. The defaults (a
+  // reader on the static contract) ignore them. A malformed split fails the
+  // task at the next poll().
+  virtual void add_splits(std::vector<source_split> splits) { (void)splits; }
+  virtual void no_more_splits() {}
 
   // Appends the replay positions of this reader's splits (finished ones
   // included), one self-contained entry each, not tied to this subtask: the
@@ -108,27 +133,50 @@ class source_reader {
   virtual uint64_t dead_letters() const { return 0; }
 };
 
-// Lines of text files. Each file is one split; split i is read by subtask
-// i % parallelism. A line is a record without its "\n" (and "\r"); the replay
-// position of a split is the byte offset of its next line. A subtask reads
-// its files side by side: each poll takes a share of its records from every
-// file not yet finished, round-robin, each file in order (so the watermarks
-// of the files progress together). A split is named "<index> <path>"
-// (index in the source's file list, from 0). A position entry
-// is (split index, path, offset) in the codec of
-// std::tuple<uint64_t, std::string, uint64_t>; a restore deals the splits out
-// as open() does and seeks each to its offset. The files must be the same,
-// in the same order, and not shorter than their positions.
+// Lines of text files, on the split contract: each file is one split. A line
+// is a record without its "\n" (and "\r"); a split's position is
+// (path, byte offset of its next line) in the codec of
+// std::pair<std::string, uint64_t>. A subtask reads its files side by side:
+// each poll takes a share of its records from every file not yet finished,
+// round-robin, each file in order (so the watermarks of the files progress
+// together).
+//
+// A list of files: split i is named "<i> <path>" and read by subtask
+// i % parallelism (the "static" enumerator); the source ends when all are
+// read. A restore, at any parallelism, deals the files of the first run out
+// again the same way and seeks each to its offset: the files must be the same
+// and not shorter than their positions.
+//
+// monitor(dir): a monitored directory (the "directory" enumerator): every
+// regular file in `dir` is a split named by its path, found while the job
+// runs (listed every `discovery_interval_ms`) and dealt to the subtasks
+// round-robin in path order. Names starting with '.' or '_' are ignored:
+// write a file under such a name and rename it once complete, since a file
+// is read once, up to its end at that time. Unbounded (the job runs until
+// cancelled or stopped) unless `bounded`: then it reads the files present at
+// the start and ends.
 class text_file_source {
  public:
   using record_type = std::string;
   explicit text_file_source(std::vector<std::string> paths) : paths_(std::move(paths)) {}
-  std::string name() const { return "text file source"; }
+  static text_file_source monitor(std::string dir, uint32_t discovery_interval_ms = 1000,
+                                  bool bounded = false) {
+    text_file_source s({});
+    s.dir_ = std::move(dir);
+    s.interval_ms_ = discovery_interval_ms;
+    s.bounded_ = bounded;
+    return s;
+  }
+  std::string name() const { return dir_.empty() ? "text file source" : "monitored directory"; }
   status validate() const;
   std::unique_ptr<source_reader<std::string>> create() const;
+  enumerator_spec enumerator(uint32_t parallelism) const;
 
  private:
   std::vector<std::string> paths_;
+  std::string dir_;  // monitor(): the directory
+  uint32_t interval_ms_ = 0;
+  bool bounded_ = true;
 };
 
 namespace detail {
@@ -176,20 +224,20 @@ inline bool restrict_to_residue(index_progression p, uint64_t count, uint32_t s,
 
 }  // namespace detail
 
-// A deterministic generator: record i is make(i) for i in [0, count). Subtask
-// s of p produces the indices s, s + p, s + 2p, ... in increasing order. The
-// same count and function give the same records in every run.
+// A deterministic generator: record i is make(i) for i in [0, count), on the
+// split contract. Its splits are those of the first run's parallelism p
+// ("static" enumerator): split k (named "k") holds the indices k, k + p,
+// k + 2p, ... below count, and is read by subtask k % p of that run, in
+// increasing order. The same count and function give the same records in
+// every run.
 //
-// Its position is the set of indices still to emit, as progressions
-// (next, stride): one per subtask after open(), one entry each in the codec
-// of std::pair<uint64_t, uint64_t>. A restore with parallelism q gives
-// subtask s the indices of every recorded progression that are congruent to s
-// modulo q (detail::restrict_to_residue). The residues modulo q partition the
-// indices, so every index not yet emitted goes to exactly one new subtask,
-// and none that was emitted comes back: exactly once, at any parallelism,
-// without any coordination between the new subtasks. When the old subtasks
-// had progressed alike, each new one gets an equal share. A subtask with
-// several progressions emits their indices merged in increasing order.
+// A split's position is the progression of its indices still to emit,
+// (next, stride) in the codec of std::pair<uint64_t, uint64_t>. A restore at
+// another parallelism q deals the first run's p splits out whole, split k to
+// subtask k % q (splits are not subdivided: with q > p some subtasks read
+// nothing), each from its position: every index not yet emitted is emitted
+// once. A subtask with several splits emits their indices merged in
+// increasing order.
 template <class T>
 class generator_source {
  public:
@@ -201,9 +249,16 @@ class generator_source {
   std::unique_ptr<source_reader<T>> create() const {
     return std::make_unique<reader>(count_, make_);
   }
+  enumerator_spec enumerator(uint32_t parallelism) const {
+    std::vector<source_split> splits;
+    for (uint32_t k = 0; k < parallelism; ++k)
+      splits.push_back(
+          {std::to_string(k), encode(std::pair<uint64_t, uint64_t>(k, parallelism)), {}});
+    return {"static", encode(splits), 0, true};
+  }
 
  private:
-  using progression = detail::index_progression;
+  using position = std::pair<uint64_t, uint64_t>;  // next index, stride
 
   class reader final : public source_reader<T> {
    public:
@@ -211,75 +266,113 @@ class generator_source {
         : count_(count), make_(std::move(make)) {}
 
     status open(const subtask_info& info) override {
-      ranges_.clear();
-      if (info.subtask < count_) ranges_.push_back({info.subtask, info.parallelism});
+      (void)info;
       return {};
     }
 
+    void add_splits(std::vector<source_split> splits) override {
+      for (auto& s : splits) {
+        auto r = std::find_if(restored_.begin(), restored_.end(),
+                              [&](const auto& e) { return e.first == s.id; });
+        const std::string& at = r != restored_.end() ? r->second : s.start;
+        position p;
+        byte_reader in(at.data(), at.size());
+        if (!codec<position>::decode(in, p) || in.remaining() != 0 || p.second == 0) {
+          error_ = status(errc::invalid_argument, "malformed generator split '" + s.id + "'");
+          continue;
+        }
+        ranges_.push_back({std::move(s.id), p.first, p.second, false, false});
+      }
+    }
+    void no_more_splits() override { no_more_ = true; }
+
     status poll(size_t max_records, collector<T>& out, bool& end) override {
+      if (!error_.ok()) return error_;
       size_t n = 0;
-      while (n < max_records && !ranges_.empty()) {
+      for (auto& r : ranges_)
+        if (!r.done && r.next >= count_) finish(r, out);
+      while (n < max_records && open_ranges() > 0) {
         // The range with the smallest next index emits until it passes the
-        // second smallest (with one range: until done or max_records). "<="
-        // keeps poll() going even if two ranges met (they never do).
-        size_t lo = 0;
+        // second smallest (with one range: until done or max_records).
+        size_t lo = ranges_.size();
         uint64_t bound = std::numeric_limits<uint64_t>::max();
-        for (size_t i = 1; i < ranges_.size(); ++i) {
-          if (ranges_[i].next < ranges_[lo].next) {
-            bound = ranges_[lo].next;
+        for (size_t i = 0; i < ranges_.size(); ++i) {
+          const auto& r = ranges_[i];
+          if (r.done) continue;
+          if (lo == ranges_.size() || r.next < ranges_[lo].next) {
+            if (lo != ranges_.size()) bound = ranges_[lo].next;
             lo = i;
-          } else if (ranges_[i].next < bound) {
-            bound = ranges_[i].next;
+          } else if (r.next < bound) {
+            bound = r.next;
           }
         }
         auto& r = ranges_[lo];
-        bool done = false;
+        if (named_ != lo) {
+          out.split(r.id);
+          named_ = lo;
+        }
         while (n < max_records && r.next <= bound) {
           out.emit(make_(r.next));
           ++n;
           if (count_ - r.next <= r.stride) {  // r.next + r.stride >= count_, without overflow
-            done = true;
+            r.next = count_;
+            finish(r, out);
             break;
           }
           r.next += r.stride;
         }
-        if (done) ranges_.erase(ranges_.begin() + static_cast<std::ptrdiff_t>(lo));
       }
-      end = ranges_.empty();
+      end = no_more_ && open_ranges() == 0;
       return {};
     }
 
     void positions(std::vector<std::string>& out) const override {
       for (const auto& r : ranges_)
-        out.push_back(encode(std::pair<uint64_t, uint64_t>{r.next, r.stride}));
+        out.push_back(encode_split_position(r.id, encode(position{r.next, r.stride})));
     }
 
     status restore(const std::vector<std::string>& entries, const subtask_info& info) override {
-      ranges_.clear();
+      (void)info;
+      restored_.clear();
       for (const auto& e : entries) {
-        std::pair<uint64_t, uint64_t> p;
-        byte_reader in(e.data(), e.size());
-        if (!codec<std::pair<uint64_t, uint64_t>>::decode(in, p) || in.remaining() != 0 ||
-            p.second == 0)
+        std::string id, at;
+        if (!decode_split_position(e, id, at))
           return status(errc::io_error, "malformed generator position");
-        progression part;
-        if (detail::restrict_to_residue({p.first, p.second}, count_, info.subtask, info.parallelism,
-                                        part))
-          ranges_.push_back(part);
+        for (const auto& r : restored_)
+          if (r.first == id)
+            return status(errc::io_error, "two positions for generator split '" + id +
+                                              "' in the snapshot (a snapshot given twice?)");
+        restored_.emplace_back(std::move(id), std::move(at));
       }
-      std::sort(ranges_.begin(), ranges_.end(), [](const progression& a, const progression& b) {
-        return a.next < b.next || (a.next == b.next && a.stride < b.stride);
-      });
-      for (size_t i = 1; i < ranges_.size(); ++i)
-        if (ranges_[i].next == ranges_[i - 1].next)  // disjoint progressions never share an index
-          return status(errc::io_error, "generator positions overlap (a snapshot given twice?)");
       return {};
     }
 
    private:
+    struct range {
+      std::string id;
+      uint64_t next;
+      uint64_t stride;  // >= 1
+      bool done;
+      bool finished_told;
+    };
+    void finish(range& r, collector<T>& out) {
+      r.done = true;
+      if (!r.finished_told) out.split_finished(r.id);
+      r.finished_told = true;
+    }
+    size_t open_ranges() const {
+      size_t n = 0;
+      for (const auto& r : ranges_) n += r.done ? 0 : 1;
+      return n;
+    }
+
     uint64_t count_;
     std::function<T(uint64_t)> make_;
-    std::vector<progression> ranges_;  // indices still to emit; none exhausted
+    std::vector<range> ranges_;  // every split given, finished ones included
+    size_t named_ = std::numeric_limits<size_t>::max();          // the range out.split() named last
+    std::vector<std::pair<std::string, std::string>> restored_;  // split id, position
+    bool no_more_ = false;
+    status error_;
   };
 
   uint64_t count_;

@@ -12,6 +12,7 @@
 
 #include "nagare/delivery_guarantee.hpp"
 #include "nagare/detail/operator.hpp"
+#include "nagare/split.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
@@ -36,6 +37,9 @@ struct node_spec {
   std::function<status()> validate;
   // A sink's: what its descriptor declares (nagare/delivery_guarantee.hpp).
   delivery_guarantee guarantee = delivery_guarantee::at_least_once;
+  // Sources on the split contract: their enumerator at a parallelism
+  // (nagare/split.hpp); empty for a source that deals out its own splits.
+  std::function<enumerator_spec(uint32_t)> enumerator;
   bool is_source() const { return kind == "source"; }
 };
 

@@ -27,6 +27,7 @@
 
 #include "nagare/detail/batch.hpp"
 #include "nagare/detail/snapshot.hpp"
+#include "nagare/split.hpp"
 #include "nagare/status.hpp"
 #include "nagare/time.hpp"
 
@@ -187,6 +188,12 @@ class source_instance : public operator_instance {
   // holds back no watermark downstream). See nagare/watermark.hpp.
   virtual int64_t current_watermark() const { return min_timestamp; }
   virtual bool idle() const { return false; }
+  // The split contract (nagare/split.hpp): splits the job master assigned
+  // to this subtask, and whether none will follow. Called between polls.
+  virtual void add_splits(std::vector<source_split> splits, bool no_more) {
+    (void)splits;
+    (void)no_more;
+  }
 };
 
 // Receives full batches from an exchange writer: the task's output channels.

@@ -244,6 +244,18 @@ class source_operator final : public source_instance {
     if (strategy_.timestamps()) splits_.update(out_->emitted(), now_);
     return st;
   }
+  // Hands the reader its new splits; each joins the watermark generator.
+  void add_splits(std::vector<source_split> splits, bool no_more) override {
+    std::vector<std::string> ids;
+    ids.reserve(splits.size());
+    for (const auto& s : splits) ids.push_back(s.id);
+    reader_->add_splits(std::move(splits));
+    splits_.add(ids);
+    if (no_more) {
+      reader_->no_more_splits();
+      splits_.no_more_splits();
+    }
+  }
   // The reader seals and commits what it writes on the side (dead letters).
   status prepare_checkpoint(uint64_t id) override { return reader_->prepare_checkpoint(id); }
   status checkpoint_complete(uint64_t id) override { return reader_->checkpoint_complete(id); }

@@ -46,12 +46,33 @@ class split_watermarks {
     idle_ = false;
     mark_ = 0;
     current_ = &scratch_;
+    assigned_ = false;
+    no_more_ = false;
     if (ids.empty()) {
       current_ = &find(std::string{});
     } else {
       for (const auto& id : ids) find(id);
     }
   }
+
+  // Splits assigned at run time (the split contract, nagare/split.hpp): the
+  // first call forgets the implicit split "" unless it has seen a record;
+  // each of `ids` then holds the watermark back until it has records (or is
+  // finished or idle). Until no_more_splits(), a subtask whose splits are
+  // all finished (or that has none) is idle: it holds no watermark back
+  // while it waits for more.
+  void add(const std::vector<std::string>& ids) {
+    if (!assigned_) {
+      assigned_ = true;
+      auto it = splits_.find(std::string{});
+      if (it != splits_.end() && it->second.max == min_timestamp) {
+        if (current_ == &it->second) current_ = &scratch_;
+        splits_.erase(it);
+      }
+    }
+    for (const auto& id : ids) find(id);
+  }
+  void no_more_splits() { no_more_ = true; }
 
   // The largest timestamp of the split whose records are being emitted.
   int64_t& current_max() { return current_->max; }
@@ -98,7 +119,7 @@ class split_watermarks {
     int64_t was = watermark_;
     // Every split idle: the subtask is. Every split finished: the end of the
     // input is near, the watermark stays.
-    idle_ = !active && open;
+    idle_ = !active && (open || (assigned_ && !no_more_));
     if (active && wm > watermark_) watermark_ = wm;
     return idle_ != was_idle || watermark_ != was;
   }
@@ -165,6 +186,8 @@ class split_watermarks {
   uint64_t mark_ = 0;
   int64_t watermark_ = min_timestamp;
   bool idle_ = false;
+  bool assigned_ = false;  // add() was called: splits come at run time
+  bool no_more_ = false;   // ... and no more will
 };
 
 }  // namespace nagare::detail
