@@ -1,23 +1,9 @@
 #include "dead_letter_reference.hpp"
+#include "decimal.hpp"
 
 namespace nagare::testing {
 
 namespace {
-
-// "-"? digit+ within the signed 64-bit range.
-bool is_int64(const std::string& s) {
-  size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
-  if (i == s.size()) return false;
-  const uint64_t limit = i == 1 ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
-  uint64_t magnitude = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    auto digit = static_cast<uint64_t>(s[i] - '0');
-    if (magnitude > (limit - digit) / 10) return false;
-    magnitude = magnitude * 10 + digit;
-  }
-  return true;
-}
 
 std::vector<std::string> fields_of(const std::string& line) {
   std::vector<std::string> out(1);

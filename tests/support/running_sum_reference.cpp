@@ -1,4 +1,5 @@
 #include "running_sum_reference.hpp"
+#include "decimal.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -8,28 +9,7 @@
 
 namespace nagare::testing {
 
-namespace {
-
-// "-"? digit+ within the signed 64-bit range, checked digit by digit.
-bool parse_value(const std::string& s, int64_t& out) {
-  size_t i = 0;
-  bool negative = !s.empty() && s[0] == '-';
-  if (negative) i = 1;
-  if (i == s.size()) return false;
-  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
-  uint64_t magnitude = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    auto digit = static_cast<uint64_t>(s[i] - '0');
-    if (magnitude > (limit - digit) / 10) return false;
-    magnitude = magnitude * 10 + digit;
-  }
-  // Two's complement by hand: the wrap-around the job's sums also use.
-  out = static_cast<int64_t>(negative ? ~magnitude + 1 : magnitude);
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string generate_running_sum_input(uint64_t seed, uint32_t file, size_t lines) {
   std::mt19937_64 rng(seed * 1000003 + file);
@@ -91,7 +71,7 @@ std::vector<std::string> expected_running_sums(const std::vector<std::string>& t
       if (!line.empty() && line.back() == '\r') line.pop_back();
       size_t comma = line.find(',');
       int64_t value = 0;
-      if (comma == std::string::npos || comma == 0 || !parse_value(line.substr(comma + 1), value)) {
+      if (comma == std::string::npos || comma == 0 || !parse_int64(line.substr(comma + 1), value)) {
         if (malformed) ++*malformed;
         continue;
       }

@@ -1,4 +1,5 @@
 #include "window_reference.hpp"
+#include "decimal.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -19,24 +20,6 @@ int64_t saturating_add(int64_t a, int64_t b) {
 int64_t floor_mod(int64_t a, int64_t m) {
   int64_t r = a % m;
   return r < 0 ? r + m : r;
-}
-
-// "-"? digit+ within the signed 64-bit range, checked digit by digit.
-bool parse_int(const std::string& s, int64_t& out) {
-  size_t i = 0;
-  bool negative = !s.empty() && s[0] == '-';
-  if (negative) i = 1;
-  if (i == s.size()) return false;
-  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
-  uint64_t magnitude = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    auto digit = static_cast<uint64_t>(s[i] - '0');
-    if (magnitude > (limit - digit) / 10) return false;
-    magnitude = magnitude * 10 + digit;
-  }
-  out = static_cast<int64_t>(negative ? ~magnitude + 1 : magnitude);
-  return true;
 }
 
 // The lines of a text as the text file source reads them.
@@ -120,8 +103,8 @@ bool parse_window_record(const std::string& line, window_record& out) {
   if (second == std::string::npos || second == first + 1) return false;
   if (line.find(',', second + 1) != std::string::npos) return false;
   window_record r;
-  if (!parse_int(line.substr(0, first), r.ts)) return false;
-  if (!parse_int(line.substr(second + 1), r.value)) return false;
+  if (!parse_int64(line.substr(0, first), r.ts)) return false;
+  if (!parse_int64(line.substr(second + 1), r.value)) return false;
   r.key = line.substr(first + 1, second - first - 1);
   r.line = line;
   out = std::move(r);

@@ -136,23 +136,17 @@ TEST_F(snapshot_text_source, resumes_every_file_once_at_another_parallelism) {
   }
 }
 
-// Positions that do not fit the source's files are refused: another file list, a missing split,
-// malformed bytes; a file shorter than its position fails the poll that opens it.
+// Positions that do not fit the source's files are refused: a split twice, malformed bytes,
+// keyed state; a file shorter than its position fails the poll that opens it. (On the split
+// contract a split without a restored position is not an error: it was assigned after the
+// checkpoint, and starts at its beginning.)
 TEST_F(snapshot_text_source, refuses_positions_that_do_not_fit) {
   auto s0 = reader(0, 2), s1 = reader(1, 2);
   s0->read(60);
   s1->read(10);
   snapshots previous{s0->snapshot(), s1->snapshot()};
 
-  strings reordered = {paths_[1], paths_[0], paths_[2]};
-  auto other = std::make_unique<source_harness<std::string>>(
-      text_file_source(reordered).create(), where(0, 1),
-      testing::splits_of(text_file_source(reordered), 0, 1));
-  EXPECT_FALSE(other->op->restore(previous, other->info).ok()) << "files reordered";
-
   auto r = reader(0, 1);
-  EXPECT_FALSE(r->op->restore({previous[0]}, r->info).ok()) << "split of subtask 1 missing";
-  r = reader(0, 1);
   EXPECT_FALSE(r->op->restore({previous[0], previous[1], previous[1]}, r->info).ok())
       << "a split twice";
   r = reader(0, 1);
@@ -220,7 +214,8 @@ void expect_exactly_once(const std::vector<uint64_t>& emitted, uint64_t count) {
 }
 
 // A generator read in part at parallelism 2 and restored at 3, and at 3 restored at 1, emits every
-// index once; so does 2 -> 3 -> 1 with reading in between.
+// index once; so does 2 -> 3 -> 1 with reading in between. Its splits (split k: the indices
+// k mod the first run's parallelism) are dealt whole, split k to subtask k mod the new one.
 TEST(snapshot_generator, resumes_every_index_once_at_another_parallelism) {
   constexpr uint64_t count = 1009;
   struct scenario {
@@ -243,7 +238,7 @@ TEST(snapshot_generator, resumes_every_index_once_at_another_parallelism) {
       g->read_all();
       EXPECT_TRUE(g->end);
       EXPECT_TRUE(std::is_sorted(g->out.got.begin(), g->out.got.end()));
-      for (auto i : g->out.got) EXPECT_EQ(i % sc.to, g->info.subtask) << i;
+      for (auto i : g->out.got) EXPECT_EQ(i % sc.from % sc.to, g->info.subtask) << i;
       emitted.insert(emitted.end(), g->out.got.begin(), g->out.got.end());
     }
     expect_exactly_once(emitted, count);
@@ -266,9 +261,9 @@ TEST(snapshot_generator, resumes_every_index_once_at_another_parallelism) {
   expect_exactly_once(emitted, count);
 }
 
-// A snapshot taken before any record, restored at another parallelism, gives each new subtask the
-// same indices a fresh start at that parallelism does.
-TEST(snapshot_generator, snapshot_at_start_restores_the_fresh_layout) {
+// A snapshot taken before any record, restored at another parallelism, deals the first run's
+// splits whole: subtasks 0 and 1 of 3 read the splits of 0 and 1 of 2, subtask 2 reads nothing.
+TEST(snapshot_generator, snapshot_at_start_deals_the_splits_whole) {
   constexpr uint64_t count = 100;
   std::vector<std::unique_ptr<source_harness<uint64_t>>> old;
   for (uint32_t s = 0; s < 2; ++s) old.push_back(generator(count, s, 2));
@@ -278,7 +273,7 @@ TEST(snapshot_generator, snapshot_at_start_restores_the_fresh_layout) {
   for (uint32_t s = 0; s < 3; ++s) {
     gens[s]->read_all();
     std::vector<uint64_t> expected;
-    for (uint64_t i = s; i < count; i += 3) expected.push_back(i);
+    for (uint64_t i = s; s < 2 && i < count; i += 2) expected.push_back(i);
     EXPECT_EQ(gens[s]->out.got, expected) << "subtask " << s;
   }
 }
@@ -290,7 +285,7 @@ TEST(snapshot_generator, finished_is_not_the_same_as_no_state) {
   g->read_all();
   ASSERT_EQ(g->out.got.size(), 10u);
   auto snap = through_bytes(g->snapshot());
-  EXPECT_TRUE(snap.entries.empty()) << "no progression left";
+  EXPECT_FALSE(snap.entries.empty()) << "a finished split keeps its position";
 
   auto after = restored(10, 2, {snap}, 1);
   for (auto& r : after) {
