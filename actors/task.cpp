@@ -101,7 +101,6 @@ caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(tas
     fail(opened);
     return rp;
   }
-  opened_ = true;
   restore(rp);
   return rp;
 }
@@ -145,7 +144,8 @@ task_info task_actor::status_info() const {
     info.queued_batches += inputs_.queued(c);
   }
   // Operators have state only once opened (a shell query may come before).
-  info.state_entries = chain_ && opened_ ? chain_->state_entries() : 0;
+  // 0 before connect opens the chain (task_chain::state_entries counts open operators).
+  info.state_entries = chain_ ? chain_->state_entries() : 0;
   info.watermark = chain_ ? chain_->watermark() : min_timestamp;
   info.idle = idle_;
   return info;

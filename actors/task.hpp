@@ -182,7 +182,6 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   channel_peers peers_;  // before the channels, which send through it
   input_channels inputs_;
   output_channels outputs_;
-  bool opened_ = false;          // the chain's operators are open
   bool poll_scheduled_ = false;  // a poll message (immediate or backed off) is on its way
   uint32_t backoff_ms_ = 0;      // the delay of the last backed-off poll; 0: none
   uint64_t backoff_id_ = 0;      // the backed-off poll that counts (later ones are stale)
