@@ -335,7 +335,8 @@ void task_actor::run() {
     end_stream();
 }
 
-void task_actor::emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) {
+void task_actor::emit(uint32_t channel, owned<detail::record_batch> owned_batch) {
+  auto batch = detail::to_shared(std::move(owned_batch));
   stats_.records_out += batch->size();
   ++stats_.batches_out;
   outputs_.push(channel, channel_item::of_batch(std::move(batch)));

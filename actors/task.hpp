@@ -66,6 +66,7 @@
 #include <caf/all.hpp>
 
 #include "messages.hpp"
+#include "nagare/detail/operator_failure.hpp"
 #include "nagare/detail/operators.hpp"
 #include "snapshot_lineage.hpp"
 #include "task/channel_peers.hpp"
@@ -115,7 +116,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   // ended (waits for the final checkpoint) -> done.
   enum class phase { wired, running, draining, ended, done };
 
-  void emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) override;
+  void emit(uint32_t channel, owned<detail::record_batch> owned_batch) override;
   caf::typed_response_promise<status, damaged_snapshot> on_connect(task_wiring& w);
   void on_start();
   void on_batch(batch_message& m);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "nagare/detail/operator_failure.hpp"
 #include "nagare/detail/operators.hpp"
 #include "snapshot_stream.hpp"
 #include "state/kv_store.hpp"

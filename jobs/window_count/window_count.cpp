@@ -160,8 +160,8 @@ class fail_once_sink {
   fail_once_sink(Inner inner, uint64_t fail_at) : inner_(std::move(inner)), fail_at_(fail_at) {}
   std::string name() const { return inner_.name(); }
   nagare::status validate() const { return inner_.validate(); }
-  std::unique_ptr<nagare::sink<record_type>> create() const {
-    return std::make_unique<writer>(inner_.create(), fail_at_);
+  nagare::owned<nagare::sink<record_type>> create() const {
+    return nagare::make_owned<writer>(inner_.create(), fail_at_);
   }
 
  private:
@@ -169,7 +169,7 @@ class fail_once_sink {
 
   class writer final : public base {
    public:
-    writer(std::unique_ptr<base> inner, uint64_t fail_at)
+    writer(nagare::owned<base> inner, uint64_t fail_at)
         : inner_(std::move(inner)), fail_at_(fail_at) {}
     nagare::status open(const nagare::subtask_info& info) override {
       armed_ = fail_at_ > 0 && info.attempt == 0;
@@ -197,7 +197,7 @@ class fail_once_sink {
     }
 
    private:
-    std::unique_ptr<base> inner_;
+    nagare::owned<base> inner_;
     uint64_t fail_at_;
     bool armed_ = false;
     uint32_t subtask_ = 0;

@@ -16,6 +16,7 @@
 
 #include "nagare/codec.hpp"
 #include "nagare/sink.hpp"
+#include "nagare/tuple.hpp"
 
 namespace nagare::detail {
 
@@ -24,7 +25,6 @@ namespace {
 // Where in-progress and pending files live: hidden, inside the output directory
 // (so that renames never cross file systems).
 constexpr const char* work_dir_name = "/_nagare";
-
 
 using entry_codec = codec<std::tuple<uint32_t, uint64_t, std::string, std::string>>;
 

@@ -26,7 +26,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   auto& ops = chain->operators_;
   for (auto id : vx.nodes) {
     if (id >= g.nodes.size()) return status(errc::internal, "plan names an unknown operator");
-    ops.push_back(g.nodes[id].make_operator());
+    ops.push_back(detail::to_unique(g.nodes[id].make_operator()));
     chain->nodes_.push_back(id);
     chain->names_.push_back(g.nodes[id].name);
     chain->state_keys_.push_back(g.nodes[id].uid.empty() ? "#" + std::to_string(id)
@@ -40,7 +40,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
     for (size_t gate = 0; gate < p.inputs_of(v).size(); ++gate) {
       auto r = head.make_reader();
       r->connect(ops.front()->input());
-      chain->readers_.push_back(std::move(r));
+      chain->readers_.push_back(detail::to_unique(std::move(r)));
     }
   }
 
@@ -49,7 +49,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   auto offsets = p.output_offsets(v);
   detail::operator_instance* tail = ops.back().get();
   if (outputs.size() > 1) {
-    ops.push_back(g.nodes[vx.nodes.back()].make_tee());
+    ops.push_back(detail::to_unique(g.nodes[vx.nodes.back()].make_tee()));
     tail->connect(ops.back()->input());
     tail = ops.back().get();
   }
@@ -67,7 +67,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
     auto w = target_head.inputs[e.gate].make_writer(cfg);
     tail->connect(w->input());
     chain->writers_.push_back(w.get());
-    ops.push_back(std::move(w));
+    ops.push_back(detail::to_unique(std::move(w)));
   }
   return chain;
 }

@@ -15,6 +15,7 @@
 
 #include "nagare/detail/graph.hpp"
 #include "nagare/detail/operator.hpp"
+#include "owned_ptr.hpp"
 #include "plan.hpp"
 #include "snapshot_stream.hpp"
 
@@ -54,7 +55,9 @@ class task_chain {
   }
   result<std::shared_ptr<detail::record_batch>> decode(uint32_t gate, const char* data, size_t size,
                                                        uint32_t count) const {
-    return readers_[gate]->decode(data, size, count);
+    auto batch = readers_[gate]->decode(data, size, count);
+    if (!batch.ok()) return batch.error();
+    return detail::to_shared(std::move(batch.value()));
   }
   // Emits the partially filled output batches.
   void flush();

@@ -263,8 +263,8 @@ status text_file_source::validate() const {
   return {};
 }
 
-std::unique_ptr<source_reader<std::string>> text_file_source::create() const {
-  return std::make_unique<text_file_reader>();
+owned<source_reader<std::string>> text_file_source::create() const {
+  return make_owned<text_file_reader>();
 }
 
 enumerator_spec text_file_source::enumerator(uint32_t parallelism) const {

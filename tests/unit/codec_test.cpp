@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <tuple>
+
 #include <utility>
 #include <vector>
+#include "nagare/tuple.hpp"
 
 #include "nagare/codec.hpp"
 #include "nagare/flat.hpp"

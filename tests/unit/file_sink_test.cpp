@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nagare/sink.hpp"
+#include "owned_ptr.hpp"
 #include "process.hpp"
 
 namespace nagare {
@@ -74,7 +75,7 @@ class file_sink_test : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.message();
     st = w->recover(entries, previous_parallelism, info);
     EXPECT_TRUE(st.ok()) << st.message();
-    return w;
+    return detail::to_unique(std::move(w));
   }
 
   static void write(sink<std::string>& w, uint32_t origin, int from, int to) {

@@ -1,5 +1,6 @@
 // The chain-level snapshot encoding (checksummed FlatBuffers) and snapshots
 // of whole task chains.
+#include "record_collector.hpp"
 #include "snapshot_support.hpp"
 
 #include "process.hpp"
@@ -142,15 +143,7 @@ detail::graph count_graph(uint32_t p) {
   return g;
 }
 
-class recording_emitter final : public detail::batch_emitter {
- public:
-  void emit(uint32_t, std::shared_ptr<detail::record_batch> batch) override {
-    for (auto& r :
-         static_cast<detail::typed_batch<std::pair<std::string, uint64_t>>&>(*batch).records)
-      got.push_back(r);
-  }
-  std::vector<std::pair<std::string, uint64_t>> got;
-};
+using recording_emitter = test::record_collector<std::pair<std::string, uint64_t>>;
 
 std::unique_ptr<task_chain> chain_of(const detail::graph& g, uint32_t vertex, uint32_t subtask,
                                      detail::batch_emitter* em) {

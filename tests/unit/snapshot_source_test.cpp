@@ -20,8 +20,7 @@ struct source_harness {
 
   // `splits`: what the job master deals this subtask (split contract); it
   // gets them before its first poll, after any restore.
-  source_harness(std::unique_ptr<source_reader<T>> reader, subtask_info i,
-                 std::vector<source_split> splits)
+  source_harness(owned<source_reader<T>> reader, subtask_info i, std::vector<source_split> splits)
       : op(std::make_unique<detail::source_operator<T>>(std::move(reader))),
         info(std::move(i)),
         splits_(std::move(splits)) {

@@ -18,6 +18,7 @@
 
 #include "nagare/aggregate.hpp"
 #include "nagare/detail/operators.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/job.hpp"
 #include "nagare/source.hpp"
 #include "plan.hpp"

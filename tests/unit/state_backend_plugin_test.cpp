@@ -18,6 +18,7 @@
 #include "nagare/detail/keyed_backend.hpp"
 #include "nagare/job.hpp"
 #include "plan.hpp"
+#include "record_collector.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
@@ -35,9 +36,7 @@ class counting_backend final : public detail::keyed_backend {
   explicit counting_backend(call_counts& n) : n_(n), inner_(detail::make_memory_backend()) {}
   bool bounded() const override { return inner_->bounded(); }
   uint32_t capacity() const override { return inner_->capacity(); }
-  std::unique_ptr<detail::timer_index> make_timer_index() override {
-    return inner_->make_timer_index();
-  }
+  owned<detail::timer_index> make_timer_index() override { return inner_->make_timer_index(); }
   uint64_t keys(const detail::row_cache& c) const override { return inner_->keys(c); }
   void touch(uint32_t row) override {
     ++n_.per_key;
@@ -74,7 +73,7 @@ class counting_backend final : public detail::keyed_backend {
     ++n_.snapshots;
     inner_->write_snapshot(c, out);
   }
-  void write_key_groups(detail::row_cache& c, std::map<uint32_t, std::string>& out) override {
+  void write_key_groups(detail::row_cache& c, detail::key_group_writer& out) override {
     inner_->write_key_groups(c, out);
   }
   void restore_row(uint32_t kg, std::string_view key, const std::string* row) override {
@@ -88,26 +87,19 @@ class counting_backend final : public detail::keyed_backend {
 
  private:
   call_counts& n_;
-  std::unique_ptr<detail::keyed_backend> inner_;
+  owned<detail::keyed_backend> inner_;
 };
 
 class counting_factory final : public detail::keyed_backend_factory {
  public:
-  result<std::unique_ptr<detail::keyed_backend>> make(key_group_range, uint32_t) const override {
+  result<owned<detail::keyed_backend>> make(key_group_range, uint32_t) const override {
     ++n.made;
-    return std::unique_ptr<detail::keyed_backend>(std::make_unique<counting_backend>(n));
+    return owned<detail::keyed_backend>(make_owned<counting_backend>(n));
   }
   mutable call_counts n;
 };
 
-class recording_emitter final : public detail::batch_emitter {
- public:
-  void emit(uint32_t, std::shared_ptr<detail::record_batch> batch) override {
-    const auto& rs = static_cast<const detail::typed_batch<kv>&>(*batch).records;
-    got.insert(got.end(), rs.begin(), rs.end());
-  }
-  std::vector<kv> got;
-};
+using recording_emitter = test::record_collector<kv>;
 
 // source -> key_by(first).reduce(sum) ["sum", parallelism 1] -> sink [parallelism 2].
 TEST(state_backend_plugin, a_counting_backend_serves_an_unchanged_keyed_operator) {

@@ -14,6 +14,7 @@
 
 #include "nagare/job.hpp"
 #include "plan.hpp"
+#include "record_collector.hpp"
 #include "state_support.hpp"
 #include "task_chain.hpp"
 
@@ -30,14 +31,7 @@ using state_process = state_testing::on_both_backends;
 INSTANTIATE_BACKENDS(state_process);
 
 // Every record the chain's writers emitted, in order.
-class recording_emitter final : public detail::batch_emitter {
- public:
-  void emit(uint32_t, std::shared_ptr<detail::record_batch> batch) override {
-    const auto& rs = static_cast<const detail::typed_batch<kv>&>(*batch).records;
-    got.insert(got.end(), rs.begin(), rs.end());
-  }
-  kvs got;
-};
+using recording_emitter = test::record_collector<kv>;
 
 uint32_t owner(const std::string& key, uint32_t parallelism) {
   return subtask_of(key_group_of(key_hash<std::string>{}(key), max_par), max_par, parallelism);

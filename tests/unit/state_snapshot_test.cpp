@@ -1,6 +1,7 @@
 // State snapshots: keyed state (all declared states of an operator in one
 // string per key group) and operator list state survive snapshot and restore,
 // also at another parallelism, and malformed bytes are refused.
+#include "nagare/detail/snapshot.hpp"
 #include "state_support.hpp"
 
 namespace nagare {
@@ -90,7 +91,8 @@ TEST_P(state_snapshot, a_newly_declared_state_starts_empty) {
   old_keyed.set_current_key(key_hash<std::string>{}(k), k);
   old_count.set(7);
   detail::operator_snapshot snap;
-  old_keyed.write_key_groups(snap.key_groups);
+  detail::key_group_map_writer into(snap.key_groups);
+  old_keyed.write_key_groups(into);
 
   backend b;  // declares "count", "seen" and "tags"
   ASSERT_TRUE(b.restore({snap}).ok());

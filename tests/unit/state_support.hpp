@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/snapshot.hpp"
+#include "nagare/map_state.hpp"
 #include "nagare/state.hpp"
 #include "snapshot_support.hpp"
 
@@ -143,7 +145,8 @@ struct backend {
   }
   detail::operator_snapshot snapshot() const {
     detail::operator_snapshot s;
-    keyed.write_key_groups(s.key_groups);
+    detail::key_group_map_writer into(s.key_groups);
+    keyed.write_key_groups(into);
     ops.write(s.entries);
     return s;
   }

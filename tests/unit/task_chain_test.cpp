@@ -28,8 +28,8 @@ class recording_emitter final : public detail::batch_emitter {
     uint32_t channel;
     std::shared_ptr<detail::record_batch> batch;
   };
-  void emit(uint32_t channel, std::shared_ptr<detail::record_batch> batch) override {
-    out.push_back({channel, std::move(batch)});
+  void emit(uint32_t channel, owned<detail::record_batch> batch) override {
+    out.push_back({channel, std::shared_ptr<detail::record_batch>(batch.release())});
   }
   // Every record emitted on `channel` (all channels when unset), in order.
   template <class T>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nagare/detail/operators.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/source.hpp"
 #include "nagare/watermark.hpp"
 #include "split_support.hpp"

@@ -236,8 +236,7 @@ struct instance {
   capture<fired> out;
   subtask_info info;
   instance(uint32_t s, uint32_t p, const snapshots& previous = {}, int64_t now = start_time)
-      : op(std::make_unique<process_op>(key_of{}, timer_fn{},
-                                        std::make_shared<const timestamp_fn<ev>>(ts_of{}))),
+      : op(std::make_unique<process_op>(key_of{}, timer_fn{}, timestamp_fn<ev>(ts_of{}))),
         info(where(s, p)) {
     op->connect(static_cast<detail::input_port<fired>*>(&out));
     auto st = op->open(info);

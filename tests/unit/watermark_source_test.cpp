@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nagare/detail/operators.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/job.hpp"
 #include "nagare/watermark.hpp"
 
@@ -287,7 +288,7 @@ TEST(watermark_source, job_source_with_strategy_carries_timestamps) {
                        watermark_strategy<std::string>::bounded_out_of_orderness(
                            5, [](const std::string& s) { return static_cast<int64_t>(s.size()); }));
   ASSERT_TRUE(with.timestamps());
-  EXPECT_EQ((*with.timestamps())("abc"), 3);
+  EXPECT_EQ(with.timestamps()("abc"), 3);
   auto without = j.source(text_file_source({"unused"}));
   EXPECT_FALSE(without.timestamps());
 }

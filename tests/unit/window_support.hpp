@@ -63,9 +63,7 @@ struct key_of {
 struct ts_of {
   int64_t operator()(const rec& r) const { return r.ts; }
 };
-inline timestamps_of<rec> timestamps() {
-  return std::make_shared<const timestamp_fn<rec>>(ts_of{});
-}
+inline timestamps_of<rec> timestamps() { return ts_of{}; }
 
 // One thing an operator sees: a record, a watermark or a processing time.
 struct step {
@@ -195,11 +193,11 @@ struct instance {
   rows take() {
     rows got;
     for (auto& o : out.got) {
-      if (o.value.index() == output::late_index) {
-        const auto& r = std::get<output::late_index>(o.value);
+      if (o.index == output::late_index) {
+        const auto& r = o.late;
         got.push_back({r.key, r.ts, 0, late_text(r), true});
       } else {
-        const auto& w = std::get<output::result_index>(o.value);
+        const auto& w = o.result;
         got.push_back({w.key, w.start, w.end, text_of(w.value), false});
       }
     }

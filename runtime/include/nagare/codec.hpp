@@ -2,9 +2,9 @@
 // batch to a remote task, a snapshot) and back. Inside one process records
 // move as objects and are never encoded.
 //
-// Built in: trivially copyable types, std::string, std::pair, std::tuple,
-// std::vector and std::optional of encodable types, and FlatBuffers tables
-// through nagare::flat<Table> (nagare/flat.hpp). For other types specialize
+// Built in: trivially copyable types, std::string, std::pair, std::vector and
+// std::optional of encodable types, std::tuple (nagare/tuple.hpp), and
+// FlatBuffers tables through nagare::flat<Table> (nagare/flat.hpp). For other types specialize
 // nagare::codec<T> with the two static functions shown below.
 #pragma once
 
@@ -12,7 +12,6 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -75,8 +74,6 @@ template <class T>
 struct structural<std::optional<T>> : std::true_type {};
 template <class A, class B>
 struct structural<std::pair<A, B>> : std::true_type {};
-template <class... Ts>
-struct structural<std::tuple<Ts...>> : std::true_type {};
 }  // namespace detail
 // template <> struct codec<my_type> {
 //   static void encode(const my_type& x, std::string& out);   // append to out
@@ -126,18 +123,6 @@ struct codec<std::pair<A, B>> {
   }
   static bool decode(byte_reader& in, std::pair<A, B>& x) {
     return codec<A>::decode(in, x.first) && codec<B>::decode(in, x.second);
-  }
-};
-
-template <class... Ts>
-struct codec<std::tuple<Ts...>> {
-  static void encode(const std::tuple<Ts...>& x, std::string& out) {
-    std::apply([&](const auto&... e) { (codec<std::decay_t<decltype(e)>>::encode(e, out), ...); },
-               x);
-  }
-  static bool decode(byte_reader& in, std::tuple<Ts...>& x) {
-    return std::apply(
-        [&](auto&... e) { return (codec<std::decay_t<decltype(e)>>::decode(in, e) && ...); }, x);
   }
 };
 

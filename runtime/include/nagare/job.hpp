@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -89,28 +88,27 @@ class data_stream : public operator_handle<data_stream<T>> {
   // Declares how this stream's records carry event time (after a map, say).
   // It does not generate watermarks: those still come from the sources.
   data_stream<T>& with_timestamps(timestamp_fn<T> f) {
-    timestamps_ = std::make_shared<const timestamp_fn<T>>(std::move(f));
+    timestamps_ = std::move(f);
     return *this;
   }
 
   // One output record per input record.
   template <class F, class Out = std::decay_t<std::invoke_result_t<F&, T&&>>>
   data_stream<Out> map(F f) {
-    return then<Out>("map", [f] { return std::make_unique<detail::map_operator<T, Out, F>>(f); });
+    return then<Out>("map", [f] { return make_owned<detail::map_operator<T, Out, F>>(f); });
   }
 
   // Zero or more output records per input record: f(const T&, collector<Out>&).
   template <class Out, class F>
   data_stream<Out> flat_map(F f) {
     return then<Out>("flat_map",
-                     [f] { return std::make_unique<detail::flat_map_operator<T, Out, F>>(f); });
+                     [f] { return make_owned<detail::flat_map_operator<T, Out, F>>(f); });
   }
 
   // Keeps the records for which f(const T&) is true.
   template <class F>
   data_stream<T> filter(F f) {
-    auto out =
-        then<T>("filter", [f] { return std::make_unique<detail::filter_operator<T, F>>(f); });
+    auto out = then<T>("filter", [f] { return make_owned<detail::filter_operator<T, F>>(f); });
     out.timestamps_ = timestamps_;
     return out;
   }
@@ -128,7 +126,7 @@ class data_stream : public operator_handle<data_stream<T>> {
     static_assert(std::is_same_v<typename Sink::record_type, T>,
                   "sink record type differs from the stream's");
     auto& n = add_node("sink", spec.name(), forward_edge());
-    n.make_operator = [spec] { return std::make_unique<detail::sink_operator<T>>(spec.create()); };
+    n.make_operator = [spec] { return make_owned<detail::sink_operator<T>>(spec.create()); };
     n.validate = [spec] { return spec.validate(); };
     if constexpr (detail::declares_guarantee<Sink>::value) n.guarantee = spec.guarantee();
     return sink_handle(this->g_, n.id);
@@ -138,11 +136,11 @@ class data_stream : public operator_handle<data_stream<T>> {
   // (forward, or round-robin when the parallelism differs).
   detail::input_edge forward_edge() const {
     return {this->id_, detail::partition::forward,
-            [](const detail::writer_config& c) -> std::unique_ptr<detail::exchange_writer> {
+            [](const detail::writer_config& c) -> owned<detail::exchange_writer> {
               if (c.kind == detail::partition::forward)
-                return std::make_unique<detail::routing_writer<T, detail::forward_route>>(
+                return make_owned<detail::routing_writer<T, detail::forward_route>>(
                     c, detail::forward_route{});
-              return std::make_unique<detail::routing_writer<T, detail::rebalance_route>>(
+              return make_owned<detail::routing_writer<T, detail::rebalance_route>>(
                   c, detail::rebalance_route{c.subtask % c.channels, c.channels});
             }};
   }
@@ -151,7 +149,7 @@ class data_stream : public operator_handle<data_stream<T>> {
   detail::node_spec& add_node(std::string kind, std::string name, detail::input_edge edge) {
     auto& n = this->g_->add(std::move(kind), std::move(name));
     n.inputs.push_back(std::move(edge));
-    n.make_reader = [] { return std::make_unique<detail::typed_reader<T>>(); };
+    n.make_reader = [] { return make_owned<detail::typed_reader<T>>(); };
     return n;
   }
 
@@ -160,7 +158,7 @@ class data_stream : public operator_handle<data_stream<T>> {
   data_stream<Out> then(const char* kind, Make make) {
     auto& n = add_node(kind, kind, forward_edge());
     n.make_operator = std::move(make);
-    n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
+    n.make_tee = [] { return make_owned<detail::tee_operator<Out>>(); };
     return data_stream<Out>(this->g_, n.id);
   }
   timestamps_of<T> timestamps_;
@@ -182,7 +180,7 @@ class keyed_stream {
   template <class F>
   data_stream<T> reduce(F f) {
     return then<T>("reduce", [key = key_, f] {
-      return std::make_unique<detail::reduce_operator<T, KeyFn, F>>(key, f);
+      return make_owned<detail::reduce_operator<T, KeyFn, F>>(key, f);
     });
   }
 
@@ -196,7 +194,7 @@ class keyed_stream {
   template <class Out, class F>
   data_stream<Out> process(F f) {
     return then<Out>("process", [key = key_, f, ts = timestamps_] {
-      return std::make_unique<detail::process_operator<T, Out, KeyFn, F>>(key, f, ts);
+      return make_owned<detail::process_operator<T, Out, KeyFn, F>>(key, f, ts);
     });
   }
 
@@ -211,13 +209,12 @@ class keyed_stream {
   // Adds a node of `kind` that reads this stream partitioned by key (for
   // operators built outside this class, such as windows).
   detail::node_spec& add_keyed_node(const char* kind) {
-    detail::input_edge edge{from_, detail::partition::keyed,
-                            [key = key_](const detail::writer_config& c) {
-                              using route = detail::key_route<T, KeyFn>;
-                              return std::unique_ptr<detail::exchange_writer>(
-                                  std::make_unique<detail::routing_writer<T, route>>(
-                                      c, route{key, c.max_parallelism, c.channels}));
-                            }};
+    detail::input_edge edge{
+        from_, detail::partition::keyed, [key = key_](const detail::writer_config& c) {
+          using route = detail::key_route<T, KeyFn>;
+          return owned<detail::exchange_writer>(make_owned<detail::routing_writer<T, route>>(
+              c, route{key, c.max_parallelism, c.channels}));
+        }};
     return data_stream<T>(g_, from_).add_node(kind, kind, std::move(edge));
   }
   const KeyFn& key_fn() const { return key_; }
@@ -228,7 +225,7 @@ class keyed_stream {
   template <class Agg, class R = detail::aggregate_result_t<Agg>>
   data_stream<std::pair<K, R>> aggregate(Agg agg) {
     return then<std::pair<K, R>>("aggregate", [key = key_, agg] {
-      return std::make_unique<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg);
+      return make_owned<detail::aggregate_operator<T, KeyFn, Agg>>(key, agg);
     });
   }
 
@@ -237,7 +234,7 @@ class keyed_stream {
   data_stream<Out> then(const char* kind, Make make) {
     auto& n = add_keyed_node(kind);
     n.make_operator = std::move(make);
-    n.make_tee = [] { return std::make_unique<detail::tee_operator<Out>>(); };
+    n.make_tee = [] { return make_owned<detail::tee_operator<Out>>(); };
     return data_stream<Out>(g_, n.id);
   }
 
@@ -275,9 +272,9 @@ class job {
     using T = typename Source::record_type;
     auto& n = g_->add("source", spec.name());
     n.make_operator = [spec, strategy] {
-      return std::make_unique<detail::source_operator<T>>(spec.create(), strategy);
+      return make_owned<detail::source_operator<T>>(spec.create(), strategy);
     };
-    n.make_tee = [] { return std::make_unique<detail::tee_operator<T>>(); };
+    n.make_tee = [] { return make_owned<detail::tee_operator<T>>(); };
     n.validate = [spec] { return spec.validate(); };
     if constexpr (has_enumerator<Source>::value)
       n.enumerator = [spec](uint32_t parallelism) { return spec.enumerator(parallelism); };
@@ -291,4 +288,5 @@ class job {
 }  // namespace nagare
 
 // keyed_stream::window() returns a windowed_stream.
+#include "nagare/owned.hpp"
 #include "nagare/window.hpp"  // NOLINT(build/include_order)

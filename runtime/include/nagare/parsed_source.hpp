@@ -32,8 +32,8 @@
 //
 // State: the raw reader's positions() entries, each behind a one-byte tag 'p';
 // the dead-letter sink's pending transactions ('d'); and one entry per
-// subtask with its count ('c', then (subtask, parallelism, count) in the codec
-// of std::tuple<uint32_t, uint32_t, uint64_t>). A restore hands the raw
+// subtask with its count ('c', then the codecs of subtask and parallelism as
+// uint32_t and of the count as uint64_t). A restore hands the raw
 // reader its entries and the sink every transaction (it commits its share:
 // sink<T>::recover), and gives subtask s of q the counts of the earlier
 // subtasks p with p % q == s. A snapshot with transactions restores only into
@@ -41,12 +41,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -54,6 +51,8 @@
 #include "nagare/codec.hpp"
 #include "nagare/collector.hpp"
 #include "nagare/dead_letter.hpp"
+#include "nagare/function.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/status.hpp"
@@ -125,8 +124,8 @@ class parsed_source {
     if (!st.ok() || !validate_sink_) return st;
     return validate_sink_();
   }
-  std::unique_ptr<source_reader<record_type>> create() const {
-    return std::make_unique<reader>(source_.create(), parse_, make_sink_ ? make_sink_() : nullptr);
+  owned<source_reader<record_type>> create() const {
+    return make_owned<reader>(source_.create(), parse_, make_sink_ ? make_sink_() : nullptr);
   }
   // The raw source's split enumerator (nagare/split.hpp). Call only when
   // Source declares one: a job's source() checks with has_enumerator.
@@ -145,8 +144,7 @@ class parsed_source {
   // task only, in the order of source_reader.
   class reader final : public source_reader<T>, private detail::input_port<Raw> {
    public:
-    reader(std::unique_ptr<source_reader<Raw>> raw, Parse fn,
-           std::unique_ptr<sink<dead_letter>> letters)
+    reader(owned<source_reader<Raw>> raw, Parse fn, owned<sink<dead_letter>> letters)
         : raw_(std::move(raw)), parse_(std::move(fn)), letters_(std::move(letters)) {}
 
     status open(const subtask_info& info) override {
@@ -167,13 +165,14 @@ class parsed_source {
         } else if (tag == 'd') {
           pending.push_back(e.substr(1));
         } else if (tag == 'c') {
-          std::tuple<uint32_t, uint32_t, uint64_t> c;
+          uint32_t subtask = 0, parallelism = 0;
+          uint64_t count = 0;
           byte_reader in(e.data() + 1, e.size() - 1);
-          if (!codec<decltype(c)>::decode(in, c) || in.remaining() != 0 || std::get<1>(c) == 0)
+          if (!codec<uint32_t>::decode(in, subtask) || !codec<uint32_t>::decode(in, parallelism) ||
+              !codec<uint64_t>::decode(in, count) || in.remaining() != 0 || parallelism == 0)
             return status::io_error("malformed dead-letter count in the snapshot");
-          previous_parallelism = std::get<1>(c);
-          if (info.parallelism > 0 && std::get<0>(c) % info.parallelism == info.subtask)
-            count_ += std::get<2>(c);
+          previous_parallelism = parallelism;
+          if (info.parallelism > 0 && subtask % info.parallelism == info.subtask) count_ += count;
         } else {
           return status::io_error("malformed parsed source state in the snapshot");
         }
@@ -206,8 +205,9 @@ class parsed_source {
       if (letters_) letters_->pending(pending);
       for (auto& e : pending) out.push_back('d' + e);
       std::string count(1, 'c');
-      codec<std::tuple<uint32_t, uint32_t, uint64_t>>::encode(
-          {info_.subtask, info_.parallelism, count_}, count);
+      codec<uint32_t>::encode(info_.subtask, count);
+      codec<uint32_t>::encode(info_.parallelism, count);
+      codec<uint64_t>::encode(count_, count);
       out.push_back(std::move(count));
     }
 
@@ -285,9 +285,9 @@ class parsed_source {
       return {};
     }
 
-    std::unique_ptr<source_reader<Raw>> raw_;
+    owned<source_reader<Raw>> raw_;
     Parse parse_;
-    std::unique_ptr<sink<dead_letter>> letters_;  // null: none declared
+    owned<sink<dead_letter>> letters_;  // null: none declared
     subtask_info info_;
     collector<T>* out_ = nullptr;  // during poll()
     dead_letter letter_;           // reused: its buffers keep their capacity
@@ -299,8 +299,8 @@ class parsed_source {
 
   Source source_;
   Parse parse_;
-  std::function<std::unique_ptr<sink<dead_letter>>()> make_sink_;  // empty: no dead-letter output
-  std::function<status()> validate_sink_;
+  function<owned<sink<dead_letter>>()> make_sink_;  // empty: no dead-letter output
+  function<status()> validate_sink_;
 };
 
 // Parses the raw records of `source` with `parse` (see the top of this file).

@@ -4,7 +4,7 @@
 //   using record_type = T;
 //   std::string name() const;
 //   nagare::status validate() const;       // checked before the job starts
-//   std::unique_ptr<sink<T>> create() const;
+//   owned<sink<T>> create() const;
 // and optionally
 //   nagare::delivery_guarantee guarantee() const;  // default at_least_once
 //                                                  // (nagare/delivery_guarantee.hpp)
@@ -12,16 +12,15 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <functional>
-#include <memory>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "nagare/delivery_guarantee.hpp"
 #include "nagare/detail/operator.hpp"
+#include "nagare/function.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
@@ -97,15 +96,8 @@ void format_record(const std::pair<A, B>& p, std::string& out) {
   out += '\t';
   format_record(p.second, out);
 }
-template <class... Ts>
-void format_record(const std::tuple<Ts...>& t, std::string& out) {
-  size_t i = 0;
-  std::apply([&](const auto&... e) { ((out += (i++ ? "\t" : ""), format_record(e, out)), ...); },
-             t);
-}
-
 template <class T>
-using formatter = std::function<void(const T&, std::string&)>;
+using formatter = function<void(const T&, std::string&)>;
 
 template <class T>
 formatter<T> default_formatter() {
@@ -215,7 +207,7 @@ class file_sink {
   // Two-phase commit with the checkpoints.
   delivery_guarantee guarantee() const { return delivery_guarantee::exactly_once; }
   status validate() const { return detail::prepare_output_dir(dir_); }
-  std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(dir_, fmt_); }
+  owned<sink<T>> create() const { return make_owned<writer>(dir_, fmt_); }
 
  private:
   class writer final : public sink<T> {
@@ -257,7 +249,7 @@ class stdout_sink {
   // Written at once: a restore writes replayed records again.
   delivery_guarantee guarantee() const { return delivery_guarantee::at_least_once; }
   status validate() const { return {}; }
-  std::unique_ptr<sink<T>> create() const { return std::make_unique<writer>(fmt_); }
+  owned<sink<T>> create() const { return make_owned<writer>(fmt_); }
 
  private:
   class writer final : public sink<T> {

@@ -6,7 +6,7 @@
 //   using record_type = T;
 //   std::string name() const;                       // default operator name
 //   nagare::status validate() const;                // checked before the job starts
-//   std::unique_ptr<source_reader<T>> create() const;
+//   owned<source_reader<T>> create() const;
 // and optionally, for a source on the split contract (nagare/split.hpp):
 //   nagare::enumerator_spec enumerator(uint32_t parallelism) const;
 // whose splits the job master discovers and hands to the readers at run time
@@ -14,13 +14,8 @@
 // splits in open() (the static contract).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <limits>
-#include <memory>
-#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +24,9 @@
 
 #include "nagare/codec.hpp"
 #include "nagare/collector.hpp"
+#include "nagare/detail/gcd.hpp"
+#include "nagare/function.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/split.hpp"
 #include "nagare/status.hpp"
 
@@ -169,7 +167,7 @@ class text_file_source {
   }
   std::string name() const { return dir_.empty() ? "text file source" : "monitored directory"; }
   status validate() const;
-  std::unique_ptr<source_reader<std::string>> create() const;
+  owned<source_reader<std::string>> create() const;
   enumerator_spec enumerator(uint32_t parallelism) const;
 
  private:
@@ -197,7 +195,7 @@ inline bool restrict_to_residue(index_progression p, uint64_t count, uint32_t s,
   if (p.next >= count || p.stride == 0 || q == 0) return false;
   const uint64_t a = p.stride % q;
   const uint64_t b = (s % q + q - p.next % q) % q;
-  const uint64_t g = std::gcd(a, uint64_t{q});  // gcd(0, q) == q
+  const uint64_t g = detail::gcd(a, uint64_t{q});  // gcd(0, q) == q
   if (b % g != 0) return false;
   const uint64_t m = q / g;
   uint64_t t0 = 0;
@@ -242,13 +240,11 @@ template <class T>
 class generator_source {
  public:
   using record_type = T;
-  generator_source(uint64_t count, std::function<T(uint64_t)> make)
+  generator_source(uint64_t count, function<T(uint64_t)> make)
       : count_(count), make_(std::move(make)) {}
   std::string name() const { return "generator source"; }
   status validate() const { return {}; }
-  std::unique_ptr<source_reader<T>> create() const {
-    return std::make_unique<reader>(count_, make_);
-  }
+  owned<source_reader<T>> create() const { return make_owned<reader>(count_, make_); }
   enumerator_spec enumerator(uint32_t parallelism) const {
     std::vector<source_split> splits;
     for (uint32_t k = 0; k < parallelism; ++k)
@@ -262,8 +258,7 @@ class generator_source {
 
   class reader final : public source_reader<T> {
    public:
-    reader(uint64_t count, std::function<T(uint64_t)> make)
-        : count_(count), make_(std::move(make)) {}
+    reader(uint64_t count, function<T(uint64_t)> make) : count_(count), make_(std::move(make)) {}
 
     status open(const subtask_info& info) override {
       (void)info;
@@ -272,11 +267,14 @@ class generator_source {
 
     void add_splits(std::vector<source_split> splits) override {
       for (auto& s : splits) {
-        auto r = std::find_if(restored_.begin(), restored_.end(),
-                              [&](const auto& e) { return e.first == s.id; });
-        const std::string& at = r != restored_.end() ? r->second : s.start;
+        const std::string* at = &s.start;
+        for (const auto& e : restored_)
+          if (e.first == s.id) {
+            at = &e.second;
+            break;
+          }
         position p;
-        byte_reader in(at.data(), at.size());
+        byte_reader in(at->data(), at->size());
         if (!codec<position>::decode(in, p) || in.remaining() != 0 || p.second == 0) {
           error_ = status(errc::invalid_argument, "malformed generator split '" + s.id + "'");
           continue;
@@ -295,7 +293,7 @@ class generator_source {
         // The range with the smallest next index emits until it passes the
         // second smallest (with one range: until done or max_records).
         size_t lo = ranges_.size();
-        uint64_t bound = std::numeric_limits<uint64_t>::max();
+        uint64_t bound = UINT64_MAX;
         for (size_t i = 0; i < ranges_.size(); ++i) {
           const auto& r = ranges_[i];
           if (r.done) continue;
@@ -367,16 +365,16 @@ class generator_source {
     }
 
     uint64_t count_;
-    std::function<T(uint64_t)> make_;
+    function<T(uint64_t)> make_;
     std::vector<range> ranges_;  // every split given, finished ones included
-    size_t named_ = std::numeric_limits<size_t>::max();          // the range out.split() named last
+    size_t named_ = SIZE_MAX;    // the range out.split() named last
     std::vector<std::pair<std::string, std::string>> restored_;  // split id, position
     bool no_more_ = false;
     status error_;
   };
 
   uint64_t count_;
-  std::function<T(uint64_t)> make_;
+  function<T(uint64_t)> make_;
 };
 
 }  // namespace nagare

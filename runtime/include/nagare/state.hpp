@@ -1,9 +1,10 @@
 // State for job code. An operator declares named states once, in open(),
 // through a state_context, and keeps the returned handles:
 //
-//  - keyed state (value_state, list_state, map_state) is scoped to the current
-//    key: the runtime makes a record's key current before it calls user code,
-//    so a handle always reads and writes the state of the record's key. It is
+//  - keyed state (value_state, list_state, map_state of nagare/map_state.hpp)
+//    is scoped to the current key: the runtime makes a record's key current
+//    before it calls user code, so a handle always reads and writes the state
+//    of the record's key. It is
 //    stored per key group and moves with its keys when a job is restored at
 //    another parallelism.
 //  - operator state (operator_list_state) belongs to the subtask, not to a key:
@@ -36,8 +37,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -138,56 +137,9 @@ class list_state {
   detail::list_column<V>* column_ = nullptr;
 };
 
-// A map from MK to MV per key (empty: none), ordered by MK.
+// A map from MK to MV per key: nagare/map_state.hpp.
 template <class MK, class MV>
-class map_state {
- public:
-  map_state() = default;  // unbound: assign the result of state_context::map()
-
-  // The current key's entries, in increasing MK order (empty when it has none).
-  const std::map<MK, MV>& entries() const {
-    static const std::map<MK, MV> none;
-    auto row = rows_->current();
-    return row == detail::no_row ? none : column_->maps[row];
-  }
-  // The value under `k`, nullptr if absent. Writing through it updates the state.
-  MV* get(const MK& k) {
-    auto row = rows_->current();
-    if (row == detail::no_row) return nullptr;
-    auto& m = column_->maps[row];
-    auto it = m.find(k);
-    return it == m.end() ? nullptr : &it->second;
-  }
-  const MV* get(const MK& k) const { return const_cast<map_state*>(this)->get(k); }
-  bool contains(const MK& k) const { return get(k) != nullptr; }
-  size_t size() const { return entries().size(); }
-  bool empty() const { return entries().empty(); }
-  // Sets the value under `k`; returns it.
-  MV& put(MK k, MV v) {
-    auto& m = column_->maps[rows_->current_or_create()];
-    return m.insert_or_assign(std::move(k), std::move(v)).first->second;
-  }
-  // Removes `k`; returns whether it was present.
-  bool remove(const MK& k) {
-    auto row = rows_->current();
-    if (row == detail::no_row || column_->maps[row].erase(k) == 0) return false;
-    rows_->release_current_if_empty();
-    return true;
-  }
-  void clear() {
-    auto row = rows_->current();
-    if (row == detail::no_row) return;
-    column_->clear(row);
-    rows_->release_current_if_empty();
-  }
-
- private:
-  friend class state_context;
-  map_state(detail::keyed_rows* rows, detail::map_column<MK, MV>* column)
-      : rows_(rows), column_(column) {}
-  detail::keyed_rows* rows_ = nullptr;
-  detail::map_column<MK, MV>* column_ = nullptr;
-};
+class map_state;
 
 // Operator state: a list of elements owned by the subtask. After a restore it
 // holds this subtask's share of the elements every earlier subtask held at
@@ -227,15 +179,14 @@ class state_context {
   list_state<V> list(const std::string& name) {
     return {keyed("list", name), keyed_->declare<detail::list_column<V>>(name)};
   }
+  // Defined in nagare/map_state.hpp (include it to use map state).
   template <class MK, class MV>
-  map_state<MK, MV> map(const std::string& name) {
-    return {keyed("map", name), keyed_->declare<detail::map_column<MK, MV>>(name)};
-  }
+  map_state<MK, MV> map(const std::string& name);
   template <class V>
   operator_list_state<V> operator_list(const std::string& name,
                                        redistribution mode = redistribution::even_split) {
     if (!op_)
-      throw std::invalid_argument("operator state '" + name + "': this operator keeps none");
+      detail::throw_invalid_argument("operator state '" + name + "': this operator keeps none");
     return operator_list_state<V>(op_->declare<V>(name, mode));
   }
 
@@ -245,8 +196,8 @@ class state_context {
  private:
   detail::keyed_rows* keyed(const char* kind, const std::string& name) {
     if (!keyed_)
-      throw std::invalid_argument(std::string(kind) + " state '" + name +
-                                  "' is keyed state: declare it on a keyed stream (key_by)");
+      detail::throw_invalid_argument(std::string(kind) + " state '" + name +
+                                     "' is keyed state: declare it on a keyed stream (key_by)");
     return keyed_;
   }
 
@@ -314,7 +265,7 @@ class keyed_context {
   static constexpr time_domain event = time_domain::event_time;
   static constexpr time_domain processing = time_domain::processing_time;
   detail::time_access& timers() {
-    if (!time_) throw std::logic_error("timers are not available in this context");
+    if (!time_) detail::throw_logic_error("timers are not available in this context");
     return *time_;
   }
   const K* key_;

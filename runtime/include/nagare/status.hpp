@@ -3,9 +3,9 @@
 // can act on; exceptions never cross an actor boundary.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 
 namespace nagare {
 
@@ -49,18 +49,21 @@ class status {
 template <class T>
 class result {
  public:
-  result(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
-  result(status error) : v_(std::move(error)) {}  // REQUIRES: !error.ok()
+  result(T value) : value_(std::move(value)) {}       // NOLINT: implicit by design
+  result(status error) : error_(std::move(error)) {}  // REQUIRES: !error.ok()
 
-  bool ok() const { return v_.index() == 0; }
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
+  bool ok() const { return value_.has_value(); }
+  // REQUIRES: ok() (std::bad_optional_access otherwise).
+  T& value() { return value_.value(); }
+  const T& value() const { return value_.value(); }
   T& operator*() { return value(); }
   T* operator->() { return &value(); }
-  const status& error() const { return std::get<1>(v_); }
+  // REQUIRES: !ok() (an ok status otherwise).
+  const status& error() const { return error_; }
 
  private:
-  std::variant<T, status> v_;
+  std::optional<T> value_;
+  status error_;
 };
 
 }  // namespace nagare

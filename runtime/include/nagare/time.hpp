@@ -9,24 +9,29 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <limits>
-#include <memory>
+
+#include "nagare/function.hpp"
 
 namespace nagare {
 
-inline constexpr int64_t min_timestamp = std::numeric_limits<int64_t>::min();
-inline constexpr int64_t max_timestamp = std::numeric_limits<int64_t>::max();
+inline constexpr int64_t min_timestamp = INT64_MIN;
+inline constexpr int64_t max_timestamp = INT64_MAX;
 
 enum class time_domain : uint8_t { event_time = 0, processing_time = 1 };
 
 // The event time of a record of type T.
 template <class T>
-using timestamp_fn = std::function<int64_t(const T&)>;
+using timestamp_fn = function<int64_t(const T&)>;
 
-// How a stream's records carry event time: shared by the stream handles that
-// keep the record type (filter, key_by), null for a stream without timestamps.
+// How a stream's records carry event time: copied into the stream handles that
+// keep the record type (filter, key_by), empty for a stream without timestamps.
 template <class T>
-using timestamps_of = std::shared_ptr<const timestamp_fn<T>>;
+using timestamps_of = timestamp_fn<T>;
+
+namespace detail {
+// Processing time now: milliseconds since the epoch by the machine's clock.
+// (libnagare)
+int64_t wall_clock_ms();
+}  // namespace detail
 
 }  // namespace nagare

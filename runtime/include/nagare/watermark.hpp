@@ -29,7 +29,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <utility>
 
 #include "nagare/time.hpp"
@@ -47,7 +46,7 @@ class watermark_strategy {
   static watermark_strategy bounded_out_of_orderness(int64_t max_ms, timestamp_fn<T> timestamp) {
     watermark_strategy s;
     s.bound_ = max_ms < 0 ? 0 : max_ms;
-    s.timestamps_ = std::make_shared<const timestamp_fn<T>>(std::move(timestamp));
+    s.timestamps_ = std::move(timestamp);
     return s;
   }
 
@@ -64,7 +63,7 @@ class watermark_strategy {
     return s;
   }
 
-  // Null for the default (no) strategy.
+  // Empty for the default (no) strategy.
   const timestamps_of<T>& timestamps() const { return timestamps_; }
   int64_t max_out_of_orderness() const { return bound_; }
   int64_t idleness() const { return idleness_; }  // 0: splits never go idle

@@ -36,7 +36,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -48,6 +47,7 @@
 #include "nagare/detail/window_operator.hpp"
 #include "nagare/detail/window_output.hpp"
 #include "nagare/job.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/time.hpp"
 #include "nagare/window_assigner.hpp"
 #include "nagare/window_result.hpp"
@@ -100,13 +100,13 @@ class window_handle : public operator_handle<window_handle<T, K, R>> {
     data_stream<output> from(this->g_, this->id_);
     auto edge = from.forward_edge();
     edge.make_writer = [forward = std::move(edge.make_writer)](const detail::writer_config& c) {
-      return std::unique_ptr<detail::exchange_writer>(
-          std::make_unique<detail::window_part_writer<K, R, T, I>>(forward(c)));
+      return owned<detail::exchange_writer>(
+          make_owned<detail::window_part_writer<K, R, T, I>>(forward(c)));
     };
     auto& n = from.add_node(kind, std::move(name), std::move(edge));
     n.parallelism = parallelism;
-    n.make_operator = [] { return std::make_unique<detail::window_part_operator<K, R, T, I>>(); };
-    n.make_tee = [] { return std::make_unique<detail::tee_operator<P>>(); };
+    n.make_operator = [] { return make_owned<detail::window_part_operator<K, R, T, I>>(); };
+    n.make_tee = [] { return make_owned<detail::tee_operator<P>>(); };
     return n.id;
   }
   timestamps_of<T> timestamps_;
@@ -161,21 +161,20 @@ class windowed_stream {
     auto ts = input_.timestamps();
     if constexpr (counts) {
       n.make_operator = [key, a = assigner_, contents, ts] {
-        return std::make_unique<detail::count_window_operator<T, KeyFn, Contents>>(key, a, contents,
-                                                                                   ts);
+        return make_owned<detail::count_window_operator<T, KeyFn, Contents>>(key, a, contents, ts);
       };
     } else if constexpr (sessions) {
       n.make_operator = [key, a = assigner_, l = lateness_, contents, ts] {
-        return std::make_unique<detail::window_operator<T, KeyFn, Assigner, Contents>>(
-            key, a, l, contents, ts);
+        return make_owned<detail::window_operator<T, KeyFn, Assigner, Contents>>(key, a, l,
+                                                                                 contents, ts);
       };
     } else {
       n.make_operator = [key, a = assigner_, l = lateness_, contents, ts] {
-        return std::make_unique<detail::time_window_operator_t<T, KeyFn, Contents>>(key, a, l,
-                                                                                    contents, ts);
+        return make_owned<detail::time_window_operator_t<T, KeyFn, Contents>>(key, a, l, contents,
+                                                                              ts);
       };
     }
-    n.make_tee = [] { return std::make_unique<detail::tee_operator<output>>(); };
+    n.make_tee = [] { return make_owned<detail::tee_operator<output>>(); };
     n.validate = [a = assigner_, l = lateness_, has_ts = static_cast<bool>(ts)]() -> status {
       auto st = a.validate();
       if (!st.ok()) return st;

@@ -5,18 +5,27 @@
 #include "nagare/detail/keyed_backend.hpp"
 
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "nagare/detail/operator.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "state/kv_store.hpp"
 #include "state/leveldb_backend.hpp"
 
 namespace nagare::detail {
 
-result<std::unique_ptr<keyed_backend>> make_keyed_backend(const state_backend_options& opts,
-                                                          key_group_range range,
-                                                          uint32_t max_parallelism) {
+struct seen_keys::set {
+  std::unordered_set<std::string_view> keys;
+};
+seen_keys::seen_keys() : set_(make_owned<set>()) {}
+seen_keys::~seen_keys() = default;
+bool seen_keys::insert(std::string_view key) { return set_->keys.insert(key).second; }
+
+result<owned<keyed_backend>> make_keyed_backend(const state_backend_options& opts,
+                                                key_group_range range, uint32_t max_parallelism) {
   if (opts.factory) return opts.factory->make(range, max_parallelism);
   if (opts.backend == state_backend::memory) return make_memory_backend();
   if (opts.directory.empty())
@@ -80,18 +89,6 @@ status restore_key_group_chains(key_group_restorer& into, key_group_range range,
   if (own != 0 && used == 1 && mine->last == own)
     into.restored_own(own, mine->delta_bytes, mine->deltas);
   return {};
-}
-
-std::vector<operator_snapshot> chain_ends(const std::vector<operator_snapshot>& previous) {
-  std::vector<operator_snapshot> out;
-  for (size_t i = 0; i < previous.size(); ++i) {
-    if (i + 1 < previous.size() && previous[i + 1].extends != 0) continue;
-    operator_snapshot s;
-    s.entries = previous[i].entries;
-    s.checkpoint = previous[i].checkpoint;
-    out.push_back(std::move(s));
-  }
-  return out;
 }
 
 }  // namespace nagare::detail

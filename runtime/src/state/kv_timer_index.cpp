@@ -168,8 +168,8 @@ class kv_timer_index final : public timer_index {
 
 }  // namespace
 
-std::unique_ptr<timer_index> make_kv_timer_index(std::shared_ptr<kv_store> store, char prefix) {
-  return std::make_unique<kv_timer_index>(std::move(store), prefix);
+owned<timer_index> make_kv_timer_index(std::shared_ptr<kv_store> store, char prefix) {
+  return make_owned<kv_timer_index>(std::move(store), prefix);
 }
 
 }  // namespace nagare::detail

@@ -11,12 +11,13 @@
 #include <memory>
 
 #include "nagare/detail/timer_index.hpp"
+#include "nagare/owned.hpp"
 #include "state/kv_store.hpp"
 
 namespace nagare::detail {
 
 // An empty index in `store` under `prefix` (a byte no other user of the store
 // starts its keys with). Holds `store` until destroyed.
-std::unique_ptr<timer_index> make_kv_timer_index(std::shared_ptr<kv_store> store, char prefix);
+owned<timer_index> make_kv_timer_index(std::shared_ptr<kv_store> store, char prefix);
 
 }  // namespace nagare::detail

@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "nagare/detail/one_input_operator.hpp"
+#include "nagare/codec.hpp"
+#include "nagare/detail/operator_failure.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/hash.hpp"
 #include "state/delta_chain.hpp"
 #include "state/kv_timer_index.hpp"
@@ -37,9 +39,7 @@ class leveldb_backend final : public keyed_backend {
 
   bool bounded() const override { return true; }
   uint32_t capacity() const override { return capacity_; }
-  std::unique_ptr<timer_index> make_timer_index() override {
-    return make_kv_timer_index(store_, timer_tag);
-  }
+  owned<timer_index> make_timer_index() override { return make_kv_timer_index(store_, timer_tag); }
   uint64_t keys(const row_cache&) const override { return stored_keys_ + fresh_; }
 
   void touch(uint32_t row) override {
@@ -132,11 +132,11 @@ class leveldb_backend final : public keyed_backend {
     out.extends = plan.extends;
     chain_.taken(plan, bytes);
   }
-  void write_key_groups(row_cache& cache, std::map<uint32_t, std::string>& out) override {
+  void write_key_groups(row_cache& cache, key_group_writer& out) override {
     flush(cache);
     operator_snapshot s;
     write_stored_rows(cache, s);
-    out = std::move(s.key_groups);
+    for (auto& [kg, bytes] : s.key_groups) out.write(kg, std::move(bytes));
   }
 
   void restore_row(uint32_t kg, std::string_view key, const std::string* row) override {
@@ -340,9 +340,8 @@ class leveldb_backend final : public keyed_backend {
 
 }  // namespace
 
-std::unique_ptr<keyed_backend> make_leveldb_backend(std::shared_ptr<kv_store> store,
-                                                    uint32_t capacity) {
-  return std::make_unique<leveldb_backend>(std::move(store), capacity);
+owned<keyed_backend> make_leveldb_backend(std::shared_ptr<kv_store> store, uint32_t capacity) {
+  return make_owned<leveldb_backend>(std::move(store), capacity);
 }
 
 }  // namespace nagare::detail

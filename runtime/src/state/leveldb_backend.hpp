@@ -31,7 +31,6 @@ namespace nagare::detail {
 
 // A backend over `store` (which it keeps until destroyed), caching about
 // `capacity` keys (at least 1).
-std::unique_ptr<keyed_backend> make_leveldb_backend(std::shared_ptr<kv_store> store,
-                                                    uint32_t capacity);
+owned<keyed_backend> make_leveldb_backend(std::shared_ptr<kv_store> store, uint32_t capacity);
 
 }  // namespace nagare::detail

@@ -16,7 +16,7 @@
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
-#include "nagare/detail/one_input_operator.hpp"
+#include "nagare/detail/operator_failure.hpp"
 #include "pread_env.hpp"
 #include "state/kv_store.hpp"
 

@@ -4,7 +4,8 @@
 #include <memory>
 
 #include "nagare/detail/keyed_backend.hpp"
-#include "nagare/detail/one_input_operator.hpp"
+#include "nagare/detail/operator_failure.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "state/memory_timer_index.hpp"
 
 namespace nagare::detail {
@@ -15,9 +16,7 @@ class memory_backend final : public keyed_backend {
  public:
   bool bounded() const override { return false; }
   uint32_t capacity() const override { return UINT32_MAX; }
-  std::unique_ptr<timer_index> make_timer_index() override {
-    return std::make_unique<memory_timer_index>();
-  }
+  owned<timer_index> make_timer_index() override { return make_owned<memory_timer_index>(); }
   uint64_t keys(const row_cache& cache) const override { return cache.cached(); }
 
   void touch(uint32_t) override {}
@@ -33,9 +32,10 @@ class memory_backend final : public keyed_backend {
   void prepare_checkpoint(uint64_t) override {}
   void checkpoint_complete(uint64_t) override {}
   void write_snapshot(row_cache& cache, operator_snapshot& out) override {
-    cache.write_cached_key_groups(out.key_groups);
+    key_group_map_writer into(out.key_groups);
+    cache.write_cached_key_groups(into);
   }
-  void write_key_groups(row_cache& cache, std::map<uint32_t, std::string>& out) override {
+  void write_key_groups(row_cache& cache, key_group_writer& out) override {
     cache.write_cached_key_groups(out);
   }
 
@@ -49,6 +49,6 @@ class memory_backend final : public keyed_backend {
 
 }  // namespace
 
-std::unique_ptr<keyed_backend> make_memory_backend() { return std::make_unique<memory_backend>(); }
+owned<keyed_backend> make_memory_backend() { return make_owned<memory_backend>(); }
 
 }  // namespace nagare::detail

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "nagare/codec.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
@@ -35,16 +35,15 @@ class typed_batch final : public record_batch {
   // Decodes `count` records; an error if the bytes are malformed or left over.
   // Every record encodes to at least one byte, so a count above `size` is
   // refused before anything is allocated.
-  static result<std::shared_ptr<record_batch>> decode(const char* data, size_t size,
-                                                      uint32_t count) {
+  static result<owned<record_batch>> decode(const char* data, size_t size, uint32_t count) {
     if (count > size) return status(errc::io_error, "batch claims more records than it has bytes");
-    auto b = std::make_shared<typed_batch<T>>();
+    auto b = make_owned<typed_batch<T>>();
     b->records.resize(count);
     byte_reader in(data, size);
     for (auto& r : b->records)
       if (!codec<T>::decode(in, r)) return status(errc::io_error, "malformed record in batch");
     if (in.remaining() != 0) return status(errc::io_error, "trailing bytes after batch records");
-    return std::shared_ptr<record_batch>(std::move(b));
+    return owned<record_batch>(std::move(b));
   }
 };
 

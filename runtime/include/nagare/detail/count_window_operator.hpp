@@ -7,12 +7,10 @@
 // ever late: the operator has no timers and ignores watermarks.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "nagare/codec.hpp"
 #include "nagare/detail/keyed_operator.hpp"
@@ -83,20 +81,18 @@ class count_window_operator final
 
   void push(T& r) override {
     const T& record = r;
-    const int64_t ts = timestamps_ ? (*timestamps_)(record) : min_timestamp;
+    const int64_t ts = timestamps_ ? timestamps_(record) : min_timestamp;
     K key;
     this->select(record, key, true);
     slot* s = window_.get();
     if (!s) s = &window_.set(slot{0, ts, ts, contents_.create()});
     contents_.add(s->acc, record);
-    s->min = std::min(s->min, ts);
-    s->max = std::max(s->max, ts);
+    if (ts < s->min) s->min = ts;
+    if (ts > s->max) s->max = ts;
     if (++s->count < size_) return;
     const time_window w{s->min, s->max};
     auto emit = [&](R& value) {
-      Out out{
-          typename Out::variant_type(std::in_place_index<Out::result_index>,
-                                     window_result<K, R>{key, w.start, w.end, std::move(value)})};
+      Out out = Out::of_result(window_result<K, R>{key, w.start, w.end, std::move(value)});
       this->next_->push(out);
     };
     contents_.fire(key, w, s->acc, emit);

@@ -4,12 +4,13 @@
 // chain's head.
 #pragma once
 
-#include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "nagare/detail/operator.hpp"
 #include "nagare/hash.hpp"
+#include "nagare/owned.hpp"
 
 namespace nagare::detail {
 
@@ -26,7 +27,7 @@ class routing_writer final : public exchange_writer, public input_port<T> {
     auto ch = route_(record);
     auto& b = open_[ch];
     if (!b) {
-      b = std::make_shared<typed_batch<T>>();
+      b = make_owned<typed_batch<T>>();
       b->records.reserve(cfg_.batch_records);
     }
     b->records.push_back(std::move(record));
@@ -43,7 +44,7 @@ class routing_writer final : public exchange_writer, public input_port<T> {
  private:
   writer_config cfg_;
   Route route_;
-  std::vector<std::shared_ptr<typed_batch<T>>> open_;
+  std::vector<owned<typed_batch<T>>> open_;
 };
 
 // Key groups decide the channel: the subtask that owns the record's key.
@@ -87,8 +88,7 @@ class typed_reader final : public batch_reader {
     for (auto& r : records) next_->push(r);
     return records.size();
   }
-  result<std::shared_ptr<record_batch>> decode(const char* data, size_t size,
-                                               uint32_t count) const override {
+  result<owned<record_batch>> decode(const char* data, size_t size, uint32_t count) const override {
     return typed_batch<T>::decode(data, size, count);
   }
 

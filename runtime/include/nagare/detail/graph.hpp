@@ -5,13 +5,13 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "nagare/delivery_guarantee.hpp"
 #include "nagare/detail/operator.hpp"
+#include "nagare/function.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/split.hpp"
 #include "nagare/status.hpp"
 
@@ -21,7 +21,7 @@ struct input_edge {
   uint32_t from = 0;  // producing node
   partition kind = partition::forward;
   // Creates the writer that routes the producer's records to this node's subtasks.
-  std::function<std::unique_ptr<exchange_writer>(const writer_config&)> make_writer;
+  function<owned<exchange_writer>(const writer_config&)> make_writer;
 };
 
 struct node_spec {
@@ -31,15 +31,15 @@ struct node_spec {
   std::string uid;
   uint32_t parallelism = 0;  // 0: the job's default
   std::vector<input_edge> inputs;
-  std::function<std::unique_ptr<operator_instance>()> make_operator;
-  std::function<std::unique_ptr<batch_reader>()> make_reader;    // unpacks this node's input
-  std::function<std::unique_ptr<operator_instance>()> make_tee;  // fans out this node's output
-  std::function<status()> validate;
+  function<owned<operator_instance>()> make_operator;
+  function<owned<batch_reader>()> make_reader;    // unpacks this node's input
+  function<owned<operator_instance>()> make_tee;  // fans out this node's output
+  function<status()> validate;
   // A sink's: what its descriptor declares (nagare/delivery_guarantee.hpp).
   delivery_guarantee guarantee = delivery_guarantee::at_least_once;
   // Sources on the split contract: their enumerator at a parallelism
   // (nagare/split.hpp); empty for a source that deals out its own splits.
-  std::function<enumerator_spec(uint32_t)> enumerator;
+  function<enumerator_spec(uint32_t)> enumerator;
   bool is_source() const { return kind == "source"; }
 };
 

@@ -32,15 +32,14 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "nagare/detail/snapshot.hpp"
+#include "nagare/detail/snapshot_fwd.hpp"
 #include "nagare/detail/timer_index.hpp"
 #include "nagare/hash.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
@@ -66,6 +65,22 @@ namespace nagare::detail {
 // Format versions of a key group's encoding (detail/keyed_state.hpp).
 inline constexpr uint8_t keyed_state_format = 1;
 inline constexpr uint8_t keyed_state_delta_format = 2;
+
+// A set of keys' bytes, for a restore that must find a key given twice.
+// (libnagare)
+class seen_keys {
+ public:
+  seen_keys();
+  ~seen_keys();
+  seen_keys(const seen_keys&) = delete;
+  seen_keys& operator=(const seen_keys&) = delete;
+  // false: `key` was inserted before. The bytes must outlive the set.
+  bool insert(std::string_view key);
+
+ private:
+  struct set;
+  owned<set> set_;
+};
 
 // One cached key, as a backend sees it while it sweeps the cache. Valid for
 // the visit only.
@@ -122,9 +137,9 @@ class row_cache {
   virtual void evict_marked() = 0;
   // Visits every cached key.
   virtual void for_each_cached(cache_visitor& v) = 0;
-  // Sets out[key group] to the complete encoding of the cached keys of that
-  // key group, for every key group with such a key (count, then encode).
-  virtual void write_cached_key_groups(std::map<uint32_t, std::string>& out) const = 0;
+  // Writes the complete encoding of the cached keys of each key group with
+  // such a key to `out`, in ascending key group order (count, then encode).
+  virtual void write_cached_key_groups(key_group_writer& out) const = 0;
   // The current key's row, or no row (UINT32_MAX) when none is selected.
   virtual uint32_t current_row() const = 0;
 
@@ -142,7 +157,7 @@ class keyed_backend {
   virtual bool bounded() const = 0;
   virtual uint32_t capacity() const = 0;
   // A new, empty index over the timers of this backend's keys.
-  virtual std::unique_ptr<timer_index> make_timer_index() = 0;
+  virtual owned<timer_index> make_timer_index() = 0;
   // Keys that hold state.
   virtual uint64_t keys(const row_cache& cache) const = 0;
 
@@ -173,7 +188,7 @@ class keyed_backend {
   // (sets out.extends, see operator_snapshot).
   virtual void write_snapshot(row_cache& cache, operator_snapshot& out) = 0;
   // The complete state, key group by key group.
-  virtual void write_key_groups(row_cache& cache, std::map<uint32_t, std::string>& out) = 0;
+  virtual void write_key_groups(row_cache& cache, key_group_writer& out) = 0;
 
   // ---- restore (bounded backends keep restored keys, not the cache) ----
   // A restored key and its row (nullptr: deleted by a delta).
@@ -191,8 +206,8 @@ class keyed_backend {
 // must outlive the operators it serves.
 class keyed_backend_factory {
  public:
-  virtual result<std::unique_ptr<keyed_backend>> make(key_group_range range,
-                                                      uint32_t max_parallelism) const = 0;
+  virtual result<owned<keyed_backend>> make(key_group_range range,
+                                            uint32_t max_parallelism) const = 0;
 
  protected:
   ~keyed_backend_factory() = default;
@@ -200,11 +215,10 @@ class keyed_backend_factory {
 
 // The backend `opts` names (libnagare): memory, leveldb (a new store under
 // opts.directory), or what opts.factory makes.
-result<std::unique_ptr<keyed_backend>> make_keyed_backend(const state_backend_options& opts,
-                                                          key_group_range range,
-                                                          uint32_t max_parallelism);
+result<owned<keyed_backend>> make_keyed_backend(const state_backend_options& opts,
+                                                key_group_range range, uint32_t max_parallelism);
 // The built-in memory backend (libnagare), for backends that wrap it.
-std::unique_ptr<keyed_backend> make_memory_backend();
+owned<keyed_backend> make_memory_backend();
 
 // Reads the key groups of `range` from every earlier subtask's snapshot
 // chain into `read` (each key group once), then calls finish(); see

@@ -3,24 +3,17 @@
 // lookup costs one hash of the key and usually one cache line, and the key
 // group of every entry (hash % max_parallelism) stays derivable without
 // rehashing, so state can be snapshotted and redistributed key group by key
-// group.
-//
-// Snapshot format of one key group (write_key_groups / read_key_group): the
-// number of entries as a varint, then each entry as codec<K> then codec<V>.
-// K and V therefore need a codec (nagare/codec.hpp).
+// group (keyed_state encodes them, detail/keyed_state.hpp).
 //
 // Not thread-safe: owned by one operator instance in one task.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "nagare/codec.hpp"
 #include "nagare/hash.hpp"
-#include "nagare/status.hpp"
 
 namespace nagare::detail {
 
@@ -123,55 +116,6 @@ class keyed_map {
   size_t size() const { return size_; }
   key_group_range range() const { return range_; }
   uint32_t max_parallelism() const { return max_parallelism_; }
-
-  // Sets out[key group] to the encoding of that key group's entries, for
-  // every key group that has entries. Two passes: count, then encode.
-  void write_key_groups(std::map<uint32_t, std::string>& out) const {
-    std::vector<uint64_t> counts(max_parallelism_);
-    for_each(
-        [&](const K&, const V&, uint64_t hash) { ++counts[key_group_of(hash, max_parallelism_)]; });
-    std::vector<std::string*> groups(max_parallelism_, nullptr);
-    for (uint32_t kg = 0; kg < max_parallelism_; ++kg) {
-      if (counts[kg] == 0) continue;
-      groups[kg] = &out[kg];
-      groups[kg]->clear();
-      write_varint(*groups[kg], counts[kg]);
-    }
-    for_each([&](const K& k, const V& v, uint64_t hash) {
-      auto& g = *groups[key_group_of(hash, max_parallelism_)];
-      codec<K>::encode(k, g);
-      codec<V>::encode(v, g);
-    });
-  }
-
-  // Adds the entries that write_key_groups() encoded for key group `kg`.
-  // Malformed bytes, a key that belongs to another key group (the max
-  // parallelism changed) or a key already present are errors; the map may
-  // then hold part of the key group.
-  status read_key_group(uint32_t kg, const std::string& bytes) {
-    auto where = [kg](const std::string& what) {
-      return status(errc::io_error, "state of key group " + std::to_string(kg) + ": " + what);
-    };
-    if (!range_.contains(kg)) return where("not a key group of this subtask");
-    byte_reader in(bytes.data(), bytes.size());
-    uint64_t n = 0;
-    if (!in.read_varint(n)) return where("malformed entry count");
-    for (uint64_t i = 0; i < n; ++i) {
-      K key{};
-      V value{};
-      if (!codec<K>::decode(in, key) || !codec<V>::decode(in, value))
-        return where("malformed entry " + std::to_string(i) + " of " + std::to_string(n));
-      auto hash = key_hash<K>{}(key);
-      if (key_group_of(hash, max_parallelism_) != kg)
-        return status(errc::invalid_argument,
-                      "state of key group " + std::to_string(kg) + " holds a key of key group " +
-                          std::to_string(key_group_of(hash, max_parallelism_)) +
-                          " (was the max parallelism changed?)");
-      if (!get_or_create(hash, key, std::move(value)).second) return where("a key appears twice");
-    }
-    if (in.remaining() != 0) return where("trailing bytes after the entries");
-    return {};
-  }
 
  private:
   struct slot {

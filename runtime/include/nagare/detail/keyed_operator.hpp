@@ -2,8 +2,6 @@
 // the subtask, and operator state.
 #pragma once
 
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -41,8 +39,8 @@ class keyed_operator : public one_input_operator<T, Out> {
     state_context ctx(&keyed_, &ops_, info_);
     try {
       return declare(ctx);
-    } catch (const std::exception& e) {
-      return status(errc::user_error, info.task_name + ": open: " + e.what());
+    } catch (...) {
+      return caught_exception(errc::user_error, info.task_name + ": open");
     }
   }
 
@@ -52,7 +50,7 @@ class keyed_operator : public one_input_operator<T, Out> {
   // checkpoint; operator state: always complete.
   void snapshot(operator_snapshot& out) const override {
     keyed_.write_snapshot(out);
-    ops_.write(out.entries);
+    ops_.write(entries_of(out));
   }
   status prepare_checkpoint(uint64_t id) override {
     keyed_.prepare_checkpoint(id);
@@ -71,7 +69,7 @@ class keyed_operator : public one_input_operator<T, Out> {
     auto st = restore_key_groups(keyed_, previous, info.max_parallelism,
                                  info.restored_own ? info.restored_checkpoint : 0);
     if (!st.ok()) return st;
-    return ops_.restore(chain_ends(previous), info.subtask, info.parallelism);
+    return ops_.restore_chain_ends(previous, info.subtask, info.parallelism);
   }
 
  protected:

@@ -8,14 +8,14 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/failure.hpp"
 #include "nagare/detail/state_column.hpp"
 #include "nagare/detail/timer_index.hpp"
+#include "nagare/owned.hpp"
 
 namespace nagare::detail {
 
@@ -31,7 +31,7 @@ class keyed_rows {
 
   // A new, empty index over the timers of these keys, from the state
   // backend (keyed_backend::make_timer_index).
-  virtual std::unique_ptr<timer_index> make_timer_index() = 0;
+  virtual owned<timer_index> make_timer_index() = 0;
 
   // The current key's row, or no_row when it has none.
   uint32_t current() const { return current_; }
@@ -61,15 +61,15 @@ class keyed_rows {
   // another kind or type. REQUIRES: no key holds state yet.
   template <class Column>
   Column* declare(const std::string& name) {
-    if (name.empty()) throw std::invalid_argument("a state needs a name");
+    if (name.empty()) throw_invalid_argument("a state needs a name");
     if (name == inline_name_)
-      throw std::invalid_argument("state '" + name + "' declared twice with different types");
+      throw_invalid_argument("state '" + name + "' declared twice with different types");
     for (const auto& c : columns_) {
       if (c->name() != name) continue;
       if (auto* same = dynamic_cast<Column*>(c.get())) return same;
-      throw std::invalid_argument("state '" + name + "' declared twice with different types");
+      throw_invalid_argument("state '" + name + "' declared twice with different types");
     }
-    auto column = std::make_unique<Column>(name);
+    auto column = make_owned<Column>(name);
     column->resize(rows_);
     auto* raw = column.get();
     columns_.push_back(std::move(column));
@@ -83,7 +83,7 @@ class keyed_rows {
       free_.pop_back();
       return r;
     }
-    if (rows_ == no_row) throw std::length_error("too many keys in one subtask");
+    if (rows_ == no_row) throw_logic_error("too many keys in one subtask");
     auto r = rows_++;
     for (auto& c : columns_) c->resize(rows_);
     return r;
@@ -108,7 +108,7 @@ class keyed_rows {
   // Inserts the current key if absent (sets inline_).
   virtual void ensure_key() = 0;
 
-  std::vector<std::unique_ptr<state_column>> columns_;
+  std::vector<owned<state_column>> columns_;
   std::string inline_name_;     // the inline value state ("": none)
   std::vector<uint32_t> free_;  // rows of released keys, all cells empty
   uint32_t rows_ = 0;

@@ -26,11 +26,9 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -40,8 +38,9 @@
 #include "nagare/detail/keyed_rows.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/operator.hpp"
-#include "nagare/detail/snapshot.hpp"
+#include "nagare/detail/snapshot_fwd.hpp"
 #include "nagare/hash.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
@@ -63,7 +62,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
   // Forgets every state and declaration; the keyed state will hold the keys
   // of the key groups in `range` on `backend` (the memory backend if null).
   void open(key_group_range range, uint32_t max_parallelism,
-            std::unique_ptr<keyed_backend> backend = nullptr) {
+            owned<keyed_backend> backend = nullptr) {
     index_.open(range, max_parallelism);
     reset();
     backend_ = backend ? std::move(backend) : make_memory_backend();
@@ -156,7 +155,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     }
   }
 
-  std::unique_ptr<timer_index> make_timer_index() override { return backend_->make_timer_index(); }
+  owned<timer_index> make_timer_index() override { return backend_->make_timer_index(); }
 
   // Keys that hold state (0 before open: there is no backend yet).
   size_t size() const { return backend_ ? static_cast<size_t>(backend_->keys(*this)) : 0; }
@@ -179,11 +178,9 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
   // (add_key_group: they may stream out as they come) and out.extends only.
   void write_snapshot(operator_snapshot& out) const { backend_->write_snapshot(self(), out); }
 
-  // Sets out[key group] to the complete encoding of that key group's state,
-  // for every key group with a key that holds state.
-  void write_key_groups(std::map<uint32_t, std::string>& out) const {
-    backend_->write_key_groups(self(), out);
-  }
+  // Writes the complete encoding of each key group's state to `out`, for
+  // every key group with a key that holds state, in ascending order.
+  void write_key_groups(key_group_writer& out) const { backend_->write_key_groups(self(), out); }
 
   // Adds the state that write_key_groups() (or a delta) encoded for key group
   // `kg`. Complete format: adds its keys; delta format: replaces or deletes
@@ -241,7 +238,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     // row goes to the backend.
     entry scratch;
     if (bounded_) scratch.row = allocate_row();
-    std::unordered_set<std::string_view> seen;  // keys' bytes in `bytes`
+    seen_keys seen;  // keys' bytes in `bytes`
     status st;
     for (uint64_t i = 0; i < n && st.ok(); ++i) {
       auto bad_entry = [&](const std::string& what) {
@@ -256,8 +253,8 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
       // The map catches a key twice in a complete key group of an unbounded
       // backend; the others compare the keys' bytes.
       if ((bounded_ || delta) &&
-          !seen.emplace(key_start, bytes.data() + (bytes.size() - in.remaining()) - key_start)
-               .second) {
+          !seen.insert(std::string_view(
+              key_start, bytes.data() + (bytes.size() - in.remaining()) - key_start))) {
         st = bad_entry("a key appears twice");
         break;
       }
@@ -416,12 +413,12 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     codec<K>::encode(key, out);
   }
   [[noreturn]] static void malformed(const char* what) {
-    throw operator_failure(status(errc::io_error, std::string("state backend: malformed ") + what));
+    throw_failure(status(errc::io_error, std::string("state backend: malformed ") + what));
   }
 
   // ---- row_cache (what a bounded backend sees of the heap) ----
 
-  void write_cached_key_groups(std::map<uint32_t, std::string>& out) const override {
+  void write_cached_key_groups(key_group_writer& out) const override {
     const auto max = index_.max_parallelism();
     std::vector<uint64_t> counts(max);
     index_.for_each([&](const K&, const entry& e, uint64_t hash) {
@@ -429,19 +426,20 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     });
     std::string header;
     write_header(keyed_state_format, header);
-    std::vector<std::string*> groups(max, nullptr);
+    std::vector<std::string> groups(max);
     for (uint32_t kg = 0; kg < max; ++kg) {
       if (counts[kg] == 0) continue;
-      groups[kg] = &out[kg];
-      *groups[kg] = header;
-      write_varint(*groups[kg], counts[kg]);
+      groups[kg] = header;
+      write_varint(groups[kg], counts[kg]);
     }
     index_.for_each([&](const K& k, const entry& e, uint64_t hash) {
       if (!holds_state(e)) return;
-      auto& g = *groups[key_group_of(hash, max)];
+      auto& g = groups[key_group_of(hash, max)];
       codec<K>::encode(k, g);
       encode_row(e, g);
     });
+    for (uint32_t kg = 0; kg < max; ++kg)
+      if (counts[kg] != 0) out.write(kg, std::move(groups[kg]));
   }
   // A cached key of a sweep.
   struct visited final : cached_key {
@@ -577,7 +575,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
   const K* key_ = nullptr;
   entry* entry_ = nullptr;
   bool bounded_ = false;
-  std::unique_ptr<keyed_backend> backend_;
+  owned<keyed_backend> backend_;
   std::vector<std::pair<K, uint64_t>> victims_;  // marked in a sweep
   std::string key_bytes_, row_bytes_;            // scratch
 };

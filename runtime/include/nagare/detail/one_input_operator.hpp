@@ -1,21 +1,11 @@
-// The base of operators with one typed input and one typed output, and the
-// exception that carries an operator's failure to its task.
+// The base of operators with one typed input and one typed output. They fail
+// their task through detail/failure.hpp.
 #pragma once
 
-#include <stdexcept>
-#include <utility>
-
+#include "nagare/detail/failure.hpp"
 #include "nagare/detail/operator.hpp"
-#include "nagare/status.hpp"
 
 namespace nagare::detail {
-
-// Thrown inside a task when an operator fails with a status; the task catches
-// it and reports the status (it never leaves the task).
-struct operator_failure : std::runtime_error {
-  explicit operator_failure(status s) : std::runtime_error(s.message()), st(std::move(s)) {}
-  status st;
-};
 
 template <class In, class Out>
 class one_input_operator : public operator_instance, public input_port<In> {

@@ -21,12 +21,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "nagare/detail/batch.hpp"
-#include "nagare/detail/snapshot.hpp"
+#include "nagare/detail/snapshot_fwd.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/split.hpp"
 #include "nagare/status.hpp"
 #include "nagare/time.hpp"
@@ -166,15 +166,8 @@ class operator_instance {
   // REQUIRES: open() succeeded, no record has been pushed or polled yet.
   // An error (malformed or mismatched state) fails the task; the instance must
   // not be used further. The default accepts only empty snapshots, so that
-  // state is never dropped silently.
-  virtual status restore(const std::vector<operator_snapshot>& previous, const subtask_info& info) {
-    (void)info;
-    for (const auto& s : previous)
-      if (!s.empty())
-        return status(errc::invalid_argument,
-                      "snapshot holds state for an operator that keeps none");
-    return {};
-  }
+  // state is never dropped silently. (libnagare)
+  virtual status restore(const std::vector<operator_snapshot>& previous, const subtask_info& info);
 };
 
 // The head of a source chain: produces records when polled.
@@ -201,7 +194,7 @@ class batch_emitter {
  public:
   virtual ~batch_emitter() = default;
   // `channel` is the task's output channel index; `batch` is non-empty.
-  virtual void emit(uint32_t channel, std::shared_ptr<record_batch> batch) = 0;
+  virtual void emit(uint32_t channel, owned<record_batch> batch) = 0;
 };
 
 // The tail of a chain whose output leaves the task: routes records into one
@@ -234,8 +227,8 @@ class batch_reader {
   // Pushes every record of `batch` downstream; returns how many.
   virtual size_t process(record_batch& batch) = 0;
   // Rebuilds a batch that arrived as encoded bytes.
-  virtual result<std::shared_ptr<record_batch>> decode(const char* data, size_t size,
-                                                       uint32_t count) const = 0;
+  virtual result<owned<record_batch>> decode(const char* data, size_t size,
+                                             uint32_t count) const = 0;
 };
 
 }  // namespace detail

@@ -12,14 +12,14 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "nagare/codec.hpp"
-#include "nagare/detail/snapshot.hpp"
+#include "nagare/detail/failure.hpp"
+#include "nagare/detail/snapshot_fwd.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare {
@@ -91,56 +91,37 @@ class operator_state {
   // when the name is empty or already declared with another type or mode.
   template <class V>
   operator_list<V>* declare(const std::string& name, redistribution mode) {
-    if (name.empty()) throw std::invalid_argument("a state needs a name");
+    if (name.empty()) throw_invalid_argument("a state needs a name");
     for (const auto& l : lists_) {
       if (l->name() != name) continue;
       auto* same = dynamic_cast<operator_list<V>*>(l.get());
       if (same && same->mode() == mode) return same;
-      throw std::invalid_argument("operator state '" + name +
-                                  "' declared twice with different types or redistributions");
+      throw_invalid_argument("operator state '" + name +
+                             "' declared twice with different types or redistributions");
     }
-    auto list = std::make_unique<operator_list<V>>(name, mode);
-    auto* raw = list.get();
-    lists_.push_back(std::move(list));
+    auto* raw = new operator_list<V>(name, mode);
+    lists_.emplace_back(raw);
     return raw;
   }
 
   void reset() { lists_.clear(); }
 
   // Appends one entry per element of every declared list.
-  void write(std::vector<std::string>& out) const {
-    for (const auto& l : lists_) l->write(out);
-  }
+  void write(std::vector<std::string>& out) const;
 
   // Replaces the lists' elements with this subtask's share of the entries of
   // `previous` (every earlier subtask's snapshot, in subtask order).
+  // (libnagare, runtime/src/operator_state.cpp)
   status restore(const std::vector<operator_snapshot>& previous, uint32_t subtask,
-                 uint32_t parallelism) {
-    for (auto& l : lists_) l->clear();
-    std::vector<uint64_t> seen(lists_.size());
-    for (const auto& snap : previous) {
-      for (const auto& e : snap.entries) {
-        byte_reader in(e.data(), e.size());
-        std::string name;
-        if (!codec<std::string>::decode(in, name))
-          return status(errc::io_error, "malformed operator state entry");
-        size_t i = 0;
-        while (i < lists_.size() && lists_[i]->name() != name) ++i;
-        if (i == lists_.size())
-          return status(errc::invalid_argument, "snapshot holds operator state '" + name +
-                                                    "' that this operator does not declare");
-        auto& l = *lists_[i];
-        bool keep = l.mode() == redistribution::union_all || seen[i] % parallelism == subtask;
-        ++seen[i];
-        if (!l.read(in, keep))
-          return status(errc::io_error, "malformed entry of operator state '" + name + "'");
-      }
-    }
-    return {};
-  }
+                 uint32_t parallelism);
+  // restore() from the last snapshot of each chain in `previous` (a complete
+  // snapshot followed by its deltas, chain after chain): operator state is
+  // written complete into every snapshot.
+  status restore_chain_ends(const std::vector<operator_snapshot>& previous, uint32_t subtask,
+                            uint32_t parallelism);
 
  private:
-  std::vector<std::unique_ptr<operator_list_base>> lists_;
+  std::vector<owned<operator_list_base>> lists_;
 };
 
 }  // namespace nagare::detail

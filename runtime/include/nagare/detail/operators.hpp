@@ -4,9 +4,6 @@
 // detail/keyed_state.hpp, operator state: detail/operator_state.hpp).
 #pragma once
 
-#include <map>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,6 +17,7 @@
 #include "nagare/detail/operator_state.hpp"
 #include "nagare/detail/process_operator.hpp"
 #include "nagare/detail/split_watermarks.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
@@ -154,31 +152,28 @@ class tee_operator final : public operator_instance, public input_port<T> {
 template <class T>
 class sink_operator final : public operator_instance, public input_port<T> {
  public:
-  explicit sink_operator(std::unique_ptr<sink<T>> s) : sink_(std::move(s)) {}
+  explicit sink_operator(owned<sink<T>> s) : sink_(std::move(s)) {}
   void* input() override { return static_cast<input_port<T>*>(this); }
   status open(const subtask_info& info) override { return sink_->open(info); }
   void push(T& r) override {
     auto st = sink_->write(r);
-    if (!st.ok()) throw operator_failure(std::move(st));
+    if (!st.ok()) throw_failure(std::move(st));
   }
   status close() override { return sink_->close(); }
   status prepare_checkpoint(uint64_t id) override { return sink_->pre_commit(id); }
   status checkpoint_complete(uint64_t id) override { return sink_->commit(id); }
   // A sink's snapshot is its pending transactions, as operator state entries.
-  void snapshot(operator_snapshot& out) const override { sink_->pending(out.entries); }
+  void snapshot(operator_snapshot& out) const override { sink_->pending(entries_of(out)); }
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     std::vector<std::string> entries;
-    for (const auto& snap : previous) {
-      if (snap.has_key_groups())
-        return status(errc::invalid_argument, "snapshot of a sink holds keyed state");
-      entries.insert(entries.end(), snap.entries.begin(), snap.entries.end());
-    }
-    return sink_->recover(entries, static_cast<uint32_t>(previous.size()), info);
+    auto st = gather_entries(previous, "a sink", &entries);
+    if (!st.ok()) return st;
+    return sink_->recover(entries, static_cast<uint32_t>(snapshot_count(previous)), info);
   }
 
  private:
-  std::unique_ptr<sink<T>> sink_;
+  owned<sink<T>> sink_;
 };
 
 // The head of a source chain: polls its reader and, with a watermark
@@ -190,7 +185,7 @@ class sink_operator final : public operator_instance, public input_port<T> {
 template <class T>
 class source_operator final : public source_instance {
  public:
-  explicit source_operator(std::unique_ptr<source_reader<T>> r, watermark_strategy<T> strategy = {})
+  explicit source_operator(owned<source_reader<T>> r, watermark_strategy<T> strategy = {})
       : reader_(std::move(r)), strategy_(std::move(strategy)) {}
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
   status open(const subtask_info& info) override {
@@ -198,10 +193,10 @@ class source_operator final : public source_instance {
     positions_ = ops_.declare<std::string>(positions_name, redistribution::union_all);
     maxima_ = ops_.declare<split_max>(watermarks_name, redistribution::union_all);
     if (strategy_.timestamps()) {
-      tap_ = timestamp_tap(strategy_.timestamps().get(), &splits_, next_);
-      out_ = std::make_unique<collector<T>>(&tap_, &splits_);
+      tap_ = timestamp_tap(&strategy_.timestamps(), &splits_, next_);
+      out_ = make_owned<collector<T>>(&tap_, &splits_);
     } else
-      out_ = std::make_unique<collector<T>>(next_);
+      out_ = make_owned<collector<T>>(next_);
     auto st = reader_->open(info);
     if (!st.ok()) return st;
     declare_splits({});
@@ -214,10 +209,10 @@ class source_operator final : public source_instance {
   void snapshot(operator_snapshot& out) const override {
     std::vector<std::string> positions;
     reader_->positions(positions);
-    operator_list<std::string>::write(positions_name, positions, out.entries);
+    operator_list<std::string>::write(positions_name, positions, entries_of(out));
     std::vector<split_max> maxima;
     splits_.state(maxima);
-    operator_list<split_max>::write(watermarks_name, maxima, out.entries);
+    operator_list<split_max>::write(watermarks_name, maxima, entries_of(out));
   }
   // Hands the reader the positions of every earlier subtask (union
   // redistribution); it takes its share. Its splits take their largest
@@ -225,15 +220,14 @@ class source_operator final : public source_instance {
   status restore(const std::vector<operator_snapshot>& previous,
                  const subtask_info& info) override {
     if (previous.empty()) return {};  // no earlier state: start from the beginning
-    for (const auto& snap : previous)
-      if (snap.has_key_groups())
-        return status(errc::invalid_argument, "snapshot of a source holds keyed state");
-    auto st = ops_.restore(previous, info.subtask, info.parallelism);
+    auto st = gather_entries(previous, "a source", nullptr);
+    if (!st.ok()) return st;
+    st = ops_.restore(previous, info.subtask, info.parallelism);
     if (!st.ok()) return st;
     st = reader_->restore(positions_->items, info);
     positions_->clear();
     if (!st.ok()) return st;
-    declare_splits(split_watermarks::merge(maxima_->items));
+    declare_splits(maxima_->items);
     maxima_->clear();
     return {};
   }
@@ -287,18 +281,18 @@ class source_operator final : public source_instance {
   static constexpr const char* positions_name = "positions";
   static constexpr const char* watermarks_name = "watermarks";
 
-  void declare_splits(std::map<std::string, int64_t> restored) {
+  void declare_splits(const std::vector<split_max>& restored) {
     std::vector<std::string> ids;
     reader_->splits(ids);
     splits_.configure(strategy_.max_out_of_orderness(), strategy_.idleness());
-    splits_.reset(ids, std::move(restored));
+    splits_.reset(ids, restored);
   }
 
-  std::unique_ptr<source_reader<T>> reader_;
+  owned<source_reader<T>> reader_;
   watermark_strategy<T> strategy_;
   input_port<T>* next_ = nullptr;
   timestamp_tap tap_;
-  std::unique_ptr<collector<T>> out_;  // lives across polls: it holds the current split
+  owned<collector<T>> out_;  // lives across polls: it holds the current split
   split_watermarks splits_;
   int64_t now_ = 0;  // processing time, as the task last told it
   operator_state ops_;

@@ -21,14 +21,12 @@
 // them; a pane that a live window covers is never dropped.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <numeric>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "nagare/detail/gcd.hpp"
 #include "nagare/detail/timed_operator.hpp"
 #include "nagare/detail/window_contents.hpp"
 #include "nagare/detail/window_operator.hpp"
@@ -61,7 +59,8 @@ class pane_window_operator final
       : base(std::move(key)),
         size_(assigner.size),
         slide_(assigner.slide),
-        pane_(std::gcd(assigner.size, assigner.slide)),
+        pane_(static_cast<int64_t>(
+            gcd(static_cast<uint64_t>(assigner.size), static_cast<uint64_t>(assigner.slide)))),
         gaps_(assigner.slide > assigner.size),
         event_(assigner.domain == time_domain::event_time),
         lateness_(event_ ? lateness : 0),
@@ -70,7 +69,7 @@ class pane_window_operator final
 
   void push(T& r) override {
     const T& record = r;
-    const int64_t ts = event_ ? (timestamps_ ? (*timestamps_)(record) : min_timestamp)
+    const int64_t ts = event_ ? (timestamps_ ? timestamps_(record) : min_timestamp)
                               : this->current_processing_time();
     const int64_t wm = this->watermark_;
     // Every window of the record has max >= ts: with ts above the watermark
@@ -79,7 +78,7 @@ class pane_window_operator final
     // The record's windows start at the multiples of slide in (ts - size, ts];
     // the last one lives longest.
     if ((gaps_ || behind) && record_is_late(ts, wm)) {
-      Out late{typename Out::variant_type(std::in_place_index<Out::late_index>, std::move(r))};
+      Out late = Out::of_late(std::move(r));
       this->next_->push(late);
       return;
     }
@@ -188,9 +187,7 @@ class pane_window_operator final
     if (!any) return;
     const time_window w{start, end};
     auto emit = [&](R& value) {
-      Out out{
-          typename Out::variant_type(std::in_place_index<Out::result_index>,
-                                     window_result<K, R>{key, w.start, w.end, std::move(value)})};
+      Out out = Out::of_result(window_result<K, R>{key, w.start, w.end, std::move(value)});
       this->next_->push(out);
     };
     contents_.fire(key, w, acc, emit);

@@ -2,8 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -42,7 +40,7 @@ class process_operator final : public timed_operator<T, Out, KeyFn> {
     this->select(r, key, false);
     collector<Out> out(this->next_);
     keyed_context<K> ctx(&key, &this->info_, this,
-                         timestamps_ ? (*timestamps_)(static_cast<const T&>(r)) : min_timestamp);
+                         timestamps_ ? timestamps_(static_cast<const T&>(r)) : min_timestamp);
     if constexpr (has_process<F>::value)
       f_.process(static_cast<const T&>(r), ctx, out);
     else

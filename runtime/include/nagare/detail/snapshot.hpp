@@ -31,23 +31,29 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/snapshot_fwd.hpp"
+#include "nagare/function.hpp"
 #include "nagare/status.hpp"
 
 namespace nagare::detail {
 
-// Takes a snapshot's key groups as an operator writes them, in ascending
-// key group order, each once.
-class key_group_writer {
+// A key_group_writer that keeps the key groups in a map.
+class key_group_map_writer final : public key_group_writer {
  public:
-  virtual ~key_group_writer() = default;
-  virtual void write(uint32_t key_group, std::string&& bytes) = 0;
+  explicit key_group_map_writer(std::map<uint32_t, std::string>& out) : out_(&out) {}
+  void write(uint32_t key_group, std::string&& bytes) override {
+    (*out_)[key_group] = std::move(bytes);
+  }
+
+ private:
+  std::map<uint32_t, std::string>* out_;
 };
 
 // A stored snapshot's key groups (of one operator, in the restoring
@@ -56,7 +62,7 @@ class key_group_writer {
 // io_error; an error f returns stops the visit and is returned.
 class key_group_reader {
  public:
-  using visitor = std::function<status(uint32_t key_group, const std::string& bytes)>;
+  using visitor = function<status(uint32_t key_group, const std::string& bytes)>;
   virtual ~key_group_reader() = default;
   virtual status for_each(const visitor& f) const = 0;
 };

@@ -11,20 +11,22 @@
 // Not thread-safe: owned by one source operator in one task.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nagare/owned.hpp"
 #include "nagare/time.hpp"
 
 namespace nagare::detail {
 
+// Compiled into libnagare (runtime/src/split_watermarks.cpp) but for the
+// per-record current_max().
 class split_watermarks {
  public:
-  split_watermarks() = default;
+  split_watermarks();
+  ~split_watermarks();
   split_watermarks(const split_watermarks&) = delete;  // refers to itself
   split_watermarks& operator=(const split_watermarks&) = delete;
 
@@ -36,24 +38,14 @@ class split_watermarks {
 
   // Forgets every split and declares the reader's splits `ids` (known up
   // front, so that a split not read yet holds the watermark back), each with
-  // its largest timestamp from `restored` (split id -> timestamp; absent:
-  // none seen). No ids: the reader is one split, named "". The subtask's
-  // watermark starts at min_timestamp.
-  void reset(const std::vector<std::string>& ids, std::map<std::string, int64_t> restored) {
-    splits_.clear();
-    restored_ = std::move(restored);
-    watermark_ = min_timestamp;
-    idle_ = false;
-    mark_ = 0;
-    current_ = &scratch_;
-    assigned_ = false;
-    no_more_ = false;
-    if (ids.empty()) {
-      current_ = &find(std::string{});
-    } else {
-      for (const auto& id : ids) find(id);
-    }
-  }
+  // its largest timestamp from `restored` (entries of state() of earlier
+  // subtasks; a split absent there has seen none; an id named more than once,
+  // such as the implicit split "" of every subtask, keeps the smallest
+  // timestamp, which makes no record late that was not before). No ids: the
+  // reader is one split, named "". The subtask's watermark starts at
+  // min_timestamp.
+  void reset(const std::vector<std::string>& ids,
+             const std::vector<std::pair<std::string, int64_t>>& restored);
 
   // Splits assigned at run time (the split contract, nagare/split.hpp): the
   // first call forgets the implicit split "" unless it has seen a record;
@@ -61,17 +53,7 @@ class split_watermarks {
   // finished or idle). Until no_more_splits(), a subtask whose splits are
   // all finished (or that has none) is idle: it holds no watermark back
   // while it waits for more.
-  void add(const std::vector<std::string>& ids) {
-    if (!assigned_) {
-      assigned_ = true;
-      auto it = splits_.find(std::string{});
-      if (it != splits_.end() && it->second.max == min_timestamp) {
-        if (current_ == &it->second) current_ = &scratch_;
-        splits_.erase(it);
-      }
-    }
-    for (const auto& id : ids) find(id);
-  }
+  void add(const std::vector<std::string>& ids);
   void no_more_splits() { no_more_ = true; }
 
   // The largest timestamp of the split whose records are being emitted.
@@ -79,50 +61,16 @@ class split_watermarks {
 
   // The records from now on come from split `id` (declared now if unknown);
   // `emitted` is the collector's record count so far.
-  void select(const std::string& id, uint64_t emitted) {
-    attribute(emitted);
-    current_ = &find(id);
-    current_->finished = false;
-  }
+  void select(const std::string& id, uint64_t emitted);
 
   // Split `id` has no more records: it no longer holds the watermark back.
-  void finish(const std::string& id, uint64_t emitted) {
-    attribute(emitted);
-    find(id).finished = true;
-  }
+  void finish(const std::string& id, uint64_t emitted);
 
   // After a poll: `emitted` is the collector's record count, `now` the
   // processing time. Recomputes which splits are idle and the subtask's
   // watermark (which never goes back); false if neither it nor the idle
   // status changed.
-  bool update(uint64_t emitted, int64_t now) {
-    attribute(emitted);
-    int64_t wm = max_timestamp;
-    bool active = false, open = false;
-    for (auto& [id, s] : splits_) {
-      (void)id;
-      if (s.finished) continue;
-      open = true;
-      if (s.had_records || !s.seen_clock) {
-        s.last_record = now;
-        s.seen_clock = true;
-        s.idle = false;
-      } else if (idleness_ > 0 && now - s.last_record >= idleness_) {
-        s.idle = true;
-      }
-      s.had_records = false;
-      if (s.idle) continue;
-      active = true;
-      wm = std::min(wm, split_watermark(s.max));
-    }
-    bool was_idle = idle_;
-    int64_t was = watermark_;
-    // Every split idle: the subtask is. Every split finished: the end of the
-    // input is near, the watermark stays.
-    idle_ = !active && (open || (assigned_ && !no_more_));
-    if (active && wm > watermark_) watermark_ = wm;
-    return idle_ != was_idle || watermark_ != was;
-  }
+  bool update(uint64_t emitted, int64_t now);
 
   int64_t watermark() const { return watermark_; }
   bool idle() const { return idle_; }
@@ -134,23 +82,7 @@ class split_watermarks {
   }
 
   // (split id, largest timestamp) of every split that has seen a record.
-  void state(std::vector<std::pair<std::string, int64_t>>& out) const {
-    for (const auto& [id, s] : splits_)
-      if (s.max != min_timestamp) out.emplace_back(id, s.max);
-  }
-
-  // Folds entries of state() from several earlier subtasks into one map: an
-  // id named more than once (the implicit split "" of every subtask) keeps
-  // the smallest timestamp, which makes no record late that was not before.
-  static std::map<std::string, int64_t> merge(
-      const std::vector<std::pair<std::string, int64_t>>& entries) {
-    std::map<std::string, int64_t> out;
-    for (const auto& [id, max] : entries) {
-      auto [it, added] = out.emplace(id, max);
-      if (!added) it->second = std::min(it->second, max);
-    }
-    return out;
-  }
+  void state(std::vector<std::pair<std::string, int64_t>>& out) const;
 
  private:
   struct split {
@@ -161,16 +93,9 @@ class split_watermarks {
     bool finished = false;
     bool idle = false;
   };
+  struct table;  // the splits by id, and the restored maxima
 
-  split& find(const std::string& id) {
-    auto it = splits_.find(id);
-    if (it != splits_.end()) return it->second;
-    split s;
-    auto r = restored_.find(id);
-    if (r != restored_.end()) s.max = r->second;
-    return splits_.emplace(id, s).first->second;
-  }
-
+  split& find(const std::string& id);
   // The records since the last mark came from the current split.
   void attribute(uint64_t emitted) {
     if (emitted != mark_) current_->had_records = true;
@@ -179,8 +104,7 @@ class split_watermarks {
 
   int64_t bound_ = 0;
   int64_t idleness_ = 0;
-  std::map<std::string, split> splits_;  // node-based: references stay valid
-  std::map<std::string, int64_t> restored_;
+  owned<table> table_;
   split scratch_;  // records emitted before the reader names a split
   split* current_ = &scratch_;
   uint64_t mark_ = 0;

@@ -3,7 +3,8 @@
 // handles read and write the cells of the current key's row directly.
 //
 // Cells: a value state's state_cell<V>; a list state a std::vector<V> (empty:
-// none); a map state a std::map<MK, MV> (empty: none). Their encodings (the
+// none); a map state a std::map<MK, MV> (empty: none; nagare/map_state.hpp).
+// Their encodings (the
 // cells of a key group's format): codec<V>; codec<std::vector<V>> (never
 // empty); a varint count then codec<MK>, codec<MV> per entry (never empty,
 // keys increasing).
@@ -12,9 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <iterator>
-#include <limits>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,7 +21,7 @@
 
 namespace nagare::detail {
 
-inline constexpr uint32_t no_row = std::numeric_limits<uint32_t>::max();
+inline constexpr uint32_t no_row = UINT32_MAX;
 
 enum class state_kind : uint8_t { value = 1, list = 2, map = 3 };
 
@@ -106,37 +104,6 @@ class list_column final : public state_column {
     return codec<std::vector<V>>::decode(in, lists[row]) && !lists[row].empty();
   }
   std::vector<std::vector<V>> lists;
-};
-
-template <class MK, class MV>
-class map_column final : public state_column {
- public:
-  using state_column::state_column;
-  state_kind kind() const override { return state_kind::map; }
-  void resize(size_t rows) override { maps.resize(rows); }
-  bool empty(uint32_t row) const override { return maps[row].empty(); }
-  void clear(uint32_t row) override { maps[row].clear(); }
-  void encode(uint32_t row, std::string& out) const override {
-    write_varint(out, maps[row].size());
-    for (const auto& [k, v] : maps[row]) {
-      codec<MK>::encode(k, out);
-      codec<MV>::encode(v, out);
-    }
-  }
-  bool decode(byte_reader& in, uint32_t row) override {
-    uint64_t n = 0;
-    if (!in.read_varint(n) || n == 0 || n > in.remaining()) return false;
-    auto& m = maps[row];
-    for (uint64_t i = 0; i < n; ++i) {
-      MK k{};
-      MV v{};
-      if (!codec<MK>::decode(in, k) || !codec<MV>::decode(in, v)) return false;
-      if (!m.empty() && !(std::prev(m.end())->first < k)) return false;  // keys increase
-      m.emplace_hint(m.end(), std::move(k), std::move(v));
-    }
-    return true;
-  }
-  std::vector<std::map<MK, MV>> maps;
 };
 
 }  // namespace nagare::detail

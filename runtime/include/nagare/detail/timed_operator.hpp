@@ -12,20 +12,44 @@
 // checkpointed.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <exception>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "nagare/codec.hpp"
 #include "nagare/detail/keyed_operator.hpp"
 #include "nagare/detail/operator_state.hpp"
 #include "nagare/detail/timer_service.hpp"
 #include "nagare/state.hpp"
 #include "nagare/time.hpp"
+
+namespace nagare::detail {
+
+// One element of "__watermark": a subtask's watermark and the key groups
+// [first, last) it owned.
+struct watermark_range {
+  int64_t watermark = 0;
+  uint32_t first = 0;
+  uint32_t last = 0;
+};
+
+}  // namespace nagare::detail
+
+namespace nagare {
+template <>
+struct codec<detail::watermark_range> {
+  static void encode(const detail::watermark_range& x, std::string& out) {
+    codec<int64_t>::encode(x.watermark, out);
+    codec<uint32_t>::encode(x.first, out);
+    codec<uint32_t>::encode(x.last, out);
+  }
+  static bool decode(byte_reader& in, detail::watermark_range& x) {
+    return codec<int64_t>::decode(in, x.watermark) && codec<uint32_t>::decode(in, x.first) &&
+           codec<uint32_t>::decode(in, x.last);
+  }
+};
+}  // namespace nagare
 
 namespace nagare::detail {
 
@@ -47,9 +71,9 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
       state_context ctx(&this->keyed_, &this->ops_, this->info_);
       timers_.open(ctx, this->keyed_, info.max_parallelism);
       watermarks_ =
-          this->ops_.template declare<watermark_entry>(watermark_state, redistribution::union_all);
-    } catch (const std::exception& e) {
-      return status(errc::user_error, info.task_name + ": open: " + e.what());
+          this->ops_.template declare<watermark_range>(watermark_state, redistribution::union_all);
+    } catch (...) {
+      return caught_exception(errc::user_error, info.task_name + ": open");
     }
     return {};
   }
@@ -57,8 +81,8 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
   void snapshot(operator_snapshot& out) const override {
     base::snapshot(out);
     const auto range = this->keyed_.range();
-    operator_list<watermark_entry>::write(watermark_state, {{watermark_, range.first, range.last}},
-                                          out.entries);
+    operator_list<watermark_range>::write(watermark_state, {{watermark_, range.first, range.last}},
+                                          entries_of(out));
   }
 
   status restore(const std::vector<operator_snapshot>& previous,
@@ -70,7 +94,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
     watermark_ = max_timestamp;
     for (const auto& [wm, first, last] : watermarks_->items) {
       if (last <= mine.first || mine.last <= first) continue;  // none of my key groups
-      watermark_ = std::min(watermark_, wm);
+      if (wm < watermark_) watermark_ = wm;
       any = true;
     }
     if (!any) watermark_ = min_timestamp;
@@ -94,7 +118,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
   }
 
   void on_processing_time(int64_t now) override {
-    now_ = std::max(now_, now);
+    if (now > now_) now_ = now;
     timers_.advance(time_domain::processing_time, now_,
                     [this](const K& key, uint64_t hash, int64_t t) {
                       fire(time_domain::processing_time, t, key, hash);
@@ -112,7 +136,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
     auto bound = timers_.latest(time_domain::processing_time);
     timers_.advance(time_domain::processing_time, bound,
                     [this](const K& key, uint64_t hash, int64_t t) {
-                      now_ = std::max(now_, t);
+                      if (t > now_) now_ = t;
                       fire(time_domain::processing_time, t, key, hash);
                     });
   }
@@ -121,9 +145,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
   int64_t current_watermark() const override { return watermark_; }
   int64_t current_processing_time() const override {
     if (now_ != min_timestamp) return now_;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return wall_clock_ms();
   }
   void register_timer(time_domain d, int64_t time) override {
     timers_.add(d, time, *this->current_key_, this->current_hash_);
@@ -149,8 +171,7 @@ class timed_operator : public keyed_operator<T, Out, KeyFn, Inline>, public time
   }
 
   // (watermark, first key group, end key group) of a subtask.
-  using watermark_entry = std::tuple<int64_t, uint32_t, uint32_t>;
-  operator_list<watermark_entry>* watermarks_ = nullptr;
+  operator_list<watermark_range>* watermarks_ = nullptr;
   int64_t now_ = min_timestamp;  // min_timestamp: no on_processing_time yet (the clock)
 };
 

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 #include "nagare/time.hpp"
 
@@ -27,7 +26,9 @@ struct timer_ref {
   std::string key;  // codec<K> bytes of the timer's key
 
   bool operator<(const timer_ref& o) const {
-    return std::tie(time, key_group, key) < std::tie(o.time, o.key_group, o.key);
+    if (time != o.time) return time < o.time;
+    if (key_group != o.key_group) return key_group < o.key_group;
+    return key < o.key;
   }
   bool operator==(const timer_ref& o) const {
     return time == o.time && key_group == o.key_group && key == o.key;

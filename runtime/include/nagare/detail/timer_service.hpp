@@ -10,10 +10,8 @@
 // thread. Functions that name a key expect it to be the backend's current key.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +20,7 @@
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/timer_index.hpp"
 #include "nagare/hash.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/state.hpp"
 #include "nagare/status.hpp"
 #include "nagare/time.hpp"
@@ -85,7 +84,7 @@ class timer_service {
     timer_entry t{d, time};
     auto* list = timers_.get();
     if (!list) list = &timers_.set({});
-    auto it = std::lower_bound(list->begin(), list->end(), t);
+    auto it = first_not_below(*list, t);
     if (it != list->end() && *it == t) return false;
     list->insert(it, t);
     index_->add(d, time, key_group_of(hash, max_parallelism_), encoded(key));
@@ -102,7 +101,9 @@ class timer_service {
   // Whether the current key holds timer (d, time).
   bool contains(time_domain d, int64_t time) const {
     const auto* list = timers_.get();
-    return list && std::binary_search(list->begin(), list->end(), timer_entry{d, time});
+    if (!list) return false;
+    auto it = first_not_below(*list, timer_entry{d, time});
+    return it != list->end() && *it == timer_entry{d, time};
   }
 
   // Fires the timers of domain `d` with time <= `bound`, earliest first (ties
@@ -120,7 +121,7 @@ class timer_service {
       K key{};
       byte_reader in(ref.key.data(), ref.key.size());
       if (!codec<K>::decode(in, key) || in.remaining() != 0)
-        throw operator_failure(status(errc::io_error, "a timer holds a malformed key"));
+        throw_failure(status(errc::io_error, "a timer holds a malformed key"));
       auto hash = key_hash<K>{}(key);
       keyed_->set_current_key(hash, key);
       if (!erase_current(timer_entry{d, ref.time})) continue;  // not the key's any more
@@ -145,10 +146,26 @@ class timer_service {
   }
 
  private:
+  // The first timer of the sorted `list` that is not below `t` (binary search).
+  template <class List>
+  static auto first_not_below(List& list, const timer_entry& t) {
+    auto it = list.begin();
+    auto n = list.size();
+    while (n > 0) {
+      auto half = n / 2;
+      if (it[half] < t) {
+        it += half + 1;
+        n -= half + 1;
+      } else {
+        n = half;
+      }
+    }
+    return it;
+  }
   bool erase_current(const timer_entry& t) {
     auto* list = timers_.get();
     if (!list) return false;
-    auto it = std::lower_bound(list->begin(), list->end(), t);
+    auto it = first_not_below(*list, t);
     if (it == list->end() || !(*it == t)) return false;
     list->erase(it);
     if (list->empty()) timers_.clear();
@@ -163,7 +180,7 @@ class timer_service {
   Keyed* keyed_ = nullptr;
   uint32_t max_parallelism_ = default_max_parallelism;
   value_state<std::vector<timer_entry>> timers_;
-  std::unique_ptr<timer_index> index_;
+  owned<timer_index> index_;
   std::string scratch_;  // the encoded key, reused
 };
 

@@ -31,13 +31,10 @@
 // Windows of a key that fire together fire in start order.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "nagare/codec.hpp"
@@ -137,7 +134,7 @@ class window_operator final
 
   void push(T& r) override {
     const T& record = r;
-    int64_t ts = event_ ? (timestamps_ ? (*timestamps_)(record) : min_timestamp)
+    int64_t ts = event_ ? (timestamps_ ? timestamps_(record) : min_timestamp)
                         : this->current_processing_time();
     K key;
     this->select(record, key, true);
@@ -148,7 +145,7 @@ class window_operator final
       added = add_to_windows(record, ts, key);
     if (added) return;
     if (!windows_.get()) windows_.clear();  // drops the entry select() made
-    Out late{typename Out::variant_type(std::in_place_index<Out::late_index>, std::move(r))};
+    Out late = Out::of_late(std::move(r));
     this->next_->push(late);
   }
 
@@ -225,8 +222,8 @@ class window_operator final
     old_times_.clear();
     for (size_t k = i; k < j; ++k) timer_times((*list)[k], old_times_);
     auto& merged = (*list)[i];
-    merged.start = std::min(merged.start, start);
-    merged.end = std::max(end, (*list)[j - 1].end);
+    if (start < merged.start) merged.start = start;
+    merged.end = end > (*list)[j - 1].end ? end : (*list)[j - 1].end;
     for (size_t k = i + 1; k < j; ++k) contents_.merge(merged.acc, (*list)[k].acc);
     list->erase(list->begin() + static_cast<std::ptrdiff_t>(i + 1),
                 list->begin() + static_cast<std::ptrdiff_t>(j));
@@ -234,9 +231,7 @@ class window_operator final
     const int64_t max = (*list)[i].end - 1, cleanup = cleanup_time(max);
     // Times no live window needs any more (decided before writing timers:
     // state pointers are valid until the next write).
-    old_times_.erase(std::remove_if(old_times_.begin(), old_times_.end(),
-                                    [&](int64_t t) { return needed(*list, t); }),
-                     old_times_.end());
+    erase_if(old_times_, [&](int64_t t) { return needed(*list, t); });
     for (auto t : old_times_) this->timers_.remove(domain(), t, key, this->current_hash_);
     add_timers(max, cleanup, key);
     if (event_ && max <= wm) fire(key, i);
@@ -273,9 +268,7 @@ class window_operator final
     const auto& s = (*windows_.get())[pos];
     const time_window w{s.start, s.end};
     auto emit = [&](R& value) {
-      Out out{
-          typename Out::variant_type(std::in_place_index<Out::result_index>,
-                                     window_result<K, R>{key, w.start, w.end, std::move(value)})};
+      Out out = Out::of_result(window_result<K, R>{key, w.start, w.end, std::move(value)});
       this->next_->push(out);
     };
     contents_.fire(key, w, s.acc, emit);
@@ -288,10 +281,20 @@ class window_operator final
     if (!list) return;
     for (size_t i = 0; i < list->size(); ++i)
       if (fire_time((*list)[i].end - 1) == t) fire(key, i);
-    list->erase(std::remove_if(list->begin(), list->end(),
-                               [&](const slot& s) { return cleanup_time(s.end - 1) <= t; }),
-                list->end());
+    erase_if(*list, [&](const slot& s) { return cleanup_time(s.end - 1) <= t; });
     if (list->empty()) windows_.clear();
+  }
+
+  // Removes the elements of `v` for which pred is true, keeping the order.
+  template <class V, class Pred>
+  static void erase_if(V& v, Pred pred) {
+    size_t kept = 0;
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!pred(v[i])) {
+        if (kept != i) v[kept] = std::move(v[i]);
+        ++kept;
+      }
+    v.resize(kept);
   }
 
   Assigner assigner_;

@@ -9,37 +9,66 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "nagare/codec.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/operator.hpp"
+#include "nagare/owned.hpp"
 #include "nagare/window_result.hpp"
 
 namespace nagare::detail {
 
+// A window's result (index == result_index), or a record too late for every
+// window (index == late_index); the other member stays default-constructed.
 template <class K, class R, class T>
 struct window_output {
   static constexpr size_t result_index = 0;
   static constexpr size_t late_index = 1;
-  using variant_type = std::variant<window_result<K, R>, T>;
-  // A window's result, or a record too late for every window.
-  variant_type value;
+  uint8_t index = result_index;
+  window_result<K, R> result;
+  T late;
+
+  static window_output of_result(window_result<K, R> r) {
+    window_output o;
+    o.result = std::move(r);
+    return o;
+  }
+  static window_output of_late(T r) {
+    window_output o;
+    o.index = late_index;
+    o.late = std::move(r);
+    return o;
+  }
+  // Same alternative, same value.
+  bool operator==(const window_output& o) const {
+    if (index != o.index) return false;
+    return index == result_index ? result == o.result : late == o.late;
+  }
+  // The member of alternative I.
+  template <size_t I>
+  auto& part() {
+    if constexpr (I == result_index)
+      return result;
+    else
+      return late;
+  }
 };
+
+// The record type of alternative I of window_output<K, R, T>.
+template <class K, class R, class T, size_t I>
+using window_part_t =
+    std::conditional_t<I == window_output<K, R, T>::result_index, window_result<K, R>, T>;
 
 // Passes on the alternative `I` of a window node's records and drops the rest.
 template <class K, class R, class T, size_t I>
 class window_part_operator final
-    : public one_input_operator<
-          window_output<K, R, T>,
-          std::variant_alternative_t<I, typename window_output<K, R, T>::variant_type>> {
+    : public one_input_operator<window_output<K, R, T>, window_part_t<K, R, T, I>> {
  public:
   void push(window_output<K, R, T>& r) override {
-    if (r.value.index() == I) this->next_->push(std::get<I>(r.value));
+    if (r.index == I) this->next_->push(r.template part<I>());
   }
 };
 
@@ -51,16 +80,16 @@ class window_part_writer final : public exchange_writer, public input_port<windo
   using output = window_output<K, R, T>;
 
  public:
-  explicit window_part_writer(std::unique_ptr<exchange_writer> inner)
+  explicit window_part_writer(owned<exchange_writer> inner)
       : inner_(std::move(inner)), in_(static_cast<input_port<output>*>(inner_->input())) {}
   void* input() override { return static_cast<input_port<output>*>(this); }
   void push(output& r) override {
-    if (r.value.index() == I) in_->push(r);
+    if (r.index == I) in_->push(r);
   }
   void flush() override { inner_->flush(); }
 
  private:
-  std::unique_ptr<exchange_writer> inner_;
+  owned<exchange_writer> inner_;
   input_port<output>* in_;
 };
 
@@ -78,20 +107,16 @@ template <class K, class R, class T>
 struct codec<detail::window_output<K, R, T>> {
   using output = detail::window_output<K, R, T>;
   static void encode(const output& x, std::string& out) {
-    out.push_back(static_cast<char>(x.value.index()));
-    if (x.value.index() == output::result_index)
-      codec<window_result<K, R>>::encode(std::get<output::result_index>(x.value), out);
+    out.push_back(static_cast<char>(x.index));
+    if (x.index == output::result_index)
+      codec<window_result<K, R>>::encode(x.result, out);
     else
-      codec<T>::encode(std::get<output::late_index>(x.value), out);
+      codec<T>::encode(x.late, out);
   }
   static bool decode(byte_reader& in, output& x) {
-    uint8_t index = 0;
-    if (!in.read(&index, 1)) return false;
-    if (index == output::result_index)
-      return codec<window_result<K, R>>::decode(in,
-                                                x.value.template emplace<output::result_index>());
-    if (index == output::late_index)
-      return codec<T>::decode(in, x.value.template emplace<output::late_index>());
+    if (!in.read(&x.index, 1)) return false;
+    if (x.index == output::result_index) return codec<window_result<K, R>>::decode(in, x.result);
+    if (x.index == output::late_index) return codec<T>::decode(in, x.late);
     return false;
   }
 };
