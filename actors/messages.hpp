@@ -429,6 +429,7 @@ struct task_info {
   std::vector<uint32_t> credits;       // per output channel: batches it may still send
   std::vector<uint32_t> input_queues;  // per input channel: batches waiting
   uint64_t state_entries = 0;          // keys held by keyed operators
+  uint64_t dead_letters = 0;           // a source's input records it could not parse
   // Event time: the task's watermark (min_timestamp: none yet, max_timestamp:
   // its input ended) and whether it is idle (holds back no watermark).
   int64_t watermark = min_timestamp;
@@ -439,7 +440,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism,
            x.node, x.state, x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries,
-           x.watermark, x.idle);
+           x.dead_letters, x.watermark, x.idle);
 }
 
 // A batch of records on one channel. In one process `records` is moved

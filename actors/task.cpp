@@ -146,6 +146,7 @@ task_info task_actor::status_info() const {
   // Operators have state only once opened (a shell query may come before).
   // 0 before connect opens the chain (task_chain::state_entries counts open operators).
   info.state_entries = chain_ ? chain_->state_entries() : 0;
+  info.dead_letters = chain_ ? chain_->dead_letters() : 0;
   info.watermark = chain_ ? chain_->watermark() : min_timestamp;
   info.idle = idle_;
   return info;

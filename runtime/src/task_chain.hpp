@@ -98,6 +98,8 @@ class task_chain {
   // The keys holding state in the operators that open() opened (0 before
   // open(): asking is safe at any time).
   uint64_t state_entries() const;
+  // The source's dead letters so far (0 for a chain without a source).
+  uint64_t dead_letters() const { return source_ ? source_->dead_letters() : 0; }
 
   // The graph nodes of the chain's operators, head to tail: the operators
   // that snapshot() and restore() speak of (the runtime's tee and exchange

@@ -83,6 +83,8 @@ TEST(cluster, shell_shows_nodes_job_and_actors) {
   EXPECT_NE(actors.out.find(c.node_name(1)), std::string::npos) << actors.out;
   auto inspected = shell("inspect " + id + ".0");
   EXPECT_EQ(inspected.exit_code, 0) << inspected.err;
+  // A generator source parses nothing: its subtask has no dead letters.
+  EXPECT_NE(inspected.out.find("dead letters"), std::string::npos) << inspected.out;
   EXPECT_EQ(shell("inspect " + id + ".99").exit_code, 1);
   EXPECT_EQ(shell("frobnicate").exit_code, 1);
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nagare/detail/operators.hpp"
 #include "nagare/parsed_source.hpp"
 #include "process.hpp"
 #include "split_support.hpp"
@@ -119,6 +120,26 @@ TEST(parsed_source, optional_and_no_sink) {
   EXPECT_EQ(read_all(*reader), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(reader->dead_letters(), 2u);
   EXPECT_TRUE(reader->close().ok());
+}
+
+// The task sees its source's count (shell `inspect`): the source operator
+// reports the dead letters of its reader.
+TEST(parsed_source, the_source_operator_reports_the_count) {
+  testing::temp_dir dir;
+  auto path = dir / "a.txt";
+  testing::write_file(path, "1\nx\n2\ny\nz\n");
+  detail::source_operator<int64_t> op(parse(text_file_source({path}), parse_int).create());
+  ints port;
+  op.connect(static_cast<detail::input_port<int64_t>*>(&port));
+  ASSERT_TRUE(op.open({}).ok());
+  EXPECT_EQ(op.dead_letters(), 0u);
+  op.add_splits(testing::splits_of(text_file_source({path}), 0, 1), true);
+  uint64_t emitted = 0;
+  bool end = false;
+  while (!end) ASSERT_TRUE(op.poll(2, emitted, end).ok());
+  EXPECT_EQ(port.got, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(op.dead_letters(), 3u);
+  EXPECT_TRUE(op.close().ok());
 }
 
 // Checkpoints reach the sink; a snapshot carries the raw positions, the

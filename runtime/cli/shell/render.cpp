@@ -71,6 +71,7 @@ std::string render_task(const task_info& task) {
       {"batches out", num(task.stats.batches_out)},
       {"queued batches", num(task.queued_batches) + " (input waiting + output without credit)"},
       {"state entries", num(task.state_entries)},
+      {"dead letters", num(task.dead_letters)},
       {"watermark", watermark_text(task.watermark, task.idle)},
       {"output channels", num(task.credits.size())},
       {"input channels", num(task.input_queues.size())},

@@ -17,17 +17,22 @@
 // The job API version, checked when a library is loaded. Bump it when
 // something compiled into a job library changes: a class layout or inline
 // code of a public header (records, codecs, the fluent API, operator
-// templates, state handles, keyed_state, operator_snapshot, subtask_info),
+// templates, state handles, keyed_state, subtask_info),
 // or a virtual interface the job and the runtime share (operator_instance,
 // keyed_backend, row_cache, timer_index). No bump is needed for what lives
 // in libnagare behind those interfaces: a backend's internals (the leveldb
 // cache, CLOCK eviction, delta chains, kv-store tuning, timer indexes), a new
-// backend, or the snapshot stream's framing (runtime/src/snapshot_stream.hpp).
+// backend, the snapshot stream's framing (runtime/src/snapshot_stream.hpp),
+// or operator_snapshot (opaque to jobs: detail/snapshot_fwd.hpp).
 // Version 7: state backends behind keyed_backend.
 // Version 8: the split contract (nagare/split.hpp): source_reader and
 // source_instance gain add_splits / no_more_splits, node_spec an enumerator;
 // sinks declare their delivery guarantee (node_spec::guarantee).
-#define NAGARE_API_VERSION 8u
+// Version 9: the job API without <memory> and <functional>: nagare::owned and
+// nagare::function in node_spec and the source/sink contracts, record batches
+// handed over as owned, operator_snapshot opaque; source_instance reports its
+// dead letters.
+#define NAGARE_API_VERSION 9u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

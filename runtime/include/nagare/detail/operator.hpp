@@ -181,6 +181,9 @@ class source_instance : public operator_instance {
   // holds back no watermark downstream). See nagare/watermark.hpp.
   virtual int64_t current_watermark() const { return min_timestamp; }
   virtual bool idle() const { return false; }
+  // Input records this subtask could not turn into records so far (dead
+  // letters, nagare/dead_letter.hpp), restored counts included.
+  virtual uint64_t dead_letters() const { return 0; }
   // The split contract (nagare/split.hpp): splits the job master assigned
   // to this subtask, and whether none will follow. Called between polls.
   virtual void add_splits(std::vector<source_split> splits, bool no_more) {

@@ -256,6 +256,7 @@ class source_operator final : public source_instance {
   void on_processing_time(int64_t now) override { now_ = now; }
   int64_t current_watermark() const override { return splits_.watermark(); }
   bool idle() const override { return splits_.idle(); }
+  uint64_t dead_letters() const override { return reader_->dead_letters(); }
   status close() override { return reader_->close(); }
 
  private:
