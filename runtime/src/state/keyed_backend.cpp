@@ -20,9 +20,12 @@ namespace nagare::detail {
 struct seen_keys::set {
   std::unordered_set<std::string_view> keys;
 };
-seen_keys::seen_keys() : set_(make_owned<set>()) {}
+seen_keys::seen_keys() = default;
 seen_keys::~seen_keys() = default;
-bool seen_keys::insert(std::string_view key) { return set_->keys.insert(key).second; }
+bool seen_keys::insert(std::string_view key) {
+  if (!set_) set_ = make_owned<set>();  // most restores never ask
+  return set_->keys.insert(key).second;
+}
 
 result<owned<keyed_backend>> make_keyed_backend(const state_backend_options& opts,
                                                 key_group_range range, uint32_t max_parallelism) {

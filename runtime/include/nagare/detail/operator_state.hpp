@@ -99,8 +99,9 @@ class operator_state {
       throw_invalid_argument("operator state '" + name +
                              "' declared twice with different types or redistributions");
     }
-    auto* raw = new operator_list<V>(name, mode);
-    lists_.emplace_back(raw);
+    auto list = make_owned<operator_list<V>>(name, mode);
+    auto* raw = list.get();
+    lists_.push_back(std::move(list));
     return raw;
   }
 
