@@ -1,5 +1,6 @@
 #include "dead_letter_reference.hpp"
 #include "decimal.hpp"
+#include "text_lines.hpp"
 
 namespace nagare::testing {
 
@@ -14,20 +15,6 @@ std::vector<std::string> fields_of(const std::string& line) {
       out.back() += c;
   }
   return out;
-}
-
-// Calls f(offset, line) for every line of `text` as the text file source reads it.
-template <class F>
-void for_each_line(const std::string& text, F f) {
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    f(begin, line);
-    begin = end + 1;
-  }
 }
 
 }  // namespace

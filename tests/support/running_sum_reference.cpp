@@ -1,5 +1,6 @@
 #include "running_sum_reference.hpp"
 #include "decimal.hpp"
+#include "text_lines.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -62,24 +63,18 @@ std::vector<std::string> expected_running_sums(const std::vector<std::string>& t
   std::vector<std::string> out;
   std::map<std::string, uint64_t> sums;  // unsigned: wraps like the job's
   for (const auto& text : texts) {
-    size_t begin = 0;
-    while (begin < text.size()) {
-      size_t end = text.find('\n', begin);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(begin, end - begin);
-      begin = end + 1;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+    for_each_line(text, [&](size_t, const std::string& line) {
       size_t comma = line.find(',');
       int64_t value = 0;
       if (comma == std::string::npos || comma == 0 || !parse_int64(line.substr(comma + 1), value)) {
         if (malformed) ++*malformed;
-        continue;
+        return;
       }
       auto key = line.substr(0, comma);
       auto& sum = sums[key];
       sum += static_cast<uint64_t>(value);
       out.push_back(key + "," + std::to_string(static_cast<int64_t>(sum)));
-    }
+    });
   }
   std::sort(out.begin(), out.end());
   return out;

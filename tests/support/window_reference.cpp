@@ -1,5 +1,6 @@
 #include "window_reference.hpp"
 #include "decimal.hpp"
+#include "text_lines.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -20,21 +21,6 @@ int64_t saturating_add(int64_t a, int64_t b) {
 int64_t floor_mod(int64_t a, int64_t m) {
   int64_t r = a % m;
   return r < 0 ? r + m : r;
-}
-
-// The lines of a text as the text file source reads them.
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(std::move(line));
-    begin = end + 1;
-  }
-  return out;
 }
 
 struct parsed_file {
