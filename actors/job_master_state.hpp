@@ -58,7 +58,8 @@ struct master_state {
   // Over all attempts.
   uint64_t source_records = 0;
   clock::time_point started = clock::now();
-  clock::time_point failed_at;
+  clock::time_point failed_at;    // the failure the job is down since
+  clock::time_point slots_since;  // restart() began asking for slots
   restart_policy policy;
   std::vector<restart_info> restarts;
   std::unique_ptr<job_port> port;  // the checkpoint coordinator's view of the job

@@ -53,26 +53,35 @@ void running(const master_ptr& st) {
   st->checkpoints->next();  // requests that came while it restarted
 }
 
-// Asks the coordinator for slots on live nodes, then deploys; waits for
-// slots while none are free (nodes may come back), up to slot_patience.
-void reschedule(caf::event_based_actor* self, const master_ptr& st, clock::time_point since) {
+void next_attempt(caf::event_based_actor* self, const master_ptr& st, const std::string& reason);
+
+// Asks the coordinator for slots on live nodes, then deploys. While there are
+// none (nodes may come back: after a node died, or when a restarted
+// coordinator waits for its nodes to register again) it asks again every
+// slot_retry, up to slot_patience after restart() began; then the attempt
+// has failed and the restart policy decides.
+void reschedule(caf::event_based_actor* self, const master_ptr& st) {
   auto attempt = st->attempt;
+  auto retry_or_fail = [self, st, attempt](const std::string& why) {
+    if (master_state::clock::now() - st->slots_since <= slot_patience)
+      return self->delayed_send(self, slot_retry, restart_atom::value, attempt, false);
+    NAGARE_LOG(warning, st->log_name())
+        << "attempt " << attempt << " found no slots within "
+        << std::chrono::duration_cast<std::chrono::seconds>(slot_patience).count() << " s: " << why;
+    next_attempt(self, st, "cannot restart: " + why);
+  };
   self->request(st->setup.coordinator, std::chrono::seconds(10), reschedule_atom::value,
                 st->setup.job_id)
       .then(
-          [self, st, attempt, since](status& error, slot_assignment& slots) {
+          [st, attempt, retry_or_fail, self](status& error, slot_assignment& slots) {
             if (st->over || st->attempt != attempt) return;
-            if (error.ok()) {
-              st->setup.slots = std::move(slots);
-              return start_attempt(self, st);
-            }
-            if (clock::now() - since > slot_patience)
-              return conclude(self, st, job_state::failed, "cannot restart: " + error.message());
-            self->delayed_send(self, slot_retry, restart_atom::value, attempt, false);
+            if (!error.ok()) return retry_or_fail(error.message());
+            st->setup.slots = std::move(slots);
+            start_attempt(self, st);
           },
-          [self, st, attempt](caf::error& e) {
+          [st, attempt, retry_or_fail](caf::error& e) {
             if (st->over || st->attempt != attempt) return;
-            conclude(self, st, job_state::failed, "cannot restart: " + to_string(e));
+            retry_or_fail(to_string(e));
           });
 }
 
@@ -84,7 +93,8 @@ void restart(caf::event_based_actor* self, const master_ptr& st) {
       << "restarting (attempt " << st->attempt << ") from "
       << (st->restore.checkpoint ? "checkpoint " + std::to_string(st->restore.checkpoint)
                                  : std::string("the beginning"));
-  reschedule(self, st, clock::now());
+  st->slots_since = clock::now();
+  reschedule(self, st);
 }
 
 // Stops the attempt; restarts it after the policy's delay, or gives up.
@@ -96,12 +106,19 @@ void on_failure(caf::event_based_actor* self, const master_ptr& st, const std::s
   auto& cc = *st->checkpoints;
   if (cc.in_flight())
     cc.fail(cc.pending_id(), status(errc::unavailable, "the job failed: " + reason), clock::now());
+  st->failed_at = clock::now();
+  next_attempt(self, st, reason);
+}
+
+// The current attempt failed (or could not start): the restart policy gives
+// the delay of the next one, or gives up. The job's downtime counts from the
+// first failure (failed_at), however many attempts follow.
+void next_attempt(caf::event_based_actor* self, const master_ptr& st, const std::string& reason) {
   auto next = st->attempt + 1;
   auto delay = st->policy.delay(next);
   if (!delay) return conclude(self, st, job_state::failed, give_up_reason(st->policy, reason));
   st->attempt = next;
   st->now = phase::restarting;
-  st->failed_at = clock::now();
   st->restarts.push_back({next, unix_now(), reason, 0, 0, restart_outcome::restarting});
   self->delayed_send(self, *delay, restart_atom::value, next, true);
 }
@@ -153,6 +170,7 @@ void start_from_store(caf::event_based_actor* self, const master_ptr& st) {
     }
     st->checkpoints->add_completed(std::move(records));
     st->attempt = 1;  // attempt 0 ran under the previous coordinator
+    st->failed_at = clock::now();
     // Number new checkpoints above any the previous coordinator began.
     self->request(st->setup.store, store_timeout, highest_atom::value, st->setup.job_id)
         .then(
@@ -215,7 +233,7 @@ void on_restart(caf::event_based_actor* self, const master_ptr& st, uint32_t att
   if (fresh)
     restart(self, st);
   else
-    reschedule(self, st, st->failed_at);
+    reschedule(self, st);
 }
 
 }  // namespace nagare

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <signal.h>
 
 #include <chrono>
 #include <map>
@@ -201,6 +202,61 @@ TEST(recovery, coordinator_restart_resumes_the_job) {
   EXPECT_NE(c.coordinator_process().log().find("resumes"), std::string::npos)
       << c.coordinator_process().log();
 }
+
+// A restarted coordinator resumes a RUNNING job whenever its nodes register
+// again within the slot wait (60 s), in any order and timing: the job needs
+// all four slots of the two nodes, so it can only run once both are back.
+enum class nodes_return { early, late, one_at_a_time };
+
+class coordinator_restart : public ::testing::TestWithParam<nodes_return> {};
+
+TEST_P(coordinator_restart, job_resumes_when_the_nodes_return) {
+  test_cluster c(2, 2);
+  auto in = write_inputs(c.dir(), 53);
+  auto out = c.dir() / "out";
+  auto id = c.submit(job_library("running_sum"), slow_options("4", "150"), job_args(in, out));
+  ASSERT_TRUE(await_committed(out, 2)) << c.coordinator_process().log();
+  c.coordinator_process().kill9();
+  switch (GetParam()) {
+    case nodes_return::early:  // the nodes keep reconnecting and are there first
+      c.restart_coordinator();
+      break;
+    case nodes_return::late:  // both nodes stalled for longer than 250 ms slot retries
+      for (int i : {0, 1}) ::kill(c.node(i).pid(), SIGSTOP);
+      c.restart_coordinator();
+      std::this_thread::sleep_for(2500ms);
+      for (int i : {0, 1}) ::kill(c.node(i).pid(), SIGCONT);
+      break;
+    case nodes_return::one_at_a_time:  // both servers died; they come back one by one
+      c.node(0).kill9();
+      c.node(1).kill9();
+      c.restart_coordinator();
+      std::this_thread::sleep_for(1000ms);
+      c.restart_node(0);
+      std::this_thread::sleep_for(1500ms);
+      c.restart_node(1);
+      break;
+  }
+  expect_finished(c, id);
+  expect_output(in, {out});
+  auto log = c.coordinator_process().log();
+  EXPECT_NE(log.find("resumes"), std::string::npos) << log;
+  EXPECT_EQ(log.find("cannot restart"), std::string::npos) << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(nodes, coordinator_restart,
+                         ::testing::Values(nodes_return::early, nodes_return::late,
+                                           nodes_return::one_at_a_time),
+                         [](const ::testing::TestParamInfo<nodes_return>& p) {
+                           switch (p.param) {
+                             case nodes_return::early:
+                               return std::string("early");
+                             case nodes_return::late:
+                               return std::string("late");
+                             default:
+                               return std::string("one_at_a_time");
+                           }
+                         });
 
 // A damaged snapshot in the checkpoint store is detected when the job is
 // restored, and recovery falls back to the previous complete checkpoint;
