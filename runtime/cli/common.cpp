@@ -160,8 +160,9 @@ std::optional<int> apply_log_level(const std::string& level) {
   return std::nullopt;
 }
 
-void configure_process(caf::actor_system_config& cfg, uint32_t threads) {
+void configure_process(caf::actor_system_config& cfg, uint32_t threads, const wire_limits& limits) {
   configure(cfg, threads);
+  put_wire_limits(cfg, limits);
   // Not middleman.enable-automatic-connections: it binds a second port on
   // every interface. Nodes connect to their peers' --listen addresses
   // instead (node.cpp, `peers`), and BASP routes over those direct links.

@@ -14,6 +14,7 @@
 
 #include "command.hpp"
 #include "nagare/status.hpp"
+#include "net/wire_limits.hpp"
 #include "submission.hpp"
 
 namespace nagare::cli {
@@ -79,8 +80,10 @@ std::optional<int> check_range(const char* name, int64_t value, int64_t min, int
 // Sets the log level from --log-level; an error for an unknown level.
 std::optional<int> apply_log_level(const std::string& level);
 
-// The actor system configuration of a daemon or client.
-void configure_process(caf::actor_system_config& cfg, uint32_t threads);
+// The actor system configuration of a daemon or client; `limits` guard the
+// connections a daemon accepts (actors/net/wire_limits.hpp).
+void configure_process(caf::actor_system_config& cfg, uint32_t threads,
+                       const wire_limits& limits = {});
 
 // Connects to the coordinator at `where`; a one-line error if unreachable.
 result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string& where);

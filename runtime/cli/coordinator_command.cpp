@@ -8,7 +8,7 @@ namespace nagare::cli {
 
 int coordinator_command(const std::vector<std::string>& args) {
   std::string listen, data_dir, level;
-  uint32_t threads = 0;
+  uint32_t threads = 0, handshake_s = 10;
   po::options_description visible("usage: nagare coordinator --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
       ("help,h", "show this help")  //
@@ -19,10 +19,14 @@ int coordinator_command(const std::vector<std::string>& args) {
           "data-dir", po::value(&data_dir),
           "where the coordinator keeps its metadata (LevelDB)")                                  //
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
+      ("handshake-timeout", po::value(&handshake_s)->default_value(10),
+       "seconds an accepted connection may take to complete its handshake")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   po::variables_map vm;
   if (auto done = parse_command("coordinator", args, visible, {}, {}, vm)) return *done;
   if (auto bad = apply_log_level(level)) return *bad;
+  if (handshake_s < 1 || handshake_s > 3600)
+    return fail(usage, "--handshake-timeout must be between 1 and 3600 seconds");
   if (data_dir.empty())
     return fail(usage, "missing --data-dir DIR (see nagare coordinator --help)");
   auto where = parse_address(listen);
@@ -36,7 +40,9 @@ int coordinator_command(const std::vector<std::string>& args) {
   block_termination_signals();
   shutdown_watchdog watchdog;
   caf::actor_system_config cfg;
-  configure_process(cfg, threads);
+  wire_limits limits;
+  limits.handshake_timeout = std::chrono::seconds(handshake_s);
+  configure_process(cfg, threads, limits);
   caf::actor_system sys{cfg};
   auto coordinator =
       sys.spawn(coordinator_actor,

@@ -16,7 +16,7 @@ namespace nagare::cli {
 
 int node_command(const std::vector<std::string>& args) {
   std::string coordinator_at, listen, data_dir, name, level;
-  uint32_t slots = 0, threads = 0, reconnect_s = 60;
+  uint32_t slots = 0, threads = 0, reconnect_s = 60, handshake_s = 10;
   po::options_description visible("usage: nagare node --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
       ("help,h", "show this help")  //
@@ -30,12 +30,16 @@ int node_command(const std::vector<std::string>& args) {
       ("data-dir", po::value(&data_dir), "where the node caches job libraries")                  //
       ("name", po::value(&name), "the node's name (default: its listen address)")                //
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
+      ("handshake-timeout", po::value(&handshake_s)->default_value(10),
+       "seconds an accepted connection may take to complete its handshake")  //
       ("reconnect-timeout", po::value(&reconnect_s)->default_value(60),
        "seconds to keep reconnecting after losing the coordinator (0: exit at once)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   po::variables_map vm;
   if (auto done = parse_command("node", args, visible, {}, {}, vm)) return *done;
   if (auto bad = apply_log_level(level)) return *bad;
+  if (handshake_s < 1 || handshake_s > 3600)
+    return fail(usage, "--handshake-timeout must be between 1 and 3600 seconds");
   if (data_dir.empty()) return fail(usage, "missing --data-dir DIR (see nagare node --help)");
   if (slots < 1 || slots > 1024) return fail(usage, "--slots must be between 1 and 1024");
   auto where = parse_address(listen, true);
@@ -48,7 +52,9 @@ int node_command(const std::vector<std::string>& args) {
   block_termination_signals();
   shutdown_watchdog watchdog;
   caf::actor_system_config cfg;
-  configure_process(cfg, threads);
+  wire_limits limits;
+  limits.handshake_timeout = std::chrono::seconds(handshake_s);
+  configure_process(cfg, threads, limits);
   caf::actor_system sys{cfg};
   auto port = sys.middleman().open(where->port, where->host.c_str(),
                                    true);  // reuse: see coordinator_command

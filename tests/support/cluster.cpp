@@ -85,7 +85,8 @@ int daemon_process::wait_exit(std::chrono::seconds deadline) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
-test_cluster::test_cluster(int nodes, int slots) {
+test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon_args)
+    : daemon_args_(std::move(daemon_args)) {
   coordinator_ = "127.0.0.1:" + std::to_string(free_port());
   start_coordinator();
   for (int i = 0; i < nodes; ++i) {
@@ -98,10 +99,11 @@ test_cluster::test_cluster(int nodes, int slots) {
 }
 
 void test_cluster::start_coordinator() {
+  std::vector<std::string> argv{nagare_bin(), "coordinator", "--listen",
+                                coordinator_, "--data-dir",  dir_ / "coordinator"};
+  argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
   coordinator_process_ = std::make_unique<daemon_process>(
-      std::vector<std::string>{nagare_bin(), "coordinator", "--listen", coordinator_, "--data-dir",
-                               dir_ / "coordinator"},
-      dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
+      argv, dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
   // The coordinator accepts clients once `list` answers.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (client("list", {}, {}, std::chrono::seconds(5)).exit_code != 0) {
@@ -113,11 +115,14 @@ void test_cluster::start_coordinator() {
 
 void test_cluster::start_node(int i, const std::string& data_dir) {
   auto name = "node" + std::to_string(i);
+  std::vector<std::string> argv{nagare_bin(),    "node",
+                                "--coordinator", coordinator_,
+                                "--listen",      node_addresses_[i],
+                                "--slots",       std::to_string(node_slots_[i]),
+                                "--data-dir",    data_dir};
+  argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
   nodes_[i] = std::make_unique<daemon_process>(
-      std::vector<std::string>{nagare_bin(), "node", "--coordinator", coordinator_, "--listen",
-                               node_addresses_[i], "--slots", std::to_string(node_slots_[i]),
-                               "--data-dir", data_dir},
-      dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
+      argv, dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
 }
 
 void test_cluster::restart_coordinator() { start_coordinator(); }

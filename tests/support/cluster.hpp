@@ -42,12 +42,13 @@ class daemon_process {
 
 class test_cluster {
  public:
-  // Starts a coordinator and `nodes` nodes with `slots` slots each; waits
-  // until every node has registered (throws if one does not within 10 s).
-  test_cluster(int nodes, int slots);
+  // Starts a coordinator and `nodes` nodes with `slots` slots each, every
+  // daemon with `daemon_args` too; waits until every node has registered
+  // (throws if one does not within 10 s).
+  test_cluster(int nodes, int slots, std::vector<std::string> daemon_args = {});
 
-  const std::string& coordinator() const { return coordinator_; }  // HOST:PORT
-  std::string node_name(int i) const { return node_addresses_[i]; }
+  const std::string& coordinator() const { return coordinator_; }    // HOST:PORT
+  std::string node_name(int i) const { return node_addresses_[i]; }  // its HOST:PORT
   daemon_process& node(int i) { return *nodes_[i]; }
   daemon_process& coordinator_process() { return *coordinator_process_; }
   const temp_dir& dir() const { return dir_; }
@@ -77,6 +78,7 @@ class test_cluster {
   std::unique_ptr<daemon_process> coordinator_process_;
   std::vector<std::unique_ptr<daemon_process>> nodes_;
   std::vector<int> node_slots_;
+  std::vector<std::string> daemon_args_;
   int starts_ = 0;  // processes started, to name their logs apart
   void start_coordinator();
   void start_node(int i, const std::string& data_dir);
