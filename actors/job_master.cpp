@@ -107,6 +107,10 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, job_state stat
   out.reason = std::move(reason);
   out.seconds = std::chrono::duration<double>(clock::now() - st->started).count();
   out.source_records = st->source_records;
+  for (const auto& stats : st->final_stats) {
+    out.dead_letters += stats.dead_letters;
+    out.late_records += stats.late_records;
+  }
   NAGARE_LOG(info, st->log_name())
       << to_string(out.state) << (out.reason.empty() ? "" : ": " + out.reason);
   self->send(st->setup.coordinator, job_done_atom::value, out, st->restarts,

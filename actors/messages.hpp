@@ -360,12 +360,14 @@ struct task_stats {
   uint64_t records_out = 0;
   uint64_t batches_in = 0;
   uint64_t batches_out = 0;
+  uint64_t dead_letters = 0;  // set aside by its source (malformed input)
+  uint64_t late_records = 0;  // sent to late outputs by its operators
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
   return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in,
-           x.batches_out);
+           x.batches_out, x.dead_letters, x.late_records);
 }
 
 // The end state of a job, as `wait` answers it.
@@ -375,12 +377,14 @@ struct job_outcome {
   std::string reason;                    // why, when not FINISHED
   double seconds = 0;
   uint64_t source_records = 0;
+  uint64_t dead_letters = 0;  // malformed records its sources set aside
+  uint64_t late_records = 0;  // records its operators sent to late outputs
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("nagare.job_outcome"), x.job_id, x.state, x.reason, x.seconds,
-           x.source_records);
+           x.source_records, x.dead_letters, x.late_records);
 }
 
 // What the admin shell and `nagare list` show.

@@ -5,6 +5,7 @@
 
 #include "log.hpp"
 #include "metadata_store.hpp"
+#include "net/wire_limits.hpp"
 #include "plan.hpp"
 #include "sink_delivery.hpp"
 
@@ -45,6 +46,13 @@ result<job_submission> prepare_submission(const job_definition& job,
   } else {
     auto bytes = read_file(job.path);
     if (!bytes.ok()) return bytes.error();
+    // The submission is one message; the rest of it is small.
+    constexpr uint64_t mib = 1 << 20;
+    if (bytes.value().size() + mib > wire_limits{}.max_message_bytes)
+      return status::invalid_argument(
+          "job library '" + job.path + "' is " + std::to_string(bytes.value().size() / mib) +
+          " MiB: a submission carries at most " +
+          std::to_string(wire_limits{}.max_message_bytes / mib - 1) + " MiB");
     sub.library_hash = library_hash(bytes.value());
     sub.library = std::move(bytes.value());
   }

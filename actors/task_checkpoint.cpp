@@ -147,6 +147,8 @@ void task_actor::on_complete(uint64_t id, bool last) {
   if (setup_.local_store) setup_.local_store->drop_before(setup_.job_id, id);
   if (!last) return;
   // The job's last checkpoint: it finished, or stops.
+  stats_.dead_letters = chain_->dead_letters();
+  stats_.late_records = chain_->late_records();
   status closed;
   if (!guarded([&] { closed = chain_->close(); })) return;
   if (!closed.ok()) return fail(closed);

@@ -11,7 +11,8 @@
 // the job then finishes. A split is then named by its path.
 //
 // A record is a line "key,value": the key is the text before the first comma
-// (ASCII, not empty), the value a signed 64-bit decimal integer (an optional
+// (printable ASCII, bytes 0x20 to 0x7E, not empty), the value a signed 64-bit decimal integer (an
+// optional
 // '-', digits only). For every record the job writes the line "key,sum" into
 // DIR, where sum is the key's total over its records so far, this one
 // included (wrapping around modulo 2^64 rather than overflowing). A key's
@@ -19,10 +20,10 @@
 // read in order, and the keyed exchange keeps the order of each channel. The
 // records of one key from several files interleave in no fixed order.
 //
-// Malformed lines (no comma, an empty key, a value that is not an integer or
-// does not fit in 64 bits) are not fatal: they are dead letters, written
-// exactly once into DIR2 (default DIR/_dead-letter, which is not part of the
-// result) as "SPLIT<TAB>OFFSET<TAB>REASON<TAB>LINE" lines, where SPLIT is
+// Malformed lines (no comma, an empty key, a key with a byte that is not
+// printable ASCII, a value that is not an integer or does not fit in 64 bits) are not fatal: they
+// are dead letters, written exactly once into DIR2 (default DIR/_dead-letter, which is not part of
+// the result) as "SPLIT<TAB>OFFSET<TAB>REASON<TAB>LINE" lines, where SPLIT is
 // "<index of the file in --input, from 0> <path>" and OFFSET the line's byte
 // offset in its file; each source subtask that had some says how many on
 // standard error when it closes.
@@ -53,6 +54,9 @@ nagare::result<entry> parse_entry(const std::string& line) {
   auto comma = line.find(',');
   if (comma == std::string::npos) return nagare::malformed("no comma");
   if (comma == 0) return nagare::malformed("empty key");
+  for (size_t i = 0; i < comma; ++i)
+    if (static_cast<unsigned char>(line[i]) < 0x20 || static_cast<unsigned char>(line[i]) > 0x7e)
+      return nagare::malformed("key is not printable ASCII");
   const char* first = line.data() + comma + 1;
   const char* last = line.data() + line.size();
   int64_t value = 0;

@@ -32,7 +32,9 @@
 // lateness fires it again with its updated count and sum. For every firing
 // the job writes the line "key,window_start,window_end,count,sum" into DIR
 // (sum wraps around modulo 2^64 rather than overflowing). A record too late
-// for every window it belongs to is written unchanged into DIR/late/. At the
+// for every window it belongs to is written unchanged into DIR/late/, and so
+// is a record with a window that cannot be represented (starting before
+// -2^63 or ending after 2^63 - 1 ms). At the
 // end of the input every pending window fires; an incomplete count window is
 // never written, and count windows have no late records.
 //

@@ -15,7 +15,7 @@
 namespace nagare::cli {
 
 int node_command(const std::vector<std::string>& args) {
-  std::string coordinator_at, listen, data_dir, name, level;
+  std::string coordinator_at, listen, advertise, data_dir, name, level;
   uint32_t slots = 0, threads = 0, reconnect_s = 60, handshake_s = 10;
   po::options_description visible("usage: nagare node --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
@@ -25,7 +25,10 @@ int node_command(const std::vector<std::string>& args) {
       ("coordinator", po::value(&coordinator_at)->default_value(default_coordinator),
        "the coordinator's HOST:PORT")(
           "listen", po::value(&listen)->default_value("127.0.0.1:0"),
-          "HOST:PORT other nodes send records to (port 0: any free port)")                       //
+          "HOST:PORT other nodes send records to (port 0: any free port)")  //
+      ("advertise", po::value(&advertise),
+       "HOST:PORT peers reach this node at (needed with a wildcard --listen such as "
+       "0.0.0.0:PORT)")                                                                          //
       ("slots", po::value(&slots)->default_value(2), "task slots this node offers")              //
       ("data-dir", po::value(&data_dir), "where the node caches job libraries")                  //
       ("name", po::value(&name), "the node's name (default: its listen address)")                //
@@ -44,6 +47,18 @@ int node_command(const std::vector<std::string>& args) {
   if (slots < 1 || slots > 1024) return fail(usage, "--slots must be between 1 and 1024");
   auto where = parse_address(listen, true);
   if (!where.ok()) return fail(usage, "--listen " + where.error().message());
+  // Peers connect to the address a node advertises: a wildcard is none.
+  const bool wildcard = where->host == "0.0.0.0" || where->host == "::" || where->host == "[::]";
+  if (wildcard && advertise.empty())
+    return fail(usage, "--listen " + listen +
+                           " accepts on every interface: name the address peers reach this node "
+                           "at with --advertise HOST:PORT");
+  if (!advertise.empty()) {
+    auto a = parse_address(advertise);
+    if (!a.ok()) return fail(usage, "--advertise " + a.error().message());
+    if (a->host == "0.0.0.0" || a->host == "::" || a->host == "[::]")
+      return fail(usage, "--advertise " + advertise + " is a wildcard: name a reachable address");
+  }
   std::error_code ec;
   std::filesystem::create_directories(data_dir + "/libraries", ec);
   if (ec) return fail(failed, "cannot create data directory '" + data_dir + "': " + ec.message());
@@ -59,7 +74,7 @@ int node_command(const std::vector<std::string>& args) {
   auto port = sys.middleman().open(where->port, where->host.c_str(),
                                    true);  // reuse: see coordinator_command
   if (!port) return fail(failed, "cannot listen on " + listen + ": " + sys.render(port.error()));
-  auto address = where->host + ":" + std::to_string(*port);
+  auto address = advertise.empty() ? where->host + ":" + std::to_string(*port) : advertise;
   auto coordinator = connect_coordinator(sys, coordinator_at);
   if (!coordinator.ok()) return fail(failed, coordinator.error().message());
 

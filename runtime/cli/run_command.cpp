@@ -38,8 +38,12 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   const auto& out = outcome.value();
   if (out.state != job_state::finished)
     return fail(failed, "job " + job->name + " " + to_string(out.state) + ": " + out.reason);
-  std::fprintf(stderr, "nagare: job %s finished in %.2f s (%llu records read by its sources)\n",
-               job->name.c_str(), out.seconds, static_cast<unsigned long long>(out.source_records));
+  std::fprintf(stderr,
+               "nagare: job %s finished in %.2f s (%llu records read by its sources, %llu dead "
+               "letters, %llu late records)\n",
+               job->name.c_str(), out.seconds, static_cast<unsigned long long>(out.source_records),
+               static_cast<unsigned long long>(out.dead_letters),
+               static_cast<unsigned long long>(out.late_records));
   return ok;
 }
 

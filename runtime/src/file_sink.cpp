@@ -145,6 +145,8 @@ std::string make_tag(uint32_t attempt) {
 
 status part_writer::open(const subtask_info& info) {
   subtask_ = info.subtask;
+  parallelism_ = info.parallelism > 0 ? info.parallelism : 1;
+  swept_ = false;
   tag_ = make_tag(info.attempt);
   return {};
 }
@@ -186,7 +188,28 @@ status part_writer::commit(uint64_t checkpoint) {
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
   if (done > 0 && st.ok()) st = sync_dir(dir_);
+  if (done > 0 && st.ok() && !swept_) st = sweep_strays();
   return st;
+}
+
+status part_writer::sweep_strays() {
+  swept_ = true;
+  std::vector<std::string> names;
+  auto work_dir = dir_ + work_dir_name;
+  if (auto st = list_dir(work_dir, names); !st.ok()) return st;
+  bool removed = false;
+  for (const auto& name : names) {
+    auto f = parse_part(name);
+    if ((f.kind != part_file::pending && f.kind != part_file::in_progress) ||
+        f.subtask % parallelism_ != subtask_)
+      continue;
+    // part-S[-C].TAG.(N.inprogress|pending): the writer's tag has no dot.
+    auto dot = name.find('.');
+    if (name.compare(dot + 1, tag_.size() + 1, tag_ + ".") == 0) continue;  // this writer's
+    if (auto st = remove_file(work_dir + "/" + name); !st.ok()) return st;
+    removed = true;
+  }
+  return removed ? sync_dir(work_dir) : status{};
 }
 
 status part_writer::recover(const std::vector<std::string>& entries, const subtask_info& info) {

@@ -150,6 +150,12 @@ uint64_t task_chain::state_entries() const {
   return n;
 }
 
+uint64_t task_chain::late_records() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < opened_; ++i) n += operators_[i]->late_records();
+  return n;
+}
+
 std::vector<detail::operator_snapshot> task_chain::snapshot(snapshot_encoder* encoder) const {
   std::vector<detail::operator_snapshot> out(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) {

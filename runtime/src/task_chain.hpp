@@ -100,6 +100,8 @@ class task_chain {
   uint64_t state_entries() const;
   // The source's dead letters so far (0 for a chain without a source).
   uint64_t dead_letters() const { return source_ ? source_->dead_letters() : 0; }
+  // Records the chain's operators sent to late outputs (open ones).
+  uint64_t late_records() const;
 
   // The graph nodes of the chain's operators, head to tail: the operators
   // that snapshot() and restore() speak of (the runtime's tee and exchange

@@ -85,8 +85,9 @@ TEST(cluster, shell_shows_nodes_job_and_actors) {
   EXPECT_EQ(inspected.exit_code, 0) << inspected.err;
   // A generator source parses nothing: its subtask has no dead letters.
   EXPECT_NE(inspected.out.find("dead letters"), std::string::npos) << inspected.out;
-  EXPECT_EQ(shell("inspect " + id + ".99").exit_code, 1);
-  EXPECT_EQ(shell("frobnicate").exit_code, 1);
+  EXPECT_EQ(shell("inspect " + id + ".99").exit_code, 1);  // no such task: failed
+  EXPECT_EQ(shell("frobnicate").exit_code, 2);             // usage errors exit 2
+  EXPECT_EQ(shell("inspect x").exit_code, 2);
 
   auto cancelled = c.client("cancel", {id});
   EXPECT_EQ(cancelled.exit_code, 0) << cancelled.err;
@@ -191,6 +192,41 @@ void expect_one_line_error(const process_result& r, const std::string& phrase) {
   EXPECT_GT(r.exit_code, 0);
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in: " << r.err;
+}
+
+// A node listening on every interface needs --advertise: peers connect to
+// the address it advertises. With it, a job whose keyed exchange crosses to
+// that node gives the independent count.
+TEST(cluster, wildcard_listen_needs_an_advertised_address) {
+  test_cluster c(1, 2);
+  temp_dir d;
+  auto port = std::to_string(free_port());
+  auto refused = run_process({nagare_bin(), "node", "--coordinator", c.coordinator(), "--listen",
+                              "0.0.0.0:" + port, "--data-dir", d / "n"},
+                             std::chrono::seconds(30));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--advertise HOST:PORT"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find('\n'), refused.err.size() - 1) << refused.err;
+
+  daemon_process node(
+      {nagare_bin(), "node", "--coordinator", c.coordinator(), "--listen", "0.0.0.0:" + port,
+       "--advertise", "127.0.0.1:" + port, "--slots", "2", "--data-dir", d / "n"},
+      d / "node.log");
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (node.log().find("registered as node") == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_NE(node.log().find("listening on 127.0.0.1:" + port), std::string::npos) << node.log();
+  std::map<std::string, uint64_t> expected;
+  auto text = generate_text(7, 20000);
+  count_words(text, expected);
+  write_file(d / "in.txt", text);
+  auto id = c.submit(job_library("wordcount"), {"--parallelism", "4"},
+                     {"--input", d / "in.txt", "--output", d / "out"});
+  auto waited = c.client("wait", {id});
+  ASSERT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_NE(node.log().find("deployed 4 tasks of job " + id), std::string::npos) << node.log();
+  EXPECT_TRUE(parse_counts(read_result_lines(d / "out")) == expected);
 }
 
 // Clients get one clear line when the coordinator cannot be reached.

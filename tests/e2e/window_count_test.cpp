@@ -385,6 +385,41 @@ TEST(window_count, malformed_lines_are_counted_and_skipped) {
   EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in " << r.err;
 }
 
+// Timestamps within a window of the 64-bit limits: a record with a window
+// that cannot be represented goes to DIR/late/ (no window loses it silently,
+// none holds it in part), the others to their windows; the closing line
+// counts the late records.
+TEST(window_count, records_at_the_limits_of_time_go_to_the_late_output) {
+  const std::string text =
+      "-9223372036854775000,c,2\n"  // windows start before -2^63
+      "-9223372036854770000,d,5\n"
+      "1000,e,1\n"
+      "9223372036854765807,b,4\n"   // tumbling: its window ends before 2^63 - 1
+      "9223372036854770000,a,3\n"   // every window ends after 2^63 - 1
+      "9223372036854775807,f,6\n";  // max_timestamp itself
+  for (auto spec : {window_spec::tumbling(10000), window_spec::sliding(10000, 3000),
+                    window_spec::session(1000)}) {
+    SCOPED_TRACE(spec.text());
+    temp_dir dir;
+    job_case c;
+    c.paths = {dir / "in.csv"};
+    write_file(c.paths[0], text);
+    c.texts = {text};
+    c.expected = expected_windows(c.texts, spec, 0, 0);
+    ASSERT_EQ(c.expected.invalid, "");
+    // a, c and f; of sessions [ts, ts + gap) only f's cannot be represented.
+    ASSERT_GE(c.expected.late.size(), spec.type == window_spec::kind::session ? 1u : 3u);
+    c.out = dir / "out";
+    c.args = {"--input",  c.paths[0],  "--output",           c.out,
+              "--window", spec.text(), "--out-of-orderness", "0"};
+    auto r = run_window_count({"-p", "2"}, c.args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_output(c);
+    auto phrase = std::to_string(c.expected.late.size()) + " late records";
+    EXPECT_NE(r.err.find(phrase), std::string::npos) << "expected '" << phrase << "' in " << r.err;
+  }
+}
+
 // Bad job arguments end the run with one clear line on stderr.
 TEST(window_count, bad_arguments_are_refused_clearly) {
   temp_dir dir;

@@ -23,6 +23,7 @@ std::string running_sum_rejection(const std::string& line) {
   auto comma = line.find(',');
   if (comma == std::string::npos) return "no comma";
   if (comma == 0) return "empty key";
+  if (!printable_ascii(line.substr(0, comma))) return "key is not printable ASCII";
   if (!is_int64(line.substr(comma + 1))) return "value is not a 64-bit integer";
   return "";
 }

@@ -1,5 +1,5 @@
-// Decimal integers as the bundled jobs' references read them, independently
-// of the jobs' own parsing.
+// Decimal integers and keys as the bundled jobs' references read them,
+// independently of the jobs' own parsing.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,14 @@ inline bool parse_int64(const std::string& s, int64_t& out) {
 inline bool is_int64(const std::string& s) {
   int64_t ignored = 0;
   return parse_int64(s, ignored);
+}
+
+// Whether every byte of `s` is printable ASCII (0x20 to 0x7E), as the
+// bundled jobs require of keys.
+inline bool printable_ascii(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
 }
 
 }  // namespace nagare::testing

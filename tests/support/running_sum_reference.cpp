@@ -10,8 +10,6 @@
 
 namespace nagare::testing {
 
-namespace {}  // namespace
-
 std::string generate_running_sum_input(uint64_t seed, uint32_t file, size_t lines) {
   std::mt19937_64 rng(seed * 1000003 + file);
   const std::string prefix = "f" + std::to_string(file) + "-";
@@ -29,7 +27,11 @@ std::string generate_running_sum_input(uint64_t seed, uint32_t file, size_t line
                                               prefix + "k1,-",
                                               prefix + "k1,9223372036854775808",
                                               prefix + "k1,-9223372036854775809",
-                                              prefix + "k1,99999999999999999999"};
+                                              prefix + "k1,99999999999999999999",
+                                              std::string("k\0nul,5", 7),
+                                              "k\x80y,5",
+                                              "caf\xc3\xa9,3",
+                                              "tab\tkey,1"};
   std::string text;
   for (size_t l = 0; l < lines; ++l) {
     auto kind = rng() % 40;
@@ -66,7 +68,8 @@ std::vector<std::string> expected_running_sums(const std::vector<std::string>& t
     for_each_line(text, [&](size_t, const std::string& line) {
       size_t comma = line.find(',');
       int64_t value = 0;
-      if (comma == std::string::npos || comma == 0 || !parse_int64(line.substr(comma + 1), value)) {
+      if (comma == std::string::npos || comma == 0 || !printable_ascii(line.substr(0, comma)) ||
+          !parse_int64(line.substr(comma + 1), value)) {
         if (malformed) ++*malformed;
         return;
       }

@@ -12,6 +12,8 @@ namespace nagare::testing {
 
 namespace {
 
+__extension__ typedef __int128 wide;  // exact window bounds near the 64-bit limits
+
 int64_t saturating_add(int64_t a, int64_t b) {
   if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
   if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
@@ -162,13 +164,17 @@ std::string window_simulation::step(const window_record& r, bool apply) {
 }
 
 std::string window_simulation::step_time(const window_record& r, bool apply) {
-  // The starts of the windows holding r.ts, latest first.
+  // The starts of the windows holding r.ts, latest first, in 128 bits: a
+  // record with a window beyond the 64-bit range goes to the late output.
+  const wide slide = spec_.type == window_spec::kind::tumbling ? spec_.size : spec_.slide;
   std::vector<int64_t> starts;
-  if (spec_.type == window_spec::kind::tumbling) {
-    starts.push_back(r.ts - floor_mod(r.ts, spec_.size));
-  } else {
-    for (int64_t s = r.ts - floor_mod(r.ts, spec_.slide); s > r.ts - spec_.size; s -= spec_.slide)
-      starts.push_back(s);
+  for (wide s = wide{r.ts} - floor_mod(r.ts, static_cast<int64_t>(slide));
+       s > wide{r.ts} - spec_.size; s -= slide) {
+    if (s < INT64_MIN || s + spec_.size > INT64_MAX) {
+      if (apply) late_.push_back(r.line);
+      return "beyond the 64-bit range";
+    }
+    starts.push_back(static_cast<int64_t>(s));
   }
   std::string what;
   bool added = false;
@@ -200,7 +206,11 @@ std::string window_simulation::step_time(const window_record& r, bool apply) {
 }
 
 std::string window_simulation::step_session(const window_record& r, bool apply) {
-  const int64_t end = saturating_add(r.ts, spec_.gap);
+  if (wide{r.ts} + spec_.gap > INT64_MAX) {
+    if (apply) late_.push_back(r.line);
+    return "beyond the 64-bit range";
+  }
+  const int64_t end = r.ts + spec_.gap;
   const bool own_late = saturating_add(end - 1, lateness_) <= watermark_;
   // The live sessions of the key that r's window [ts, ts + gap) overlaps or touches.
   std::vector<int64_t> touching;

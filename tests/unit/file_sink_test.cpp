@@ -249,6 +249,36 @@ TEST_F(file_sink_test, restart_from_beginning_discards_own_files_only) {
   EXPECT_TRUE(work_files().empty());
 }
 
+// Work files that no restore cleans up (an attempt aborted by a full disk in a
+// job that then failed for good, and a new job started over the directory)
+// are gone after the new writer's first commit; its own files stay.
+TEST_F(file_sink_test, first_commit_removes_strays_of_other_writers) {
+  auto dead = start(where(0, 2));
+  write(*dead, 0, 0, 10);
+  ASSERT_OK(dead->pre_commit(1));  // a pending file
+  write(*dead, 0, 10, 15);         // an in-progress file
+  auto other = start(where(1, 2));
+  write(*other, 1, 0, 5);  // subtask 1's: not subtask 0's to remove
+  dead.reset();
+  ASSERT_EQ(work_files().size(), 3u);
+
+  auto w = file_sink<std::string>(dir_).create();  // a fresh job: opened, not restored
+  ASSERT_OK(w->open(where(0, 2, 0, 0)));
+  write(*w, 0, 100, 110);
+  ASSERT_OK(w->pre_commit(1));
+  write(*w, 0, 110, 112);
+  ASSERT_OK(w->pre_commit(2));
+  ASSERT_OK(w->commit(1));
+  EXPECT_EQ(visible(), records(0, 100, 110));
+  auto left = work_files();
+  std::sort(left.begin(), left.end());
+  ASSERT_EQ(left.size(), 2u) << left[0];
+  EXPECT_EQ(left[0].rfind("part-00000-0000000002.", 0), 0u) << left[0];  // its own, pending
+  EXPECT_EQ(left[1].rfind("part-00001.", 0), 0u) << left[1];             // the other subtask's
+  ASSERT_OK(w->commit(2));
+  EXPECT_EQ(visible(), records(0, 100, 112));
+}
+
 // Rescaling: two old subtasks crash after checkpoint 2 was durable (its
 // completion not delivered), with a sealed checkpoint 3 and unsealed data.
 // New subtask s takes over old subtask p when p % parallelism == s: each

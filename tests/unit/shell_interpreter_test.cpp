@@ -54,7 +54,8 @@ TEST_F(shell_interpreter, argument_counts) {
   }
 }
 
-// Malformed ids are refused before the coordinator is asked, naming the input.
+// Malformed ids are usage errors, refused before the coordinator is asked,
+// naming the input.
 TEST_F(shell_interpreter, bad_ids) {
   struct id_case {
     const char* line;
@@ -69,7 +70,7 @@ TEST_F(shell_interpreter, bad_ids) {
         id_case{"kill 3", "'3' is not an actor id (JOB.TASK, as `actors JOB` lists them)"},
         id_case{"kill 3.x", "'3.x' is not an actor id (JOB.TASK, as `actors JOB` lists them)"}}) {
     SCOPED_TRACE(c.line);
-    EXPECT_EQ(run(c.line), outcome::failed);
+    EXPECT_EQ(run(c.line), outcome::usage);
     EXPECT_EQ(err.str(), "error: " + std::string(c.error) + "\n");
   }
   EXPECT_EQ(notices.str(), "");

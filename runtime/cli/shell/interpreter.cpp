@@ -67,7 +67,7 @@ outcome interpreter::run(const std::string& line) {
   if (words.empty() || words[0][0] == '#') return outcome::ok;
   const std::string name = words[0] == "exit" ? "quit" : words[0];
   const auto* command = find_command(name);
-  if (!command) return error(outcome::failed, "unknown command '" + name + "' (try `help`)");
+  if (!command) return error(outcome::usage, "unknown command '" + name + "' (try `help`)");
   std::vector<std::string> args(words.begin() + 1, words.end());
   // "JOB [ID]": one required argument, one optional.
   size_t required = 0, most = 0;
@@ -109,7 +109,7 @@ outcome interpreter::jobs() {
 
 outcome interpreter::actors(const std::string& job) {
   auto id = parse_id(job);
-  if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
+  if (!id) return error(outcome::usage, "'" + job + "' is not a job id (see `jobs`)");
   auto tasks = client_.actors(*id);
   if (!tasks.ok()) return error(outcome::failed, tasks.error().message());
   out_ << render_actors(tasks.value()) << std::flush;
@@ -118,7 +118,7 @@ outcome interpreter::actors(const std::string& job) {
 
 outcome interpreter::inspect(const std::string& actor) {
   if (!valid_actor_id(actor))
-    return error(outcome::failed,
+    return error(outcome::usage,
                  "'" + actor + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)");
   auto task = client_.inspect(actor);
   if (!task.ok()) return error(outcome::failed, task.error().message());
@@ -128,7 +128,7 @@ outcome interpreter::inspect(const std::string& actor) {
 
 outcome interpreter::cancel(const std::string& job) {
   auto id = parse_id(job);
-  if (!id) return error(outcome::failed, "'" + job + "' is not a job id (see `jobs`)");
+  if (!id) return error(outcome::usage, "'" + job + "' is not a job id (see `jobs`)");
   auto done = client_.cancel(*id);
   if (!done.ok()) return error(outcome::failed, done.message());
   out_ << "job " << *id << " cancelled" << std::endl;
@@ -138,7 +138,7 @@ outcome interpreter::cancel(const std::string& job) {
 outcome interpreter::help(const std::vector<std::string>& topics) {
   if (!topics.empty()) {
     const auto* c = find_command(topics[0] == "exit" ? "quit" : topics[0]);
-    if (!c) return error(outcome::failed, "unknown command '" + topics[0] + "' (try `help`)");
+    if (!c) return error(outcome::usage, "unknown command '" + topics[0] + "' (try `help`)");
     out_ << usage_of(*c) << "\n  " << c->summary << std::endl;
     return outcome::ok;
   }

@@ -16,12 +16,12 @@ std::string not_a_job(const std::string& text) {
 
 outcome interpreter::checkpoints(const std::vector<std::string>& args) {
   auto job = parse_id(args[0]);
-  if (!job) return error(outcome::failed, not_a_job(args[0]));
+  if (!job) return error(outcome::usage, not_a_job(args[0]));
   std::optional<uint64_t> id;
   if (args.size() > 1) {
     id = parse_id(args[1]);
     if (!id)
-      return error(outcome::failed,
+      return error(outcome::usage,
                    "'" + args[1] + "' is not a checkpoint id (see `checkpoints " + args[0] + "`)");
   }
   auto checkpoints = client_.checkpoints(*job);
@@ -41,7 +41,7 @@ outcome interpreter::checkpoints(const std::vector<std::string>& args) {
 
 outcome interpreter::checkpoint(const std::string& job) {
   auto id = parse_id(job);
-  if (!id) return error(outcome::failed, not_a_job(job));
+  if (!id) return error(outcome::usage, not_a_job(job));
   auto c = client_.checkpoint(*id);
   if (!c.ok()) return error(outcome::failed, c.error().message());
   auto line = render_checkpoint_result(*id, c.value());
@@ -55,7 +55,7 @@ outcome interpreter::checkpoint(const std::string& job) {
 
 outcome interpreter::savepoint(const std::string& job) {
   auto id = parse_id(job);
-  if (!id) return error(outcome::failed, not_a_job(job));
+  if (!id) return error(outcome::usage, not_a_job(job));
   auto savepoint = client_.savepoint(*id);
   if (!savepoint.ok()) return error(outcome::failed, savepoint.error().message());
   out_ << "savepoint " << savepoint.value() << std::endl;
@@ -64,7 +64,7 @@ outcome interpreter::savepoint(const std::string& job) {
 
 outcome interpreter::kill(const std::string& actor) {
   if (!valid_actor_id(actor))
-    return error(outcome::failed,
+    return error(outcome::usage,
                  "'" + actor + "' is not an actor id (JOB.TASK, as `actors JOB` lists them)");
   auto done = client_.kill(actor);
   if (!done.ok()) return error(outcome::failed, done.message());
@@ -74,7 +74,7 @@ outcome interpreter::kill(const std::string& actor) {
 
 outcome interpreter::restarts(const std::string& job) {
   auto id = parse_id(job);
-  if (!id) return error(outcome::failed, not_a_job(job));
+  if (!id) return error(outcome::usage, not_a_job(job));
   auto restarts = client_.restarts(*id);
   if (!restarts.ok()) return error(outcome::failed, restarts.error().message());
   out_ << render_restarts(restarts.value()) << std::flush;

@@ -32,7 +32,9 @@
 // nagare::function in node_spec and the source/sink contracts, record batches
 // handed over as owned, operator_snapshot opaque; source_instance reports its
 // dead letters.
-#define NAGARE_API_VERSION 9u
+// Version 10: operators report their late records (operator_instance gains
+// late_records()); the file sink's part_writer sweeps stray work files.
+#define NAGARE_API_VERSION 10u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

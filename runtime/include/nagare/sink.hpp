@@ -164,9 +164,15 @@ class part_writer {
     std::string final_path;
   };
   status start_file();
+  // Removes the work files this subtask answers for that other writers left
+  // (an attempt aborted by a full disk, a job that failed for good): after
+  // this writer's first commit nothing else can need them.
+  status sweep_strays();
 
   std::string dir_;
   uint32_t subtask_ = 0;
+  uint32_t parallelism_ = 1;
+  bool swept_ = false;
   std::string tag_;     // unique per writer object: attempt, pid, random token
   uint64_t files_ = 0;  // in-progress files started, for their names
   line_file file_;

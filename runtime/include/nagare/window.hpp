@@ -21,7 +21,9 @@
 // lateness, max = end - 1): a window fires when W >= max and is dropped when
 // W >= max + L. A record goes to its windows that are not dropped yet; one
 // that goes to no window is late (late_records()), and so is one that falls
-// between windows (a slide larger than the size). A record added to a window
+// between windows (a slide larger than the size) or one with a window that
+// cannot be represented (starting before min_timestamp or ending after
+// max_timestamp). The job's closing line counts the late records. A record added to a window
 // that fired already (max <= W < max + L) fires it again at once with its
 // whole contents. At end of input every pending window fires. Processing-time
 // windows fire when the operator's processing time passes max, and when the

@@ -122,6 +122,9 @@ class operator_instance {
 
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }
+  // Records this operator sent to its late output since the job started (as
+  // far as its state was restored): the job's closing line reports them.
+  virtual uint64_t late_records() const { return 0; }
 
   // A barrier of checkpoint `id` reached this operator: every record before
   // it has been pushed, none after it. Two-phase-commit sinks seal what they

@@ -77,7 +77,8 @@ class pane_window_operator final
     const bool behind = event_ && ts <= wm;
     // The record's windows start at the multiples of slide in (ts - size, ts];
     // the last one lives longest.
-    if ((gaps_ || behind) && record_is_late(ts, wm)) {
+    if (((gaps_ || behind) && record_is_late(ts, wm)) || !fits(ts)) {
+      late_.add();
       Out late = Out::of_late(std::move(r));
       this->next_->push(late);
       return;
@@ -104,6 +105,8 @@ class pane_window_operator final
     if (behind) refire(key, ts, wm);
   }
 
+  uint64_t late_records() const override { return late_.total(); }
+
  private:
   // Whether the record at `ts` goes to no window: it falls between windows,
   // or all its windows are gone.
@@ -125,7 +128,13 @@ class pane_window_operator final
 
   status declare(state_context& ctx) override {
     panes_ = ctx.value<slots>("panes");
+    late_.declare(ctx, "late records");
     return {};
+  }
+  // As window_operator::fits.
+  bool fits(int64_t ts) const {
+    if (ts >= min_timestamp + size_ && ts <= max_timestamp - size_) return true;
+    return windows_fit(ts, size_, slide_);
   }
 
   // The largest multiple of `step` <= t (saturating).
@@ -215,6 +224,7 @@ class pane_window_operator final
   bool gaps_;  // slide > size: some times are in no window
   bool event_;
   int64_t lateness_;
+  record_count late_;
   Contents contents_;
   timestamps_of<T> timestamps_;
   value_state<slots> panes_;

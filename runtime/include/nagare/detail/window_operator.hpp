@@ -18,7 +18,9 @@
 //    watermark W (in processing time: to each of its windows); a record that
 //    goes to no window is late and leaves on the late side output (in
 //    processing time that happens only between windows whose slide exceeds
-//    their size);
+//    their size); so is a record with a window that cannot be represented
+//    (it would start before min_timestamp or end after max_timestamp);
+//    late_records() counts them all, in operator state "late records";
 //  - an event-time window fires when W >= max and is dropped when W >=
 //    cleanup time; a record added to a window with max <= W (it fired
 //    already) fires it again at once, with its whole contents;
@@ -38,6 +40,7 @@
 #include <vector>
 
 #include "nagare/codec.hpp"
+#include "nagare/detail/record_count.hpp"
 #include "nagare/detail/timed_operator.hpp"
 #include "nagare/detail/window_contents.hpp"
 #include "nagare/detail/window_output.hpp"
@@ -60,6 +63,19 @@ inline int64_t saturating_sub(int64_t a, int64_t b) {
 inline int64_t floor_mod(int64_t a, int64_t b) {
   auto m = a % b;
   return m < 0 ? m + b : m;
+}
+
+// Whether every window of a record at `ts` can be represented: windows of
+// `size` starting at the multiples of `slide` in (ts - size, ts], each
+// starting at or after min_timestamp and ending (start + size) at or before
+// max_timestamp. A record between windows (slide > size) has none, so fits.
+inline bool windows_fit(int64_t ts, int64_t size, int64_t slide) {
+  const int64_t m = floor_mod(ts, slide);
+  if (m >= size) return true;
+  int64_t last = 0, end = 0, back = 0, first = 0;
+  return !__builtin_sub_overflow(ts, m, &last) && !__builtin_add_overflow(last, size, &end) &&
+         !__builtin_mul_overflow((size - 1 - m) / slide, slide, &back) &&
+         !__builtin_sub_overflow(last, back, &first);
 }
 
 // One live window of a key and its contents.
@@ -138,21 +154,38 @@ class window_operator final
                         : this->current_processing_time();
     K key;
     this->select(record, key, true);
-    bool added;
+    bool added = false;
     if constexpr (merging)
-      added = add_to_session(record, ts, key);
+      added = fits(ts) && add_to_session(record, ts, key);
     else
-      added = add_to_windows(record, ts, key);
+      added = fits(ts) && add_to_windows(record, ts, key);
     if (added) return;
     if (!windows_.get()) windows_.clear();  // drops the entry select() made
+    late_.add();
     Out late = Out::of_late(std::move(r));
     this->next_->push(late);
   }
 
+  uint64_t late_records() const override { return late_.total(); }
+
  private:
   status declare(state_context& ctx) override {
     windows_ = ctx.value<slots>("windows");
+    late_.declare(ctx, "late records");
     return {};
+  }
+
+  // Whether the record's windows can be represented (a record whose windows
+  // would end after max_timestamp or start before min_timestamp goes to the
+  // late output instead). Two comparisons unless ts is within a window of the
+  // limits.
+  bool fits(int64_t ts) const {
+    if constexpr (merging) {
+      return ts <= max_timestamp - assigner_.gap;
+    } else {
+      if (ts >= min_timestamp + assigner_.size && ts <= max_timestamp - assigner_.size) return true;
+      return windows_fit(ts, assigner_.size, assigner_.slide);
+    }
   }
 
   // When a window with largest timestamp `max` fires: in event time when W
@@ -298,6 +331,7 @@ class window_operator final
   }
 
   Assigner assigner_;
+  record_count late_;
   bool event_;
   int64_t lateness_;
   Contents contents_;
