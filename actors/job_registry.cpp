@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "coordinator_state.hpp"
+#include "elf_check.hpp"
 #include "job_master.hpp"
 #include "log.hpp"
 
@@ -37,7 +38,13 @@ std::tuple<uint64_t, status> submit(coordinator_self self, const coordinator_ptr
     return {0, status(sources.code(), "job '" + job.name + "' rejected: " + sources.message())};
   if (!job.library.empty()) {
     if (library_hash(job.library) != job.library_hash)
-      return {0, status::invalid_argument("job library bytes do not match their hash")};
+      return {0, status::invalid_argument(
+                     is_legacy_library_hash(job.library_hash)
+                         ? "job library " + job.library_path +
+                               " was sent with the hash of a Nagare build before SHA-256; submit "
+                               "it with a client of the coordinator's version"
+                         : "job library bytes do not match their hash")};
+    if (auto elf = check_elf_image(job.library, job.library_path); !elf.ok()) return {0, elf};
     auto stored = st->store->put_library(job.library_hash, job.library);
     if (!stored.ok()) return {0, stored};
     job.library.clear();  // nodes fetch it by hash
@@ -198,6 +205,13 @@ std::vector<job_info> on_jobs(const coordinator_ptr& st) {
 std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::string& hash) {
   auto bytes = st->store->library(hash);
   if (!bytes.ok()) return {bytes.error(), std::string{}};
+  if (library_hash(bytes.value()) != hash) {
+    NAGARE_LOG(error, "coordinator") << "stored job library " << hash << " is damaged";
+    return {status(errc::corruption, "the coordinator's copy of job library " + hash +
+                                         " is damaged (its bytes do not match their hash); "
+                                         "submitting the job again stores it anew"),
+            std::string{}};
+  }
   return {status{}, std::move(bytes.value())};
 }
 

@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "nagare/hash.hpp"
-
 namespace nagare {
 
 namespace {
@@ -21,16 +19,6 @@ std::string job_key(uint64_t id) {
   return job_prefix + buf;
 }
 }  // namespace
-
-std::string library_hash(const std::string& bytes) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx",
-                static_cast<unsigned long long>(
-                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650001ULL)),
-                static_cast<unsigned long long>(
-                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650002ULL)));
-  return buf;
-}
 
 metadata_store::~metadata_store() = default;
 

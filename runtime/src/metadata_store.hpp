@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "library_hash.hpp"
 #include "nagare/status.hpp"
 
 namespace leveldb {
@@ -17,9 +18,6 @@ class DB;
 }
 
 namespace nagare {
-
-// The content hash of a job library: 128 bits, hex.
-std::string library_hash(const std::string& bytes);
 
 class metadata_store {
  public:
