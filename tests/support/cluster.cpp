@@ -97,11 +97,12 @@ test_cluster::test_cluster(int nodes, int slots) {
   for (int i = 0; i < nodes; ++i) await_node_log(i, "registered as node", std::chrono::seconds(10));
 }
 
-void test_cluster::start_coordinator() {
+void test_cluster::start_coordinator(const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{nagare_bin(), "coordinator", "--listen",
+                                coordinator_, "--data-dir",  coordinator_data_dir()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
   coordinator_process_ = std::make_unique<daemon_process>(
-      std::vector<std::string>{nagare_bin(), "coordinator", "--listen", coordinator_, "--data-dir",
-                               dir_ / "coordinator"},
-      dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
+      argv, dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
   // The coordinator accepts clients once `list` answers.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (client("list", {}, {}, std::chrono::seconds(5)).exit_code != 0) {
@@ -120,7 +121,9 @@ void test_cluster::start_node(int i, const std::string& data_dir) {
       dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
 }
 
-void test_cluster::restart_coordinator() { start_coordinator(); }
+void test_cluster::restart_coordinator(const std::vector<std::string>& extra) {
+  start_coordinator(extra);
+}
 
 void test_cluster::restart_node(int i, bool fresh_data) {
   auto data = dir_ / ("node" + std::to_string(i));
