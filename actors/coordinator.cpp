@@ -2,6 +2,8 @@
 // says which file holds each), its start and its shutdown.
 #include "coordinator.hpp"
 
+#include <algorithm>
+
 #include "checkpoint_store_actor.hpp"
 #include "coordinator_state.hpp"
 #include "log.hpp"
@@ -29,6 +31,9 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
   auto st = std::make_shared<coordinator_state>();
   st->store = opts.store;
   if (!st->store) st->store = std::move(metadata_store::open("").value());
+  st->ids = opts.ids;
+  st->records = std::move(opts.records);
+  st->next_job_id = std::max(st->next_job_id, opts.next_job_id);
   auto checkpoints = opts.checkpoints;
   if (!checkpoints) checkpoints = std::move(checkpoint_store::open("").value());
   st->checkpoints = spawn_checkpoint_store(self->system(), std::move(checkpoints));

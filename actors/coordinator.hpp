@@ -29,12 +29,15 @@
 // invalid_argument: a malformed actor id) and a message a user can act on.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "checkpoint_store.hpp"
+#include "job_id_mark.hpp"
+#include "job_record.hpp"
 #include "metadata_store.hpp"
 
 namespace nagare {
@@ -44,6 +47,12 @@ struct coordinator_options {
   // Where checkpoints are kept (null: in memory); the coordinator serves it
   // to tasks and job masters through a checkpoint_store_actor.
   std::shared_ptr<checkpoint_store> checkpoints;
+  // The books of an earlier run, read and checked before the start
+  // (coordinator_books.hpp): ended jobs are listed, running ones resume.
+  std::map<uint64_t, job_record> records;
+  uint64_t next_job_id = 1;
+  // Raised before a job id is handed out (null: ids are not recorded apart).
+  std::shared_ptr<job_id_mark> ids;
 };
 
 caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_options opts);

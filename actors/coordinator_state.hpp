@@ -17,6 +17,7 @@
 
 #include <caf/all.hpp>
 
+#include "job_id_mark.hpp"
 #include "job_record.hpp"
 #include "messages.hpp"
 #include "metadata_store.hpp"
@@ -53,7 +54,8 @@ struct coordinator_state {
   };
 
   std::shared_ptr<metadata_store> store;
-  caf::actor checkpoints;  // the checkpoint store actor
+  std::shared_ptr<job_id_mark> ids;  // null: ids are not recorded apart from the store
+  caf::actor checkpoints;            // the checkpoint store actor
   std::vector<node_entry> nodes;
   std::map<uint64_t, job_entry> jobs;
   std::map<uint64_t, job_record> records;  // what the store holds, by job id
@@ -83,8 +85,9 @@ caf::result<job_outcome> on_wait(coordinator_self self, const coordinator_ptr& s
 // A job ended (its master's report, or its master's death).
 void on_job_done(const coordinator_ptr& st, job_outcome& out, std::vector<restart_info> restarts,
                  std::vector<checkpoint_info> checkpoints);
-// Jobs of an earlier coordinator run: ended ones are listed as they ended;
-// running ones resume from their latest complete checkpoint.
+// Jobs of an earlier coordinator run (st->records, from coordinator_options):
+// ended ones are listed as they ended; running ones resume from their latest
+// complete checkpoint. Every record is written back.
 void restore_jobs(coordinator_self self, const coordinator_ptr& st);
 // New slots on live nodes for a job that restarts.
 std::tuple<status, slot_assignment> on_reschedule(const coordinator_ptr& st, uint64_t id);

@@ -2,9 +2,11 @@
 // and record, taking its slots, spawning its job master), waiting for one to
 // end, recording how it ended, resuming the running jobs of an earlier run,
 // slots for a job that restarts, and the list the shell shows.
+#include <algorithm>
 #include <chrono>
 
 #include "coordinator_state.hpp"
+#include "elf_check.hpp"
 #include "job_master.hpp"
 #include "log.hpp"
 
@@ -37,7 +39,13 @@ std::tuple<uint64_t, status> submit(coordinator_self self, const coordinator_ptr
     return {0, status(sources.code(), "job '" + job.name + "' rejected: " + sources.message())};
   if (!job.library.empty()) {
     if (library_hash(job.library) != job.library_hash)
-      return {0, status::invalid_argument("job library bytes do not match their hash")};
+      return {0, status::invalid_argument(
+                     is_legacy_library_hash(job.library_hash)
+                         ? "job library " + job.library_path +
+                               " was sent with the hash of a Nagare build before SHA-256; submit "
+                               "it with a client of the coordinator's version"
+                         : "job library bytes do not match their hash")};
+    if (auto elf = check_elf_image(job.library, job.library_path); !elf.ok()) return {0, elf};
     auto stored = st->store->put_library(job.library_hash, job.library);
     if (!stored.ok()) return {0, stored};
     job.library.clear();  // nodes fetch it by hash
@@ -52,6 +60,13 @@ std::tuple<uint64_t, status> submit(coordinator_self self, const coordinator_ptr
                       "job '" + job.name + "' rejected: " + assigned.error().message())};
 
   auto id = st->next_job_id++;
+  // The id is on disk before anyone learns it: it is never handed out again,
+  // even if the job's record is lost.
+  if (st->ids) {
+    auto marked = st->ids->raise_to(id);
+    if (!marked.ok())
+      return {0, status(marked.code(), "job '" + job.name + "' rejected: " + marked.message())};
+  }
   job_master_setup setup;
   setup.job_id = id;
   setup.plan = std::move(plan.value());
@@ -131,40 +146,30 @@ void on_job_done(const coordinator_ptr& st, job_outcome& out, std::vector<restar
 }
 
 void restore_jobs(coordinator_self self, const coordinator_ptr& st) {
-  auto stored = st->store->jobs();
-  if (!stored.ok()) {
-    NAGARE_LOG(error, "coordinator") << stored.error().message();
-    return;
-  }
-  for (auto& [id, bytes] : stored.value()) {
-    auto rec = decode_job_record(bytes);
-    if (!rec.ok()) {
-      NAGARE_LOG(error, "coordinator") << "job " << id << ": " << rec.error().message();
-      continue;
-    }
+  for (auto& [id, rec] : st->records) {
     st->next_job_id = std::max(st->next_job_id, id + 1);
     auto& job = st->jobs[id];
-    job.name = rec->name;
-    job.parallelism = rec->parallelism;
-    job.state = rec->state;
-    job.reason = rec->reason;
-    job.outcome = job_outcome{id, rec->state, rec->reason, 0, 0};
-    if (rec->state == job_state::running) {
-      auto plan = decode_plan(rec->job.plan);
+    job.name = rec.name;
+    job.parallelism = rec.parallelism;
+    job.state = rec.state;
+    job.reason = rec.reason;
+    job.outcome = job_outcome{id, rec.state, rec.reason, 0, 0};
+    if (rec.state == job_state::running) {
+      auto plan = decode_plan(rec.job.plan);
       if (!plan.ok()) {
-        job.state = rec->state = job_state::failed;
-        job.reason = rec->reason = "cannot resume: " + plan.error().message();
+        job.state = rec.state = job_state::failed;
+        job.reason = rec.reason = "cannot resume: " + plan.error().message();
+        job.outcome = job_outcome{id, rec.state, rec.reason, 0, 0};
       } else {
         job_master_setup setup;
         setup.job_id = id;
-        setup.job = rec->job;
+        setup.job = rec.job;
         setup.plan = std::move(plan.value());
         setup.resume = true;
         job.master = spawn_master(self, st, std::move(setup));
         NAGARE_LOG(info, "coordinator") << "job " << id << " (" << job.name << ") resumes";
       }
     }
-    st->records[id] = std::move(rec.value());
     persist(*st, id);
   }
 }
@@ -198,6 +203,13 @@ std::vector<job_info> on_jobs(const coordinator_ptr& st) {
 std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::string& hash) {
   auto bytes = st->store->library(hash);
   if (!bytes.ok()) return {bytes.error(), std::string{}};
+  if (library_hash(bytes.value()) != hash) {
+    NAGARE_LOG(error, "coordinator") << "stored job library " << hash << " is damaged";
+    return {status(errc::corruption, "the coordinator's copy of job library " + hash +
+                                         " is damaged (its bytes do not match their hash); "
+                                         "submitting the job again stores it anew"),
+            std::string{}};
+  }
   return {status{}, std::move(bytes.value())};
 }
 

@@ -225,17 +225,23 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
       [self, st](deploy_atom, deploy_request& req) {
         auto rp = self->make_response_promise<status, std::vector<caf::actor>>();
         auto cached = st->libraries->load(req.job.library_hash);
-        if (cached.ok() || cached.error().code() != errc::not_found) {
+        const auto code = cached.ok() ? errc::ok : cached.error().code();
+        if (code != errc::not_found && code != errc::corruption) {
           if (!cached.ok())
             rp.deliver(cached.error(), std::vector<caf::actor>{});
           else
             spawn_tasks(self, st, req, cached.value(), rp);
           return rp;
         }
-        // Not cached yet: fetch the library's bytes from the coordinator.
+        // Not cached, or the cached copy was damaged (and deleted): fetch the
+        // library's bytes from the coordinator.
+        const bool again = code == errc::corruption;
+        if (again)
+          NAGARE_LOG(warning, st->log_name())
+              << cached.error().message() << "; fetching it again from the coordinator";
         self->request(st->coordinator, fetch_timeout, fetch_atom::value, req.job.library_hash)
             .then(
-                [self, st, req, rp](status& error, std::string& bytes) mutable {
+                [self, st, req, rp, again](status& error, std::string& bytes) mutable {
                   auto stored =
                       error.ok()
                           ? st->libraries->store(req.job.library_hash, bytes)
@@ -244,7 +250,9 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
                     rp.deliver(stored.error(), std::vector<caf::actor>{});
                     return;
                   }
-                  NAGARE_LOG(info, st->log_name()) << "cached job library " << req.job.library_hash;
+                  NAGARE_LOG(info, st->log_name())
+                      << (again ? "fetched job library " : "cached job library ")
+                      << req.job.library_hash << (again ? " again" : "");
                   spawn_tasks(self, st, req, stored.value(), rp);
                 },
                 [rp](caf::error& e) mutable {

@@ -1,7 +1,10 @@
-// nagare coordinator --listen HOST:PORT --data-dir DIR [--config FILE]
+// nagare coordinator --listen HOST:PORT --data-dir DIR [--recover-metadata] [--config FILE]
+#include <filesystem>
+
 #include "common.hpp"
 #include "coordinator.hpp"
 #include "log.hpp"
+#include "metadata_recovery.hpp"
 #include "shutdown_watchdog.hpp"
 
 namespace nagare::cli {
@@ -9,6 +12,7 @@ namespace nagare::cli {
 int coordinator_command(const std::vector<std::string>& args) {
   std::string listen, data_dir, level;
   uint32_t threads = 0, handshake_s = 10;
+  bool recover = false;
   po::options_description visible("usage: nagare coordinator --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
       ("help,h", "show this help")  //
@@ -17,7 +21,10 @@ int coordinator_command(const std::vector<std::string>& args) {
       ("listen", po::value(&listen)->default_value(default_coordinator),
        "HOST:PORT to accept nodes and clients on")(
           "data-dir", po::value(&data_dir),
-          "where the coordinator keeps its metadata (LevelDB)")                                  //
+          "where the coordinator keeps its metadata (LevelDB)")  //
+      ("recover-metadata", po::bool_switch(&recover),
+       "if the metadata is damaged, move it aside and start from what can still be read; "
+       "rebuild jobs the checkpoint store knows (see docs/operations.md)")                       //
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
       ("handshake-timeout", po::value(&handshake_s)->default_value(10),
        "seconds an accepted connection may take to complete its handshake")  //
@@ -31,10 +38,18 @@ int coordinator_command(const std::vector<std::string>& args) {
     return fail(usage, "missing --data-dir DIR (see nagare coordinator --help)");
   auto where = parse_address(listen);
   if (!where.ok()) return fail(usage, "--listen " + where.error().message());
-  auto store = metadata_store::open(data_dir);
-  if (!store.ok()) return fail(failed, store.error().message());
+  std::error_code ec;
+  std::filesystem::create_directory(data_dir, ec);
+  if (ec) return fail(failed, "cannot create data directory '" + data_dir + "': " + ec.message());
   auto checkpoints = checkpoint_store::open(data_dir + "/checkpoints");
   if (!checkpoints.ok()) return fail(failed, checkpoints.error().message());
+  auto ids = std::make_shared<job_id_mark>(job_id_mark::file_of(data_dir));
+  // Damaged metadata stops here (coordinator_books.hpp), unless --recover-metadata.
+  auto metadata = open_metadata(data_dir, *checkpoints.value(), *ids, recover);
+  if (!metadata.ok()) return fail(failed, metadata.error().message());
+  for (const auto& line : metadata->report)
+    NAGARE_LOG(warning, "coordinator") << "--recover-metadata: " << line;
+  for (const auto& note : metadata->books.notes) NAGARE_LOG(info, "coordinator") << note;
 
   // SIGINT/SIGTERM become an orderly stop; CAF's threads inherit the mask.
   block_termination_signals();
@@ -46,7 +61,9 @@ int coordinator_command(const std::vector<std::string>& args) {
   caf::actor_system sys{cfg};
   auto coordinator =
       sys.spawn(coordinator_actor,
-                coordinator_options{std::move(store.value()), std::move(checkpoints.value())});
+                coordinator_options{std::move(metadata->store), std::move(checkpoints.value()),
+                                    std::move(metadata->books.records), metadata->books.next_job_id,
+                                    std::move(ids)});
   // reuse: a restarted coordinator takes its port back while old connections
   // linger in TIME_WAIT (a port another process listens on is still refused).
   auto port = sys.middleman().publish(coordinator, where->port, where->host.c_str(), true);

@@ -191,6 +191,14 @@ class checkpoint_store {
   // numbered above it.
   result<uint64_t> highest_id(uint64_t job) const;
 
+  // Across jobs (checkpoint_store_jobs.cpp), for a coordinator that must
+  // never hand out a job id again and may have lost its job records:
+  // The highest job id with anything stored (a snapshot, whole or not, a
+  // record or a savepoint); 0 if none.
+  result<uint64_t> highest_job_id() const;
+  // Every job with a complete checkpoint's record or a savepoint, ascending.
+  result<std::vector<uint64_t>> jobs_with_checkpoints() const;
+
  protected:
   checkpoint_store() = default;
 

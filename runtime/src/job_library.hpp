@@ -17,10 +17,18 @@ struct job_definition {
   job_main main = nullptr;
 };
 
-// Opens the library and checks its entry point and API version. Libraries
-// stay loaded for the life of the process (their code backs running tasks).
-// "linked:NAME" names a job registered with register_linked_job instead.
+// Checks the library file (elf_check.hpp), opens it and checks its entry
+// point and API version. Libraries stay loaded for the life of the process
+// (their code backs running tasks). "linked:NAME" names a job registered with
+// register_linked_job instead.
 result<job_definition> load_job_library(const std::string& path);
+
+// The same for a library's bytes in memory (a node's cached copy, verified
+// against its hash): they are checked, copied into an anonymous file (memfd)
+// and loaded from there, so what runs is exactly the bytes checked, and later
+// damage to a file on disk cannot reach loaded code. `name` names the library
+// in messages and in job_definition::path. Each call loads a new copy.
+result<job_definition> load_job_image(const std::string& bytes, const std::string& name);
 
 // Makes a job compiled into this process loadable as "linked:NAME" (tests
 // run in-process jobs through the same path as libraries). Thread-safe.

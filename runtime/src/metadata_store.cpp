@@ -1,13 +1,14 @@
 #include "metadata_store.hpp"
 
 #include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/table.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include "nagare/hash.hpp"
+#include <filesystem>
 
 namespace nagare {
 
@@ -20,17 +21,67 @@ std::string job_key(uint64_t id) {
   std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));  // sorts by id
   return job_prefix + buf;
 }
-}  // namespace
 
-std::string library_hash(const std::string& bytes) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx",
-                static_cast<unsigned long long>(
-                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650001ULL)),
-                static_cast<unsigned long long>(
-                    hash_bytes(bytes.data(), bytes.size(), 0x6e61676172650002ULL)));
-  return buf;
+// The id of a key "job/<20 digits>"; false for any other form.
+bool parse_job_key(const std::string& key, uint64_t& id) {
+  if (key.size() != job_prefix.size() + 20 || key.rfind(job_prefix, 0) != 0) return false;
+  id = 0;
+  for (size_t i = job_prefix.size(); i < key.size(); ++i) {
+    if (key[i] < '0' || key[i] > '9') return false;
+    uint64_t digit = static_cast<uint64_t>(key[i] - '0');
+    if (id > (UINT64_MAX - digit) / 10) return false;
+    id = id * 10 + digit;
+  }
+  return true;
 }
+
+// Whether bytes stored under library/<hash> match that hash (either form).
+bool library_matches(const std::string& hash, const std::string& bytes) {
+  if (is_library_hash(hash)) return library_hash(bytes) == hash;
+  if (is_legacy_library_hash(hash)) return legacy_library_hash(bytes) == hash;
+  return false;
+}
+
+// The table files (*.ldb) of the LevelDB in dir that fail their checksums,
+// ", "-separated: LevelDB's own message does not always name the file.
+std::string damaged_tables(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".ldb") continue;
+    auto name = e.path().string();
+    leveldb::Options opts;
+    opts.paranoid_checks = true;  // the footer and index are verified too
+    leveldb::RandomAccessFile* raw_file = nullptr;
+    uint64_t size = 0;
+    leveldb::Table* raw_table = nullptr;
+    auto* env = leveldb::Env::Default();
+    auto st = env->GetFileSize(name, &size);
+    if (st.ok()) st = env->NewRandomAccessFile(name, &raw_file);
+    std::unique_ptr<leveldb::RandomAccessFile> file(raw_file);
+    if (st.ok()) st = leveldb::Table::Open(opts, file.get(), size, &raw_table);
+    std::unique_ptr<leveldb::Table> table(raw_table);
+    if (st.ok()) {
+      leveldb::ReadOptions r;
+      r.verify_checksums = true;
+      r.fill_cache = false;
+      std::unique_ptr<leveldb::Iterator> it(table->NewIterator(r));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      }
+      st = it->status();
+    }
+    if (!st.ok()) out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+leveldb::ReadOptions verified_reads() {
+  leveldb::ReadOptions r;
+  r.verify_checksums = true;
+  r.fill_cache = false;  // one pass over everything: keep the cache for later reads
+  return r;
+}
+}  // namespace
 
 metadata_store::~metadata_store() = default;
 
@@ -43,9 +94,12 @@ result<std::unique_ptr<metadata_store>> metadata_store::open(const std::string& 
   opts.create_if_missing = true;
   opts.paranoid_checks = true;
   leveldb::DB* db = nullptr;
-  auto st = leveldb::DB::Open(opts, dir + "/metadata", &db);
-  if (!st.ok()) return status::io_error("cannot open metadata in '" + dir + "': " + st.ToString());
+  auto st = leveldb::DB::Open(opts, directory(dir), &db);
+  if (!st.ok())
+    return status(st.IsCorruption() ? errc::corruption : errc::io_error,
+                  "cannot open metadata in '" + dir + "': " + st.ToString());
   store->db_.reset(db);
+  store->dir_ = directory(dir);
   return store;
 }
 
@@ -92,8 +146,13 @@ status metadata_store::put_job(uint64_t id, const std::string& record) {
 
 result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   std::map<uint64_t, std::string> out;
+  bool malformed = false;
   auto add = [&](const std::string& key, std::string value) {
-    out[std::stoull(key.substr(job_prefix.size()))] = std::move(value);
+    uint64_t id = 0;
+    if (parse_job_key(key, id))
+      out[id] = std::move(value);
+    else
+      malformed = true;
   };
   if (!db_) {
     for (auto i = mem_.lower_bound(job_prefix);
@@ -107,7 +166,101 @@ result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   for (it->Seek(job_prefix); it->Valid() && it->key().starts_with(job_prefix); it->Next())
     add(it->key().ToString(), it->value().ToString());
   if (!it->status().ok())
-    return status::io_error("cannot read metadata: " + it->status().ToString());
+    return status(it->status().IsCorruption() ? errc::corruption : errc::io_error,
+                  "cannot read metadata: " + it->status().ToString());
+  if (malformed) return status(errc::corruption, "a job record is stored under a malformed key");
+  return out;
+}
+
+status metadata_store::verify() const {
+  if (!db_) return {};
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(verified_reads()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToString();
+    uint64_t id = 0;
+    if (key.rfind(library_prefix, 0) == 0) {
+      auto hash = key.substr(library_prefix.size());
+      if (!library_matches(hash, it->value().ToString()))
+        return status(
+            errc::corruption,
+            "job library " + hash + " (its bytes do not match the hash they are stored under)");
+    } else if (key.rfind(job_prefix, 0) == 0 && !parse_job_key(key, id)) {
+      return status(errc::corruption, "a job record is stored under a malformed key");
+    }
+  }
+  if (!it->status().ok()) {
+    auto tables = it->status().IsCorruption() ? damaged_tables(dir_) : std::string();
+    return status(it->status().IsCorruption() ? errc::corruption : errc::io_error,
+                  it->status().ToString() + (tables.empty() ? "" : " in " + tables));
+  }
+  return {};
+}
+
+result<std::string> metadata_store::upgrade_legacy_library(const std::string& legacy_hash) {
+  auto bytes = library(legacy_hash);
+  if (!bytes.ok()) return bytes.error();
+  if (legacy_library_hash(bytes.value()) != legacy_hash)
+    return status(errc::corruption, "job library " + legacy_hash +
+                                        " (its bytes do not match the hash they are stored under)");
+  auto hash = library_hash(bytes.value());
+  auto stored = put_library(hash, bytes.value());
+  if (!stored.ok()) return stored;
+  return hash;
+}
+
+result<metadata_store::salvage> metadata_store::salvage_from(const std::string& damaged_dir) {
+  namespace fs = std::filesystem;
+  const auto scratch = damaged_dir + ".repair";
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  fs::copy(damaged_dir, scratch, fs::copy_options::recursive, ec);
+  if (ec)
+    return status::io_error("cannot copy '" + damaged_dir + "' to '" + scratch +
+                            "': " + ec.message());
+  struct cleanup {
+    std::string dir;
+    ~cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } remove_scratch{scratch};
+  leveldb::Options opts;
+  opts.paranoid_checks = true;  // RepairDB then drops blocks whose checksums fail
+  auto st = leveldb::RepairDB(scratch, opts);
+  if (!st.ok())
+    return status(errc::corruption,
+                  "cannot repair a copy of '" + damaged_dir + "': " + st.ToString());
+  leveldb::DB* raw = nullptr;
+  st = leveldb::DB::Open(opts, scratch, &raw);
+  if (!st.ok())
+    return status(errc::corruption,
+                  "cannot open the repaired copy of '" + damaged_dir + "': " + st.ToString());
+  std::unique_ptr<leveldb::DB> db(raw);
+  salvage out;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(verified_reads()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToString();
+    uint64_t id = 0;
+    if (key.rfind(library_prefix, 0) == 0) {
+      auto hash = key.substr(library_prefix.size());
+      auto bytes = it->value().ToString();
+      if (!library_matches(hash, bytes)) {
+        out.lost.push_back("job library " + hash + ": its bytes do not match their hash");
+        continue;
+      }
+      auto put = put_library(hash, bytes);
+      if (!put.ok()) return put;
+      out.libraries.push_back(hash);
+    } else if (parse_job_key(key, id)) {
+      out.jobs[id] = it->value().ToString();
+    } else {
+      out.lost.push_back("an entry under an unknown key (" + std::to_string(key.size()) +
+                         " bytes)");
+    }
+  }
+  // The copy was repaired: what fails now fails again on every read.
+  if (!it->status().ok())
+    out.lost.push_back("what followed a damaged block: " + it->status().ToString());
   return out;
 }
 

@@ -98,10 +98,11 @@ test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon
   for (int i = 0; i < nodes; ++i) await_node_log(i, "registered as node", std::chrono::seconds(10));
 }
 
-void test_cluster::start_coordinator() {
+void test_cluster::start_coordinator(const std::vector<std::string>& extra) {
   std::vector<std::string> argv{nagare_bin(), "coordinator", "--listen",
-                                coordinator_, "--data-dir",  dir_ / "coordinator"};
+                                coordinator_, "--data-dir",  coordinator_data_dir()};
   argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
+  argv.insert(argv.end(), extra.begin(), extra.end());
   coordinator_process_ = std::make_unique<daemon_process>(
       argv, dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
   // The coordinator accepts clients once `list` answers.
@@ -125,7 +126,9 @@ void test_cluster::start_node(int i, const std::string& data_dir) {
       argv, dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
 }
 
-void test_cluster::restart_coordinator() { start_coordinator(); }
+void test_cluster::restart_coordinator(const std::vector<std::string>& extra) {
+  start_coordinator(extra);
+}
 
 void test_cluster::restart_node(int i, bool fresh_data) {
   auto data = dir_ / ("node" + std::to_string(i));

@@ -54,8 +54,10 @@ class test_cluster {
   const temp_dir& dir() const { return dir_; }
 
   // Starts a coordinator again on the same address and data directory (after
-  // the old one was killed); waits until it answers.
-  void restart_coordinator();
+  // the old one was killed), with `extra` arguments; waits until it answers.
+  void restart_coordinator(const std::vector<std::string>& extra = {});
+  // The coordinator's data directory.
+  std::string coordinator_data_dir() const { return dir_ / "coordinator"; }
   // Starts node i again on its address (after it was killed), with a fresh
   // data directory when `fresh_data`; waits until it has registered.
   void restart_node(int i, bool fresh_data = false);
@@ -80,7 +82,7 @@ class test_cluster {
   std::vector<int> node_slots_;
   std::vector<std::string> daemon_args_;
   int starts_ = 0;  // processes started, to name their logs apart
-  void start_coordinator();
+  void start_coordinator(const std::vector<std::string>& extra = {});
   void start_node(int i, const std::string& data_dir);
 };
 

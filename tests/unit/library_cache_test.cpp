@@ -5,18 +5,13 @@
 
 #include "process.hpp"
 
-#include <limits.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 
+#include "job_files.hpp"
 #include "library_cache.hpp"
-#include "metadata_store.hpp"
+#include "library_hash.hpp"
 
 namespace nagare {
 namespace {
@@ -27,21 +22,8 @@ bool mentions(const status& st, const std::string& text) {
   return st.message().find(text) != std::string::npos;
 }
 
-// The built jobs: NAGARE_JOBS_DIR under meson test, else the build tree's
-// jobs/ next to this binary (build/tests/unit/unit_tests -> build/jobs).
-std::string jobs_dir() {
-  if (const char* env = std::getenv("NAGARE_JOBS_DIR")) return env;
-  char self[PATH_MAX];
-  auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "jobs";
-  self[n] = '\0';
-  return (fs::path(self).parent_path() / ".." / ".." / "jobs").lexically_normal().string();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::file_bytes;
+using testing::jobs_dir;
 
 status dummy_main(job&, const job_args&) { return {}; }
 
@@ -51,7 +33,7 @@ class library_cache_test : public ::testing::Test {
   // The bytes of the built libwordcount.so.
   std::string wordcount_bytes() {
     auto path = jobs_dir() + "/libwordcount.so";
-    auto bytes = read_file(path);
+    auto bytes = file_bytes(path);
     EXPECT_FALSE(bytes.empty()) << "cannot read " << path << " (is NAGARE_JOBS_DIR set?)";
     return bytes;
   }
@@ -92,7 +74,7 @@ TEST_F(library_cache_test, stores_and_loads_a_real_job_library) {
   EXPECT_NE(stored->main, nullptr);
   auto file = dir_ + "/" + hash + ".so";
   ASSERT_TRUE(fs::is_regular_file(file));
-  EXPECT_EQ(read_file(file), bytes);
+  EXPECT_EQ(file_bytes(file), bytes);
   auto loaded = cache.load(hash);
   ASSERT_TRUE(loaded.ok()) << loaded.error().message();
   EXPECT_EQ(loaded->name, "wordcount");
@@ -135,6 +117,104 @@ TEST_F(library_cache_test, store_of_non_library_bytes_is_library_error) {
   auto def = cache.store(hash, junk);
   ASSERT_FALSE(def.ok());
   EXPECT_EQ(def.error().code(), errc::library_error);
+}
+
+// Overwrites `size` bytes at `offset` of the file in place (the inode a
+// process that mapped the file would see change), with int3 instructions.
+void overwrite_in_place(const std::string& path, size_t offset, size_t size) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  ASSERT_TRUE(f.good()) << path;
+  f.seekp(static_cast<std::streamoff>(offset));
+  std::string junk(size, '\xcc');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+// A cached copy whose bytes were overwritten is found on the next load: it is
+// deleted and reported as corruption (the node fetches it again), and storing
+// the bytes again makes it load.
+TEST_F(library_cache_test, damaged_cached_copy_is_deleted_and_can_be_stored_again) {
+  auto bytes = wordcount_bytes();
+  ASSERT_FALSE(bytes.empty());
+  auto hash = library_hash(bytes);
+  auto file = dir_ + "/" + hash + ".so";
+  {
+    library_cache first(dir_);
+    ASSERT_TRUE(first.store(hash, bytes).ok());
+  }
+  overwrite_in_place(file, 4096, 64);
+  library_cache cache(dir_);  // a node restarted over its cache
+  auto def = cache.load(hash);
+  ASSERT_FALSE(def.ok());
+  EXPECT_EQ(def.error().code(), errc::corruption);
+  EXPECT_TRUE(mentions(def.error(), hash)) << def.error().message();
+  EXPECT_TRUE(mentions(def.error(), "do not match their SHA-256 hash")) << def.error().message();
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_EQ(cache.load(hash).error().code(), errc::not_found);
+  auto again = cache.store(hash, bytes);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->name, "wordcount");
+  EXPECT_EQ(file_bytes(file), bytes);
+}
+
+// A cached copy cut short (what used to kill a node with SIGBUS) is damaged too.
+TEST_F(library_cache_test, truncated_cached_copy_is_damaged) {
+  auto bytes = wordcount_bytes();
+  ASSERT_FALSE(bytes.empty());
+  auto hash = library_hash(bytes);
+  testing::put_file(dir_ + "/" + hash + ".so", bytes.substr(0, 50000));
+  library_cache cache(dir_);
+  auto def = cache.load(hash);
+  ASSERT_FALSE(def.ok());
+  EXPECT_EQ(def.error().code(), errc::corruption);
+  EXPECT_FALSE(fs::exists(dir_ + "/" + hash + ".so"));
+}
+
+// A file that matches the hash it is named by but fails the ELF check is
+// deleted as damaged as well, and such bytes are never stored.
+TEST_F(library_cache_test, cached_file_failing_the_elf_check_is_damaged) {
+  auto bytes = wordcount_bytes();
+  ASSERT_FALSE(bytes.empty());
+  auto cut = bytes.substr(0, 200000);
+  auto hash = library_hash(cut);
+  library_cache cache(dir_);
+  auto refused = cache.store(hash, cut);
+  EXPECT_EQ(refused.error().code(), errc::library_error);
+  EXPECT_TRUE(mentions(refused.error(), "truncated")) << refused.error().message();
+  EXPECT_FALSE(fs::exists(dir_ + "/" + hash + ".so"));
+  testing::put_file(dir_ + "/" + hash + ".so", cut);
+  auto def = cache.load(hash);
+  ASSERT_FALSE(def.ok());
+  EXPECT_EQ(def.error().code(), errc::corruption);
+  EXPECT_TRUE(mentions(def.error(), "section header table")) << def.error().message();
+  EXPECT_FALSE(fs::exists(dir_ + "/" + hash + ".so"));
+}
+
+// Damage to the cached file cannot reach a library already loaded from it:
+// its code was loaded from a private copy of the verified bytes. The code
+// segment of the file is overwritten with int3 instructions in place; the
+// job's main still runs, and the cache reports the file damaged.
+TEST_F(library_cache_test, loaded_library_is_not_reached_by_damage_to_its_file) {
+  auto bytes = wordcount_bytes();
+  ASSERT_FALSE(bytes.empty());
+  auto hash = library_hash(bytes);
+  library_cache cache(dir_);
+  auto def = cache.store(hash, bytes);
+  ASSERT_TRUE(def.ok()) << def.error().message();
+  overwrite_in_place(dir_ + "/" + hash + ".so", 0, bytes.size());
+  auto graph = build_graph(def.value(), {"--input", dir_ + "/in.txt", "--output", dir_ + "/out"});
+  ASSERT_TRUE(graph.ok()) << graph.error().message();
+  EXPECT_FALSE(graph->nodes.empty());
+  EXPECT_EQ(cache.load(hash).error().code(), errc::corruption);
+  auto again = cache.store(hash, bytes);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->main, def->main);  // loaded once per hash
+}
+
+// A hash that is not 64 hex digits never becomes a path.
+TEST_F(library_cache_test, malformed_hash_is_invalid_argument) {
+  library_cache cache(dir_);
+  EXPECT_EQ(cache.load("../../etc/passwd").error().code(), errc::invalid_argument);
+  EXPECT_EQ(cache.store("../x", "bytes").error().code(), errc::invalid_argument);
 }
 
 // "linked:NAME" is served from the linked-job registry, not from the directory.

@@ -179,23 +179,5 @@ TEST_F(metadata_store_dir_test, regular_file_as_data_directory_is_io_error) {
   EXPECT_TRUE(mentions(store.error(), file)) << store.error().message();
 }
 
-// The library hash is part of the on-disk format (cache file names, store keys):
-// these values were computed outside Nagare from the documented algorithm.
-TEST(library_hash, is_stable) {
-  EXPECT_EQ(library_hash("nagare job library"), "fc9df1539dd3116c1b7c19d677dc55a2");
-  EXPECT_EQ(library_hash(""), "e0147c9ebf16563735a0404347dedf71");
-}
-
-// The hash is 32 lower-case hex digits, and any change to the bytes changes it.
-TEST(library_hash, differs_for_different_bytes) {
-  auto a = library_hash("nagare job library");
-  EXPECT_EQ(a.size(), 32u);
-  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
-  EXPECT_NE(library_hash("nagare job librarz"), a);
-  EXPECT_NE(library_hash("nagare job library "), a);
-  EXPECT_NE(library_hash("\0"s), library_hash(""));
-  EXPECT_NE(library_hash("\0\0"s), library_hash("\0"s));
-}
-
 }  // namespace
 }  // namespace nagare
