@@ -76,6 +76,8 @@ def running_sum_rejection(line):
         return "no comma"
     if comma == 0:
         return "empty key"
+    if any(b < 0x20 or b > 0x7E for b in line[:comma]):
+        return "key is not printable ASCII"
     if parse_int64(line[comma + 1:]) is None:
         return "value is not a 64-bit integer"
     return ""
@@ -107,7 +109,8 @@ def generate_running_sum_input(rng, file_index, lines):
     malformed = [b"", b"no comma here", b",5", prefix + b"k1,", prefix + b"k1,abc",
                  prefix + b"k1,1.5", prefix + b"k1, 5", prefix + b"k1,+5", prefix + b"k1,5,6",
                  prefix + b"k1,-", prefix + b"k1,9223372036854775808",
-                 prefix + b"k1,-9223372036854775809", prefix + b"k1,0x10", prefix + b"k1,1e3"]
+                 prefix + b"k1,-9223372036854775809", prefix + b"k1,0x10", prefix + b"k1,1e3",
+                 prefix + b"k\x001,5", prefix + b"k\xc3\xa9,5", prefix + b"k\t1,5"]
     keys = [prefix + b"k%d" % k for k in range(40)]
     out = []
     for n in range(lines):
