@@ -117,6 +117,20 @@ status remove_file(const std::string& path) {
   return {};
 }
 
+// Removes the files in `dir` that `doomed(name, parse_part(name))` picks;
+// `removed` tells whether there were any (the caller syncs `dir` then).
+template <class Pred>
+status remove_parts(const std::string& dir, Pred doomed, bool& removed) {
+  std::vector<std::string> names;
+  if (auto st = list_dir(dir, names); !st.ok()) return st;
+  for (const auto& name : names) {
+    if (!doomed(name, parse_part(name))) continue;
+    if (auto st = remove_file(dir + "/" + name); !st.ok()) return st;
+    removed = true;
+  }
+  return {};
+}
+
 // Renames a pending file to its final name. Idempotent: a pending file gone
 // with its final file present was committed before.
 status commit_file(const std::string& pending, const std::string& final_path) {
@@ -194,21 +208,20 @@ status part_writer::commit(uint64_t checkpoint) {
 
 status part_writer::sweep_strays() {
   swept_ = true;
-  std::vector<std::string> names;
   auto work_dir = dir_ + work_dir_name;
-  if (auto st = list_dir(work_dir, names); !st.ok()) return st;
   bool removed = false;
-  for (const auto& name : names) {
-    auto f = parse_part(name);
-    if ((f.kind != part_file::pending && f.kind != part_file::in_progress) ||
-        f.subtask % parallelism_ != subtask_)
-      continue;
-    // part-S[-C].TAG.(N.inprogress|pending): the writer's tag has no dot.
-    auto dot = name.find('.');
-    if (name.compare(dot + 1, tag_.size() + 1, tag_ + ".") == 0) continue;  // this writer's
-    if (auto st = remove_file(work_dir + "/" + name); !st.ok()) return st;
-    removed = true;
-  }
+  auto st = remove_parts(
+      work_dir,
+      [&](const std::string& name, const part_file& f) {
+        if ((f.kind != part_file::pending && f.kind != part_file::in_progress) ||
+            f.subtask % parallelism_ != subtask_)
+          return false;
+        // part-S[-C].TAG.(N.inprogress|pending): the writer's tag has no dot.
+        auto dot = name.find('.');
+        return name.compare(dot + 1, tag_.size() + 1, tag_ + ".") != 0;  // not this writer's
+      },
+      removed);
+  if (!st.ok()) return st;
   return removed ? sync_dir(work_dir) : status{};
 }
 
@@ -237,26 +250,23 @@ status part_writer::recover(const std::vector<std::string>& entries, const subta
 
   // Discard what the writers this subtask answers for left behind: unsealed
   // and uncommitted files, and results of checkpoints after the restored one.
-  std::vector<std::string> names;
   auto work_dir = dir_ + work_dir_name;
-  if (auto st = list_dir(work_dir, names); !st.ok()) return st;
-  bool removed_hidden = false;
-  for (const auto& name : names) {
-    auto f = parse_part(name);
-    if ((f.kind != part_file::pending && f.kind != part_file::in_progress) || !mine(f.subtask))
-      continue;
-    if (auto st = remove_file(work_dir + "/" + name); !st.ok()) return st;
-    removed_hidden = true;
-  }
-  names.clear();
-  if (auto st = list_dir(dir_, names); !st.ok()) return st;
-  bool removed_visible = false;
-  for (const auto& name : names) {
-    auto f = parse_part(name);
-    if (f.kind != part_file::visible || !mine(f.subtask) || f.checkpoint <= restored) continue;
-    if (auto st = remove_file(dir_ + "/" + name); !st.ok()) return st;
-    removed_visible = true;
-  }
+  bool removed_hidden = false, removed_visible = false;
+  auto st = remove_parts(
+      work_dir,
+      [&](const std::string&, const part_file& f) {
+        return (f.kind == part_file::pending || f.kind == part_file::in_progress) &&
+               mine(f.subtask);
+      },
+      removed_hidden);
+  if (!st.ok()) return st;
+  st = remove_parts(
+      dir_,
+      [&](const std::string&, const part_file& f) {
+        return f.kind == part_file::visible && mine(f.subtask) && f.checkpoint > restored;
+      },
+      removed_visible);
+  if (!st.ok()) return st;
   if (removed_hidden)
     if (auto st = sync_dir(work_dir); !st.ok()) return st;
   if (committed || removed_visible) return sync_dir(dir_);
