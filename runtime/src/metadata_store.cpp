@@ -14,13 +14,32 @@ namespace nagare {
 namespace {
 const std::string library_prefix = "library/";
 const std::string job_prefix = "job/";
+constexpr size_t job_id_digits = 20;  // UINT64_MAX has 20
+}  // namespace
 
-std::string job_key(uint64_t id) {
+std::string job_record_key(uint64_t id) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));  // sorts by id
   return job_prefix + buf;
 }
-}  // namespace
+
+result<uint64_t> job_id_of_key(std::string_view key) {
+  auto damaged = [&] {
+    return status::io_error("damaged metadata: '" + std::string(key) + "' is not a job key (" +
+                            job_prefix + std::to_string(job_id_digits) + " decimal digits)");
+  };
+  if (key.size() != job_prefix.size() + job_id_digits ||
+      key.substr(0, job_prefix.size()) != job_prefix)
+    return damaged();
+  uint64_t id = 0;
+  for (char c : key.substr(job_prefix.size())) {
+    if (c < '0' || c > '9') return damaged();
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (id > (UINT64_MAX - d) / 10) return damaged();
+    id = id * 10 + d;
+  }
+  return id;
+}
 
 std::string library_hash(const std::string& bytes) {
   char buf[40];
@@ -87,25 +106,30 @@ result<std::string> metadata_store::library(const std::string& hash) const {
 }
 
 status metadata_store::put_job(uint64_t id, const std::string& record) {
-  return put(job_key(id), record);
+  return put(job_record_key(id), record);
 }
 
 result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   std::map<uint64_t, std::string> out;
-  auto add = [&](const std::string& key, std::string value) {
-    out[std::stoull(key.substr(job_prefix.size()))] = std::move(value);
+  auto add = [&](std::string_view key, std::string value) {
+    auto id = job_id_of_key(key);
+    if (!id.ok()) return id.error();
+    out[id.value()] = std::move(value);
+    return status{};
   };
   if (!db_) {
     for (auto i = mem_.lower_bound(job_prefix);
          i != mem_.end() && i->first.rfind(job_prefix, 0) == 0; ++i)
-      add(i->first, i->second);
+      if (auto st = add(i->first, i->second); !st.ok()) return st;
     return out;
   }
   leveldb::ReadOptions r;
   r.verify_checksums = true;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(r));
   for (it->Seek(job_prefix); it->Valid() && it->key().starts_with(job_prefix); it->Next())
-    add(it->key().ToString(), it->value().ToString());
+    if (auto st = add(std::string_view(it->key().data(), it->key().size()), it->value().ToString());
+        !st.ok())
+      return st;
   if (!it->status().ok())
     return status::io_error("cannot read metadata: " + it->status().ToString());
   return out;
