@@ -125,10 +125,16 @@ result<snapshot_index> decode_snapshot_index(std::string_view bytes) {
   if (body.size() < 9) return status::io_error("damaged snapshot index: too short");
   snapshot_index x;
   x.chunks = static_cast<uint32_t>(get_le(body, 0, 4));
+  if (static_cast<unsigned char>(body[4]) > 1)
+    return status::io_error("damaged snapshot index: its flag is neither 0 nor 1");
   x.whole = body[4] == 1;
   auto n = get_le(body, 5, 4);
   if (body.size() != 9 + 8 * n) return status::io_error("damaged snapshot index: wrong length");
-  for (uint64_t i = 0; i < n; ++i) x.needs.push_back(get_le(body, 9 + 8 * i, 8));
+  for (uint64_t i = 0; i < n; ++i) {
+    x.needs.push_back(get_le(body, 9 + 8 * i, 8));
+    if (i > 0 && x.needs[i] <= x.needs[i - 1])
+      return status::io_error("damaged snapshot index: what it needs does not ascend");
+  }
   return x;
 }
 
