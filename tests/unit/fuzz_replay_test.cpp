@@ -4,10 +4,12 @@
 // build; the corpus keeps the targets' invariants true of real encoded values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@ struct fuzz_target {
   const char* name;
   int (*run)(const uint8_t*, size_t);
 };
+void PrintTo(const fuzz_target& t, std::ostream* os) { *os << t.name; }
 
 const fuzz_target targets[] = {
     {"batch", fuzz::fuzz_batch},
