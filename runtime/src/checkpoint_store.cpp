@@ -1,15 +1,7 @@
 // The checkpoint store: the operations once, over two backends (LevelDB and
 // a std::map, checkpoint_store_backends.cpp) that only read, write and scan
-// keys. A record is stored as a
-// 16-byte header, then a FlatBuffers CheckpointRecord (schemas/checkpoint.fbs):
-//
-//   bytes 0..3   magic "NGCP"
-//   bytes 4..7   format version, uint32 little-endian
-//   bytes 8..15  hash_bytes of bytes 16.., uint64 little-endian
-//
-// A snapshot's index is sealed the same way (magic "NGSI", version 1) around
-// little-endian fields: uint32 chunk count, uint8 1 when every chunk is
-// stored, uint32 n, then n uint64 checkpoint ids it needs, ascending.
+// keys. Records and snapshot indexes are stored in the forms of
+// checkpoint_record.hpp.
 #include "checkpoint_store.hpp"
 
 #include <algorithm>
@@ -19,19 +11,11 @@
 #include <map>
 #include <set>
 
-#include "checkpoint_generated.h"
-#include "nagare/hash.hpp"
-#include "sealed_buffer.hpp"
+#include "checkpoint_record.hpp"
 
 namespace nagare {
 
 namespace {
-
-constexpr seal_magic magic = {'N', 'G', 'C', 'P'};
-constexpr uint32_t format_version = 1;
-
-constexpr seal_magic index_magic = {'N', 'G', 'S', 'I'};
-constexpr uint32_t index_version = 1;
 
 const std::string record_kind = "rec/";
 const std::string index_kind = "idx/";
@@ -69,125 +53,6 @@ std::string savepoint_key(uint64_t job, uint64_t checkpoint) {
 
 std::string name(uint64_t job, uint64_t checkpoint) {
   return "checkpoint " + std::to_string(checkpoint) + " of job " + std::to_string(job);
-}
-
-std::string encode_record(const stored_checkpoint& r) {
-  flatbuffers::FlatBufferBuilder b;
-  std::vector<flatbuffers::Offset<fb::CheckpointTask>> tasks;
-  tasks.reserve(r.tasks.size());
-  for (const auto& t : r.tasks)
-    tasks.push_back(fb::CreateCheckpointTask(b, t.task, b.CreateVectorOfStrings(t.state_keys),
-                                             t.finished, b.CreateVector(t.needs)));
-  std::vector<flatbuffers::Offset<fb::CheckpointSource>> sources;
-  for (const auto& src : r.sources)
-    sources.push_back(fb::CreateCheckpointSource(
-        b, b.CreateString(src.key),
-        b.CreateVector(reinterpret_cast<const uint8_t*>(src.snapshot.data()),
-                       src.snapshot.size())));
-  b.Finish(fb::CreateCheckpointRecord(b, r.job_id, r.id, r.savepoint, r.completed_ms, r.bytes,
-                                      b.CreateVector(tasks),
-                                      sources.empty() ? 0 : b.CreateVector(sources)));
-  return seal(magic, format_version, b.GetBufferPointer(), b.GetSize());
-}
-
-// The record stored under (job, checkpoint); io_error naming the damage.
-result<stored_checkpoint> decode_record(uint64_t job, uint64_t checkpoint, std::string_view bytes) {
-  auto damaged = [&](const std::string& why) {
-    return status::io_error(name(job, checkpoint) + " has a damaged record: " + why);
-  };
-  auto u = unseal(bytes, magic, format_version);
-  switch (u.damage) {
-    case seal_damage::none:
-      break;
-    case seal_damage::foreign:
-      return damaged("wrong magic bytes");
-    case seal_damage::version:
-      return status::io_error(
-          name(job, checkpoint) + ": record format version " + std::to_string(u.found_version) +
-          " is not supported (this build reads " + std::to_string(format_version) + ")");
-    case seal_damage::damaged:
-      return damaged(u.why);
-  }
-  // FlatBuffers needs its buffer aligned; a value read from LevelDB's blocks
-  // may be anywhere, so read a copy (malloc aligns it).
-  const std::string aligned(u.body);
-  const char* body = aligned.data();
-  const size_t size = aligned.size();
-  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(body), size);
-  if (!fb::VerifyCheckpointRecordBuffer(v)) return damaged("malformed contents");
-  const auto* rec = fb::GetCheckpointRecord(body);
-  if (rec->job_id() != job || rec->id() != checkpoint)
-    return damaged("it describes " + name(rec->job_id(), rec->id()));
-  stored_checkpoint out;
-  out.job_id = rec->job_id();
-  out.id = rec->id();
-  out.savepoint = rec->savepoint();
-  out.completed_ms = rec->completed_ms();
-  out.bytes = rec->bytes();
-  if (rec->tasks()) {
-    out.tasks.reserve(rec->tasks()->size());
-    for (const auto* t : *rec->tasks()) {
-      stored_task st;
-      st.task = t->task();
-      st.finished = t->finished();
-      if (t->state_keys())
-        for (const auto* k : *t->state_keys()) st.state_keys.push_back(k->str());
-      if (t->needs()) st.needs.assign(t->needs()->begin(), t->needs()->end());
-      out.tasks.push_back(std::move(st));
-    }
-  }
-  if (rec->sources())
-    for (const auto* src : *rec->sources()) {
-      stored_source ss;
-      ss.key = src->key() ? src->key()->str() : "";
-      if (src->snapshot())
-        ss.snapshot.assign(reinterpret_cast<const char*>(src->snapshot()->data()),
-                           src->snapshot()->size());
-      out.sources.push_back(std::move(ss));
-    }
-  return out;
-}
-
-// A snapshot's index (see the top of this file).
-struct snapshot_index {
-  uint32_t chunks = 0;
-  bool whole = false;  // every chunk is stored
-  std::vector<uint64_t> needs;
-};
-
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t get_le(std::string_view in, size_t at, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i)
-    v |= uint64_t{static_cast<unsigned char>(in[at + static_cast<size_t>(i)])} << (8 * i);
-  return v;
-}
-
-std::string encode_index(const snapshot_index& x) {
-  std::string body;
-  put_le(body, x.chunks, 4);
-  body.push_back(x.whole ? 1 : 0);
-  put_le(body, x.needs.size(), 4);
-  for (auto id : x.needs) put_le(body, id, 8);
-  return seal(index_magic, index_version, body.data(), body.size());
-}
-
-result<snapshot_index> decode_index(std::string_view bytes) {
-  auto u = unseal(bytes, index_magic, index_version);
-  if (u.damage != seal_damage::none)
-    return status::io_error("damaged snapshot index" + (u.why.empty() ? "" : ": " + u.why));
-  auto body = u.body;
-  if (body.size() < 9) return status::io_error("damaged snapshot index: too short");
-  snapshot_index x;
-  x.chunks = static_cast<uint32_t>(get_le(body, 0, 4));
-  x.whole = body[4] == 1;
-  auto n = get_le(body, 5, 4);
-  if (body.size() != 9 + 8 * n) return status::io_error("damaged snapshot index: wrong length");
-  for (uint64_t i = 0; i < n; ++i) x.needs.push_back(get_le(body, 9 + 8 * i, 8));
-  return x;
 }
 
 // Parses "<job hex>/<checkpoint hex>..." after the kind prefix.
@@ -289,7 +154,7 @@ status checkpoint_store::put_snapshot_chunk(uint64_t job, uint64_t checkpoint, u
   snapshot_index x{chunks, chunk + 1 == chunks, needs};
   std::sort(x.needs.begin(), x.needs.end());
   x.needs.erase(std::unique(x.needs.begin(), x.needs.end()), x.needs.end());
-  const auto index = encode_index(x);
+  const auto index = encode_snapshot_index(x);
   std::vector<write_op> ops;
   ops.push_back({chunk_key(job, checkpoint, task, chunk), bytes});
   ops.push_back({index_key(job, checkpoint, task), std::string_view(index)});
@@ -297,7 +162,7 @@ status checkpoint_store::put_snapshot_chunk(uint64_t job, uint64_t checkpoint, u
     // A replaced snapshot with more chunks leaves none of them behind.
     auto old = get(index_key(job, checkpoint, task));
     if (old.ok()) {
-      auto o = decode_index(old.value());
+      auto o = decode_snapshot_index(old.value());
       for (uint32_t i = chunks; o.ok() && i < o->chunks; ++i)
         ops.push_back({chunk_key(job, checkpoint, task, i), std::nullopt});
     }
@@ -319,7 +184,7 @@ result<snapshot_index> stored_index(const Get& get, uint64_t job, uint64_t check
                                std::to_string(task));
     return v.error();
   }
-  auto x = decode_index(v.value());
+  auto x = decode_snapshot_index(v.value());
   if (!x.ok())
     return status::io_error(task_name(job, checkpoint, task) + ": " + x.error().message());
   if (!x->whole)
@@ -396,7 +261,7 @@ status checkpoint_store::complete(const stored_checkpoint& record) {
     }
     t.needs = std::move(x->needs);
   }
-  const auto bytes = encode_record(stored);
+  const auto bytes = encode_checkpoint_record(stored);
   std::vector<write_op> ops;
   ops.push_back({checkpoint_record_key(record.job_id, record.id), std::string_view(bytes)});
   ops.push_back({savepoint_key(record.job_id, record.id),
@@ -411,14 +276,14 @@ result<stored_checkpoint> checkpoint_store::record(uint64_t job, uint64_t checkp
       return status::not_found(name(job, checkpoint) + " is not complete (no record stored)");
     return v.error();
   }
-  return decode_record(job, checkpoint, v.value());
+  return decode_checkpoint_record(job, checkpoint, v.value());
 }
 
 status checkpoint_store::scan_records(uint64_t job, checkpoint_listing& out) const {
   return scan(job_prefix(record_kind, job), [&](std::string_view key, std::string_view value) {
     uint64_t k_job = 0, k_id = 0;
     if (!parse_ids(key, record_kind, k_job, k_id)) return true;  // not ours
-    auto r = decode_record(k_job, k_id, value);
+    auto r = decode_checkpoint_record(k_job, k_id, value);
     if (r.ok())
       out.checkpoints.push_back(std::move(r.value()));
     else
@@ -499,7 +364,7 @@ status checkpoint_store::drop_unneeded(uint64_t job, const std::function<bool(ui
     if (!parse_ids(key, index_kind, k_job, k_id) || key.size() < prefix.size() + 25 ||
         !parse_hex(key.substr(prefix.size() + 17), 8, task))
       return true;  // not ours
-    auto x = decode_index(value);
+    auto x = decode_snapshot_index(value);
     snaps[{k_id, static_cast<uint32_t>(task)}] =
         x.ok() ? std::optional<snapshot_index>(std::move(x.value())) : std::nullopt;
     return true;

@@ -38,12 +38,16 @@ result<int64_t> job_args::integer(std::string_view option, int64_t fallback) con
   if (v.empty() && !has(option)) return fallback;
   if (v.size() != 1)
     return status::invalid_argument(std::string(option) + " takes one integer value");
+  // An optional sign and decimal digits, nothing else: strtoll alone would
+  // skip leading white space and stop at a NUL inside the value.
+  const auto& text = v.front();
+  const size_t digits_at = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
   errno = 0;
   char* end = nullptr;
-  long long x = std::strtoll(v.front().c_str(), &end, 10);
-  if (errno != 0 || end == v.front().c_str() || *end != '\0')
-    return status::invalid_argument(std::string(option) + ": '" + v.front() +
-                                    "' is not an integer");
+  long long x = std::strtoll(text.c_str(), &end, 10);
+  if (text.size() == digits_at || text[digits_at] < '0' || text[digits_at] > '9' || errno != 0 ||
+      end != text.c_str() + text.size())
+    return status::invalid_argument(std::string(option) + ": '" + text + "' is not an integer");
   return static_cast<int64_t>(x);
 }
 

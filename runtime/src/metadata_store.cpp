@@ -15,25 +15,34 @@ namespace nagare {
 namespace {
 const std::string library_prefix = "library/";
 const std::string job_prefix = "job/";
+constexpr size_t job_id_digits = 20;  // UINT64_MAX has 20
+}  // namespace
 
-std::string job_key(uint64_t id) {
+std::string job_record_key(uint64_t id) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));  // sorts by id
   return job_prefix + buf;
 }
 
-// The id of a key "job/<20 digits>"; false for any other form.
-bool parse_job_key(const std::string& key, uint64_t& id) {
-  if (key.size() != job_prefix.size() + 20 || key.rfind(job_prefix, 0) != 0) return false;
-  id = 0;
-  for (size_t i = job_prefix.size(); i < key.size(); ++i) {
-    if (key[i] < '0' || key[i] > '9') return false;
-    uint64_t digit = static_cast<uint64_t>(key[i] - '0');
-    if (id > (UINT64_MAX - digit) / 10) return false;
-    id = id * 10 + digit;
+result<uint64_t> job_id_of_key(std::string_view key) {
+  auto damaged = [&] {
+    return status::io_error("damaged metadata: '" + std::string(key) + "' is not a job key (" +
+                            job_prefix + std::to_string(job_id_digits) + " decimal digits)");
+  };
+  if (key.size() != job_prefix.size() + job_id_digits ||
+      key.substr(0, job_prefix.size()) != job_prefix)
+    return damaged();
+  uint64_t id = 0;
+  for (char c : key.substr(job_prefix.size())) {
+    if (c < '0' || c > '9') return damaged();
+    const auto d = static_cast<uint64_t>(c - '0');
+    if (id > (UINT64_MAX - d) / 10) return damaged();
+    id = id * 10 + d;
   }
-  return true;
+  return id;
 }
+
+namespace {
 
 // Whether bytes stored under library/<hash> match that hash (either form).
 bool library_matches(const std::string& hash, const std::string& bytes) {
@@ -141,34 +150,33 @@ result<std::string> metadata_store::library(const std::string& hash) const {
 }
 
 status metadata_store::put_job(uint64_t id, const std::string& record) {
-  return put(job_key(id), record);
+  return put(job_record_key(id), record);
 }
 
 result<std::map<uint64_t, std::string>> metadata_store::jobs() const {
   std::map<uint64_t, std::string> out;
-  bool malformed = false;
-  auto add = [&](const std::string& key, std::string value) {
-    uint64_t id = 0;
-    if (parse_job_key(key, id))
-      out[id] = std::move(value);
-    else
-      malformed = true;
+  auto add = [&](std::string_view key, std::string value) {
+    auto id = job_id_of_key(key);
+    if (!id.ok()) return id.error();
+    out[id.value()] = std::move(value);
+    return status{};
   };
   if (!db_) {
     for (auto i = mem_.lower_bound(job_prefix);
          i != mem_.end() && i->first.rfind(job_prefix, 0) == 0; ++i)
-      add(i->first, i->second);
+      if (auto st = add(i->first, i->second); !st.ok()) return st;
     return out;
   }
   leveldb::ReadOptions r;
   r.verify_checksums = true;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(r));
   for (it->Seek(job_prefix); it->Valid() && it->key().starts_with(job_prefix); it->Next())
-    add(it->key().ToString(), it->value().ToString());
+    if (auto st = add(std::string_view(it->key().data(), it->key().size()), it->value().ToString());
+        !st.ok())
+      return st;
   if (!it->status().ok())
     return status(it->status().IsCorruption() ? errc::corruption : errc::io_error,
                   "cannot read metadata: " + it->status().ToString());
-  if (malformed) return status(errc::corruption, "a job record is stored under a malformed key");
   return out;
 }
 
@@ -177,15 +185,15 @@ status metadata_store::verify() const {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(verified_reads()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = it->key().ToString();
-    uint64_t id = 0;
     if (key.rfind(library_prefix, 0) == 0) {
       auto hash = key.substr(library_prefix.size());
       if (!library_matches(hash, it->value().ToString()))
         return status(
             errc::corruption,
             "job library " + hash + " (its bytes do not match the hash they are stored under)");
-    } else if (key.rfind(job_prefix, 0) == 0 && !parse_job_key(key, id)) {
-      return status(errc::corruption, "a job record is stored under a malformed key");
+    } else if (key.rfind(job_prefix, 0) == 0) {
+      if (auto id = job_id_of_key(key); !id.ok())
+        return status(errc::corruption, id.error().message());
     }
   }
   if (!it->status().ok()) {
@@ -240,7 +248,6 @@ result<metadata_store::salvage> metadata_store::salvage_from(const std::string& 
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(verified_reads()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = it->key().ToString();
-    uint64_t id = 0;
     if (key.rfind(library_prefix, 0) == 0) {
       auto hash = key.substr(library_prefix.size());
       auto bytes = it->value().ToString();
@@ -251,8 +258,8 @@ result<metadata_store::salvage> metadata_store::salvage_from(const std::string& 
       auto put = put_library(hash, bytes);
       if (!put.ok()) return put;
       out.libraries.push_back(hash);
-    } else if (parse_job_key(key, id)) {
-      out.jobs[id] = it->value().ToString();
+    } else if (auto id = job_id_of_key(key); id.ok()) {
+      out.jobs[id.value()] = it->value().ToString();
     } else {
       out.lost.push_back("an entry under an unknown key (" + std::to_string(key.size()) +
                          " bytes)");

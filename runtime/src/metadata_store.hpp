@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "library_hash.hpp"
@@ -23,6 +24,13 @@ class DB;
 }
 
 namespace nagare {
+
+// The key of job `id`'s record: "job/" and the id in 20 decimal digits (so
+// that keys sort by id).
+std::string job_record_key(uint64_t id);
+// The id in a key job_record_key() made; io_error naming the key for any
+// other.
+result<uint64_t> job_id_of_key(std::string_view key);
 
 class metadata_store {
  public:
@@ -60,7 +68,8 @@ class metadata_store {
   // not_found if no library has that hash.
   result<std::string> library(const std::string& hash) const;
   status put_job(uint64_t id, const std::string& record);
-  // Every job record, by id.
+  // Every job record, by id; io_error if a key under "job/" is not one
+  // job_record_key() makes (a damaged store).
   result<std::map<uint64_t, std::string>> jobs() const;
 
  private:

@@ -266,8 +266,19 @@ result<physical_plan> decode_plan(const std::string& bytes) {
       if (out.kind == detail::partition::forward &&
           p.vertices[out.source].parallelism != p.vertices[out.target].parallelism)
         return malformed("forward exchange between different parallelisms");
+      // Vertices are numbered producers first (make_plan), so the graph has no cycle.
+      if (out.source >= out.target) return malformed("exchange to an earlier vertex");
       p.exchanges.push_back(out);
     }
+  }
+  // The channel layout numbers a vertex's input channels gate by gate: its
+  // gates must be 0, 1, ... each once.
+  for (const auto& v : p.vertices) {
+    auto inputs = p.inputs_of(v.id);
+    for (uint32_t gate = 0; gate < inputs.size(); ++gate)
+      if (inputs[gate].gate != gate)
+        return malformed("vertex " + std::to_string(v.id) + " has no input gate " +
+                         std::to_string(gate) + " or two of it");
   }
   return p;
 }

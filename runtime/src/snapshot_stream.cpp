@@ -3,6 +3,7 @@
 #include "snapshot_stream.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 
@@ -90,6 +91,13 @@ class frame_reader {
     auto u = unseal(std::string_view(data() + pos_, size), magic, version);
     if (u.damage != seal_damage::none) return damaged(u.why.empty() ? "malformed frame" : u.why);
     auto body = legacy ? u.body : u.body.substr(8);
+    // FlatBuffers reads scalars in place, at the alignment they have in the
+    // buffer: a frame that does not start 8-byte aligned (it follows a frame
+    // of odd length, which the encoder never writes) is read from a copy.
+    if (reinterpret_cast<uintptr_t>(body.data()) % 8 != 0) {
+      aligned_.assign(body.data(), body.size());
+      body = aligned_;
+    }
     consumed_ = size;
     ++frames_;
     flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(body.data()), body.size());
@@ -137,6 +145,7 @@ class frame_reader {
   snapshot_chunk_source source_;
   std::string_view view_;  // the bytes, when in memory from the start
   std::string buffer_;     // else: what was read of the chunks, from the current frame on
+  std::string aligned_;    // a copy of the current frame's body, if it was misaligned
   size_t pos_ = 0;         // start of the current frame in buffer_
   size_t consumed_ = 0;    // bytes of the frame handed out last
   uint32_t next_chunk_ = 0;

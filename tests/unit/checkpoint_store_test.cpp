@@ -19,7 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include "checkpoint_record.hpp"
 #include "checkpoint_store_fixture.hpp"
+#include "sealed_buffer.hpp"
 #include "task_chain.hpp"
 
 namespace nagare {
@@ -470,6 +472,43 @@ TEST(savepoint_id, rejects_anything_else) {
     EXPECT_EQ(ref.error().code(), errc::invalid_argument);
     EXPECT_TRUE(mentions(ref.error(), "expected JOB-CHECKPOINT")) << ref.error().message();
     EXPECT_TRUE(mentions(ref.error(), "'"s + bad + "'")) << ref.error().message();
+  }
+}
+
+// A snapshot index sealed around `body` (the layout of checkpoint_record.hpp).
+std::string sealed_index(const std::string& body) {
+  return seal({'N', 'G', 'S', 'I'}, 1, body.data(), body.size());
+}
+
+std::string le(uint64_t v, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return out;
+}
+
+// An index reads back as written, and its bytes are the only ones that read as it.
+TEST(snapshot_index, round_trips) {
+  const snapshot_index x{3, true, {2, 5}};
+  auto bytes = encode_snapshot_index(x);
+  EXPECT_EQ(bytes, sealed_index(le(3, 4) + le(1, 1) + le(2, 4) + le(2, 8) + le(5, 8)));
+  auto back = decode_snapshot_index(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->chunks, 3u);
+  EXPECT_TRUE(back->whole);
+  EXPECT_EQ(back->needs, (std::vector<uint64_t>{2, 5}));
+}
+
+// Regression (checkpoint_record fuzz target): an index with a correct checksum
+// but a flag other than 0 or 1, or needs that do not ascend, was read (the flag
+// as "not whole"); such an index is never written and is damaged.
+TEST(snapshot_index, refuses_what_is_never_written) {
+  for (const auto& body :
+       {le(1, 4) + le(0xd5, 1) + le(0, 4), le(1, 4) + le(1, 1) + le(2, 4) + le(5, 8) + le(2, 8),
+        le(1, 4) + le(1, 1) + le(2, 4) + le(5, 8) + le(5, 8)}) {
+    auto x = decode_snapshot_index(sealed_index(body));
+    ASSERT_FALSE(x.ok());
+    EXPECT_EQ(x.error().code(), errc::io_error);
+    EXPECT_NE(x.error().message().find("damaged snapshot index"), std::string::npos);
   }
 }
 

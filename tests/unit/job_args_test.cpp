@@ -102,6 +102,22 @@ TEST(job_args, integer_rejects_text) {
   }
 }
 
+// Regression (job_args fuzz target): strtoll skipped leading white space and
+// stopped at a NUL, so " 12" and "-12\0junk" (arguments travel inside a
+// submission, NULs and all) read as integers. Only a sign and digits do.
+TEST(job_args, integer_is_a_sign_and_digits_only) {
+  using namespace std::string_literals;
+  for (const auto& bad : {" 12"s, "\t12"s, "-12\0junk"s, "12\0"s, "-"s, "+"s, "- 1"s}) {
+    auto r = job_args({"--n", bad}).integer("--n", 0);
+    EXPECT_FALSE(r.ok()) << "'" << bad << "'";
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code(), errc::invalid_argument);
+    }
+  }
+  EXPECT_EQ(job_args({"--n", "+7"}).integer("--n", 0).value(), 7);
+  EXPECT_EQ(job_args({"--n", "-0"}).integer("--n", 1).value(), 0);
+}
+
 // integer() rejects a value outside int64 rather than clamping it.
 TEST(job_args, integer_rejects_overflow) {
   auto r = job_args({"--n", "99999999999999999999"}).integer("--n", 0);

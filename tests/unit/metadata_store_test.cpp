@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <leveldb/db.h>
+
 #include "metadata_store.hpp"
 
 namespace nagare {
@@ -167,6 +169,45 @@ TEST_F(metadata_store_dir_test, path_under_regular_file_is_io_error) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code(), errc::io_error);
   EXPECT_TRUE(mentions(store.error(), file + "/data")) << store.error().message();
+}
+
+// A key under "job/" that the store did not write (a damaged store) makes
+// listing the jobs an io_error naming the key; std::stoull threw on "job/x"
+// and read "job/-1" as job 2^64-1 (found with the job_record fuzz target).
+TEST_F(metadata_store_dir_test, damaged_job_key_is_io_error) {
+  for (const std::string key : {"job/x", "job/-1", "job/000000000000000000001", "job/"}) {
+    {
+      auto store = metadata_store::open(dir_);
+      ASSERT_TRUE(store.ok()) << store.error().message();
+      ASSERT_TRUE(store.value()->put_job(3, "three").ok());
+    }
+    {
+      leveldb::DB* raw = nullptr;
+      ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, dir_ + "/metadata", &raw).ok());
+      std::unique_ptr<leveldb::DB> db(raw);
+      ASSERT_TRUE(db->Put(leveldb::WriteOptions{}, key, "bytes").ok());
+    }
+    auto store = metadata_store::open(dir_);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    auto jobs = store.value()->jobs();
+    ASSERT_FALSE(jobs.ok()) << key;
+    EXPECT_EQ(jobs.error().code(), errc::io_error);
+    EXPECT_TRUE(mentions(jobs.error(), "'" + key + "'")) << jobs.error().message();
+    fs::remove_all(fs::path(dir_) / "metadata");
+  }
+}
+
+// The keys of job records sort by id and read back as their id.
+TEST(job_record_key, reads_back_as_its_id) {
+  for (uint64_t id : {uint64_t{0}, uint64_t{42}, ~uint64_t{0}}) {
+    auto key = job_record_key(id);
+    EXPECT_EQ(key.size(), 24u);
+    auto back = job_id_of_key(key);
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(back.value(), id);
+  }
+  EXPECT_LT(job_record_key(9), job_record_key(10));
+  EXPECT_FALSE(job_id_of_key("job/18446744073709551616").ok()) << "2^64 does not fit";
 }
 
 // A data directory that is itself a regular file is an io_error naming the path.

@@ -247,16 +247,21 @@ struct raw_vertex {
   std::vector<uint32_t> nodes;
   uint32_t parallelism;
 };
+struct raw_exchange {
+  uint32_t source, target, gate;
+};
 std::string raw_plan(uint32_t max_parallelism, const std::vector<raw_vertex>& vertices,
-                     int8_t partition) {
+                     int8_t partition, const std::vector<raw_exchange>& exchanges = {{0, 1, 0}}) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<fb::Vertex>> vs;
   for (uint32_t i = 0; i < vertices.size(); ++i)
     vs.push_back(fb::CreateVertex(b, i, b.CreateString("v" + std::to_string(i)),
                                   b.CreateVector(vertices[i].nodes), vertices[i].parallelism,
                                   i == 0));
-  std::vector<flatbuffers::Offset<fb::Exchange>> es{
-      fb::CreateExchange(b, 0, 1, static_cast<fb::Partition>(partition), 0)};
+  std::vector<flatbuffers::Offset<fb::Exchange>> es;
+  for (const auto& e : exchanges)
+    es.push_back(
+        fb::CreateExchange(b, e.source, e.target, static_cast<fb::Partition>(partition), e.gate));
   b.Finish(fb::CreateJobPlan(b, b.CreateString("raw"), max_parallelism, b.CreateVector(vs),
                              b.CreateVector(es), 1));
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
@@ -279,6 +284,19 @@ TEST(plan, decode_rejects_impossible_plans) {
       << "vertex without operators";
   EXPECT_FALSE(decode_plan(raw_plan(0, {{{0}, 1}, {{1}, 1}}, 2)).ok()) << "max parallelism 0";
   EXPECT_FALSE(decode_plan(raw_plan(4, {{{0}, 2}, {{1}, 8}}, 2)).ok()) << "parallelism above max";
+}
+
+// Regression (plan fuzz target): gates that are not 0, 1, ... once each, or an
+// exchange back to an earlier vertex, gave a channel layout whose senders and
+// receivers disagreed on channel numbers; such plans are malformed.
+TEST(plan, decode_rejects_inconsistent_exchanges) {
+  const std::vector<raw_vertex> three{{{0}, 2}, {{1}, 2}, {{2}, 2}};
+  EXPECT_TRUE(decode_plan(raw_plan(128, three, 1, {{0, 2, 0}, {1, 2, 1}})).ok()) << "two gates";
+  EXPECT_FALSE(decode_plan(raw_plan(128, three, 1, {{0, 2, 0}, {1, 2, 0}})).ok()) << "gate twice";
+  EXPECT_FALSE(decode_plan(raw_plan(128, three, 1, {{0, 2, 1}})).ok()) << "no gate 0";
+  EXPECT_FALSE(decode_plan(raw_plan(128, three, 1, {{0, 1, 0}, {2, 1, 1}})).ok())
+      << "exchange to an earlier vertex";
+  EXPECT_FALSE(decode_plan(raw_plan(128, three, 1, {{1, 1, 0}})).ok()) << "exchange to itself";
 }
 
 }  // namespace

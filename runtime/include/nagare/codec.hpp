@@ -30,12 +30,16 @@ class byte_reader {
     p_ += n;
     return true;
   }
+  // A varint as write_varint writes it. Refuses what it never writes: more
+  // than 64 bits, or more bytes than needed (a last byte of 0 after the
+  // first), so that a value has one encoding and decoding is exact.
   bool read_varint(uint64_t& v) {
     v = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       auto b = static_cast<unsigned char>(*p_++);
+      if (shift == 63 && b > 1) return false;
       v |= uint64_t{b & 0x7fu} << shift;
-      if (!(b & 0x80u)) return true;
+      if (!(b & 0x80u)) return b != 0 || shift == 0;
     }
     return false;
   }
@@ -150,8 +154,8 @@ struct codec<std::optional<T>> {
     if (x) codec<T>::encode(*x, out);
   }
   static bool decode(byte_reader& in, std::optional<T>& x) {
-    char present;
-    if (!in.read(&present, 1)) return false;
+    unsigned char present;
+    if (!in.read(&present, 1) || present > 1) return false;  // 0 or 1, as encode() writes
     if (!present) {
       x.reset();
       return true;
