@@ -1,5 +1,7 @@
 #include "checkpoint_record.hpp"
 
+#include <cstdint>
+
 #include "checkpoint_generated.h"
 #include "sealed_buffer.hpp"
 
@@ -92,7 +94,15 @@ result<stored_checkpoint> decode_checkpoint_record(uint64_t job, uint64_t checkp
       st.finished = t->finished();
       if (t->state_keys())
         for (const auto* k : *t->state_keys()) st.state_keys.push_back(k->str());
-      if (t->needs()) st.needs.assign(t->needs()->begin(), t->needs()->end());
+      if (t->needs()) {
+        // The verifier checks a vector's length, not that its 8-byte
+        // elements are aligned, and FlatBuffers reads them in place; the
+        // encoder aligns them (an empty vector may sit anywhere).
+        if (t->needs()->size() > 0 &&
+            reinterpret_cast<uintptr_t>(t->needs()->data()) % alignof(uint64_t) != 0)
+          return damaged("task " + std::to_string(t->task()) + " has a misaligned list of needs");
+        st.needs.assign(t->needs()->begin(), t->needs()->end());
+      }
       out.tasks.push_back(std::move(st));
     }
   }
