@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,8 +89,12 @@ class records final : public detail::input_port<int64_t> {
   std::vector<int64_t> got;
 };
 
+// The input file, one per process, removed when the process exits.
 const std::string& file_path() {
   static const std::string path = "/tmp/nagare-fuzz-lines-" + std::to_string(::getpid());
+  // Registered once `path` is made, so it runs before `path` is destroyed.
+  static const int removed_at_exit = std::atexit([] { ::unlink(path.c_str()); });
+  (void)removed_at_exit;
   return path;
 }
 
