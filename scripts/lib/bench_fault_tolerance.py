@@ -17,21 +17,15 @@ usage: bench_fault_tolerance.py NAGARE JOBS_DIR WORK_DIR RUNS RECORDS KEYS TIMEO
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from ports import free_port  # noqa: E402
+
 nagare, jobs, work = sys.argv[1], sys.argv[2], sys.argv[3]
 runs, records, keys, timeout = (int(x) for x in sys.argv[4:8])
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Cluster:

@@ -24,24 +24,18 @@ usage: bench_state_backend.py NAGARE JOBS_DIR BASELINE WORK_DIR KEYS RECORDS INT
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import zlib
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from ports import free_port  # noqa: E402
+
 nagare, jobs, baseline, work = sys.argv[1:5]
 keys, records, interval, timeout = (int(x) for x in sys.argv[5:9])
 backends = sys.argv[9:] or ["leveldb"]
 seed = 1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Cluster:

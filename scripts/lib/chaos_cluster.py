@@ -8,22 +8,15 @@ import atexit
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 
+from ports import free_port
+
 SLOTS = 2          # per node
 START_TIMEOUT = 30  # s for a daemon to come up
 CLIENT_TIMEOUT = 30  # s for a client command that should answer at once
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # Every daemon any trial started, so that exit paths can stop them all.
