@@ -51,7 +51,8 @@ bool parse_topic(const std::string& spec, std::string& name, int& partitions) {
   if (colon == std::string::npos || colon == 0) return false;
   name = spec.substr(0, colon);
   const std::string count = spec.substr(colon + 1);
-  if (count.empty() || count.size() > 4 || count.find_first_not_of("0123456789") != std::string::npos)
+  if (count.empty() || count.size() > 4 ||
+      count.find_first_not_of("0123456789") != std::string::npos)
     return false;
   partitions = std::atoi(count.c_str());
   return partitions >= 1 && partitions <= 1000;

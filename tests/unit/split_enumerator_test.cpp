@@ -156,10 +156,13 @@ TEST_F(directory_enumerator_test, discovery_error_is_retried) {
 }
 
 TEST(split_enumerator_registry, errors_are_one_line) {
-  auto unknown = make_split_enumerator("kafka", "");
+  auto unknown = make_split_enumerator("pulsar", "");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message(),
-            "unknown split enumerator kind 'kafka' (built in: static, directory)");
+            "unknown split enumerator kind 'pulsar' (built in: static, directory, kafka)");
+  auto bad_kafka = make_split_enumerator("kafka", "");
+  ASSERT_FALSE(bad_kafka.ok());
+  EXPECT_EQ(bad_kafka.error().message(), "malformed configuration of a kafka split enumerator");
   auto bad = make_split_enumerator("static", "\x05");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message(), "malformed config of a static split enumerator");
