@@ -1,7 +1,13 @@
 // RunningSum: a running total per key over "key,value" lines.
 //
-//   nagare run build/jobs/librunning_sum.so -- --input PATH [PATH...] --output DIR
-//       [--dead-letter DIR2] [--fail-at N]
+//   nagare run build/jobs/librunning_sum.so -- --input URI [URI...] --output URI
+//       [--dead-letter URI2] [--fail-at N]
+//
+// URIs name files, directories or Kafka topics (nagare/connector_uri.hpp):
+// PATH or file:PATH (a text file; the output: a directory), dir:PATH,
+// kafka://HOST:PORT/TOPIC?OPTIONS (one message value per line), stdout:.
+// With Kafka input, "file" below reads "partition" and OFFSET is the
+// message's offset; Kafka output messages are keyed by the record's key.
 //   nagare submit build/jobs/librunning_sum.so -- --input-dir DIR0 [--discovery-ms MS]
 //       [--bounded] --output DIR ...
 //
@@ -37,6 +43,7 @@
 //
 // Output goes through the exactly-once file sink: after failures and
 // restarts DIR holds every sum once.
+#include <nagare/connector.hpp>
 #include <nagare/nagare.hpp>
 #include <nagare/parsed_source.hpp>
 
@@ -134,37 +141,47 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   auto inputs = args.values("--input");
   auto discovery_ms = args.integer("--discovery-ms", 100);
   if (!discovery_ms.ok()) return discovery_ms.error();
-  std::optional<nagare::text_file_source> files;
+  std::optional<nagare::line_source> files;
   if (args.has("--input-dir")) {
+    if (!inputs.empty())
+      return nagare::status::invalid_argument("give --input or --input-dir, not both");
     auto dir = args.required("--input-dir");
     if (!dir.ok()) return dir.error();
-    files = nagare::text_file_source::monitor(*dir, static_cast<uint32_t>(*discovery_ms),
-                                              args.has("--bounded"));
+    files = nagare::line_source(nagare::text_file_source::monitor(
+        *dir, static_cast<uint32_t>(*discovery_ms), args.has("--bounded")));
   } else if (!inputs.empty()) {
-    files = nagare::text_file_source(inputs);
+    auto uris = nagare::line_source::from_uris(inputs);
+    if (!uris.ok()) return uris.error();
+    files = std::move(uris.value());
   } else {
-    return nagare::status::invalid_argument("missing --input PATH [PATH...] or --input-dir DIR");
+    return nagare::status::invalid_argument("missing --input URI [URI...] or --input-dir DIR");
   }
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
-  nagare::result<std::string> dead_letter_dir = *output + "/_dead-letter";
-  if (args.has("--dead-letter")) dead_letter_dir = args.required("--dead-letter");
-  if (!dead_letter_dir.ok()) return dead_letter_dir.error();
-  if (*dead_letter_dir == *output)
+  nagare::result<std::string> dead_letter = nagare::side_output_uri(*output, "_dead-letter");
+  if (args.has("--dead-letter")) dead_letter = args.required("--dead-letter");
+  if (!dead_letter.ok()) return dead_letter.error();
+  if (*dead_letter == *output)
     return nagare::status::invalid_argument("--dead-letter must differ from --output");
+  auto sums = nagare::uri_sink<entry>::from_uri(
+      *output,
+      [](const entry& e, std::string& out) {
+        out += e.first;
+        out += ',';
+        out += std::to_string(e.second);
+      },
+      [](const entry& e, std::string& key) { key += e.first; });
+  if (!sums.ok()) return sums.error();
+  auto dead_letters = nagare::uri_sink<nagare::dead_letter>::from_uri(
+      *dead_letter, nagare::default_formatter<nagare::dead_letter>());
+  if (!dead_letters.ok()) return dead_letters.error();
   auto fail_at = args.integer("--fail-at", 0);
   if (!fail_at.ok()) return fail_at.error();
   if (args.has("--fail-at") && *fail_at < 1)
     return nagare::status::invalid_argument("--fail-at must be at least 1, got " +
                                             std::to_string(*fail_at));
 
-  nagare::file_sink<entry> sums(*output, [](const entry& e, std::string& out) {
-    out += e.first;
-    out += ',';
-    out += std::to_string(e.second);
-  });
-  auto lines = nagare::parse(*files, parse_entry)
-                   .dead_letters(nagare::file_sink<nagare::dead_letter>(*dead_letter_dir));
+  auto lines = nagare::parse(*files, parse_entry).dead_letters(dead_letters.value());
   job.source(lines)
       .name("lines")
       .uid("lines")
@@ -174,7 +191,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
       })
       .name("sum")
       .uid("sum")
-      .sink(fail_once_sink(std::move(sums), static_cast<uint64_t>(*fail_at)))
+      .sink(fail_once_sink(std::move(sums.value()), static_cast<uint64_t>(*fail_at)))
       .name("write")
       .uid("write");
   return {};

@@ -1,9 +1,17 @@
 // WindowCount: the number and the sum of the values per key and event-time
 // window over "timestamp_ms,key,value" lines.
 //
-//   nagare run build/jobs/libwindow_count.so -- --input PATH [PATH...] --output DIR
+//   nagare run build/jobs/libwindow_count.so -- --input URI [URI...] --output URI
 //       --window SPEC --out-of-orderness MS [--lateness MS] [--source-parallelism N]
-//       [--dead-letter DIR2] [--fail-at N]
+//       [--dead-letter URI2] [--fail-at N]
+//
+// URIs name files, directories or Kafka topics (nagare/connector_uri.hpp):
+// PATH or file:PATH (a text file; the output: a directory), dir:PATH,
+// kafka://HOST:PORT/TOPIC?OPTIONS (one message value per line), stdout:.
+// With Kafka input, "file" below reads "partition" and OFFSET is the
+// message's offset. The late output is DIR/late for a directory and the
+// topic TOPIC-late for kafka://.../TOPIC (the dead letters: TOPIC-dead-letter);
+// Kafka output messages are keyed by the record's key.
 //
 // SPEC is one of
 //   tumbling:SIZE_MS         windows [start, start + SIZE) with start a multiple of SIZE
@@ -50,6 +58,7 @@
 //
 // All outputs go through the exactly-once file sink: after failures and
 // restarts they hold every line once.
+#include <nagare/connector.hpp>
 #include <nagare/nagare.hpp>
 #include <nagare/parsed_source.hpp>
 #include <nagare/window.hpp>
@@ -271,17 +280,18 @@ nagare::result<int64_t> milliseconds(const nagare::job_args& args, const char* o
   return *v;
 }
 
+using window_line = nagare::window_result<std::string, count_and_sum::accumulator>;
+
 struct settings {
-  std::vector<std::string> inputs;
-  std::string output;
-  std::string dead_letter;  // the dead-letter output's directory
+  nagare::line_source input;
+  nagare::uri_sink<window_line> results;
+  nagare::uri_sink<reading> late;
+  nagare::uri_sink<nagare::dead_letter> dead_letter_sink;
   int64_t bound = 0;
   int64_t lateness = 0;
   uint64_t fail_at = 0;
   uint32_t source_parallelism = 0;  // 0: the job's
 };
-
-using window_line = nagare::window_result<std::string, count_and_sum::accumulator>;
 
 // The dataflow for one kind of window: source -> key_by -> window -> two sinks.
 // The results sink comes first: sinks validate (create and check) their
@@ -290,8 +300,7 @@ template <class Assigner>
 void wire(nagare::job& job, const settings& s, Assigner assigner) {
   auto strategy = nagare::watermark_strategy<reading>::bounded_out_of_orderness(
       s.bound, [](const reading& r) { return r.ts; });
-  auto source = nagare::parse(nagare::text_file_source(s.inputs), parse_reading)
-                    .dead_letters(nagare::file_sink<nagare::dead_letter>(s.dead_letter));
+  auto source = nagare::parse(s.input, parse_reading).dead_letters(s.dead_letter_sink);
   auto lines = job.source(source, strategy).name("lines").uid("lines");
   if (s.source_parallelism > 0) lines.parallelism(s.source_parallelism);
   auto windows = lines.key_by([](const reading& r) -> const std::string& { return r.key; })
@@ -299,23 +308,20 @@ void wire(nagare::job& job, const settings& s, Assigner assigner) {
                      .allowed_lateness(s.lateness)
                      .aggregate(count_and_sum{});
   windows.name("window").uid("window");
-  nagare::file_sink<window_line> results(s.output, [](const window_line& w, std::string& out) {
-    out += w.key;
-    out += ',';
-    out += std::to_string(w.start);
-    out += ',';
-    out += std::to_string(w.end);
-    out += ',';
-    out += std::to_string(w.value.count);
-    out += ',';
-    out += std::to_string(static_cast<int64_t>(w.value.sum));
-  });
-  windows.results().sink(fail_once_sink(std::move(results), s.fail_at)).name("write").uid("write");
-  windows.late_records()
-      .sink(nagare::file_sink<reading>(
-          s.output + "/late", [](const reading& r, std::string& out) { r.write_line(out); }))
-      .name("write late")
-      .uid("write late");
+  windows.results().sink(fail_once_sink(s.results, s.fail_at)).name("write").uid("write");
+  windows.late_records().sink(s.late).name("write late").uid("write late");
+}
+
+void format_window(const window_line& w, std::string& out) {
+  out += w.key;
+  out += ',';
+  out += std::to_string(w.start);
+  out += ',';
+  out += std::to_string(w.end);
+  out += ',';
+  out += std::to_string(w.value.count);
+  out += ',';
+  out += std::to_string(static_cast<int64_t>(w.value.sum));
 }
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
@@ -323,19 +329,31 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
                            "--source-parallelism", "--dead-letter", "--fail-at"});
       !st.ok())
     return st;
-  settings s;
-  s.inputs = args.values("--input");
-  if (s.inputs.empty()) return nagare::status::invalid_argument("missing --input PATH [PATH...]");
+  auto inputs = args.values("--input");
+  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
+  auto input = nagare::line_source::from_uris(inputs);
+  if (!input.ok()) return input.error();
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
-  s.output = *output;
-  nagare::result<std::string> dead_letter = s.output + "/_dead-letter";
+  nagare::result<std::string> dead_letter = nagare::side_output_uri(*output, "_dead-letter");
   if (args.has("--dead-letter")) dead_letter = args.required("--dead-letter");
   if (!dead_letter.ok()) return dead_letter.error();
-  if (*dead_letter == s.output || *dead_letter == s.output + "/late")
+  const auto late_uri = nagare::side_output_uri(*output, "late");
+  if (*dead_letter == *output || *dead_letter == late_uri)
     return nagare::status::invalid_argument(
-        "--dead-letter must differ from --output and its late/");
-  s.dead_letter = *dead_letter;
+        "--dead-letter must differ from --output and its late output");
+  auto results = nagare::uri_sink<window_line>::from_uri(
+      *output, format_window, [](const window_line& w, std::string& key) { key += w.key; });
+  if (!results.ok()) return results.error();
+  auto late = nagare::uri_sink<reading>::from_uri(
+      late_uri, [](const reading& r, std::string& out) { r.write_line(out); },
+      [](const reading& r, std::string& key) { key += r.key; });
+  if (!late.ok()) return late.error();
+  auto dead_letters = nagare::uri_sink<nagare::dead_letter>::from_uri(
+      *dead_letter, nagare::default_formatter<nagare::dead_letter>());
+  if (!dead_letters.ok()) return dead_letters.error();
+  settings s{std::move(input.value()), std::move(results.value()), std::move(late.value()),
+             std::move(dead_letters.value())};
   auto spec = args.required("--window");
   if (!spec.ok()) return spec.error();
   auto window = parse_window(*spec);

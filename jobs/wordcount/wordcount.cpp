@@ -1,9 +1,12 @@
 // WordCount: counts the words of text files.
 //
-//   nagare run build/jobs/libwordcount.so -- --input PATH [PATH...] --output DIR
+//   nagare run build/jobs/libwordcount.so -- --input URI [URI...] --output URI
 //
+// URIs name text files, a monitored directory or Kafka topics, and the
+// output directory, Kafka topic or stdout: (nagare/connector_uri.hpp).
 // A word is a maximal run of ASCII letters and digits, lower-cased. When the
-// input ends, every word is written once as "word<TAB>count" into DIR.
+// input ends, every word is written once as "word<TAB>count" to the output.
+#include <nagare/connector.hpp>
 #include <nagare/nagare.hpp>
 
 namespace {
@@ -31,11 +34,17 @@ void split_words(const std::string& line, nagare::collector<std::string>& out) {
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
   if (auto st = args.only({"--input", "--output"}); !st.ok()) return st;
   auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input PATH [PATH...]");
+  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
+  auto input = nagare::line_source::from_uris(inputs);
+  if (!input.ok()) return input.error();
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
+  auto counts = nagare::uri_sink<word_count>::from_uri(
+      *output, nagare::default_formatter<word_count>(),
+      [](const word_count& c, std::string& key) { key += c.first; });
+  if (!counts.ok()) return counts.error();
 
-  job.source(nagare::text_file_source(inputs))
+  job.source(input.value())
       .name("lines")
       .uid("lines")
       .flat_map<std::string>(split_words)
@@ -44,7 +53,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
       .aggregate(nagare::count())
       .name("count")
       .uid("count")
-      .sink(nagare::file_sink<word_count>(*output))
+      .sink(counts.value())
       .name("write");
   return {};
 }

@@ -81,6 +81,12 @@ status write_stdout(const std::string& text) {
   return write_all(STDOUT_FILENO, text.data(), text.size(), "standard output");
 }
 
+status write_stderr(const std::string& text) {
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  return write_all(STDERR_FILENO, text.data(), text.size(), "standard error");
+}
+
 status prepare_output_dir(const std::string& dir) {
   if (dir.empty()) return status::invalid_argument("output directory is empty");
   struct stat st {};

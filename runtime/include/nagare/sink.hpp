@@ -129,6 +129,8 @@ class line_file {
 
 // Text written to standard output, a buffer at a time, never interleaved.
 status write_stdout(const std::string& text);
+// The same on standard error.
+status write_stderr(const std::string& text);
 
 // Creates `dir` if needed; an error if it is not a writable directory or
 // already holds results (files not starting with '.' or '_').

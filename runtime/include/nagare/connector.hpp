@@ -1,0 +1,176 @@
+// Sources and sinks named by URI (nagare/connector_uri.hpp has the forms),
+// the one way the bundled jobs take their --input and --output:
+//
+//   auto input = nagare::line_source::from_uris(args.values("--input"));
+//   if (!input.ok()) return input.error();
+//   auto out = nagare::uri_sink<count>::from_uri(output, format_count, key_of_count);
+//   if (!out.ok()) return out.error();
+//   job.source(input.value()) ... .sink(out.value());
+//
+// A line source reads text lines: the lines of files (PATH, file:PATH; one
+// split per file, records of one file in file order), of the files appearing
+// in a directory (dir:PATH, unbounded), or the values of Kafka messages
+// (kafka://...; one split per partition, records of one partition in
+// partition order). A URI sink writes one line per record: into the
+// exactly-once file sink's directory, as Kafka message values (keyed by the
+// record's key where the job gives one, under the URI's delivery guarantee),
+// or on standard output or error.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "nagare/connector_uri.hpp"
+#include "nagare/kafka_source.hpp"
+#include "nagare/sink.hpp"
+#include "nagare/source.hpp"
+
+namespace nagare {
+
+namespace detail {
+
+// The kafka_source of a kafka:// URI, its options checked.
+result<kafka_source<std::string>> kafka_line_source(const connector_uri& uri);
+
+}  // namespace detail
+
+class line_source {
+ public:
+  using record_type = std::string;
+
+  explicit line_source(text_file_source s) : source_(std::move(s)) {}
+  explicit line_source(kafka_source<std::string> s) : source_(std::move(s)) {}
+
+  // One Kafka or directory URI, or one or more file URIs.
+  static result<line_source> from_uris(const std::vector<std::string>& uris) {
+    if (uris.empty()) return status::invalid_argument("no input URI");
+    std::vector<std::string> paths;
+    for (const auto& text : uris) {
+      auto u = parse_connector_uri(text);
+      if (!u.ok()) return u.error();
+      if (u->type == connector_uri::kind::file) {
+        paths.push_back(u->path);
+        continue;
+      }
+      if (uris.size() > 1)
+        return status::invalid_argument("input '" + text +
+                                        "' must be the only one (only files combine)");
+      if (u->type == connector_uri::kind::directory)
+        return line_source(text_file_source::monitor(u->path));
+      if (u->type == connector_uri::kind::kafka) {
+        auto k = detail::kafka_line_source(u.value());
+        if (!k.ok()) return k.error();
+        return line_source(std::move(k.value()));
+      }
+      return status::invalid_argument("'" + text + "' is an output, not an input");
+    }
+    return line_source(text_file_source(std::move(paths)));
+  }
+
+  std::string name() const {
+    return std::visit([](const auto& s) { return s.name(); }, source_);
+  }
+  status validate() const {
+    return std::visit([](const auto& s) { return s.validate(); }, source_);
+  }
+  owned<source_reader<std::string>> create() const {
+    return std::visit([](const auto& s) { return s.create(); }, source_);
+  }
+  enumerator_spec enumerator(uint32_t parallelism) const {
+    return std::visit([&](const auto& s) { return s.enumerator(parallelism); }, source_);
+  }
+
+ private:
+  std::variant<text_file_source, kafka_source<std::string>> source_;
+};
+
+// A record's key as text, for Kafka partitioning (a null function: no key).
+template <class T>
+using key_formatter = function<void(const T&, std::string&)>;
+
+template <class T>
+class uri_sink {
+ public:
+  using record_type = T;
+
+  static result<uri_sink> from_uri(const std::string& text, formatter<T> fmt,
+                                   key_formatter<T> key = {}) {
+    auto u = parse_connector_uri(text);
+    if (!u.ok()) return u.error();
+    switch (u->type) {
+      case connector_uri::kind::file:
+        return uri_sink(file_sink<T>(u->path, std::move(fmt)));
+      case connector_uri::kind::standard_output:
+        return uri_sink(stdout_sink<T>(std::move(fmt)));
+      case connector_uri::kind::standard_error:
+        return uri_sink(stderr_sink(std::move(fmt)));
+      case connector_uri::kind::kafka:
+        return kafka(u.value(), std::move(fmt), std::move(key));
+      case connector_uri::kind::directory:
+        break;
+    }
+    return status::invalid_argument("'" + text + "' is an input, not an output");
+  }
+
+  std::string name() const {
+    return std::visit([](const auto& s) { return s.name(); }, sink_);
+  }
+  status validate() const {
+    return std::visit([](const auto& s) { return s.validate(); }, sink_);
+  }
+  owned<sink<T>> create() const {
+    return std::visit([](const auto& s) { return s.create(); }, sink_);
+  }
+  delivery_guarantee guarantee() const {
+    return std::visit([](const auto& s) { return s.guarantee(); }, sink_);
+  }
+
+ private:
+  // stdout_sink's writer, on standard error.
+  class stderr_sink {
+   public:
+    using record_type = T;
+    explicit stderr_sink(formatter<T> fmt) : fmt_(std::move(fmt)) {}
+    std::string name() const { return "stderr sink"; }
+    delivery_guarantee guarantee() const { return delivery_guarantee::at_least_once; }
+    status validate() const { return {}; }
+    owned<sink<T>> create() const { return make_owned<writer>(fmt_); }
+
+   private:
+    class writer final : public sink<T> {
+     public:
+      explicit writer(formatter<T> fmt) : fmt_(std::move(fmt)) {}
+      status open(const subtask_info&) override { return {}; }
+      status write(const T& record) override {
+        fmt_(record, buf_);
+        buf_ += '\n';
+        return buf_.size() >= (64u << 10) ? flush() : status{};
+      }
+      status close() override { return flush(); }
+
+     private:
+      status flush() {
+        auto st = detail::write_stderr(buf_);
+        buf_.clear();
+        return st;
+      }
+      formatter<T> fmt_;
+      std::string buf_;
+    };
+    formatter<T> fmt_;
+  };
+
+  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink>;
+  explicit uri_sink(variant s) : sink_(std::move(s)) {}
+
+  static result<uri_sink> kafka(const connector_uri& u, formatter<T>, key_formatter<T>) {
+    return status::invalid_argument("'" + u.text + "': the kafka sink is not built yet");
+  }
+
+  variant sink_;
+};
+
+}  // namespace nagare

@@ -1,0 +1,151 @@
+#include "nagare/connector_uri.hpp"
+
+namespace nagare {
+
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool percent_decode(const std::string& in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  for (size_t begin = 0;;) {
+    auto at = s.find(sep, begin);
+    out.push_back(s.substr(begin, at == std::string::npos ? at : at - begin));
+    if (at == std::string::npos) return out;
+    begin = at + 1;
+  }
+}
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+result<connector_uri> parse_kafka(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return status::invalid_argument("'" + text + "' is not a kafka URI: " + why +
+                                    " (expected kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?OPTIONS])");
+  };
+  connector_uri u;
+  u.type = connector_uri::kind::kafka;
+  u.text = text;
+  std::string rest = text.substr(std::string("kafka://").size());
+  std::string query;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  auto slash = rest.find('/');
+  if (slash == std::string::npos) return bad("no /TOPIC");
+  u.servers = rest.substr(0, slash);
+  if (u.servers.empty()) return bad("no servers");
+  for (const auto& server : split(u.servers, ',')) {
+    auto colon = server.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == server.size() ||
+        server.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+      return bad("'" + server + "' is not HOST:PORT");
+  }
+  std::string topics = rest.substr(slash + 1);
+  if (!topics.empty())
+    for (const auto& t : split(topics, ',')) {
+      std::string name;
+      if (!percent_decode(t, name) || name.empty() || name.find('/') != std::string::npos)
+        return bad("'" + t + "' is not a topic name");
+      u.topics.push_back(std::move(name));
+    }
+  if (!query.empty())
+    for (const auto& pair : split(query, '&')) {
+      auto eq = pair.find('=');
+      std::string name, value;
+      if (eq == std::string::npos || eq == 0 || !percent_decode(pair.substr(0, eq), name) ||
+          !percent_decode(pair.substr(eq + 1), value))
+        return bad("option '" + pair + "' is not NAME=VALUE");
+      u.options.emplace_back(std::move(name), std::move(value));
+    }
+  if (u.topics.empty() && !u.option("pattern")) return bad("no topic");
+  return u;
+}
+
+}  // namespace
+
+const std::string* connector_uri::option(const std::string& name) const {
+  const std::string* found = nullptr;
+  for (const auto& [n, v] : options)
+    if (n == name) found = &v;  // the last one counts
+  return found;
+}
+
+result<connector_uri> parse_connector_uri(const std::string& text) {
+  if (text.empty()) return status::invalid_argument("an empty URI names no connector");
+  if (starts_with(text, "kafka://")) return parse_kafka(text);
+  connector_uri u;
+  u.text = text;
+  if (text == "stdout:" || text == "stderr:") {
+    u.type = text == "stdout:" ? connector_uri::kind::standard_output
+                               : connector_uri::kind::standard_error;
+    return u;
+  }
+  if (starts_with(text, "file://")) {
+    u.path = text.substr(7);
+  } else if (starts_with(text, "file:")) {
+    u.path = text.substr(5);
+  } else if (starts_with(text, "dir:")) {
+    u.type = connector_uri::kind::directory;
+    u.path = text.substr(4);
+  } else {
+    auto colon = text.find(':');
+    auto slash = text.find('/');
+    // "name:..." before any '/' looks like a scheme this version does not know.
+    if (colon != std::string::npos && (slash == std::string::npos || colon < slash) && colon > 0 &&
+        text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") >= colon)
+      return status::invalid_argument("'" + text + "': unknown connector '" +
+                                      text.substr(0, colon) +
+                                      ":' (PATH, file:PATH, dir:PATH, kafka://..., stdout:, "
+                                      "stderr:)");
+    u.path = text;
+  }
+  if (u.path.empty()) return status::invalid_argument("'" + text + "' names no path");
+  return u;
+}
+
+std::string side_output_uri(const std::string& output, const std::string& name) {
+  auto u = parse_connector_uri(output);
+  if (!u.ok()) return output + "/" + name;  // the output's own error comes first
+  switch (u->type) {
+    case connector_uri::kind::kafka: {
+      std::string suffix = name;
+      if (!suffix.empty() && suffix[0] == '_') suffix.erase(0, 1);
+      auto q = output.find('?');
+      auto base = output.substr(0, q);
+      // One output topic (a side output of a pattern is not defined).
+      return base + "-" + suffix + (q == std::string::npos ? "" : output.substr(q));
+    }
+    case connector_uri::kind::standard_output:
+    case connector_uri::kind::standard_error:
+      return "stderr:";
+    default:
+      return output + "/" + name;
+  }
+}
+
+}  // namespace nagare
