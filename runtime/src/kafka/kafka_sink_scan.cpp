@@ -41,10 +41,11 @@ result<std::map<std::string, std::set<uint64_t>>> find_written(
       {"log.connection.close", "false"},
       {"fetch.wait.max.ms", "100"},
   };
+  // librdkafka 2.0.2 refuses rd_kafka_assign without a group.id (Local:
+  // Unknown group); the group is never joined and nothing is committed.
   properties fixed = {
-      {"isolation.level", "read_committed"},
-      {"enable.auto.commit", "false"},
-      {"enable.partition.eof", "true"},
+      {"group.id", "nagare-sink-recovery"}, {"isolation.level", "read_committed"},
+      {"enable.auto.commit", "false"},      {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"},  // a scan-from offset no longer retained
   };
   // The connection's properties apply (security, timeouts); producer-only
