@@ -6,7 +6,7 @@ std::vector<sink_delivery> sink_deliveries(const detail::graph& g, bool at_least
   std::vector<sink_delivery> out;
   for (const auto& n : g.nodes) {
     if (n.kind != "sink") continue;
-    auto effective = at_least_once ? delivery_guarantee::at_least_once : n.guarantee;
+    auto effective = capped(n.guarantee, at_least_once);
     out.push_back({n.name, n.guarantee, effective});
   }
   return out;
