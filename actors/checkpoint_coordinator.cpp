@@ -56,7 +56,7 @@ bool checkpoint_coordinator::due(clock::time_point now) const {
 std::string checkpoint_coordinator::log_name() const { return "job " + std::to_string(job_id_); }
 
 void checkpoint_coordinator::tick(clock::time_point now) {
-  if (port_.running() && queued_.empty() && due(now) && !port_.input_ended())
+  if (!closing_ && port_.running() && queued_.empty() && due(now) && !port_.input_ended())
     start(false, false, false, now);
 }
 
@@ -66,7 +66,7 @@ void checkpoint_coordinator::request(bool savepoint, bool stop, waiter deliver) 
 }
 
 void checkpoint_coordinator::next() {
-  if (!port_.running() || in_flight()) return;
+  if (closing_ || !port_.running() || in_flight()) return;
   if (!queued_.empty()) {
     auto q = std::move(queued_.front());
     queued_.pop_front();
@@ -106,6 +106,7 @@ void checkpoint_coordinator::stored(uint64_t id, const checkpoint_record& record
   }
   if (last) {
     ending_ = final ? job_state::finished : job_state::stopped;
+    closing_ = true;
     return;  // the tasks close and report finished
   }
   next();

@@ -101,7 +101,8 @@ class checkpoint_coordinator {
   // `deliver` hears of it once it completed or failed.
   void request(bool savepoint, bool stop, waiter deliver);
   // Starts the next queued request or, when every input has ended, the final
-  // checkpoint; nothing while one is in flight or the job does not run.
+  // checkpoint; nothing while one is in flight, the job does not run or its
+  // last checkpoint is complete (its tasks are closing).
   void next();
   // Task `task` acknowledged checkpoint `id`; the last missing one has the
   // record stored (the port's store()).
@@ -188,6 +189,7 @@ class checkpoint_coordinator {
   std::deque<queued_request> queued_;
   std::vector<waiting> waiters_;
   bool stopping_ = false;  // the savepoint in flight stops the job
+  bool closing_ = false;   // the job's last checkpoint is complete: no other starts
   job_state ending_ = job_state::finished;
   static constexpr size_t history_size = 50;
 };

@@ -66,7 +66,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       [=](checkpoints_atom, uint64_t id) { return on_checkpoints(self, st, id); },
       [=](checkpoint_atom, uint64_t id) { return on_checkpoint(self, st, id); },
       [=](savepoint_atom, uint64_t id) { return on_savepoint(self, st, id); },
-      [=](stop_atom, uint64_t id, bool savepoint) { return on_stop(self, st, id, savepoint); },
+      [=](stop_atom, uint64_t id, uint8_t mode) { return on_stop(self, st, id, mode); },
       [=](restarts_atom, uint64_t id) { return on_restarts(self, st, id); },
       [=](kill_atom, const std::string& task_id) { return on_kill(self, st, task_id); },
       [=](cancel_atom, uint64_t id) { return on_cancel(self, st, id); },

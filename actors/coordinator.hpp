@@ -17,7 +17,8 @@
 //   (checkpoints_atom, uint64 job) -> (status, vector<checkpoint_info>)  oldest first
 //   (checkpoint_atom, uint64 job)  -> (status, checkpoint_info)  once it completed or failed
 //   (savepoint_atom, uint64 job)   -> (status, string savepoint id "JOB-CHECKPOINT")
-//   (stop_atom, uint64 job, bool savepoint) -> (status, string savepoint id), once stopped
+//   (stop_atom, uint64 job, uint8 stop_mode) -> (status, string savepoint id), once the job
+//                                  has ended (its sinks committed the final checkpoint)
 //   (kill_atom, string "J.T")      -> status   the task dies as if it crashed
 //   (restarts_atom, uint64 job)    -> (status, vector<restart_info>)
 //   (savepoints_atom)              -> (status, vector<checkpoint_record>)  every savepoint

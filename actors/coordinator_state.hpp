@@ -109,7 +109,7 @@ caf::typed_response_promise<status, std::string> on_savepoint(coordinator_self s
                                                               uint64_t id);
 caf::typed_response_promise<status, std::string> on_stop(coordinator_self self,
                                                          const coordinator_ptr& st, uint64_t id,
-                                                         bool savepoint);
+                                                         uint8_t mode);
 caf::typed_response_promise<status, std::vector<restart_info>> on_restarts(
     coordinator_self self, const coordinator_ptr& st, uint64_t id);
 caf::typed_response_promise<status> on_kill(coordinator_self self, const coordinator_ptr& st,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "checkpoint_store.hpp"
 #include "job_master_state.hpp"
 #include "log.hpp"
 
@@ -13,6 +14,10 @@ namespace nagare {
 namespace {
 
 using clock = master_state::clock;
+
+// How long the tasks of a stopped job may take, after its final checkpoint
+// completed, to commit and close before the job ends without them.
+constexpr auto stop_grace = std::chrono::seconds(30);
 
 // A task's input ended: it waits for the final checkpoint, which starts
 // once every task's has.
@@ -45,15 +50,48 @@ status on_cancel(caf::event_based_actor* self, const master_ptr& st) {
   return {};
 }
 
-// Stops the job: at once, or after a savepoint whose completion ends it.
+// Stops the job: at once, or after a final checkpoint or savepoint whose
+// completion commits the sinks and closes the tasks. The reply comes when
+// the job has ended (conclude), or says why the checkpoint failed (the job
+// then keeps running).
 caf::typed_response_promise<status, std::string> on_stop(caf::event_based_actor* self,
-                                                         const master_ptr& st,
-                                                         bool with_savepoint) {
-  if (with_savepoint) return on_savepoint_request(self, st, true);
+                                                         const master_ptr& st, uint8_t mode) {
   auto rp = self->make_response_promise<status, std::string>();
-  conclude(self, st, job_state::stopped, "stopped by request");
-  rp.deliver(status{}, std::string{});
+  if (mode > static_cast<uint8_t>(stop_mode::savepoint)) {
+    rp.deliver(status::invalid_argument("unknown stop mode " + std::to_string(mode)),
+               std::string{});
+    return rp;
+  }
+  if (mode == static_cast<uint8_t>(stop_mode::at_once)) {
+    conclude(self, st, job_state::stopped, "stopped by request");
+    rp.deliver(status{}, std::string{});
+    return rp;
+  }
+  bool savepoint = mode == static_cast<uint8_t>(stop_mode::savepoint);
+  auto job = st->setup.job_id;
+  st->checkpoints->request(
+      savepoint, true,
+      [self, st, rp, job, savepoint](const status& e, const checkpoint_info& info) mutable {
+        if (!e.ok() || st->over) {
+          rp.deliver(
+              e.ok() ? status(errc::unavailable, "job " + std::to_string(job) + " ended") : e,
+              std::string{});
+          return;
+        }
+        st->stop_replies.push_back({rp, savepoint ? savepoint_id(job, info.id) : ""});
+        self->delayed_send(self, stop_grace, stop_atom::value);
+      });
   return rp;
+}
+
+// The tasks of a stopped job did not all close within stop_grace.
+void on_stop_grace(caf::event_based_actor* self, const master_ptr& st) {
+  if (st->over) return;
+  auto open = st->tasks.size() - st->finished_count;
+  conclude(self, st, st->checkpoints->ending(),
+           std::to_string(open) + " of " + std::to_string(st->tasks.size()) +
+               " tasks did not close within " + std::to_string(stop_grace.count()) +
+               " s of the final checkpoint");
 }
 
 std::shared_ptr<master_state> make_state(caf::event_based_actor* self, job_master_setup setup) {
@@ -115,6 +153,18 @@ void conclude(caf::event_based_actor* self, const master_ptr& st, job_state stat
       << to_string(out.state) << (out.reason.empty() ? "" : ": " + out.reason);
   self->send(st->setup.coordinator, job_done_atom::value, out, st->restarts,
              st->checkpoints->history());
+  // After job_done: the coordinator knows the job's end before the reply.
+  bool clean = state == job_state::stopped || state == job_state::finished;
+  for (auto& r : st->stop_replies)
+    r.promise.deliver(
+        clean ? status{}
+              : status(errc::unavailable,
+                       "job " + std::to_string(out.job_id) + " ended " + to_string(state) +
+                           " after its final checkpoint" +
+                           (r.savepoint.empty() ? "" : " (savepoint " + r.savepoint + ")") + ": " +
+                           out.reason),
+        r.savepoint);
+  st->stop_replies.clear();
   self->quit();
 }
 
@@ -164,7 +214,8 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
         on_finished(self, st, task, stats);
       },
       [=](cancel_atom) { return on_cancel(self, st); },
-      [=](stop_atom, bool with_savepoint) { return on_stop(self, st, with_savepoint); },
+      [=](stop_atom, uint8_t mode) { return on_stop(self, st, mode); },
+      [=](stop_atom) { on_stop_grace(self, st); },
       // Failures and restarts (recovery.cpp).
       [=](failed_atom, uint32_t task, const status& why) { on_task_failed(self, st, task, why); },
       [=](restart_atom, uint32_t attempt, bool fresh) { on_restart(self, st, attempt, fresh); },

@@ -18,7 +18,9 @@
 //   (checkpoints_atom)            -> (status, vector<checkpoint_info>)  oldest first
 //   (checkpoint_atom)             -> (status, checkpoint_info)  when it completed or failed
 //   (savepoint_atom)              -> (status, string savepoint id)
-//   (stop_atom, bool savepoint)   -> (status, string savepoint id)  once stopped
+//   (stop_atom, uint8 stop_mode)  -> (status, string savepoint id)  once the job has ended:
+//                                    after a final checkpoint (or savepoint) its sinks
+//                                    commit and its tasks close, or after stop_grace
 //   (kill_atom, uint32 task)      -> status   the task dies as if it crashed
 //   (restarts_atom)               -> (status, vector<restart_info>)
 //   (node_lost_atom, string node)  a node of the job was lost

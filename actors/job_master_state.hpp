@@ -69,6 +69,14 @@ struct master_state {
   std::vector<source_enumeration> sources;
   uint64_t sources_checkpoint = 0;
   std::vector<stored_source> source_snapshots;
+  // Replies to `stop` whose final checkpoint (or savepoint: its id) is
+  // complete; answered when the job has ended (conclude), so that a stopped
+  // job's sinks have committed before anyone hears of it.
+  struct stop_reply {
+    caf::typed_response_promise<status, std::string> promise;
+    std::string savepoint;
+  };
+  std::vector<stop_reply> stop_replies;
   bool over = false;
 
   std::string log_name() const { return "job " + std::to_string(setup.job_id); }

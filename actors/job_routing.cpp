@@ -101,8 +101,8 @@ caf::typed_response_promise<status, std::string> on_savepoint(coordinator_self s
 
 caf::typed_response_promise<status, std::string> on_stop(coordinator_self self,
                                                          const coordinator_ptr& st, uint64_t id,
-                                                         bool savepoint) {
-  return forward<std::string>(self, st, id, long_timeout, stop_atom::value, savepoint);
+                                                         uint8_t mode) {
+  return forward<std::string>(self, st, id, long_timeout, stop_atom::value, mode);
 }
 
 caf::typed_response_promise<status, std::vector<restart_info>> on_restarts(

@@ -70,6 +70,11 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using kill_atom = caf::atom_constant<caf::atom("kill")>;
 using restarts_atom = caf::atom_constant<caf::atom("restarts")>;
 using savepoints_atom = caf::atom_constant<caf::atom("savepoints")>;
+// How `stop` ends a job; it travels as its number (a uint8_t).
+//   at_once     the tasks are stopped now; output since the last checkpoint is not committed
+//   checkpoint  after a final checkpoint, whose completion commits the sinks and closes the tasks
+//   savepoint   the same with a savepoint, kept for `--from-savepoint`
+enum class stop_mode : uint8_t { at_once = 0, checkpoint = 1, savepoint = 2 };
 // Sources: split assignments (master -> source task) and discovery (master -> itself).
 using splits_atom = caf::atom_constant<caf::atom("splits")>;
 using discover_atom = caf::atom_constant<caf::atom("discover")>;

@@ -134,7 +134,7 @@ int wait_command(const std::vector<std::string>& args) {
                 code = fail(failed, out.reason);
               } else {
                 code = fail(failed, "job " + std::to_string(id) + " " + to_string(out.state) +
-                                        ": " + out.reason);
+                                        (out.reason.empty() ? "" : ": " + out.reason));
               }
             },
             [&](caf::down_msg& m) {

@@ -13,6 +13,7 @@ const char* usage_text =
     "\n"
     "commands:\n"
     "  run JOB.so         run a job in embedded mode (coordinator and nodes in this process)\n"
+    "                     until its sources end; SIGINT/SIGTERM stop it, a second cancels it\n"
     "  coordinator        run the coordinator daemon\n"
     "  node               run a node daemon that offers task slots\n"
     "  submit JOB.so      submit a job to a cluster; prints its id\n"
@@ -20,7 +21,8 @@ const char* usage_text =
     "  cancel JOB_ID      cancel a running job\n"
     "  wait JOB_ID        wait until a job ends; exit 0 if it finished\n"
     "  savepoint JOB_ID   take a savepoint of a running job; prints its id\n"
-    "  stop JOB_ID        stop a running job, with --savepoint after taking a savepoint\n"
+    "  stop JOB_ID        stop a running job; with --savepoint after a savepoint that commits\n"
+    "                     its output (resume with submit --from-savepoint)\n"
     "  shell              the admin shell: nodes, jobs, actors, checkpoints, restarts\n"
     "\n"
     "`nagare COMMAND --help` shows the options of a command.\n";

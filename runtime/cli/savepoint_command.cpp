@@ -1,7 +1,8 @@
 // Savepoints from the command line, each a long request to the coordinator
 // (long_request.hpp: it ends at once if the coordinator dies):
 //   nagare savepoint JOB_ID          prints the savepoint id, e.g. "3-17"
-//   nagare stop [--savepoint] JOB_ID prints "job 3 STOPPED" (and "savepoint 3-17")
+//   nagare stop [--savepoint] JOB_ID prints "job 3 STOPPED" (and "savepoint 3-17") once
+//                                    the job has ended (with --savepoint: its sinks committed)
 // A savepoint is a checkpoint kept until it is deleted by hand; `nagare submit
 // --from-savepoint ID` starts a job from it.
 #include <cstdio>
@@ -95,7 +96,9 @@ int stop_command(const std::vector<std::string>& args) {
           a))
     return *done;
   return with_coordinator(a.coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
-    auto r = ask_for_savepoint(self, c, a.timeout, stop_atom::value, a.job, a.with_savepoint);
+    auto mode = a.with_savepoint ? stop_mode::savepoint : stop_mode::at_once;
+    auto r =
+        ask_for_savepoint(self, c, a.timeout, stop_atom::value, a.job, static_cast<uint8_t>(mode));
     auto job = std::to_string(a.job);
     if (!r.waited.ok()) return fail(failed, "stopping job " + job + ": " + r.waited.message());
     if (!r.error.ok()) return fail(failed, r.error.message());

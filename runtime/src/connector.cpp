@@ -55,4 +55,29 @@ result<kafka_source<std::string>> kafka_line_source(const connector_uri& uri) {
   return source;
 }
 
+result<kafka_output> kafka_output_of(const connector_uri& uri) {
+  auto bad = [&](const std::string& why) {
+    return status::invalid_argument("output '" + uri.text + "': " + why);
+  };
+  if (uri.topics.size() != 1) return bad("name one topic");
+  kafka_output out{{uri.servers, {}}, uri.topics[0], kafka_delivery::exactly_once};
+  for (const auto& [name, value] : uri.options) {
+    if (name == "delivery") {
+      if (value == "exactly-once")
+        out.delivery = kafka_delivery::exactly_once;
+      else if (value == "at-least-once")
+        out.delivery = kafka_delivery::at_least_once;
+      else if (value == "none")
+        out.delivery = kafka_delivery::none;
+      else
+        return bad("delivery='" + value + "' is not exactly-once, at-least-once or none");
+    } else if (name.find('.') != std::string::npos) {
+      out.connection.property(name, value);
+    } else {
+      return bad("unknown option '" + name + "' (delivery, or a librdkafka property)");
+    }
+  }
+  return out;
+}
+
 }  // namespace nagare::detail

@@ -274,9 +274,15 @@ status part_writer::recover(const std::vector<std::string>& entries, const subta
 }
 
 status part_writer::close() {
-  // What was written after the last barrier stays uncommitted: a finished
-  // job's final checkpoint has committed everything before it was closed.
-  return file_.close();
+  // A job closes its sinks after its last checkpoint committed everything
+  // before it. What was written after that barrier (a stopped job's sources
+  // may have read on until the stop savepoint completed) is never committed
+  // by this writer: a job started from the savepoint writes it again. So the
+  // work file goes rather than linger in the output directory.
+  if (!file_.is_open()) return {};
+  auto st = file_.close();
+  if (auto removed = remove_file(file_path_); st.ok()) st = removed;
+  return st;
 }
 
 }  // namespace nagare::detail

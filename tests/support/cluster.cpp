@@ -71,6 +71,10 @@ bool daemon_process::running() {
   return true;
 }
 
+void daemon_process::signal(int sig) {
+  if (!reaped_) ::kill(pid_, sig);
+}
+
 void daemon_process::kill9() {
   ::kill(pid_, SIGKILL);
   wait_exit(std::chrono::seconds(5));

@@ -30,6 +30,8 @@ class daemon_process {
   std::string log() const;
   bool running();
   void kill9();
+  // Sends signal `sig` (SIGTERM, SIGINT, ...) without waiting.
+  void signal(int sig);
   // Waits for the process to exit; its exit code, or -1 on timeout or signal.
   int wait_exit(std::chrono::seconds deadline);
 

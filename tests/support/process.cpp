@@ -108,15 +108,21 @@ void write_file(const std::string& path, const std::string& contents) {
 }
 
 std::vector<std::string> read_result_lines(const std::string& dir) {
+  // Tolerates a job writing meanwhile: hidden directories (the sinks' work
+  // files, renamed and removed as checkpoints complete) are not entered.
   std::vector<std::string> lines;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    auto name = e.path().filename().string();
-    if (name[0] == '.' || name[0] == '_' || !e.is_regular_file()) continue;
-    bool hidden_parent = false;
-    for (const auto& part : std::filesystem::relative(e.path(), dir).parent_path())
-      hidden_parent = hidden_parent || part.string()[0] == '.' || part.string()[0] == '_';
-    if (hidden_parent) continue;
-    std::ifstream f(e.path());
+  std::error_code ec;
+  std::filesystem::recursive_directory_iterator it(dir, ec), end;
+  if (ec) throw std::filesystem::filesystem_error("cannot read results", dir, ec);
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    auto name = it->path().filename().string();
+    if (name[0] == '.' || name[0] == '_') {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream f(it->path());
     for (std::string line; std::getline(f, line);) lines.push_back(line);
   }
   return lines;

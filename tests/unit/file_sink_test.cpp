@@ -355,7 +355,8 @@ TEST_F(file_sink_test, close_without_any_barrier_commits_nothing) {
 }
 
 // Once barriers flow, close() commits nothing: what follows the last barrier
-// stays pending (a finished job's final checkpoint commits it).
+// is not part of the result (a stopped job's successor writes it again), and
+// its in-progress work file is removed rather than left behind.
 TEST_F(file_sink_test, close_after_a_barrier_commits_nothing_more) {
   auto w = start(where(0, 1));
   write(*w, 0, 0, 10);
@@ -364,6 +365,7 @@ TEST_F(file_sink_test, close_after_a_barrier_commits_nothing_more) {
   write(*w, 0, 10, 20);
   ASSERT_OK(w->close());
   EXPECT_EQ(visible(), records(0, 0, 10));
+  EXPECT_TRUE(work_files().empty());
 }
 
 // The output directory may hold the sink's hidden work files, never results.

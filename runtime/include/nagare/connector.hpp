@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "nagare/connector_uri.hpp"
+#include "nagare/kafka_sink.hpp"
 #include "nagare/kafka_source.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
@@ -34,6 +35,14 @@ namespace detail {
 
 // The kafka_source of a kafka:// URI, its options checked.
 result<kafka_source<std::string>> kafka_line_source(const connector_uri& uri);
+
+// What a kafka:// output URI says, its options checked.
+struct kafka_output {
+  kafka_connection connection;
+  std::string topic;
+  kafka_delivery delivery = kafka_delivery::exactly_once;
+};
+result<kafka_output> kafka_output_of(const connector_uri& uri);
 
 }  // namespace detail
 
@@ -163,11 +172,22 @@ class uri_sink {
     formatter<T> fmt_;
   };
 
-  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink>;
+  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink, kafka_sink<T>>;
   explicit uri_sink(variant s) : sink_(std::move(s)) {}
 
-  static result<uri_sink> kafka(const connector_uri& u, formatter<T>, key_formatter<T>) {
-    return status::invalid_argument("'" + u.text + "': the kafka sink is not built yet");
+  static result<uri_sink> kafka(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {
+    auto out = detail::kafka_output_of(u);
+    if (!out.ok()) return out.error();
+    kafka_sink<T> sink(std::move(out->connection), std::move(out->topic),
+                       [fmt, key](const T& r, kafka_output_record& m) {
+                         fmt(r, m.value);
+                         if (key) {
+                           m.key.emplace();
+                           key(r, *m.key);
+                         }
+                       });
+    sink.delivery(out->delivery);
+    return uri_sink(std::move(sink));
   }
 
   variant sink_;
