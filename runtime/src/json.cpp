@@ -75,6 +75,14 @@ std::string field(const json_key& key) {
   return s += '\'';
 }
 
+// RFC 6901: "" or "/" tokens, where '~' is followed by '0' or '1'.
+bool pointer_syntax(std::string_view p) {
+  if (!p.empty() && p[0] != '/') return false;
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] == '~' && (i + 1 == p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) return false;
+  return true;
+}
+
 status not_a(const json_key& key, const char* what, dom::element_type t) {
   return malformed(field(key) + " is not " + what + " (it is " + type_name(t) + ")");
 }
@@ -96,7 +104,10 @@ struct json_reader::impl {
       return object.at_key(key.text()).get(out) == simdjson::SUCCESS ? found::yes : found::missing;
     auto e = root->at_pointer(key.text()).get(out);
     if (e == simdjson::SUCCESS) return found::yes;
-    return e == simdjson::INVALID_JSON_POINTER ? found::bad_pointer : found::missing;
+    // simdjson also says INVALID_JSON_POINTER for a pointer into a string or
+    // a number and for an array index such as "01": those are missing.
+    return e == simdjson::INVALID_JSON_POINTER && !pointer_syntax(key.text()) ? found::bad_pointer
+                                                                              : found::missing;
   }
 
   // Why `key` is not found in the document of `d` (null: none yet).
