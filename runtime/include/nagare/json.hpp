@@ -113,8 +113,12 @@ class json_reader {
 
 namespace detail {
 
+// What a json() function may return.
 template <class R>
-struct json_outcome;  // what a json() function may return
+struct json_outcome {
+  static_assert(sizeof(R) == 0,
+                "nagare::json: the function must return nagare::result<T> or std::optional<T>");
+};
 template <class T>
 struct json_outcome<result<T>> {
   using record_type = T;
