@@ -138,7 +138,7 @@ status json_reader::parse(std::string_view text) {
   if (!impl_) impl_ = new impl;
   auto& d = *impl_;
   d.root.reset();
-  if (text.size() > d.text_capacity) {
+  if (!d.text || text.size() > d.text_capacity) {
     d.text_capacity = grown(text.size(), d.text_capacity);
     d.text.reset(new char[d.text_capacity + simdjson::SIMDJSON_PADDING]);
   }

@@ -114,6 +114,9 @@ TEST(json_reader, malformed_documents) {
       {"nested too deep", "{\"a\":" + std::string(2000, '[') + std::string(2000, ']') + "}",
        "not JSON: The JSON document was too deep (too many nested objects and arrays)"},
   };
+  // An empty first document (the fuzz target found a memset on a null buffer).
+  json_reader fresh;
+  EXPECT_EQ(parse_error(fresh, ""), "not JSON: empty document");
   json_reader j;
   for (const auto& c : cases) {
     ASSERT_EQ(parse_error(j, "{\"ok\":1}"), "");
