@@ -34,26 +34,10 @@ namespace nagare {
 // A field given by JSON pointer (RFC 6901) from the top of the document
 // rather than by name in the top-level object:
 //   j.string(nagare::json_pointer("/user/id")), j.int64(nagare::json_pointer("/tags/0"))
+// The text must live as long as the call ("" is the whole document).
 struct json_pointer {
   explicit json_pointer(std::string_view p) : text(p) {}
   std::string_view text;
-};
-
-// The field a json_reader accessor reads: a member of the top-level object
-// by name ("ad_id"; exactly that key, no escapes to undo), or a
-// json_pointer. The text must live as long as the call.
-class json_key {
- public:
-  json_key(const char* name) : text_(name) {}                  // NOLINT: implicit by design
-  json_key(std::string_view name) : text_(name) {}             // NOLINT
-  json_key(const std::string& name) : text_(name) {}           // NOLINT
-  json_key(json_pointer p) : text_(p.text), pointer_(true) {}  // NOLINT
-  std::string_view text() const { return text_; }
-  bool pointer() const { return pointer_; }
-
- private:
-  std::string_view text_;
-  bool pointer_ = false;
 };
 
 // Parses one JSON document at a time and reads typed fields of it. Meant to
@@ -92,19 +76,28 @@ class json_reader {
   // and leaves no document to read (the accessors say "no document parsed").
   status parse(std::string_view text);
 
+  // Fields are read by name, a member of the top-level object ("ad_id":
+  // exactly that key, escapes undone), or by json_pointer from the top.
+  //
   // Whether the field exists (its value may be null).
-  bool has(json_key key) const;
+  bool has(std::string_view name) const;
+  bool has(json_pointer pointer) const;
   // The field's value, or why not: "field 'ad_id' is missing",
   // "field 'ad_id' is not a string (it is a number)". Strings are views into
   // the reader, valid until the next parse(); they may hold '\0'.
-  result<std::string_view> string(json_key key) const;
+  result<std::string_view> string(std::string_view name) const;
+  result<std::string_view> string(json_pointer pointer) const;
   // An integer that fits ("field 'n' is out of range for int64" otherwise);
   // a number with a fraction or an exponent is a double, not an integer.
-  result<int64_t> int64(json_key key) const;
-  result<uint64_t> uint64(json_key key) const;
+  result<int64_t> int64(std::string_view name) const;
+  result<int64_t> int64(json_pointer pointer) const;
+  result<uint64_t> uint64(std::string_view name) const;
+  result<uint64_t> uint64(json_pointer pointer) const;
   // Any number, as a double (integers beyond 2^53 lose precision).
-  result<double> number(json_key key) const;
-  result<bool> boolean(json_key key) const;
+  result<double> number(std::string_view name) const;
+  result<double> number(json_pointer pointer) const;
+  result<bool> boolean(std::string_view name) const;
+  result<bool> boolean(json_pointer pointer) const;
 
  private:
   struct impl;
