@@ -32,5 +32,7 @@ int fuzz_job_record(const uint8_t* data, size_t size);
 int fuzz_job_args(const uint8_t* data, size_t size);
 // Lines of a text file through the text source and the parse adapter.
 int fuzz_lines(const uint8_t* data, size_t size);
+// A JSON message through json_reader's parse and accessors, and json_writer.
+int fuzz_json(const uint8_t* data, size_t size);
 
 }  // namespace nagare::fuzz

@@ -170,5 +170,20 @@ int main(int argc, char** argv) {
   write(dir, "lines",
         {std::string("\x02") + "1\n22\nabc\r\n\n333", std::string("\x00", 1) + "x",
          std::string("\x07") + "12\r\n\r\n4,5\n6"});
+  // json: the length of a key, the key, the document.
+  write(
+      dir, "json",
+      {std::string("\x05") + "ad_id" +
+           R"({"user_id":"3f1c2a9e-5b7d-4e21-9a6c-0d8e7f6b5a43",)"
+           R"("page_id":"8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d",)"
+           R"("ad_id":"c0ffee00-1234-4abc-8def-0123456789ab","ad_type":"banner","event_type":"view",)"
+           R"("event_time":"1700000000000","ip_address":"10.0.0.1"})",
+       std::string("\x01") + "a" +
+           R"({"a":"x\u00e9\n\"","b":[1,2.5,-3,true,null],"c":{"a":{"":false}},"a~b":1})",
+       std::string("\x00", 1) +
+           R"({"":18446744073709551615,"n":-9223372036854775808,"e":1e-300,"f":-0.0})",
+       std::string("\x01") + "a" + "{\"a\":\"\xff\"}",
+       std::string("\x03") + "a~1" + R"({"a/":[{"a":1}], "x" : "\ud83d\ude00"})",
+       std::string("\x01") + "a" + R"([{"a":1}])"});
   return 0;
 }

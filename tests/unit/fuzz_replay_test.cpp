@@ -38,6 +38,7 @@ const fuzz_target targets[] = {
     {"job_record", fuzz::fuzz_job_record},
     {"job_args", fuzz::fuzz_job_args},
     {"lines", fuzz::fuzz_lines},
+    {"json", fuzz::fuzz_json},
 };
 
 struct broken_invariant : std::runtime_error {
