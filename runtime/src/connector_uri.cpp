@@ -37,9 +37,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-bool starts_with(const std::string& s, const char* prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 result<connector_uri> parse_kafka(const std::string& text) {
   auto bad = [&](const std::string& why) {

@@ -30,11 +30,11 @@ namespace nagare {
 struct connector_uri {
   enum class kind : uint8_t { file, directory, kafka, standard_output, standard_error };
   kind type = kind::file;
-  std::string path;                  // file, directory
-  std::string servers;               // kafka: the bootstrap servers
-  std::vector<std::string> topics;   // kafka
+  std::string path;                                          // file, directory
+  std::string servers;                                       // kafka: the bootstrap servers
+  std::vector<std::string> topics;                           // kafka
   std::vector<std::pair<std::string, std::string>> options;  // kafka, in order, decoded
-  std::string text;                  // the URI as given (for messages)
+  std::string text;                                          // the URI as given (for messages)
 
   // The value of option `name`, or null.
   const std::string* option(const std::string& name) const;

@@ -129,7 +129,10 @@ status kafka_consumer::open(const subtask_info& info) {
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "true"},
   };
-  if (!s.config.group.empty()) fixed.emplace_back("group.id", s.config.group);
+  // librdkafka 2.0.2 neither assigns partitions nor gives the consumer queue
+  // without a group.id, although the group is never joined (no subscribe):
+  // a source without a group gets a placeholder to which nothing is committed.
+  fixed.emplace_back("group.id", s.config.group.empty() ? "nagare-unjoined" : s.config.group);
   auto conf = kafka::make_conf(s.config.connection, defaults, fixed, what);
   if (!conf.ok()) return conf.error();
   auto handle = kafka::make_handle(RD_KAFKA_CONSUMER, std::move(conf.value()), what);
@@ -172,6 +175,7 @@ void kafka_consumer::no_more_splits() { impl_->no_more = true; }
 status kafka_consumer::poll(size_t max_messages, kafka_message_sink& out, bool& end) {
   auto& s = *impl_;
   if (!s.error.ok()) return s.error;
+  if (!s.queue) return status(errc::internal, what + " " + s.task + ": polled while not open");
   if (auto st = s.assign_new(); !st.ok()) return st;
   for (auto& p : s.parts)
     if (p.finished && !p.finish_reported) {
