@@ -6,10 +6,10 @@
 namespace nagare {
 
 namespace {
-constexpr const char* max_message_key = "nagare.max-message-bytes";
-constexpr const char* handshake_message_key = "nagare.handshake-message-bytes";
-constexpr const char* handshake_timeout_key = "nagare.handshake-timeout";
-constexpr const char* max_handshaking_key = "nagare.max-handshaking";
+constexpr caf::string_view max_message_key = "nagare.max-message-bytes";
+constexpr caf::string_view handshake_message_key = "nagare.handshake-message-bytes";
+constexpr caf::string_view handshake_timeout_key = "nagare.handshake-timeout";
+constexpr caf::string_view max_handshaking_key = "nagare.max-handshaking";
 }  // namespace
 
 void put_wire_limits(caf::actor_system_config& cfg, const wire_limits& limits) {
