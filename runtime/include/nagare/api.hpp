@@ -34,7 +34,9 @@
 // dead letters.
 // Version 10: operators report their late records (operator_instance gains
 // late_records()); the file sink's part_writer sweeps stray work files.
-#define NAGARE_API_VERSION 10u
+// Version 11: delivery_guarantee gains none; the Kafka connectors, JSON
+// records and connectors named by URI (classes with inline parts in headers).
+#define NAGARE_API_VERSION 11u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);
