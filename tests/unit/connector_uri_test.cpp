@@ -1,0 +1,97 @@
+// Connector URIs (nagare/connector_uri.hpp) and what the connector helper
+// builds from them (nagare/connector.hpp): forms, options, one-line errors.
+#include <gtest/gtest.h>
+
+#include <nagare/connector.hpp>
+
+namespace nagare {
+namespace {
+
+using kind = connector_uri::kind;
+
+TEST(connector_uri, files_directories_and_standard_streams) {
+  auto plain = parse_connector_uri("/data/in.csv");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->type, kind::file);
+  EXPECT_EQ(plain->path, "/data/in.csv");
+  EXPECT_EQ(parse_connector_uri("file:rel/in.csv")->path, "rel/in.csv");
+  EXPECT_EQ(parse_connector_uri("file:///abs/in.csv")->path, "/abs/in.csv");
+  EXPECT_EQ(parse_connector_uri("dir:/incoming")->type, kind::directory);
+  EXPECT_EQ(parse_connector_uri("stdout:")->type, kind::standard_output);
+  EXPECT_EQ(parse_connector_uri("stderr:")->type, kind::standard_error);
+  EXPECT_EQ(parse_connector_uri("a/b:c")->path, "a/b:c") << "a colon after a slash is a path";
+}
+
+TEST(connector_uri, kafka_servers_topics_and_options) {
+  auto u = parse_connector_uri("kafka://h1:9092,h2:9093/in,other?start=latest&group=g%201&x.y=z");
+  ASSERT_TRUE(u.ok()) << u.error().message();
+  EXPECT_EQ(u->type, kind::kafka);
+  EXPECT_EQ(u->servers, "h1:9092,h2:9093");
+  EXPECT_EQ(u->topics, (std::vector<std::string>{"in", "other"}));
+  ASSERT_NE(u->option("group"), nullptr);
+  EXPECT_EQ(*u->option("group"), "g 1");
+  EXPECT_EQ(*u->option("x.y"), "z");
+  EXPECT_EQ(u->option("stop"), nullptr);
+  auto pattern = parse_connector_uri("kafka://h:1/?pattern=events-.*");
+  ASSERT_TRUE(pattern.ok());
+  EXPECT_TRUE(pattern->topics.empty());
+}
+
+TEST(connector_uri, malformed_ones_are_one_line_errors) {
+  for (const char* bad :
+       {"", "kafka://h:1", "kafka:///t", "kafka://h/t", "kafka://h:x/t", "kafka://h:1/",
+        "kafka://h:1/t?start", "kafka://h:1/t?a=%zz", "s3:bucket/key", "file:"}) {
+    auto u = parse_connector_uri(bad);
+    EXPECT_FALSE(u.ok()) << bad;
+    if (!u.ok()) {
+      EXPECT_EQ(u.error().message().find('\n'), std::string::npos) << bad;
+    }
+  }
+  EXPECT_EQ(parse_connector_uri("s3:bucket/key").error().message(),
+            "'s3:bucket/key': unknown connector 's3:' (PATH, file:PATH, dir:PATH, kafka://..., "
+            "stdout:, stderr:)");
+}
+
+TEST(connector_uri, side_outputs_follow_the_output) {
+  EXPECT_EQ(side_output_uri("/out", "late"), "/out/late");
+  EXPECT_EQ(side_output_uri("/out", "_dead-letter"), "/out/_dead-letter");
+  EXPECT_EQ(side_output_uri("kafka://h:1/out?delivery=none", "_dead-letter"),
+            "kafka://h:1/out-dead-letter?delivery=none");
+  EXPECT_EQ(side_output_uri("stdout:", "late"), "stderr:");
+}
+
+TEST(connector, sources_and_sinks_check_their_options) {
+  EXPECT_TRUE(line_source::from_uris({"a.csv", "file:b.csv"}).ok());
+  EXPECT_TRUE(line_source::from_uris({"kafka://h:1/t?start=123&stop=latest&group=g"}).ok());
+  auto mixed = line_source::from_uris({"a.csv", "kafka://h:1/t"});
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.error().message(),
+            "input 'kafka://h:1/t' must be the only one (only files combine)");
+  auto bad_start = line_source::from_uris({"kafka://h:1/t?start=soon"});
+  ASSERT_FALSE(bad_start.ok());
+  EXPECT_EQ(bad_start.error().message(),
+            "input 'kafka://h:1/t?start=soon': start='soon' is not earliest, latest, committed or "
+            "a timestamp in ms");
+  EXPECT_FALSE(line_source::from_uris({"kafka://h:1/t?start=committed"}).ok())
+      << "committed offsets need a group";
+  EXPECT_FALSE(line_source::from_uris({"kafka://h:1/t?colour=red"}).ok());
+  EXPECT_FALSE(line_source::from_uris({"stdout:"}).ok());
+
+  auto fmt = default_formatter<std::string>();
+  EXPECT_TRUE(uri_sink<std::string>::from_uri("kafka://h:1/t?delivery=at-least-once", fmt).ok());
+  auto delivery = uri_sink<std::string>::from_uri("kafka://h:1/t?delivery=twice", fmt);
+  ASSERT_FALSE(delivery.ok());
+  EXPECT_EQ(delivery.error().message(),
+            "output 'kafka://h:1/t?delivery=twice': delivery='twice' is not exactly-once, "
+            "at-least-once or none");
+  EXPECT_FALSE(uri_sink<std::string>::from_uri("kafka://h:1/a,b", fmt).ok());
+  EXPECT_FALSE(uri_sink<std::string>::from_uri("dir:/x", fmt).ok());
+  auto out = uri_sink<std::string>::from_uri("stdout:", fmt);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->guarantee(), delivery_guarantee::at_least_once);
+  EXPECT_EQ(uri_sink<std::string>::from_uri("/tmp/x", fmt)->guarantee(),
+            delivery_guarantee::exactly_once);
+}
+
+}  // namespace
+}  // namespace nagare
