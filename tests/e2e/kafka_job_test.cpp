@@ -227,6 +227,28 @@ TEST(kafka_jobs, a_topic_matching_the_pattern_created_while_running_is_read) {
   EXPECT_EQ(cancelled.exit_code, 0) << cancelled.err;
 }
 
+// A source with a group commits the offsets of completed checkpoints to it;
+// a later job starting at the group's committed offsets reads only what came
+// after.
+TEST(kafka_jobs, committed_offsets_let_a_later_job_start_where_one_ended) {
+  kafka_broker k({"in:2"});
+  temp_dir dir;
+  k.produce("in", {"a,1", "b,2", "a,3"});
+  auto run = [&](const std::string& out) {
+    return run_process(
+        {nagare_bin(), "run", job_library("running_sum"), "--checkpoint-interval", "100", "--",
+         "--input", k.uri("in", "group=counting&start=committed&stop=latest"), "--output", out});
+  };
+  auto first = run(dir / "first");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(sorted(read_result_lines(dir / "first")),
+            (std::vector<std::string>{"a,1", "a,4", "b,2"}));
+  k.produce("in", {"c,7", "a,5"});
+  auto second = run(dir / "second");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(sorted(read_result_lines(dir / "second")), (std::vector<std::string>{"a,5", "c,7"}));
+}
+
 // Every broker down for 10 s in the middle of a run: the job waits or
 // restarts, and once they are back the output holds every window once.
 TEST(kafka_jobs, every_broker_down_for_ten_seconds_loses_and_duplicates_nothing) {
