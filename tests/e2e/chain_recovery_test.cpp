@@ -16,6 +16,7 @@
 
 #include "cluster.hpp"
 #include "corrupt_snapshot.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 
@@ -81,18 +82,6 @@ bool await_committed(const std::string& dir, size_t count) {
   }
   return true;
 }
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void expect_finished(test_cluster& c, const std::string& id) {
-  auto waited = c.client("wait", {id}, {}, 120s);
-  ASSERT_FALSE(waited.timed_out);
-  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED") << waited.err;
-}
-
 void expect_output(const job_input& in, const std::vector<std::string>& dirs) {
   std::vector<std::string> got;
   for (const auto& d : dirs) {

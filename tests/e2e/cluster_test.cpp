@@ -6,17 +6,12 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 #include "wordcount_reference.hpp"
 
 namespace nagare::testing {
 namespace {
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 void expect_one_line_error(const process_result& r, const std::string& phrase);
 
 // A keyed count long enough to be looked at, stopped or killed while it runs.

@@ -11,6 +11,7 @@
 
 #include "cluster.hpp"
 #include "damage_files.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 #include "wordcount_reference.hpp"
 
@@ -18,12 +19,6 @@ namespace nagare::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string bytes_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "kafka_broker.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
@@ -24,36 +25,6 @@ namespace nagare::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void expect_finished(test_cluster& c, const std::string& id, std::chrono::seconds deadline = 120s) {
-  auto waited = c.client("wait", {id}, {}, deadline);
-  ASSERT_FALSE(waited.timed_out);
-  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED") << waited.err;
-}
-
-size_t completed_checkpoints(test_cluster& c, const std::string& id) {
-  auto listed = c.client("shell", {"-c", "checkpoints " + id});
-  size_t n = 0;
-  for (size_t at = listed.out.find("COMPLETED"); at != std::string::npos;
-       at = listed.out.find("COMPLETED", at + 1))
-    ++n;
-  return n;
-}
-
-bool await_checkpoints(test_cluster& c, const std::string& id, size_t count,
-                       std::chrono::seconds deadline = 60s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (completed_checkpoints(c, id) < count) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // Small batches and one credit per channel keep a run going for a few
 // seconds, so that a kill lands in its middle.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "kafka_broker.hpp"
 #include "process.hpp"
 
@@ -30,17 +31,6 @@ std::vector<std::string> job_options() {
 std::vector<std::string> job_args(const kafka_broker& b, const std::string& delivery) {
   return {"--bootstrap", b.bootstrap(),           "--topic",    "numbers",
           "--records",   std::to_string(records), "--delivery", delivery};
-}
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void expect_finished(test_cluster& c, const std::string& id) {
-  auto waited = c.client("wait", {id}, {}, 120s);
-  ASSERT_FALSE(waited.timed_out);
-  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED") << waited.err;
 }
 
 // How often each number 0 .. records-1 is in the topic; anything else is

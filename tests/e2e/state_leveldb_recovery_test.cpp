@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 
 namespace nagare::testing {
@@ -69,17 +70,6 @@ std::vector<std::string> leveldb_options(const std::string& parallelism) {
           "--batch-size",    "256",       "--restart-strategy",    "fixed-delay:100:5"};
 }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void expect_finished(test_cluster& c, const std::string& id) {
-  auto waited = c.client("wait", {id}, {}, 300s);
-  ASSERT_FALSE(waited.timed_out);
-  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED") << waited.err;
-}
-
 // The sizes in bytes of the job's completed checkpoints, from the admin shell.
 std::vector<double> checkpoint_sizes(test_cluster& c, const std::string& id) {
   auto listed = c.client("shell", {"-c", "checkpoints " + id});
@@ -95,8 +85,8 @@ std::vector<double> checkpoint_sizes(test_cluster& c, const std::string& id) {
   return sizes;
 }
 
-bool await_checkpoints(test_cluster& c, const std::string& id, size_t count,
-                       std::chrono::seconds deadline = 120s) {
+bool await_checkpoint_sizes(test_cluster& c, const std::string& id, size_t count,
+                            std::chrono::seconds deadline = 120s) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (checkpoint_sizes(c, id).size() < count) {
     if (std::chrono::steady_clock::now() > until) return false;
@@ -122,10 +112,10 @@ TEST(state_leveldb_recovery, node_kill_restores_delta_chains) {
   test_cluster c(2, 2);
   auto out = c.dir() / "out";
   auto id = c.submit(job_library("keyed_count"), leveldb_options("2"), job_args(out));
-  ASSERT_TRUE(await_checkpoints(c, id, 10)) << c.coordinator_process().log();
+  ASSERT_TRUE(await_checkpoint_sizes(c, id, 10)) << c.coordinator_process().log();
   auto sizes = checkpoint_sizes(c, id);
   c.node(1).kill9();
-  expect_finished(c, id);
+  expect_finished(c, id, 300s);
   EXPECT_TRUE(counts_in({out}) == expected_counts()) << "the counts differ";
   auto log = c.coordinator_process().log();
   EXPECT_NE(log.find("restarting (attempt 1) from checkpoint "), std::string::npos) << log;
@@ -153,7 +143,7 @@ TEST(state_leveldb_recovery, savepoint_chains_restore_at_another_parallelism) {
   auto out1 = c.dir() / "out1";
   auto out2 = c.dir() / "out2";
   auto id = c.submit(job_library("keyed_count"), leveldb_options("2"), job_args(out1));
-  ASSERT_TRUE(await_checkpoints(c, id, 4)) << c.coordinator_process().log();
+  ASSERT_TRUE(await_checkpoint_sizes(c, id, 4)) << c.coordinator_process().log();
   auto stopped = c.client("stop", {"--savepoint", id});
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   auto at = stopped.out.find("savepoint ");
@@ -162,7 +152,7 @@ TEST(state_leveldb_recovery, savepoint_chains_restore_at_another_parallelism) {
   auto options = leveldb_options("3");
   options.insert(options.end(), {"--from-savepoint", savepoint});
   auto resumed = c.submit(job_library("keyed_count"), options, job_args(out2));
-  expect_finished(c, resumed);
+  expect_finished(c, resumed, 300s);
   EXPECT_TRUE(counts_in({out1, out2}) == expected_counts()) << "the counts differ";
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 
@@ -93,12 +94,6 @@ bool await(Predicate predicate, std::chrono::seconds deadline = 20s) {
 bool await_lines(const std::vector<std::string>& dirs, size_t n) {
   return await([&] { return lines_in(dirs).size() >= n; });
 }
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // The word after `prefix` in `text`; empty if absent.
 std::string word_after(const std::string& text, const std::string& prefix) {
   auto at = text.find(prefix);

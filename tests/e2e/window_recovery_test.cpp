@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "job_waits.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
 #include "window_input.hpp"
@@ -31,38 +32,6 @@ uint64_t mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
-}
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void expect_finished(test_cluster& c, const std::string& id, std::chrono::seconds deadline = 120s) {
-  auto waited = c.client("wait", {id}, {}, deadline);
-  ASSERT_FALSE(waited.timed_out);
-  EXPECT_EQ(trimmed(waited.out), "job " + id + " FINISHED") << waited.err;
-}
-
-// The number of the job's completed checkpoints, as the admin shell lists them.
-size_t completed_checkpoints(test_cluster& c, const std::string& id) {
-  auto listed = c.client("shell", {"-c", "checkpoints " + id});
-  size_t n = 0;
-  for (size_t at = listed.out.find("COMPLETED"); at != std::string::npos;
-       at = listed.out.find("COMPLETED", at + 1))
-    ++n;
-  return n;
-}
-
-// Waits until `count` checkpoints of the job have completed; false on timeout.
-bool await_checkpoints(test_cluster& c, const std::string& id, size_t count,
-                       std::chrono::seconds deadline = 60s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (completed_checkpoints(c, id) < count) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 // Small batches and one credit per channel keep a run going for a few

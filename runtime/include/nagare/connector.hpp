@@ -17,7 +17,6 @@
 // or on standard output or error.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <variant>
@@ -115,7 +114,7 @@ class uri_sink {
       case connector_uri::kind::standard_output:
         return uri_sink(stdout_sink<T>(std::move(fmt)));
       case connector_uri::kind::standard_error:
-        return uri_sink(stderr_sink(std::move(fmt)));
+        return uri_sink(stderr_sink<T>(std::move(fmt)));
       case connector_uri::kind::kafka:
         return kafka(u.value(), std::move(fmt), std::move(key));
       case connector_uri::kind::directory:
@@ -138,41 +137,7 @@ class uri_sink {
   }
 
  private:
-  // stdout_sink's writer, on standard error.
-  class stderr_sink {
-   public:
-    using record_type = T;
-    explicit stderr_sink(formatter<T> fmt) : fmt_(std::move(fmt)) {}
-    std::string name() const { return "stderr sink"; }
-    delivery_guarantee guarantee() const { return delivery_guarantee::at_least_once; }
-    status validate() const { return {}; }
-    owned<sink<T>> create() const { return make_owned<writer>(fmt_); }
-
-   private:
-    class writer final : public sink<T> {
-     public:
-      explicit writer(formatter<T> fmt) : fmt_(std::move(fmt)) {}
-      status open(const subtask_info&) override { return {}; }
-      status write(const T& record) override {
-        fmt_(record, buf_);
-        buf_ += '\n';
-        return buf_.size() >= (64u << 10) ? flush() : status{};
-      }
-      status close() override { return flush(); }
-
-     private:
-      status flush() {
-        auto st = detail::write_stderr(buf_);
-        buf_.clear();
-        return st;
-      }
-      formatter<T> fmt_;
-      std::string buf_;
-    };
-    formatter<T> fmt_;
-  };
-
-  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink, kafka_sink<T>>;
+  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink<T>, kafka_sink<T>>;
   explicit uri_sink(variant s) : sink_(std::move(s)) {}
 
   static result<uri_sink> kafka(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {

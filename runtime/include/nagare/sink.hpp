@@ -247,22 +247,25 @@ class file_sink {
   formatter<T> fmt_;
 };
 
-// Lines on standard output; subtasks write whole buffers, never parts of lines.
+namespace detail {
+
+// Lines on standard output or error; subtasks write whole buffers, never
+// parts of lines.
 template <class T>
-class stdout_sink {
+class stream_sink {
  public:
   using record_type = T;
-  explicit stdout_sink(formatter<T> fmt = default_formatter<T>()) : fmt_(std::move(fmt)) {}
-  std::string name() const { return "stdout sink"; }
+  stream_sink(formatter<T> fmt, bool to_stderr) : fmt_(std::move(fmt)), stderr_(to_stderr) {}
+  std::string name() const { return stderr_ ? "stderr sink" : "stdout sink"; }
   // Written at once: a restore writes replayed records again.
   delivery_guarantee guarantee() const { return delivery_guarantee::at_least_once; }
   status validate() const { return {}; }
-  owned<sink<T>> create() const { return make_owned<writer>(fmt_); }
+  owned<sink<T>> create() const { return make_owned<writer>(fmt_, stderr_); }
 
  private:
   class writer final : public sink<T> {
    public:
-    explicit writer(formatter<T> fmt) : fmt_(std::move(fmt)) {}
+    writer(formatter<T> fmt, bool to_stderr) : fmt_(std::move(fmt)), stderr_(to_stderr) {}
     status open(const subtask_info&) override { return {}; }
     status write(const T& record) override {
       fmt_(record, buf_);
@@ -273,15 +276,33 @@ class stdout_sink {
 
    private:
     status flush() {
-      auto st = detail::write_stdout(buf_);
+      auto st = stderr_ ? write_stderr(buf_) : write_stdout(buf_);
       buf_.clear();
       return st;
     }
     formatter<T> fmt_;
+    bool stderr_;
     std::string buf_;
   };
 
   formatter<T> fmt_;
+  bool stderr_;
+};
+
+}  // namespace detail
+
+template <class T>
+class stdout_sink : public detail::stream_sink<T> {
+ public:
+  explicit stdout_sink(formatter<T> fmt = default_formatter<T>())
+      : detail::stream_sink<T>(std::move(fmt), false) {}
+};
+
+template <class T>
+class stderr_sink : public detail::stream_sink<T> {
+ public:
+  explicit stderr_sink(formatter<T> fmt = default_formatter<T>())
+      : detail::stream_sink<T>(std::move(fmt), true) {}
 };
 
 }  // namespace nagare
