@@ -220,6 +220,47 @@ TEST(kafka_jobs, committed_offsets_let_a_later_job_start_where_one_ended) {
   EXPECT_EQ(sorted(read_result_lines(dir / "second")), (std::vector<std::string>{"a,5", "c,7"}));
 }
 
+// Malformed JSON and bytes that are not UTF-8 are dead letters, with their
+// partition and offset and a count; the good events are counted.
+TEST(kafka_jobs, malformed_json_and_non_utf8_messages_are_dead_letters) {
+  kafka_broker k({"events:1"});
+  temp_dir dir;
+  const std::vector<std::string> bad = {"{\"key\":", "not json", "{\"key\":\"\xff\"}",
+                                        "{\"nokey\":1}", "[1,2]"};
+  std::vector<std::string> messages = {"{\"key\":\"a\"}",
+                                       bad[0],
+                                       "{\"key\":\"b\",\"n\":1}",
+                                       bad[1],
+                                       bad[2],
+                                       "{\"key\":\"a\"}",
+                                       bad[3],
+                                       bad[4]};
+  k.produce("events", messages, 0);
+  auto run = run_process({nagare_bin(), "run", job_library("json_count"), "--", "--input",
+                          k.uri("events", "stop=latest"), "--output", dir / "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find(", 5 dead letters,"), std::string::npos) << run.err;
+  EXPECT_EQ(sorted(read_result_lines(dir / "out")), (std::vector<std::string>{"a\t2", "b\t1"}));
+  // SPLIT<TAB>OFFSET<TAB>REASON<TAB>RECORD, in offset order once sorted by offset.
+  std::map<uint64_t, std::pair<std::string, std::string>> letters;  // offset -> (reason, record)
+  for (const auto& line : read_result_lines(dir / "out/_dead-letter")) {
+    auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1), t3 = line.find('\t', t2 + 1);
+    ASSERT_NE(t3, std::string::npos) << line;
+    EXPECT_EQ(line.substr(0, t1), "events/0");
+    letters[std::stoull(line.substr(t1 + 1, t2 - t1 - 1))] = {line.substr(t2 + 1, t3 - t2 - 1),
+                                                              line.substr(t3 + 1)};
+  }
+  std::map<uint64_t, std::string> expected_offsets = {
+      {1, bad[0]}, {3, bad[1]}, {4, bad[2]}, {6, bad[3]}, {7, bad[4]}};
+  ASSERT_EQ(letters.size(), expected_offsets.size());
+  for (const auto& [offset, record] : expected_offsets) {
+    EXPECT_EQ(letters[offset].second, record) << "offset " << offset;
+  }
+  EXPECT_EQ(letters[4].first, "not valid UTF-8");
+  EXPECT_EQ(letters[6].first, "field 'key' is missing");
+  EXPECT_EQ(letters[3].first.rfind("not JSON: ", 0), 0u) << letters[3].first;
+}
+
 // Every broker down for 10 s in the middle of a run: the job waits or
 // restarts, and once they are back the output holds every window once.
 TEST(kafka_jobs, every_broker_down_for_ten_seconds_loses_and_duplicates_nothing) {
