@@ -127,7 +127,12 @@ status validate_kafka_source(const kafka_source_config& c) {
 }
 
 enumerator_spec kafka_enumerator_spec(const kafka_source_config& c) {
-  return {"kafka", kafka::encode_source_config(c), c.discovery_interval_ms, c.bounded};
+  // The master asks for new splits every 100 ms at most: discover() only takes
+  // what the enumerator's thread found, and the thread asks the brokers every
+  // discovery interval; so the first partitions are dealt as soon as the
+  // thread's first round is done, not an interval later.
+  uint32_t poll_ms = c.discovery_interval_ms < 100 ? c.discovery_interval_ms : 100;
+  return {"kafka", kafka::encode_source_config(c), poll_ms, c.bounded};
 }
 
 }  // namespace nagare::detail
