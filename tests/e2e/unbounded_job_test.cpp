@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "input_dir.hpp"
 #include "job_waits.hpp"
 #include "process.hpp"
 #include "running_sum_reference.hpp"
@@ -24,25 +25,6 @@ namespace nagare::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A directory the job monitors and the texts written into it so far.
-class input_dir {
- public:
-  explicit input_dir(std::string path) : path_(std::move(path)) { ::mkdir(path_.c_str(), 0755); }
-  const std::string& path() const { return path_; }
-  // Adds file i (keys of its own) under a hidden name first, renamed once complete.
-  void add(uint64_t seed, uint32_t i, size_t lines) {
-    texts_.push_back(generate_running_sum_input(seed, i, lines));
-    auto name = "in" + std::to_string(i) + ".csv";
-    write_file(path_ + "/." + name, texts_.back());
-    std::rename((path_ + "/." + name).c_str(), (path_ + "/" + name).c_str());
-  }
-  std::vector<std::string> expected() const { return expected_running_sums(texts_); }
-
- private:
-  std::string path_;
-  std::vector<std::string> texts_;
-};
 
 std::vector<std::string> names_in(const std::string& dir) {
   std::vector<std::string> names;

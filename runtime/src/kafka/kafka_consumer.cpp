@@ -86,10 +86,21 @@ struct kafka_consumer::impl {
     p.assigned = false;
   }
 
-  partition* find(const char* topic, int32_t number) {
-    auto it = index.find({topic, number});
-    return it == index.end() ? nullptr : &parts[it->second];
+  // The partition of a message. Messages come in runs from one partition (a
+  // fetched batch), so the last one found is tried first: no string is built
+  // per message.
+  partition* find(const rd_kafka_topic_t* topic, int32_t number) {
+    if (topic == last_topic && number == last_number) return &parts[last_index];
+    auto it = index.find({rd_kafka_topic_name(topic), number});
+    if (it == index.end()) return nullptr;
+    last_topic = topic;
+    last_number = number;
+    last_index = it->second;
+    return &parts[it->second];
   }
+  const rd_kafka_topic_t* last_topic = nullptr;  // find()'s last hit
+  int32_t last_number = 0;
+  size_t last_index = 0;
 
   // A consumer error that is not the end of a partition: fatal ones fail the
   // task; the others (brokers unreachable, a rebalance of leaders) are
@@ -190,7 +201,7 @@ status kafka_consumer::poll(size_t max_messages, kafka_message_sink& out, bool& 
   batch.count = static_cast<size_t>(n);
   for (; batch.next < batch.count; ++batch.next) {
     rd_kafka_message_t* m = batch.at[batch.next];
-    impl::partition* p = m->rkt ? s.find(rd_kafka_topic_name(m->rkt), m->partition) : nullptr;
+    impl::partition* p = m->rkt ? s.find(m->rkt, m->partition) : nullptr;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (p && !p->finished && p->end && m->offset >= *p->end) s.finish(*p);
     } else if (m->err) {
