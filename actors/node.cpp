@@ -98,6 +98,8 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     setup.subtask = t.subtask;
     setup.graph = job->graph;
     setup.plan = job->plan;
+    setup.chain.job_name = req.job.name;
+    setup.chain.job_id = req.job_id;
     setup.chain.batch_records = req.job.batch_records;
     setup.chain.attempt = req.attempt;
     setup.chain.restored_checkpoint = req.restore.checkpoint;

@@ -39,6 +39,105 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+bool is_host_port(const std::string& server) {
+  auto colon = server.rfind(':');
+  return colon != std::string::npos && colon != 0 && colon + 1 < server.size() &&
+         colon + 6 >= server.size() &&
+         server.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+         std::stoul(server.substr(colon + 1)) > 0 && std::stoul(server.substr(colon + 1)) < 65536;
+}
+
+// NAME=VALUE pairs joined by '&', %XX-decoded, into u.options; false names the bad pair.
+bool parse_query(const std::string& query, connector_uri& u, std::string& bad_pair) {
+  if (query.empty()) return true;
+  for (const auto& pair : split(query, '&')) {
+    auto eq = pair.find('=');
+    std::string name, value;
+    if (eq == std::string::npos || eq == 0 || !percent_decode(pair.substr(0, eq), name) ||
+        !percent_decode(pair.substr(eq + 1), value)) {
+      bad_pair = pair;
+      return false;
+    }
+    u.options.emplace_back(std::move(name), std::move(value));
+  }
+  return true;
+}
+
+// SCHEME://AUTHORITY[/PATH][?QUERY] into its parts (the query in u.options).
+struct uri_parts {
+  std::string authority, path;
+  bool has_path = false;
+};
+bool split_uri(const std::string& text, size_t scheme_size, connector_uri& u, uri_parts& parts,
+               std::string& why) {
+  std::string rest = text.substr(scheme_size);
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    std::string bad_pair;
+    if (!parse_query(rest.substr(q + 1), u, bad_pair)) {
+      why = "option '" + bad_pair + "' is not NAME=VALUE";
+      return false;
+    }
+    rest.resize(q);
+  }
+  auto slash = rest.find('/');
+  parts.authority = rest.substr(0, slash);
+  if (slash != std::string::npos) {
+    parts.has_path = true;
+    parts.path = rest.substr(slash + 1);
+  }
+  return true;
+}
+
+result<connector_uri> parse_redis(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return status::invalid_argument("'" + text + "' is not a redis URI: " + why +
+                                    " (expected redis://HOST:PORT[/STREAM[,STREAM...]][?OPTIONS])");
+  };
+  connector_uri u;
+  u.type = connector_uri::kind::redis;
+  u.text = text;
+  uri_parts parts;
+  std::string why;
+  if (!split_uri(text, std::string("redis://").size(), u, parts, why)) return bad(why);
+  if (!is_host_port(parts.authority)) return bad("'" + parts.authority + "' is not HOST:PORT");
+  u.servers = parts.authority;
+  if (!parts.path.empty())
+    for (const auto& s : split(parts.path, ',')) {
+      std::string name;
+      if (!percent_decode(s, name) || name.empty()) return bad("'" + s + "' is not a stream name");
+      u.topics.push_back(std::move(name));
+    }
+  return u;
+}
+
+result<connector_uri> parse_postgresql(const std::string& text, size_t scheme_size) {
+  auto bad = [&](const std::string& why) {
+    return status::invalid_argument(
+        "'" + text + "' is not a postgresql URI: " + why +
+        " (expected postgresql://[USER@]HOST:PORT/DATABASE?table=TABLE[&OPTIONS])");
+  };
+  connector_uri u;
+  u.type = connector_uri::kind::postgresql;
+  u.text = text;
+  uri_parts parts;
+  std::string why;
+  if (!split_uri(text, scheme_size, u, parts, why)) return bad(why);
+  std::string server = parts.authority;
+  if (auto at = server.rfind('@'); at != std::string::npos) {
+    if (server.substr(0, at).find(':') != std::string::npos)
+      return bad("a password does not belong in a URI (use PGPASSWORD or ~/.pgpass)");
+    if (!percent_decode(server.substr(0, at), u.user) || u.user.empty())
+      return bad("'" + server.substr(0, at) + "' is not a user name");
+    server.erase(0, at + 1);
+  }
+  if (!is_host_port(server)) return bad("'" + server + "' is not HOST:PORT");
+  u.servers = server;
+  if (!parts.has_path || parts.path.empty() || !percent_decode(parts.path, u.database) ||
+      u.database.find('/') != std::string::npos)
+    return bad("no /DATABASE");
+  return u;
+}
+
 result<connector_uri> parse_kafka(const std::string& text) {
   auto bad = [&](const std::string& why) {
     return status::invalid_argument("'" + text + "' is not a kafka URI: " + why +
@@ -57,12 +156,8 @@ result<connector_uri> parse_kafka(const std::string& text) {
   if (slash == std::string::npos) return bad("no /TOPIC");
   u.servers = rest.substr(0, slash);
   if (u.servers.empty()) return bad("no servers");
-  for (const auto& server : split(u.servers, ',')) {
-    auto colon = server.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == server.size() ||
-        server.find_first_not_of("0123456789", colon + 1) != std::string::npos)
-      return bad("'" + server + "' is not HOST:PORT");
-  }
+  for (const auto& server : split(u.servers, ','))
+    if (!is_host_port(server)) return bad("'" + server + "' is not HOST:PORT");
   std::string topics = rest.substr(slash + 1);
   if (!topics.empty())
     for (const auto& t : split(topics, ',')) {
@@ -71,15 +166,8 @@ result<connector_uri> parse_kafka(const std::string& text) {
         return bad("'" + t + "' is not a topic name");
       u.topics.push_back(std::move(name));
     }
-  if (!query.empty())
-    for (const auto& pair : split(query, '&')) {
-      auto eq = pair.find('=');
-      std::string name, value;
-      if (eq == std::string::npos || eq == 0 || !percent_decode(pair.substr(0, eq), name) ||
-          !percent_decode(pair.substr(eq + 1), value))
-        return bad("option '" + pair + "' is not NAME=VALUE");
-      u.options.emplace_back(std::move(name), std::move(value));
-    }
+  if (std::string bad_pair; !parse_query(query, u, bad_pair))
+    return bad("option '" + bad_pair + "' is not NAME=VALUE");
   if (u.topics.empty() && !u.option("pattern")) return bad("no topic");
   return u;
 }
@@ -93,9 +181,20 @@ const std::string* connector_uri::option(const std::string& name) const {
   return found;
 }
 
+std::string connector_uri::host() const { return servers.substr(0, servers.rfind(':')); }
+
+uint16_t connector_uri::port() const {
+  auto colon = servers.rfind(':');
+  return colon == std::string::npos ? 0
+                                    : static_cast<uint16_t>(std::stoul(servers.substr(colon + 1)));
+}
+
 result<connector_uri> parse_connector_uri(const std::string& text) {
   if (text.empty()) return status::invalid_argument("an empty URI names no connector");
   if (starts_with(text, "kafka://")) return parse_kafka(text);
+  if (starts_with(text, "redis://")) return parse_redis(text);
+  if (starts_with(text, "postgresql://")) return parse_postgresql(text, 13);
+  if (starts_with(text, "postgres://")) return parse_postgresql(text, 11);
   connector_uri u;
   u.text = text;
   if (text == "stdout:" || text == "stderr:") {
@@ -118,8 +217,8 @@ result<connector_uri> parse_connector_uri(const std::string& text) {
         text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") >= colon)
       return status::invalid_argument("'" + text + "': unknown connector '" +
                                       text.substr(0, colon) +
-                                      ":' (PATH, file:PATH, dir:PATH, kafka://..., stdout:, "
-                                      "stderr:)");
+                                      ":' (PATH, file:PATH, dir:PATH, kafka://..., "
+                                      "redis://..., postgresql://..., stdout:, stderr:)");
     u.path = text;
   }
   if (u.path.empty()) return status::invalid_argument("'" + text + "' names no path");

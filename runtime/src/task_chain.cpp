@@ -15,6 +15,8 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   chain->info_.task_name =
       vx.name + " (" + std::to_string(subtask + 1) + "/" + std::to_string(vx.parallelism) + ")";
   chain->info_.subtask = subtask;
+  chain->info_.job_name = opts.job_name;
+  chain->info_.job_id = opts.job_id;
   chain->info_.parallelism = vx.parallelism;
   chain->info_.max_parallelism = p.max_parallelism;
   chain->info_.batch_records = opts.batch_records;

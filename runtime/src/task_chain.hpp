@@ -27,6 +27,8 @@ struct chain_options {
   uint32_t attempt = 0;
   bool restored_own = false;         // see subtask_info
   state_backend_options state = {};  // see subtask_info
+  std::string job_name = {};         // see subtask_info
+  uint64_t job_id = 0;
 };
 
 class task_chain {

@@ -36,7 +36,7 @@
 // late_records()); the file sink's part_writer sweeps stray work files.
 // Version 11: delivery_guarantee gains none; the Kafka connectors, JSON
 // records and connectors named by URI (classes with inline parts in headers).
-#define NAGARE_API_VERSION 11u
+#define NAGARE_API_VERSION 12u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

@@ -119,6 +119,9 @@ class uri_sink {
         return kafka(u.value(), std::move(fmt), std::move(key));
       case connector_uri::kind::directory:
         break;
+      case connector_uri::kind::redis:
+      case connector_uri::kind::postgresql:
+        return status::invalid_argument("'" + text + "': this job cannot write there");
     }
     return status::invalid_argument("'" + text + "' is an input, not an output");
   }

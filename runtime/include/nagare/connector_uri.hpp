@@ -7,6 +7,13 @@
 //   dir:PATH                a monitored directory (source only, unbounded)
 //   kafka://HOST:PORT[,HOST:PORT...]/TOPIC[,TOPIC...][?OPTIONS]
 //   stdout:, stderr:        lines on standard output or error (sink only)
+//   redis://HOST:PORT[/STREAM[,STREAM...]][?OPTIONS]
+//                           a Redis server: streams (source), a hash or
+//                           keys (lookup, sink), as the options say
+//   postgresql://[USER@]HOST:PORT/DATABASE?table=TABLE[&OPTIONS]
+//                           a PostgreSQL table (lookup, sink); the password,
+//                           if any, comes from libpq's PGPASSWORD or
+//                           ~/.pgpass, never from the URI
 //
 // Kafka options, "NAME=VALUE" joined by '&' (values %XX-decoded):
 //   start=earliest|latest|committed|TIMESTAMP_MS   source: where to start
@@ -15,6 +22,8 @@
 //   pattern=REGEX           source: every topic matching REGEX (no TOPIC then)
 //   delivery=exactly-once|at-least-once|none        sink (default exactly-once)
 //   NAME.WITH.DOTS=VALUE    any librdkafka property, passed through
+// Redis and PostgreSQL options: see nagare/lookup.hpp (lookups),
+// nagare/redis_source.hpp, nagare/redis_sink.hpp and nagare/postgres_sink.hpp.
 // An option the connector does not take is an error naming it.
 #pragma once
 
@@ -28,16 +37,29 @@
 namespace nagare {
 
 struct connector_uri {
-  enum class kind : uint8_t { file, directory, kafka, standard_output, standard_error };
+  enum class kind : uint8_t {
+    file,
+    directory,
+    kafka,
+    standard_output,
+    standard_error,
+    redis,
+    postgresql
+  };
   kind type = kind::file;
-  std::string path;                                          // file, directory
-  std::string servers;                                       // kafka: the bootstrap servers
-  std::vector<std::string> topics;                           // kafka
-  std::vector<std::pair<std::string, std::string>> options;  // kafka, in order, decoded
+  std::string path;     // file, directory
+  std::string servers;  // kafka: the bootstrap servers; redis, postgresql: HOST:PORT
+  std::vector<std::string> topics;  // kafka: topics; redis: streams
+  std::string user;                 // postgresql (empty: libpq's default)
+  std::string database;             // postgresql
+  std::vector<std::pair<std::string, std::string>> options;  // in order, decoded
   std::string text;                                          // the URI as given (for messages)
 
   // The value of option `name`, or null.
   const std::string* option(const std::string& name) const;
+  // HOST and PORT of `servers` (redis, postgresql: exactly one server).
+  std::string host() const;
+  uint16_t port() const;
 };
 
 // Parses a URI; a malformed one is an invalid_argument naming it and why.

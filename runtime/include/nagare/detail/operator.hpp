@@ -70,6 +70,10 @@ struct subtask_info {
   // savepoint of another job.
   bool restored_own = false;
   state_backend_options state = {};  // the job's state backend, for this task
+  // The job as submitted: its name (stable across attempts and savepoints,
+  // so external transactions can be named by it) and its id in the cluster.
+  std::string job_name;
+  uint64_t job_id = 0;
 };
 
 namespace detail {
