@@ -40,7 +40,9 @@ TEST(connector_uri, kafka_servers_topics_and_options) {
 TEST(connector_uri, malformed_ones_are_one_line_errors) {
   for (const char* bad :
        {"", "kafka://h:1", "kafka:///t", "kafka://h/t", "kafka://h:x/t", "kafka://h:1/",
-        "kafka://h:1/t?start", "kafka://h:1/t?a=%zz", "s3:bucket/key", "file:"}) {
+        "kafka://h:1/t?start", "kafka://h:1/t?a=%zz", "s3:bucket/key", "file:", "redis://h",
+        "redis://h:0", "redis://h:99999", "redis://:1", "redis://h:1?hash", "postgresql://h:1",
+        "postgresql://h:1/", "postgresql://u:secret@h:1/db", "postgresql://@h:1/db"}) {
     auto u = parse_connector_uri(bad);
     EXPECT_FALSE(u.ok()) << bad;
     if (!u.ok()) {
@@ -49,7 +51,42 @@ TEST(connector_uri, malformed_ones_are_one_line_errors) {
   }
   EXPECT_EQ(parse_connector_uri("s3:bucket/key").error().message(),
             "'s3:bucket/key': unknown connector 's3:' (PATH, file:PATH, dir:PATH, kafka://..., "
-            "stdout:, stderr:)");
+            "redis://..., postgresql://..., stdout:, stderr:)");
+  EXPECT_EQ(parse_connector_uri("postgresql://u:pw@h:1/db").error().message(),
+            "'postgresql://u:pw@h:1/db' is not a postgresql URI: a password does not belong in a "
+            "URI (use PGPASSWORD or ~/.pgpass) (expected "
+            "postgresql://[USER@]HOST:PORT/DATABASE?table=TABLE[&OPTIONS])");
+}
+
+TEST(connector_uri, redis_names_a_server_and_streams) {
+  auto u = parse_connector_uri("redis://127.0.0.1:6380/orders,clicks%2Fa?hash=customers");
+  ASSERT_TRUE(u.ok()) << u.error().message();
+  EXPECT_EQ(u->type, connector_uri::kind::redis);
+  EXPECT_EQ(u->host(), "127.0.0.1");
+  EXPECT_EQ(u->port(), 6380);
+  EXPECT_EQ(u->topics, (std::vector<std::string>{"orders", "clicks/a"}));
+  ASSERT_NE(u->option("hash"), nullptr);
+  EXPECT_EQ(*u->option("hash"), "customers");
+  auto bare = parse_connector_uri("redis://localhost:6379");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_TRUE(bare->topics.empty());
+}
+
+TEST(connector_uri, postgresql_names_user_server_database_and_table) {
+  for (const char* scheme : {"postgresql://", "postgres://"}) {
+    auto u = parse_connector_uri(std::string(scheme) +
+                                 "nagare@db.example:5433/shop?table=customers&key=id&value=region");
+    ASSERT_TRUE(u.ok()) << u.error().message();
+    EXPECT_EQ(u->type, connector_uri::kind::postgresql);
+    EXPECT_EQ(u->user, "nagare");
+    EXPECT_EQ(u->host(), "db.example");
+    EXPECT_EQ(u->port(), 5433);
+    EXPECT_EQ(u->database, "shop");
+    EXPECT_EQ(*u->option("value"), "region");
+  }
+  auto anonymous = parse_connector_uri("postgresql://127.0.0.1:5432/postgres?table=t");
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->user, "");
 }
 
 TEST(connector_uri, side_outputs_follow_the_output) {
