@@ -51,6 +51,8 @@ using barrier_atom = caf::atom_constant<caf::atom("barrier")>;  // task -> task,
 // task's processing-time timer to itself.
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+// An asynchronous operator's requests completed (task_waker.hpp, to itself).
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;               // task -> master
 using decline_atom = caf::atom_constant<caf::atom("decline")>;       // task -> master
 using complete_atom = caf::atom_constant<caf::atom("complete")>;     // master -> task

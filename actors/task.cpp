@@ -43,6 +43,8 @@ void task_actor::on_exit() {
 }
 
 caf::behavior task_actor::make_behavior() {
+  waker_ = std::make_shared<task_waker>(ctrl());
+  setup_.chain.waker = waker_;
   auto built = task_chain::build(*setup_.graph, *setup_.plan, setup_.vertex, setup_.subtask, this,
                                  setup_.chain);
   if (!built.ok()) {
@@ -65,6 +67,10 @@ caf::behavior task_actor::make_behavior() {
         on_item(channel, channel_item::of_watermark(wm, idle), "watermark");
       },
       [this](tick_atom) { on_tick(); },
+      [this](wake_atom) {
+        waker_->rearm();
+        on_async();
+      },
       [this](trigger_atom, uint64_t id) { on_trigger(id); },
       [this](complete_atom, uint64_t id, bool last) { on_complete(id, last); },
       [this](poll_atom) { on_poll(); },
@@ -285,7 +291,7 @@ bool task_actor::advance_processing_time() {
   bool wants = false;
   if (!guarded([&] {
         chain_->advance_processing_time(now_ms());
-        wants = chain_->wants_processing_time();
+        wants = chain_->wants_processing_time() || chain_->async_pending();
       }))
     return false;
   if (wants && !tick_scheduled_ && phase_ == phase::running) {
@@ -298,12 +304,33 @@ bool task_actor::advance_processing_time() {
 void task_actor::on_tick() {
   tick_scheduled_ = false;
   if (phase_ != phase::running) return;
+  if (chain_->async_pending()) {
+    on_async();
+    if (phase_ != phase::running) return;
+  }
   if (blocked() || step_ != watermark_step::none) {  // no more output now: try again later
+    if (tick_scheduled_) return;
     tick_scheduled_ = true;
     delayed_send(this, tick_interval, tick_atom::value);
     return;
   }
   advance_processing_time();
+}
+
+void task_actor::on_async() {
+  if (phase_ != phase::running) return;
+  if (!guarded([&] { chain_->async_step(now_ms()); })) return;
+  if (chain_->async_pending() && !tick_scheduled_) {
+    tick_scheduled_ = true;
+    delayed_send(this, tick_interval, tick_atom::value);
+  }
+  if (blocked()) return;
+  if (chain_->is_source()) {
+    if (!continue_watermark_step()) return;
+    schedule_poll();
+  } else {
+    run();
+  }
 }
 
 void task_actor::run() {

@@ -39,6 +39,11 @@
 // each input batch and each source poll, and every 10 ms while an
 // operator wants it (processing-time timers).
 //
+// Asynchronous operators (nagare/async.hpp): while one is full the task takes
+// no input (blocked()); their completions wake the task (task_waker), which
+// lets the chain take them (task_chain::async_step) and goes on; a tick every
+// 10 ms while requests are out times them out and retries them.
+//
 // End of input: the task finishes its chain, sends end-of-stream and reports
 // `ended`, but stays: a task that has ended still acknowledges checkpoints
 // (with its final state) until the master's last `complete`, which commits
@@ -74,6 +79,7 @@
 #include "task/output_channels.hpp"
 #include "task/restore_loader.hpp"
 #include "task_chain.hpp"
+#include "task_waker.hpp"
 
 namespace nagare {
 class checkpoint_store;
@@ -133,7 +139,12 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   // A poll that emitted nothing: the next one after a delay (1 ms, doubling
   // up to max_poll_backoff), so an idle unbounded source costs no CPU.
   void back_off();
-  bool blocked() const { return outputs_.blocked(); }
+  // No input now: an output channel is full, or an asynchronous operator
+  // (its requests complete by `wake`, on_async()).
+  bool blocked() const { return outputs_.blocked() || chain_->input_blocked(); }
+  // Asynchronous operators: takes what completed, then goes on where the
+  // task stopped (a watermark step, input, polls).
+  void on_async();
   void end_stream();  // all input consumed: finish the chain, send end-of-stream
   // Event time: the minimum over the open, active input channels; or, for a
   // source, what its last poll generated.
@@ -180,6 +191,7 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
 
   task_setup setup_;
   std::unique_ptr<task_chain> chain_;
+  std::shared_ptr<task_waker> waker_;
   channel_peers peers_;  // before the channels, which send through it
   input_channels inputs_;
   output_channels outputs_;

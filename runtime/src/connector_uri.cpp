@@ -239,6 +239,8 @@ std::string side_output_uri(const std::string& output, const std::string& name) 
     }
     case connector_uri::kind::standard_output:
     case connector_uri::kind::standard_error:
+    case connector_uri::kind::redis:  // a table or hash has no place for them
+    case connector_uri::kind::postgresql:
       return "stderr:";
     default:
       return output + "/" + name;

@@ -31,10 +31,9 @@ std::string shown(const std::string& text, size_t limit) {
 }  // namespace
 
 void report_dead_letters(const std::string& task, uint64_t count, const char* fate,
-                         const dead_letter* letter) {
+                         const dead_letter* letter, const char* what) {
   std::string line = task + ": " + std::to_string(count) + " dead letter" +
-                     (count == 1 ? "" : "s") + " (input records the source could not parse), " +
-                     fate;
+                     (count == 1 ? "" : "s") + " (" + what + "), " + fate;
   if (letter) {
     line += "; the last: split '" + shown(letter->split, 200) + "'";
     if (letter->position) line += " at " + std::to_string(*letter->position);

@@ -24,6 +24,7 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   chain->info_.attempt = opts.attempt;
   chain->info_.restored_own = opts.restored_own;
   chain->info_.state = opts.state;
+  chain->info_.waker = opts.waker;
 
   auto& ops = chain->operators_;
   for (auto id : vx.nodes) {
@@ -114,6 +115,23 @@ bool task_chain::wants_processing_time() const {
   for (const auto& op : operators_)
     if (op->wants_processing_time()) return true;
   return false;
+}
+
+bool task_chain::input_blocked() const {
+  for (size_t i = 0; i < opened_; ++i)
+    if (operators_[i]->input_blocked()) return true;
+  return false;
+}
+
+bool task_chain::async_pending() const {
+  for (size_t i = 0; i < opened_; ++i)
+    if (operators_[i]->async_pending()) return true;
+  return false;
+}
+
+void task_chain::async_step(int64_t now) {
+  if (now < processing_time_) now = processing_time_;
+  for (size_t i = 0; i < opened_; ++i) operators_[i]->async_step(now);
 }
 
 void task_chain::finish() {

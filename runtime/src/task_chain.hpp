@@ -29,6 +29,7 @@ struct chain_options {
   state_backend_options state = {};  // see subtask_info
   std::string job_name = {};         // see subtask_info
   uint64_t job_id = 0;
+  std::shared_ptr<detail::async_waker> waker = {};  // see subtask_info
 };
 
 class task_chain {
@@ -94,6 +95,12 @@ class task_chain {
   // has processing-time timers): the task then calls
   // advance_processing_time every few milliseconds.
   bool wants_processing_time() const;
+  // Asynchronous operators (detail/operator.hpp): whether one can take no
+  // input now, whether one has requests out (the task then calls
+  // async_step every few milliseconds), and taking what completed.
+  bool input_blocked() const;
+  bool async_pending() const;
+  void async_step(int64_t now);
   // End of all input: each operator emits what it still holds, head to tail.
   void finish();
   status close();

@@ -71,6 +71,9 @@ redis_server::~redis_server() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+void redis_server::pause() { ::kill(pid_, SIGSTOP); }
+void redis_server::resume() { ::kill(pid_, SIGCONT); }
+
 std::string redis_server::cli(const std::string& args) const {
   return must_run({"/bin/sh", "-c", "/usr/bin/redis-cli -p " + std::to_string(port_) + " " + args},
                   "redis-cli " + args)
@@ -84,11 +87,15 @@ postgres_server::postgres_server() : dir_(make_dir("nagare-postgres-")), port_(f
     if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0)
       throw std::runtime_error("cannot give " + dir_ + " to the postgres user");
   }
-  const std::string data = dir_ + "/data";
-  must_run(as_postgres({postgres_bin + "initdb", "-D", data, "-A", "trust", "-U", "postgres",
-                        "--no-sync", "--no-instructions"}),
+  must_run(as_postgres({postgres_bin + "initdb", "-D", dir_ + "/data", "-A", "trust", "-U",
+                        "postgres", "--no-sync", "--no-instructions"}),
            "initdb");
-  must_run(as_postgres({postgres_bin + "pg_ctl", "-D", data, "-l", dir_ + "/log", "-w", "-o",
+  start();
+}
+
+void postgres_server::start() {
+  must_run(as_postgres({postgres_bin + "pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/log", "-w",
+                        "-o",
                         "-p " + std::to_string(port_) + " -k " + dir_ +
                             " -c listen_addresses=127.0.0.1 -c fsync=off"
                             " -c max_prepared_transactions=16",
@@ -97,11 +104,22 @@ postgres_server::postgres_server() : dir_(make_dir("nagare-postgres-")), port_(f
   started_ = true;
 }
 
+void postgres_server::stop() {
+  if (!started_) return;
+  run_process(
+      as_postgres({postgres_bin + "pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}),
+      std::chrono::seconds(30));
+  started_ = false;
+}
+
+void postgres_server::restart(std::chrono::milliseconds down) {
+  stop();
+  std::this_thread::sleep_for(down);
+  start();
+}
+
 postgres_server::~postgres_server() {
-  if (started_)
-    run_process(as_postgres({postgres_bin + "pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w",
-                             "stop"}),
-                std::chrono::seconds(30));
+  stop();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

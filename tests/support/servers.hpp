@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,10 @@ class redis_server {
 
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Stops and continues the server (SIGSTOP, SIGCONT): connections stay
+  // open and nothing answers, as when the network drops its packets.
+  void pause();
+  void resume();
   // `redis-cli -p PORT ARGS...`'s standard output (throws when it fails).
   std::string cli(const std::string& args) const;
 
@@ -46,8 +51,14 @@ class postgres_server {
   std::string uri() const;
   // `psql -At -c SQL`'s standard output (throws when it fails).
   std::string sql(const std::string& statement) const;
+  // Stops the server at once (pg_ctl -m immediate: connections drop, as
+  // in a crash; prepared transactions survive), waits `down`, starts it
+  // again on the same port and data.
+  void restart(std::chrono::milliseconds down);
 
  private:
+  void start();
+  void stop();
   std::string dir_;
   uint16_t port_ = 0;
   bool started_ = false;

@@ -95,6 +95,8 @@ TEST(connector_uri, side_outputs_follow_the_output) {
   EXPECT_EQ(side_output_uri("kafka://h:1/out?delivery=none", "_dead-letter"),
             "kafka://h:1/out-dead-letter?delivery=none");
   EXPECT_EQ(side_output_uri("stdout:", "late"), "stderr:");
+  EXPECT_EQ(side_output_uri("postgresql://u@h:5432/db?table=t", "late"), "stderr:");
+  EXPECT_EQ(side_output_uri("redis://h:6379?hash=h", "_dead-letter"), "stderr:");
 }
 
 TEST(connector, sources_and_sinks_check_their_options) {

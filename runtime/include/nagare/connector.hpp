@@ -99,13 +99,18 @@ class line_source {
 template <class T>
 using key_formatter = function<void(const T&, std::string&)>;
 
+// A record as the text values of a table row's columns, in column order
+// (a null function: the job writes no rows).
+template <class T>
+using row_formatter = function<void(const T&, std::vector<std::string>&)>;
+
 template <class T>
 class uri_sink {
  public:
   using record_type = T;
 
   static result<uri_sink> from_uri(const std::string& text, formatter<T> fmt,
-                                   key_formatter<T> key = {}) {
+                                   key_formatter<T> key = {}, row_formatter<T> row = {}) {
     auto u = parse_connector_uri(text);
     if (!u.ok()) return u.error();
     switch (u->type) {
@@ -121,6 +126,7 @@ class uri_sink {
         break;
       case connector_uri::kind::redis:
       case connector_uri::kind::postgresql:
+        (void)row;
         return status::invalid_argument("'" + text + "': this job cannot write there");
     }
     return status::invalid_argument("'" + text + "' is an input, not an output");

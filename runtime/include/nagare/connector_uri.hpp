@@ -69,6 +69,7 @@ result<connector_uri> parse_connector_uri(const std::string& text);
 //   a directory DIR       -> DIR/NAME
 //   kafka://S/TOPIC?Q     -> kafka://S/TOPIC-NAME?Q (without a leading '_' of NAME)
 //   stdout: or stderr:    -> stderr:
+//   redis:// or postgresql:// -> stderr:
 std::string side_output_uri(const std::string& output, const std::string& name);
 
 }  // namespace nagare

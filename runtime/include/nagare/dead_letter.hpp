@@ -44,9 +44,11 @@ namespace detail {
 // Writes one line on standard error about the dead letters of source
 // subtask `task`: their count so far, what became of them (`fate`) and, with
 // `letter`, that one (its record cut to 200 bytes, control characters
-// escaped). Compiled into libnagare; thread-safe (one write per line).
+// escaped). `what` says what dead letters are there. Compiled into
+// libnagare; thread-safe (one write per line).
 void report_dead_letters(const std::string& task, uint64_t count, const char* fate,
-                         const dead_letter* letter);
+                         const dead_letter* letter,
+                         const char* what = "input records the source could not parse");
 }  // namespace detail
 
 template <>

@@ -18,9 +18,12 @@
 #include <utility>
 
 #include "nagare/aggregate.hpp"
+#include "nagare/async.hpp"
+#include "nagare/detail/async_operator.hpp"
 #include "nagare/detail/exchange.hpp"
 #include "nagare/detail/graph.hpp"
 #include "nagare/detail/operators.hpp"
+#include "nagare/lookup.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/state.hpp"
@@ -110,6 +113,48 @@ class data_stream : public operator_handle<data_stream<T>> {
   data_stream<T> filter(F f) {
     auto out = then<T>("filter", [f] { return make_owned<detail::filter_operator<T, F>>(f); });
     out.timestamps_ = timestamps_;
+    return out;
+  }
+
+  // Asynchronous I/O (nagare/async.hpp): start(const T&, async_result<Out>)
+  // starts a request per record and completes it later from any thread; the
+  // results come out in input order unless opts says unordered(). `fallback`
+  // is what failure_action::emit_default emits.
+  template <class Out, class Start>
+  data_stream<Out> async_map(Start start, async_options opts = {}, Out fallback = Out{}) {
+    return async<Out, Out>("async_map", detail::async_map_handler<T, Out, Start>{std::move(start)},
+                           std::move(opts), std::move(fallback));
+  }
+
+  // Looks up key(const T&) (a string) in `table` (nagare/lookup.hpp) and
+  // emits join(T&&, const std::string* value), value null when the table has
+  // no such key (or, with on_failure=default, when the lookup failed).
+  template <class KeyFn, class Join,
+            class Out = std::decay_t<std::invoke_result_t<Join&, T&&, const std::string*>>>
+  data_stream<Out> lookup(const lookup_table& table, KeyFn key, Join join) {
+    detail::lookup_value fallback;
+    fallback.cached = true;  // not an answer of the table: never cached
+    auto out = async<Out, detail::lookup_value>(
+        "lookup",
+        detail::lookup_handler<T, Out, KeyFn, Join>(table.config(), std::move(key),
+                                                    std::move(join)),
+        table.async(), std::move(fallback));
+    this->g_->nodes.back().validate = [table] {
+      auto st = table.validate();
+      return st.ok() ? table.async().validate() : st;
+    };
+    return out;
+  }
+
+  // The operator under async_map and lookup: per record, a request of result
+  // R through handler.start, then handler.finish on the task's thread
+  // (detail/async_operator.hpp).
+  template <class Out, class R, class H>
+  data_stream<Out> async(const char* kind, H handler, async_options opts, R fallback) {
+    auto out = then<Out>(kind, [handler, opts, fallback, kind] {
+      return make_owned<detail::async_operator<T, Out, R, H>>(handler, opts, fallback, kind);
+    });
+    this->g_->nodes.back().validate = [opts] { return opts.validate(); };
     return out;
   }
 

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ namespace nagare {
 
 namespace detail {
 class keyed_backend_factory;
+class async_waker;
 }
 
 // Where keyed state lives (detail/keyed_backend.hpp): `memory` keeps it on the
@@ -74,6 +76,9 @@ struct subtask_info {
   // so external transactions can be named by it) and its id in the cluster.
   std::string job_name;
   uint64_t job_id = 0;
+  // Wakes the task from other threads (nagare/async.hpp); null when nothing
+  // drives the chain but direct calls (then async_step() comes by ticks).
+  std::shared_ptr<detail::async_waker> waker;
 };
 
 namespace detail {
@@ -123,6 +128,17 @@ class operator_instance {
   // processing-time timers fire with that much delay at most.
   virtual void on_processing_time(int64_t now) { (void)now; }
   virtual bool wants_processing_time() const { return false; }
+
+  // Asynchronous work (detail/async_operator.hpp): requests this operator
+  // started that complete on other threads. While input_blocked() the task
+  // gives the chain no record (it stops reading input and polling) and no
+  // watermark step goes on; async_step(now) takes what completed, emits
+  // results downstream, times out and retries requests. The task calls it
+  // when the operator's waker (subtask_info::waker) wakes it and every few
+  // milliseconds while async_pending().
+  virtual bool input_blocked() const { return false; }
+  virtual bool async_pending() const { return false; }
+  virtual void async_step(int64_t now) { (void)now; }
 
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }

@@ -1,0 +1,196 @@
+// One subtask's lookup (nagare/lookup.hpp): the cache on the task's thread,
+// and an I/O thread that sends every key queued since its last round trip in
+// one read of the table reader.
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "lookup/latency_histogram.hpp"
+#include "lookup/lookup_cache.hpp"
+#include "nagare/lookup.hpp"
+
+namespace nagare::detail {
+
+namespace {
+
+constexpr uint32_t max_backoff_ms = 5000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct lookup_client::impl {
+  struct request {
+    std::string key;
+    async_result<lookup_value> done;
+  };
+
+  explicit impl(std::shared_ptr<const lookup_config> c)
+      : config(std::move(c)), cache(config->cache_entries, config->ttl_ms) {}
+
+  void io_loop();
+  void round_trip(std::vector<request>& batch);
+
+  std::shared_ptr<const lookup_config> config;
+  std::string task;
+  owned<table_reader> reader;
+  lookup_cache cache;  // the task's thread
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::vector<request> queue;
+  bool stopping = false;
+  std::thread io;
+
+  std::atomic<uint64_t> hits{0}, misses{0}, requests{0}, failures{0}, not_found{0};
+  latency_histogram latency;
+  // The I/O thread's error state: a line when the table fails and when it
+  // answers again.
+  uint32_t backoff_ms = 0;
+  std::vector<std::string> keys, values;
+  std::vector<uint8_t> found;
+};
+
+lookup_client::lookup_client(std::shared_ptr<const lookup_config> config)
+    : impl_(std::make_unique<impl>(std::move(config))) {}
+
+lookup_client::~lookup_client() { close(); }
+
+status lookup_client::open(const subtask_info& info) {
+  impl_->task = info.task_name;
+  auto r = make_table_reader(*impl_->config);
+  if (!r.ok()) return r.error();
+  impl_->reader = std::move(r.value());
+  impl_->io = std::thread([i = impl_.get()] { i->io_loop(); });
+  return {};
+}
+
+status lookup_client::close() {
+  if (!impl_->io.joinable()) return {};
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_one();
+  impl_->io.join();
+  auto c = counters();
+  std::string line = "nagare: " + impl_->task + " lookup " + impl_->reader->describe() + ": " +
+                     std::to_string(c.hits) + " cache hits, " + std::to_string(c.misses) +
+                     " misses, " + std::to_string(c.requests) + " round trips (" +
+                     std::to_string(c.failures) + " failed), " + std::to_string(c.not_found) +
+                     " keys not found; round trip p50 " + std::to_string(c.latency_p50_us) +
+                     " us, p99 " + std::to_string(c.latency_p99_us) + " us, max " +
+                     std::to_string(c.latency_max_us) + " us\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return {};
+}
+
+void lookup_client::start(std::string key, async_result<lookup_value> done) {
+  if (impl_->config->cache_entries > 0) {
+    if (auto* v = impl_->cache.find(key, steady_ms())) {
+      impl_->hits.fetch_add(1, std::memory_order_relaxed);
+      done.complete(lookup_value{std::move(key), *v, true});
+      return;
+    }
+  }
+  impl_->misses.fetch_add(1, std::memory_order_relaxed);
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    first = impl_->queue.empty();
+    impl_->queue.push_back({std::move(key), std::move(done)});
+  }
+  if (first) impl_->wake.notify_one();
+}
+
+void lookup_client::finished(const lookup_value& v) {
+  if (v.cached || impl_->config->cache_entries == 0) return;
+  if (!v.value && !impl_->config->cache_misses) return;
+  impl_->cache.put(v.key, v.value, steady_ms());
+}
+
+lookup_counters lookup_client::counters() const {
+  lookup_counters c;
+  c.hits = impl_->hits.load(std::memory_order_relaxed);
+  c.misses = impl_->misses.load(std::memory_order_relaxed);
+  c.requests = impl_->requests.load(std::memory_order_relaxed);
+  c.failures = impl_->failures.load(std::memory_order_relaxed);
+  c.not_found = impl_->not_found.load(std::memory_order_relaxed);
+  c.latency_p50_us = impl_->latency.percentile(0.5);
+  c.latency_p99_us = impl_->latency.percentile(0.99);
+  c.latency_max_us = impl_->latency.max();
+  return c;
+}
+
+void lookup_client::impl::io_loop() {
+  std::vector<request> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      wake.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (stopping) return;  // the task is closing: its requests go with it
+      batch.swap(queue);
+    }
+    round_trip(batch);
+    batch.clear();
+    if (backoff_ms > 0) {  // the table failed: wait before the next round trip
+      std::unique_lock<std::mutex> lock(mutex);
+      wake.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping; });
+      if (stopping) return;
+    }
+  }
+}
+
+// One read for every distinct key of `batch`; each request completes with
+// its key's answer or fails with the read's error (its operator retries).
+void lookup_client::impl::round_trip(std::vector<request>& batch) {
+  std::unordered_map<std::string, size_t> index;
+  keys.clear();
+  std::vector<size_t> slot(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto [it, added] = index.emplace(batch[i].key, keys.size());
+    if (added) keys.push_back(batch[i].key);
+    slot[i] = it->second;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto st = reader->read(keys, values, found);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
+  requests.fetch_add(1, std::memory_order_relaxed);
+  latency.record(static_cast<uint64_t>(us));
+  if (!st.ok()) {
+    failures.fetch_add(1, std::memory_order_relaxed);
+    if (backoff_ms == 0)
+      std::fprintf(stderr, "nagare: %s lookup %s failed: %s (retrying with backoff)\n",
+                   task.c_str(), reader->describe().c_str(), st.message().c_str());
+    backoff_ms = backoff_ms == 0 ? config->backoff_ms : std::min(2 * backoff_ms, max_backoff_ms);
+    for (auto& r : batch) r.done.fail(st);
+    return;
+  }
+  if (backoff_ms > 0) {
+    std::fprintf(stderr, "nagare: %s lookup %s answers again\n", task.c_str(),
+                 reader->describe().c_str());
+    backoff_ms = 0;
+  }
+  for (size_t k = 0; k < keys.size(); ++k)
+    if (!found[k]) not_found.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto k = slot[i];
+    lookup_value v{std::move(batch[i].key), std::nullopt, false};
+    if (found[k]) v.value = values[k];
+    batch[i].done.complete(std::move(v));
+  }
+}
+
+}  // namespace nagare::detail
