@@ -280,7 +280,7 @@ status postgres_writer::recover(const std::vector<std::string>& entries,
   if (committed + rolled_back > 0)
     std::fprintf(stderr,
                  "nagare: %s: restored checkpoint %" PRIu64
-                 ": %zu prepared transaction(s) committed, %zu rolled back\n",
+                 ": %zu prepared transaction(s) committed (or found committed), %zu rolled back\n",
                  s.what.c_str(), restored, committed, rolled_back);
   return {};
 }
