@@ -14,7 +14,8 @@
 // partition order). A URI sink writes one line per record: into the
 // exactly-once file sink's directory, as Kafka message values (keyed by the
 // record's key where the job gives one, under the URI's delivery guarantee),
-// or on standard output or error.
+// or on standard output or error; or, for a job that gives a row formatter,
+// one row per record into a PostgreSQL table (nagare/postgres_sink.hpp).
 #pragma once
 
 #include <string>
@@ -25,6 +26,7 @@
 #include "nagare/connector_uri.hpp"
 #include "nagare/kafka_sink.hpp"
 #include "nagare/kafka_source.hpp"
+#include "nagare/postgres_sink.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 
@@ -124,9 +126,9 @@ class uri_sink {
         return kafka(u.value(), std::move(fmt), std::move(key));
       case connector_uri::kind::directory:
         break;
-      case connector_uri::kind::redis:
       case connector_uri::kind::postgresql:
-        (void)row;
+        return postgres(u.value(), std::move(row));
+      case connector_uri::kind::redis:
         return status::invalid_argument("'" + text + "': this job cannot write there");
     }
     return status::invalid_argument("'" + text + "' is an input, not an output");
@@ -146,7 +148,8 @@ class uri_sink {
   }
 
  private:
-  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink<T>, kafka_sink<T>>;
+  using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink<T>, kafka_sink<T>,
+                               postgres_sink<T>>;
   explicit uri_sink(variant s) : sink_(std::move(s)) {}
 
   static result<uri_sink> kafka(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {
@@ -162,6 +165,15 @@ class uri_sink {
                        });
     sink.delivery(out->delivery);
     return uri_sink(std::move(sink));
+  }
+
+  static result<uri_sink> postgres(const connector_uri& u, row_formatter<T> row) {
+    if (!row)
+      return status::invalid_argument("'" + u.text +
+                                      "': this job writes lines, not the rows of a table");
+    auto config = detail::postgres_output_of(u);
+    if (!config.ok()) return config.error();
+    return uri_sink(postgres_sink<T>(std::move(config.value()), std::move(row)));
   }
 
   variant sink_;
