@@ -159,7 +159,7 @@ TEST(split_enumerator_registry, errors_are_one_line) {
   auto unknown = make_split_enumerator("pulsar", "");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message(),
-            "unknown split enumerator kind 'pulsar' (built in: static, directory, kafka)");
+            "unknown split enumerator kind 'pulsar' (built in: static, directory, kafka, redis)");
   auto bad_kafka = make_split_enumerator("kafka", "");
   ASSERT_FALSE(bad_kafka.ok());
   EXPECT_EQ(bad_kafka.error().message(), "malformed configuration of a kafka split enumerator");

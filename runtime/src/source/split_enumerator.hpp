@@ -37,8 +37,9 @@ class split_enumerator {
 
 // The built-in kinds: "static" (the config lists the splits:
 // static_enumerator.hpp), "directory" (files appearing in a directory:
-// directory_enumerator.hpp) and "kafka" (topic partitions:
-// kafka/kafka_enumerator.hpp). invalid_argument for an unknown kind or a
+// directory_enumerator.hpp), "kafka" (topic partitions:
+// kafka/kafka_enumerator.hpp) and "redis" (streams:
+// redis/redis_enumerator.hpp). invalid_argument for an unknown kind or a
 // config that kind cannot read, in one line.
 result<std::unique_ptr<split_enumerator>> make_split_enumerator(const std::string& kind,
                                                                 const std::string& config);
