@@ -11,6 +11,7 @@
 
 #include "nagare/detail/async_operator.hpp"
 #include "nagare/detail/operator_failure.hpp"
+#include "nagare/detail/snapshot.hpp"
 #include "nagare/sink.hpp"
 
 namespace nagare {

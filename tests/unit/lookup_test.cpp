@@ -49,7 +49,9 @@ class fake_reader final : public detail::table_reader {
 std::shared_ptr<detail::lookup_config> config_of(std::shared_ptr<fake_table> t) {
   auto c = std::make_shared<detail::lookup_config>();
   c->make_reader = [t](const connector_uri&, const detail::table_reader_options&)
-      -> result<owned<detail::table_reader>> { return make_owned<fake_reader>(t); };
+      -> result<owned<detail::table_reader>> {
+    return owned<detail::table_reader>(make_owned<fake_reader>(t));
+  };
   return c;
 }
 

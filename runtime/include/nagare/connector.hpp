@@ -9,11 +9,13 @@
 //
 // A line source reads text lines: the lines of files (PATH, file:PATH; one
 // split per file, records of one file in file order), of the files appearing
-// in a directory (dir:PATH, unbounded), or the values of Kafka messages
+// in a directory (dir:PATH, unbounded), the values of Kafka messages
 // (kafka://...; one split per partition, records of one partition in
-// partition order). A URI sink writes one line per record: into the
+// partition order), or a field of the entries of Redis streams
+// (redis://HOST:PORT/STREAM...; one split per stream, in entry order). A URI sink writes one line per record: into the
 // exactly-once file sink's directory, as Kafka message values (keyed by the
 // record's key where the job gives one, under the URI's delivery guarantee),
+// into Redis (redis://...: SET, HSET or XADD per record, nagare/redis_sink.hpp),
 // or on standard output or error; or, for a job that gives a row formatter,
 // one row per record into a PostgreSQL table (nagare/postgres_sink.hpp).
 #pragma once
@@ -27,6 +29,8 @@
 #include "nagare/kafka_sink.hpp"
 #include "nagare/kafka_source.hpp"
 #include "nagare/postgres_sink.hpp"
+#include "nagare/redis_sink.hpp"
+#include "nagare/redis_source.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 
@@ -53,6 +57,7 @@ class line_source {
 
   explicit line_source(text_file_source s) : source_(std::move(s)) {}
   explicit line_source(kafka_source<std::string> s) : source_(std::move(s)) {}
+  explicit line_source(redis_stream_source<std::string> s) : source_(std::move(s)) {}
 
   // One Kafka or directory URI, or one or more file URIs.
   static result<line_source> from_uris(const std::vector<std::string>& uris) {
@@ -75,6 +80,11 @@ class line_source {
         if (!k.ok()) return k.error();
         return line_source(std::move(k.value()));
       }
+      if (u->type == connector_uri::kind::redis) {
+        auto r = detail::redis_line_source(u.value());
+        if (!r.ok()) return r.error();
+        return line_source(std::move(r.value()));
+      }
       return status::invalid_argument("'" + text + "' is an output, not an input");
     }
     return line_source(text_file_source(std::move(paths)));
@@ -94,7 +104,8 @@ class line_source {
   }
 
  private:
-  std::variant<text_file_source, kafka_source<std::string>> source_;
+  std::variant<text_file_source, kafka_source<std::string>, redis_stream_source<std::string>>
+      source_;
 };
 
 // A record's key as text, for Kafka partitioning (a null function: no key).
@@ -129,7 +140,7 @@ class uri_sink {
       case connector_uri::kind::postgresql:
         return postgres(u.value(), std::move(row));
       case connector_uri::kind::redis:
-        return status::invalid_argument("'" + text + "': this job cannot write there");
+        return redis(u.value(), std::move(fmt), std::move(key));
     }
     return status::invalid_argument("'" + text + "' is an input, not an output");
   }
@@ -149,7 +160,7 @@ class uri_sink {
 
  private:
   using variant = std::variant<file_sink<T>, stdout_sink<T>, stderr_sink<T>, kafka_sink<T>,
-                               postgres_sink<T>>;
+                               postgres_sink<T>, redis_sink<T>>;
   explicit uri_sink(variant s) : sink_(std::move(s)) {}
 
   static result<uri_sink> kafka(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {
@@ -165,6 +176,21 @@ class uri_sink {
                        });
     sink.delivery(out->delivery);
     return uri_sink(std::move(sink));
+  }
+
+  // Each record is one command: the line as the value, the record's key as
+  // the key (or hash field); a stream takes the key as the entry's field.
+  static result<uri_sink> redis(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {
+    auto config = detail::redis_output_of(u);
+    if (!config.ok()) return config.error();
+    if (!key && config->target != redis_target::stream)
+      return status::invalid_argument("'" + u.text +
+                                      "': this job's records have no key to write under");
+    return uri_sink(redis_sink<T>(std::move(config.value()),
+                                  [fmt, key](const T& r, redis_output_record& m) {
+                                    fmt(r, m.value);
+                                    if (key) key(r, m.key);
+                                  }));
   }
 
   static result<uri_sink> postgres(const connector_uri& u, row_formatter<T> row) {

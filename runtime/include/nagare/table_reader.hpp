@@ -39,14 +39,22 @@ class table_reader {
   virtual std::string describe() const = 0;
 };
 
+// Whether URI option `name` is one the lookup itself takes (nagare/lookup.hpp):
+// readers leave those to it.
+inline bool is_lookup_option(const std::string& name) {
+  for (const char* n : {"cache", "ttl", "cache_misses", "timeout", "batch", "in_flight", "retries",
+                        "backoff", "order", "on_failure"})
+    if (name == n) return true;
+  return false;
+}
+
 // The readers of redis:// and postgresql:// URIs. Options of the URI that the
-// lookup itself takes (lookup_option_names in nagare/lookup.hpp) are left to
-// it; any other option the reader does not know is an invalid_argument naming
+// lookup itself takes (is_lookup_option) are left to it; any other option the reader does not know is an invalid_argument naming
 // it. Creating a reader does not connect.
 //   redis://HOST:PORT?hash=H      HMGET H KEY...   (HGET semantics per key)
 //   redis://HOST:PORT[?prefix=P]  MGET PKEY...     (GET semantics per key)
 //   postgresql://[USER@]HOST:PORT/DB?table=T&key=K&value=V[,V2...]
-//       prepared SELECT K::text, V::text... FROM T WHERE K = ANY($1); several
+//       prepared SELECT K::text, V::text... FROM T WHERE K::text = ANY($1); several
 //       value columns come as one value, joined by ','; NULL is empty.
 result<owned<table_reader>> make_redis_table_reader(const connector_uri& uri,
                                                     const table_reader_options& opts);

@@ -23,14 +23,6 @@ namespace {
 
 constexpr const char* statement_name = "nagare_lookup";
 
-// The lookup's own options (nagare/lookup.hpp), left to it.
-bool lookup_option(const std::string& name) {
-  for (const char* n :
-       {"cache", "ttl", "cache_misses", "timeout", "batch", "in_flight", "retries", "backoff"})
-    if (name == n) return true;
-  return false;
-}
-
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   for (size_t begin = 0;;) {
@@ -228,7 +220,7 @@ result<owned<table_reader>> make_postgres_table_reader(const connector_uri& uri,
       key = value;
     } else if (name == "value") {
       values = split_commas(value);
-    } else if (!lookup_option(name)) {
+    } else if (!is_lookup_option(name)) {
       return bad("unknown option '" + name + "' (table, key, value, or a lookup's option)");
     }
   }

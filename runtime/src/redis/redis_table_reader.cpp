@@ -11,10 +11,6 @@ namespace nagare::detail {
 
 namespace {
 
-// Options of the URI that the lookup takes (nagare/lookup.hpp), not the reader.
-constexpr const char* lookup_options[] = {"cache", "ttl",       "cache_misses", "timeout",
-                                          "batch", "in_flight", "retries",      "backoff"};
-
 class redis_table_reader final : public table_reader {
  public:
   redis_table_reader(const connector_uri& uri, const table_reader_options& opts, std::string hash,
@@ -98,8 +94,7 @@ result<owned<table_reader>> make_redis_table_reader(const connector_uri& uri,
       has_hash = true;
     } else if (name == "prefix") {
       prefix = value;
-    } else if (std::find_if(std::begin(lookup_options), std::end(lookup_options),
-                            [&](const char* o) { return name == o; }) == std::end(lookup_options)) {
+    } else if (!is_lookup_option(name)) {
       return bad("unknown option '" + name + "' (hash, prefix, or a lookup option)");
     }
   }
