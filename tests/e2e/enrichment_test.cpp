@@ -128,7 +128,18 @@ std::vector<std::string> job_args(const std::vector<std::string>& inputs,
   return args;
 }
 
-std::vector<std::vector<std::string>> four_splits(uint32_t seed, int lines) {
+// Whether any node's log has `text`.
+bool node_logs_have(test_cluster& c, const std::string& text) {
+  for (int i = 0; i < 2; ++i)
+    if (c.node(i).log().find(text) != std::string::npos) return true;
+  return false;
+}
+
+// The orders of four splits, enough that the job runs for seconds with
+// slow_options() and a fault lands in its middle.
+constexpr int orders_per_split = 40000;
+
+std::vector<std::vector<std::string>> four_splits(uint32_t seed, int lines = orders_per_split) {
   std::vector<std::vector<std::string>> splits;
   for (uint32_t i = 0; i < 4; ++i) splits.push_back(generate_orders(seed + i, lines));
   return splits;
@@ -140,7 +151,7 @@ TEST(enrichment, postgres_lookups_and_exactly_once_output_survive_a_node_kill) {
   postgres_server pg;
   load_postgres_customers(pg);
   test_cluster c(2, 2);
-  auto splits = four_splits(100, 3000);
+  auto splits = four_splits(100);
   auto expected = expected_totals(splits);
   auto id = c.submit(job_library("order_totals"), slow_options(),
                      job_args(write_inputs(c.dir(), splits),
@@ -149,7 +160,8 @@ TEST(enrichment, postgres_lookups_and_exactly_once_output_survive_a_node_kill) {
   ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
   c.node(1).kill9();
   expect_finished(c, id);
-  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos);
+  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
+      << "the job ended before the kill";
   auto diff = multiset_difference(expected, postgres_totals(pg));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
   EXPECT_EQ(pg.sql("SELECT count(*) FROM pg_prepared_xacts"), "0\n");
@@ -160,7 +172,7 @@ TEST(enrichment, redis_lookups_survive_a_node_kill) {
   redis_server redis;
   load_redis_customers(redis);
   test_cluster c(2, 2);
-  auto splits = four_splits(200, 3000);
+  auto splits = four_splits(200);
   auto out = c.dir() / "out";
   auto id = c.submit(job_library("order_totals"), slow_options(),
                      job_args(write_inputs(c.dir(), splits),
@@ -168,6 +180,8 @@ TEST(enrichment, redis_lookups_survive_a_node_kill) {
   ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
   c.node(1).kill9();
   expect_finished(c, id);
+  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
+      << "the job ended before the kill";
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }
@@ -179,7 +193,7 @@ TEST(enrichment, a_postgres_restart_loses_nothing) {
   postgres_server pg;
   load_postgres_customers(pg);
   test_cluster c(2, 2);
-  auto splits = four_splits(300, 3000);
+  auto splits = four_splits(300);
   auto id = c.submit(job_library("order_totals"), slow_options(),
                      job_args(write_inputs(c.dir(), splits),
                               pg.uri() + "?table=customers&key=id&value=region&cache=0",
@@ -187,6 +201,9 @@ TEST(enrichment, a_postgres_restart_loses_nothing) {
   ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
   pg.restart(1500ms);
   expect_finished(c, id);
+  EXPECT_TRUE(c.coordinator_process().log().find("restarting (attempt 1)") != std::string::npos ||
+              node_logs_have(c, "failed"))
+      << "the job did not notice the restart";
   auto diff = multiset_difference(expected_totals(splits), postgres_totals(pg));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }
@@ -197,7 +214,7 @@ TEST(enrichment, redis_unreachable_for_seconds_loses_nothing) {
   redis_server redis;
   load_redis_customers(redis);
   test_cluster c(2, 2);
-  auto splits = four_splits(400, 3000);
+  auto splits = four_splits(400);
   auto out = c.dir() / "out";
   auto id = c.submit(
       job_library("order_totals"), slow_options(),
@@ -209,6 +226,7 @@ TEST(enrichment, redis_unreachable_for_seconds_loses_nothing) {
   std::this_thread::sleep_for(3s);
   redis.resume();
   expect_finished(c, id);
+  EXPECT_TRUE(node_logs_have(c, "lookup redis")) << "no lookup failed while Redis was stopped";
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }
@@ -219,7 +237,7 @@ TEST(enrichment, redis_streams_source_survives_a_node_kill) {
   redis_server redis;
   load_redis_customers(redis);
   temp_dir dir;
-  auto splits = four_splits(500, 3000);
+  auto splits = four_splits(500);
   std::string commands;
   std::string streams;
   for (size_t i = 0; i < splits.size(); ++i) {
@@ -229,7 +247,7 @@ TEST(enrichment, redis_streams_source_survives_a_node_kill) {
   }
   write_file(dir / "commands", commands);
   redis.cli("< " + (dir / "commands") + " > /dev/null");
-  ASSERT_EQ(redis.cli("XLEN orders-3"), "3000\n");
+  ASSERT_EQ(redis.cli("XLEN orders-3"), std::to_string(orders_per_split) + "\n");
   test_cluster c(2, 2);
   auto out = c.dir() / "out";
   auto id = c.submit(job_library("order_totals"), slow_options(),
@@ -238,6 +256,8 @@ TEST(enrichment, redis_streams_source_survives_a_node_kill) {
   ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
   c.node(1).kill9();
   expect_finished(c, id);
+  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
+      << "the job ended before the kill";
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }
