@@ -1,5 +1,7 @@
 #include "lookup/latency_histogram.hpp"
 
+#include <cmath>
+
 namespace nagare::detail {
 
 size_t latency_histogram::bucket_of(uint64_t us) {
@@ -25,7 +27,7 @@ uint64_t latency_histogram::percentile(double fraction) const {
   uint64_t total = 0;
   for (const auto& c : counts_) total += c.load(std::memory_order_relaxed);
   if (total == 0) return 0;
-  auto wanted = static_cast<uint64_t>(fraction * static_cast<double>(total));
+  auto wanted = static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(total)));
   if (wanted == 0) wanted = 1;
   uint64_t seen = 0;
   for (size_t b = 0; b < buckets; ++b) {
