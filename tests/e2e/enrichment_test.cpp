@@ -72,9 +72,16 @@ std::vector<std::string> expected_totals(const std::vector<std::vector<std::stri
 // Small batches and one credit per channel keep a run going for seconds, so
 // that a fault lands in its middle.
 std::vector<std::string> slow_options() {
-  return {"--parallelism", "2",  "--checkpoint-interval", "200",
-          "--batch-size",  "16", "--credit",              "1",
-          "--restart-strategy", "fixed-delay:500:20"};
+  return {"--parallelism",
+          "2",
+          "--checkpoint-interval",
+          "200",
+          "--batch-size",
+          "16",
+          "--credit",
+          "1",
+          "--restart-strategy",
+          "fixed-delay:500:20"};
 }
 
 std::vector<std::string> write_inputs(const temp_dir& dir,
@@ -95,8 +102,9 @@ void load_postgres_customers(const postgres_server& pg) {
     values += std::string(i ? "," : "") + "('c" + std::to_string(i) + "','" + region_of(i) + "')";
   pg.sql("CREATE TABLE customers (id text PRIMARY KEY, region text NOT NULL)");
   pg.sql("INSERT INTO customers VALUES " + values);
-  pg.sql("CREATE TABLE region_totals (region text, window_start bigint, window_end bigint, "
-         "orders bigint, amount_cents bigint)");
+  pg.sql(
+      "CREATE TABLE region_totals (region text, window_start bigint, window_end bigint, "
+      "orders bigint, amount_cents bigint)");
 }
 
 void load_redis_customers(const redis_server& redis) {
@@ -153,10 +161,10 @@ TEST(enrichment, postgres_lookups_and_exactly_once_output_survive_a_node_kill) {
   test_cluster c(2, 2);
   auto splits = four_splits(100);
   auto expected = expected_totals(splits);
-  auto id = c.submit(job_library("order_totals"), slow_options(),
-                     job_args(write_inputs(c.dir(), splits),
-                              pg.uri() + "?table=customers&key=id&value=region",
-                              pg.uri() + "?table=region_totals"));
+  auto id = c.submit(
+      job_library("order_totals"), slow_options(),
+      job_args(write_inputs(c.dir(), splits), pg.uri() + "?table=customers&key=id&value=region",
+               pg.uri() + "?table=region_totals"));
   ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
   c.node(1).kill9();
   expect_finished(c, id);
@@ -260,6 +268,40 @@ TEST(enrichment, redis_streams_source_survives_a_node_kill) {
       << "the job ended before the kill";
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
+}
+
+// A server without prepared transactions cannot take exactly-once output:
+// the job is refused before it starts, in one line that says why.
+TEST(enrichment, exactly_once_output_needs_prepared_transactions) {
+  postgres_server pg(0);
+  load_postgres_customers(pg);
+  temp_dir dir;
+  auto input = write_inputs(dir, {generate_orders(1, 10)});
+  std::vector<std::string> argv{nagare_bin(), "run", job_library("order_totals"), "--"};
+  for (auto& a : job_args(input, pg.uri() + "?table=customers&key=id&value=region",
+                          pg.uri() + "?table=region_totals"))
+    argv.push_back(a);
+  auto r = run_process(argv, 60s);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("needs max_prepared_transactions > 0 on the server (it is 0"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(pg.sql("SELECT count(*) FROM region_totals"), "0\n");
+}
+
+// A lookup table that is not there is refused before the job starts.
+TEST(enrichment, a_missing_lookup_table_is_refused_at_submit) {
+  postgres_server pg;
+  load_postgres_customers(pg);
+  temp_dir dir;
+  auto input = write_inputs(dir, {generate_orders(1, 10)});
+  std::vector<std::string> argv{nagare_bin(), "run", job_library("order_totals"), "--"};
+  for (auto& a :
+       job_args(input, pg.uri() + "?table=no_such_table&key=id&value=region", dir / "out"))
+    argv.push_back(a);
+  auto r = run_process(argv, 60s);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no_such_table"), std::string::npos) << r.err;
 }
 
 }  // namespace

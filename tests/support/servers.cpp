@@ -80,7 +80,10 @@ std::string redis_server::cli(const std::string& args) const {
       .out;
 }
 
-postgres_server::postgres_server() : dir_(make_dir("nagare-postgres-")), port_(free_port()) {
+postgres_server::postgres_server(int max_prepared_transactions)
+    : dir_(make_dir("nagare-postgres-")),
+      port_(free_port()),
+      max_prepared_(max_prepared_transactions) {
   if (::geteuid() == 0) {
     const passwd* pw = ::getpwnam("postgres");
     if (!pw) throw std::runtime_error("no 'postgres' user: is postgresql-15 installed?");
@@ -94,13 +97,14 @@ postgres_server::postgres_server() : dir_(make_dir("nagare-postgres-")), port_(f
 }
 
 void postgres_server::start() {
-  must_run(as_postgres({postgres_bin + "pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/log", "-w",
-                        "-o",
-                        "-p " + std::to_string(port_) + " -k " + dir_ +
-                            " -c listen_addresses=127.0.0.1 -c fsync=off"
-                            " -c max_prepared_transactions=16",
-                        "start"}),
-           "pg_ctl start");
+  must_run(
+      as_postgres({postgres_bin + "pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/log", "-w", "-o",
+                   "-p " + std::to_string(port_) + " -k " + dir_ +
+                       " -c listen_addresses=127.0.0.1 -c fsync=off"
+                       " -c max_prepared_transactions=" +
+                       std::to_string(max_prepared_),
+                   "start"}),
+      "pg_ctl start");
   started_ = true;
 }
 

@@ -36,12 +36,12 @@ class redis_server {
 };
 
 // PostgreSQL 15 (initdb with trust authentication, user "postgres",
-// max_prepared_transactions = 16, fsync off). PostgreSQL refuses to run as
+// max_prepared_transactions = 16 unless given, fsync off). PostgreSQL refuses to run as
 // root: under root the server runs as the "postgres" system user the package
 // creates, its data directory owned by it. Throws if it does not start.
 class postgres_server {
  public:
-  postgres_server();
+  explicit postgres_server(int max_prepared_transactions = 16);
   ~postgres_server();
   postgres_server(const postgres_server&) = delete;
   postgres_server& operator=(const postgres_server&) = delete;
@@ -61,6 +61,7 @@ class postgres_server {
   void stop();
   std::string dir_;
   uint16_t port_ = 0;
+  int max_prepared_ = 16;
   bool started_ = false;
 };
 

@@ -82,6 +82,7 @@
 #include <vector>
 
 #include "nagare/delivery_guarantee.hpp"
+#include "nagare/detail/serializing_sink.hpp"
 #include "nagare/function.hpp"
 #include "nagare/kafka_connection.hpp"
 #include "nagare/owned.hpp"
@@ -98,6 +99,10 @@ enum class kafka_partitioning : uint8_t { by_key, round_robin };
 struct kafka_output_record {
   std::optional<std::string> key;
   std::string value;
+  void clear() {
+    key.reset();
+    value.clear();
+  }
 };
 
 // What a Kafka sink writes where, as data.
@@ -180,35 +185,12 @@ class kafka_sink {
     }
   }
   status validate() const { return detail::validate_kafka_sink(config_); }
-  owned<sink<T>> create() const { return make_owned<writer>(config_, serialize_); }
+  owned<sink<T>> create() const {
+    return make_owned<detail::serializing_sink<T, detail::kafka_producer, kafka_output_record>>(
+        config_, serialize_);
+  }
 
  private:
-  class writer final : public sink<T> {
-   public:
-    writer(kafka_sink_config config, serializer serialize)
-        : producer_(std::move(config)), serialize_(std::move(serialize)) {}
-    status open(const subtask_info& info) override { return producer_.open(info); }
-    status write(const T& record) override {
-      out_.key.reset();
-      out_.value.clear();
-      serialize_(record, out_);
-      return producer_.write(out_);
-    }
-    status close() override { return producer_.close(); }
-    status pre_commit(uint64_t checkpoint) override { return producer_.pre_commit(checkpoint); }
-    void pending(std::vector<std::string>& out) const override { producer_.pending(out); }
-    status commit(uint64_t checkpoint) override { return producer_.commit(checkpoint); }
-    status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
-                   const subtask_info& info) override {
-      return producer_.recover(entries, previous_parallelism, info);
-    }
-
-   private:
-    detail::kafka_producer producer_;
-    serializer serialize_;
-    kafka_output_record out_;
-  };
-
   kafka_sink_config config_;
   serializer serialize_;
 };

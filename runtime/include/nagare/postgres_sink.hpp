@@ -58,6 +58,7 @@
 
 #include "nagare/connector_uri.hpp"
 #include "nagare/delivery_guarantee.hpp"
+#include "nagare/detail/serializing_sink.hpp"
 #include "nagare/function.hpp"
 #include "nagare/owned.hpp"
 #include "nagare/sink.hpp"
@@ -165,34 +166,13 @@ class postgres_sink {
                                                                : delivery_guarantee::at_least_once;
   }
   status validate() const { return detail::validate_postgres_sink(config_); }
-  owned<sink<T>> create() const { return make_owned<writer>(config_, format_); }
+  owned<sink<T>> create() const {
+    return make_owned<
+        detail::serializing_sink<T, detail::postgres_writer, std::vector<std::string>>>(config_,
+                                                                                        format_);
+  }
 
  private:
-  class writer final : public sink<T> {
-   public:
-    writer(postgres_sink_config config, row_formatter format)
-        : rows_(std::move(config)), format_(std::move(format)) {}
-    status open(const subtask_info& info) override { return rows_.open(info); }
-    status write(const T& record) override {
-      row_.clear();
-      format_(record, row_);
-      return rows_.write(row_);
-    }
-    status close() override { return rows_.close(); }
-    status pre_commit(uint64_t checkpoint) override { return rows_.pre_commit(checkpoint); }
-    void pending(std::vector<std::string>& out) const override { rows_.pending(out); }
-    status commit(uint64_t checkpoint) override { return rows_.commit(checkpoint); }
-    status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
-                   const subtask_info& info) override {
-      return rows_.recover(entries, previous_parallelism, info);
-    }
-
-   private:
-    detail::postgres_writer rows_;
-    row_formatter format_;
-    std::vector<std::string> row_;
-  };
-
   postgres_sink_config config_;
   row_formatter format_;
 };

@@ -60,6 +60,7 @@
 
 #include "nagare/connector_uri.hpp"
 #include "nagare/delivery_guarantee.hpp"
+#include "nagare/detail/serializing_sink.hpp"
 #include "nagare/function.hpp"
 #include "nagare/owned.hpp"
 #include "nagare/sink.hpp"
@@ -74,6 +75,10 @@ enum class redis_target : uint8_t { keys, hash, stream };
 struct redis_output_record {
   std::string key;
   std::string value;
+  void clear() {
+    key.clear();
+    value.clear();
+  }
 };
 
 // What a Redis sink writes where, as data.
@@ -145,35 +150,12 @@ class redis_sink {
                                                             : delivery_guarantee::at_least_once;
   }
   status validate() const { return detail::validate_redis_sink(config_); }
-  owned<sink<T>> create() const { return make_owned<writer>(config_, serialize_); }
+  owned<sink<T>> create() const {
+    return make_owned<detail::serializing_sink<T, detail::redis_writer, redis_output_record>>(
+        config_, serialize_);
+  }
 
  private:
-  class writer final : public sink<T> {
-   public:
-    writer(redis_sink_config config, serializer serialize)
-        : redis_(std::move(config)), serialize_(std::move(serialize)) {}
-    status open(const subtask_info& info) override { return redis_.open(info); }
-    status write(const T& record) override {
-      out_.key.clear();
-      out_.value.clear();
-      serialize_(record, out_);
-      return redis_.write(out_);
-    }
-    status close() override { return redis_.close(); }
-    status pre_commit(uint64_t checkpoint) override { return redis_.pre_commit(checkpoint); }
-    void pending(std::vector<std::string>& out) const override { redis_.pending(out); }
-    status commit(uint64_t checkpoint) override { return redis_.commit(checkpoint); }
-    status recover(const std::vector<std::string>& entries, uint32_t previous_parallelism,
-                   const subtask_info& info) override {
-      return redis_.recover(entries, previous_parallelism, info);
-    }
-
-   private:
-    detail::redis_writer redis_;
-    serializer serialize_;
-    redis_output_record out_;
-  };
-
   redis_sink_config config_;
   serializer serialize_;
 };

@@ -1,15 +1,13 @@
 #include "kafka_enumerator.hpp"
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <memory>
 #include <regex>
 #include <set>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "kafka_config.hpp"
+#include "source/background_enumerator.hpp"
 
 namespace nagare {
 
@@ -134,82 +132,21 @@ class discovery {
   kafka::handle_ptr handle_;
 };
 
-class kafka_enumerator final : public split_enumerator {
- public:
-  explicit kafka_enumerator(kafka_source_config c) : config_(std::move(c)) {}
-
-  ~kafka_enumerator() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+// One discovery round of a kafka source (background_enumerator::round_fn):
+// the partitions of the wanted topics not known yet, with their start
+// offsets and, bounded, end offsets resolved in the first round.
+background_enumerator::round_fn kafka_round(const kafka_source_config& config) {
+  // Made by the first round, on the enumerator's thread.
+  std::shared_ptr<discovery> d;
+  std::shared_ptr<status> connected;
+  return [config, d, connected](const std::set<std::string>& known,
+                                bool first) mutable -> result<std::vector<source_split>> {
+    if (!d) {
+      d = std::make_shared<discovery>(config);
+      connected = std::make_shared<status>(d->connect());
     }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  result<std::vector<source_split>> discover() override {
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<source_split> out = std::move(restored_);
-    restored_.clear();
-    for (auto& s : found_) {
-      handed_out_.push_back(s);
-      out.push_back(std::move(s));
-    }
-    found_.clear();
-    if (out.empty() && !error_.ok()) return std::exchange(error_, status{});
-    error_ = status{};
-    if (first_done_) handed_first_done_ = true;
-    if (first_done_ && config_.bounded) finished_ = true;
-    return out;
-  }
-
-  bool discovery_finished() const override { return finished_; }
-
-  std::string snapshot() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return encode(std::pair<std::vector<source_split>, bool>(handed_out_, handed_first_done_));
-  }
-
-  status restore(const std::string& snapshot) override {
-    std::pair<std::vector<source_split>, bool> s;
-    byte_reader in(snapshot.data(), snapshot.size());
-    if (!codec<std::pair<std::vector<source_split>, bool>>::decode(in, s) || in.remaining() != 0)
-      return status::io_error("malformed snapshot of a kafka split enumerator");
-    std::lock_guard<std::mutex> lock(mutex_);
-    handed_out_ = s.first;
-    restored_ = std::move(s.first);
-    for (const auto& split : handed_out_) known_.insert(split.id);
-    first_done_ = handed_first_done_ = s.second;
-    return {};
-  }
-
- private:
-  // The discovery thread: a metadata round every interval until stopped (or,
-  // bounded, until the first round succeeded).
-  void run() {
-    discovery d(config_);
-    status connected = d.connect();
-    for (;;) {
-      status st = connected.ok() ? round(d) : connected;
-      std::unique_lock<std::mutex> lock(mutex_);
-      if (!st.ok()) error_ = st;
-      if (config_.bounded && first_done_) return;
-      wake_.wait_for(lock, std::chrono::milliseconds(config_.discovery_interval_ms),
-                     [this] { return stopping_; });
-      if (stopping_) return;
-    }
-  }
-
-  status round(discovery& d) {
-    std::set<std::string> known;
-    bool first = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      known = known_;
-      first = !first_done_;
-    }
-    auto found = d.find(known, first && config_.bounded);
+    if (!connected->ok()) return *connected;
+    auto found = d->find(known, first && config.bounded);
     if (!found.ok()) return found.error();
     std::vector<source_split> splits;
     for (const auto& p : found.value()) {
@@ -217,41 +154,21 @@ class kafka_enumerator final : public split_enumerator {
       s.id = kafka::split_id(p.topic, p.partition);
       int64_t start = RD_KAFKA_OFFSET_BEGINNING;
       if (first) {
-        auto at = d.start(p);
+        auto at = d->start(p);
         if (!at.ok()) return at.error();
         start = at.value();
       }
       s.start = kafka::encode_offset(start);
-      if (first && config_.bounded) {
+      if (first && config.bounded) {
         int64_t low = 0, high = 0;
-        if (auto st = d.watermarks(p, low, high); !st.ok()) return st;
+        if (auto st = d->watermarks(p, low, high); !st.ok()) return st;
         s.end = kafka::encode_offset(high);
       }
       splits.push_back(std::move(s));
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& s : splits) {
-      known_.insert(s.id);
-      found_.push_back(std::move(s));
-    }
-    if (first) first_done_ = true;
-    return {};
-  }
-
-  const kafka_source_config config_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::thread thread_;
-  bool stopping_ = false;
-  std::set<std::string> known_;           // found by the thread (handed out or not)
-  std::vector<source_split> found_;       // found, not handed out yet
-  std::vector<source_split> restored_;    // from the snapshot, handed out again first
-  std::vector<source_split> handed_out_;  // every split discover() returned
-  bool first_done_ = false;               // the thread's first round succeeded
-  bool handed_first_done_ = false;        // ... and discover() has handed its splits out
-  status error_;                          // of the last failed round, until reported
-  bool finished_ = false;
-};
+    return splits;
+  };
+}
 
 }  // namespace
 
@@ -260,7 +177,8 @@ result<std::unique_ptr<split_enumerator>> make_kafka_enumerator(const std::strin
   if (!kafka::decode_source_config(config, c))
     return status::invalid_argument("malformed configuration of a kafka split enumerator");
   if (auto st = detail::validate_kafka_source(c); !st.ok()) return st;
-  return std::unique_ptr<split_enumerator>(new kafka_enumerator(std::move(c)));
+  return std::unique_ptr<split_enumerator>(new background_enumerator(
+      "kafka", kafka_round(c), c.discovery_interval_ms, c.bounded, c.bounded));
 }
 
 }  // namespace nagare

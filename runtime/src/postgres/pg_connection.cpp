@@ -144,6 +144,16 @@ bool valid_part(const std::string& s, size_t begin, size_t end) {
 
 }  // namespace
 
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t begin = 0;;) {
+    auto at = s.find(',', begin);
+    out.push_back(s.substr(begin, at == std::string::npos ? at : at - begin));
+    if (at == std::string::npos) return out;
+    begin = at + 1;
+  }
+}
+
 bool valid_identifier(const std::string& name) {
   auto dot = name.find('.');
   if (dot == std::string::npos) return valid_part(name, 0, name.size());

@@ -79,6 +79,9 @@ result<result_ptr> exec(PGconn* conn, const endpoint& where, const std::string& 
 // `orders`.
 bool valid_identifier(const std::string& name);
 
+// "a,b,c" -> {"a", "b", "c"} (the lists of URI options: columns, keys).
+std::vector<std::string> split_commas(const std::string& s);
+
 // `name` (REQUIRES: valid_identifier(name)) quoted with PQescapeIdentifier,
 // each part on its own ("s"."t").
 result<std::string> quote_identifier(PGconn* conn, const endpoint& where, const std::string& name);

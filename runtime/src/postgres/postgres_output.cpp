@@ -14,16 +14,6 @@ namespace detail {
 
 namespace {
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  for (size_t begin = 0;;) {
-    auto at = s.find(',', begin);
-    out.push_back(s.substr(begin, at == std::string::npos ? at : at - begin));
-    if (at == std::string::npos) return out;
-    begin = at + 1;
-  }
-}
-
 bool is_column_name(const std::string& s) {
   return pg::valid_identifier(s) && s.find('.') == std::string::npos;
 }
@@ -68,9 +58,9 @@ result<postgres_sink_config> postgres_output_of(const connector_uri& uri) {
     if (name == "table") {
       c.table = value;
     } else if (name == "columns") {
-      c.columns = split_commas(value);
+      c.columns = pg::split_commas(value);
     } else if (name == "upsert") {
-      c.upsert_key = split_commas(value);
+      c.upsert_key = pg::split_commas(value);
     } else if (name == "delivery") {
       delivery_given = true;
       if (value == "exactly-once")

@@ -23,16 +23,6 @@ namespace {
 
 constexpr const char* statement_name = "nagare_lookup";
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  for (size_t begin = 0;;) {
-    auto at = s.find(',', begin);
-    out.push_back(s.substr(begin, at == std::string::npos ? at : at - begin));
-    if (at == std::string::npos) return out;
-    begin = at + 1;
-  }
-}
-
 // Appends `key` to a PostgreSQL array literal as a quoted element.
 void append_element(std::string& literal, const std::string& key) {
   literal += '"';
@@ -219,7 +209,7 @@ result<owned<table_reader>> make_postgres_table_reader(const connector_uri& uri,
     } else if (name == "key") {
       key = value;
     } else if (name == "value") {
-      values = split_commas(value);
+      values = pg::split_commas(value);
     } else if (!is_lookup_option(name)) {
       return bad("unknown option '" + name + "' (table, key, value, or a lookup's option)");
     }
