@@ -1,5 +1,6 @@
 #include "lookup/latency_histogram.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nagare::detail {
@@ -32,7 +33,7 @@ uint64_t latency_histogram::percentile(double fraction) const {
   uint64_t seen = 0;
   for (size_t b = 0; b < buckets; ++b) {
     seen += counts_[b].load(std::memory_order_relaxed);
-    if (seen >= wanted) return upper_bound(b);
+    if (seen >= wanted) return std::min(upper_bound(b), max());
   }
   return max();
 }

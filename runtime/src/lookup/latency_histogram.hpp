@@ -14,7 +14,7 @@ class latency_histogram {
  public:
   void record(uint64_t us);
   // The smallest bucket bound below which at least `fraction` of the
-  // recorded values lie (0 when there are none).
+  // recorded values lie, at most the largest value (0 when there are none).
   uint64_t percentile(double fraction) const;
   uint64_t max() const { return max_.load(std::memory_order_relaxed); }
 
