@@ -224,6 +224,30 @@ TEST(async_operator, requests_in_flight_at_a_checkpoint_start_again_after_a_rest
   EXPECT_EQ(restarted, (std::vector<int>{1, 2, 3}));
 }
 
+TEST(async_operator, restored_requests_start_before_new_records) {
+  detail::operator_snapshot snap;
+  {
+    fixture f(async_options().capacity(4));
+    f.push(1);
+    f.push(2);
+    f.op.snapshot(snap);
+    snap.checkpoint = 1;
+  }
+  auto srv = std::make_shared<server>();
+  op_type op(handler{srv}, async_options().capacity(4), -1, "test");
+  sink_port port;
+  op.connect(static_cast<detail::input_port<int>*>(&port));
+  subtask_info info;
+  ASSERT_TRUE(op.open(info).ok());
+  ASSERT_TRUE(op.restore({snap}, info).ok());
+  int v = 3;
+  static_cast<detail::input_port<int>&>(op).push(v);  // before any tick started 1 and 2
+  EXPECT_EQ(srv->started, (std::vector<int>{1, 2, 3}));
+  for (auto& r : srv->drain()) r.done.complete(r.value);
+  op.async_step(0);
+  EXPECT_EQ(port.got, (std::vector<int>{1, 2, 3}));
+}
+
 TEST(async_operator, a_waker_is_called_for_completions_from_other_threads_only) {
   struct counting_waker : detail::async_waker {
     std::atomic<int> wakes{0};

@@ -94,8 +94,9 @@ class async_operator final : public one_input_operator<In, Out> {
   }
 
   void push(In& r) override {
-    if (free_.empty()) {
+    if (free_.empty() || !overflow_.empty()) {  // behind those waiting (restored ones)
       overflow_.push_back(std::move(r));
+      start_overflow();
       return;
     }
     begin(std::move(r));
