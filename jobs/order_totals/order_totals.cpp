@@ -27,8 +27,10 @@
 // or, with --output postgresql://.../DB?table=region_totals, as a row
 // (region text, window_start bigint, window_end bigint, orders bigint,
 // amount_cents bigint) written exactly once through PostgreSQL's two-phase
-// commit (nagare/postgres_sink.hpp). Orders too late for their window go to
-// the late output (DIR/late, or standard error).
+// commit (nagare/postgres_sink.hpp). With --output redis://HOST:PORT?hash=H
+// the line is the value of field "region,window_start" of hash H, written
+// exactly once (nagare/redis_sink.hpp). Orders too late for their window go
+// to the late output (DIR/late, or standard error).
 #include <nagare/connector.hpp>
 #include <nagare/lookup.hpp>
 #include <nagare/nagare.hpp>
@@ -211,7 +213,13 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
                                             std::to_string(*bound));
 
   auto results = nagare::uri_sink<total>::from_uri(
-      *output, format_total, [](const total& t, std::string& key) { key += t.key; }, total_row);
+      *output, format_total,
+      [](const total& t, std::string& key) {  // a Redis hash field, a Kafka message key
+        key += t.key;
+        key += ',';
+        key += std::to_string(t.start);
+      },
+      total_row);
   if (!results.ok()) return results.error();
   nagare::result<std::string> dead_letter = nagare::side_output_uri(*output, "_dead-letter");
   if (args.has("--dead-letter")) dead_letter = args.required("--dead-letter");
