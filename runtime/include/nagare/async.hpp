@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -158,7 +159,9 @@ class async_waker {
 };
 
 // Where completions of one operator instance's requests meet its task:
-// producers on any thread append, the task takes them all at once.
+// producers on any thread append, the task takes them all at once. A
+// completion made by the task's own thread inside a start function (a cache
+// hit) takes no lock and needs no wake.
 template <class R>
 class completion_queue {
  public:
@@ -173,30 +176,48 @@ class completion_queue {
   explicit completion_queue(std::shared_ptr<async_waker> waker) : waker_(std::move(waker)) {}
 
   void push(completion c) {
+    if (starting_.load() && starter_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      inline_.push_back(std::move(c));
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       items_.push_back(std::move(c));
-      size_.store(items_.size(), std::memory_order_release);
+      size_.store(items_.size());
     }
-    // The task looks at the queue itself right after a start function returns.
-    if (!starting_.load(std::memory_order_acquire) && waker_) waker_->wake();
+    // The task looks at the queue itself right after a start function
+    // returns. (Sequentially consistent: of this store of size_ and load of
+    // starting_, and the task's store of starting_ and load of size_, one
+    // side sees the other's store, so a completion is never left unseen.)
+    if (!starting_.load() && waker_) waker_->wake();
   }
-  bool empty() const { return size_.load(std::memory_order_acquire) == 0; }
-  // Swaps the completions into `out` (cleared first).
+  // The task's thread only.
+  bool empty() const {
+    return inline_.empty() && size_.load() == 0;
+  }
+  // Moves every completion into `out` (cleared first). The task's thread only.
   void take(std::vector<completion>& out) {
     out.clear();
+    out.swap(inline_);
+    if (size_.load() == 0) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    out.swap(items_);
-    size_.store(0, std::memory_order_release);
+    for (auto& c : items_) out.push_back(std::move(c));
+    items_.clear();
+    size_.store(0);
   }
   // Set by the task around a start function (completions it makes need no wake).
-  void starting(bool on) { starting_.store(on, std::memory_order_release); }
+  void starting(bool on) {
+    if (on) starter_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    starting_.store(on);
+  }
 
  private:
   std::mutex mutex_;
-  std::vector<completion> items_;
+  std::vector<completion> items_;  // from other threads, under mutex_
   std::atomic<size_t> size_{0};
+  std::vector<completion> inline_;  // from the task's thread inside a start function
   std::atomic<bool> starting_{false};
+  std::atomic<std::thread::id> starter_{};
   std::shared_ptr<async_waker> waker_;
 };
 

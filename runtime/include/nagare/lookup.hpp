@@ -16,7 +16,9 @@
 // does not hold go to an I/O thread of the subtask, which sends every key
 // queued meanwhile in one round trip (batches of `batch` keys per command,
 // pipelined: MGET/HMGET, SELECT ... WHERE key = ANY($1)), completes them and
-// backs off after errors. The task never waits on the table: the lookup is an
+// backs off after errors. Woken by a first key, it waits while more keep
+// coming (50 us at a time, 1 ms at most, up to in_flight keys), so that a
+// batch of input goes out in one round trip. The task never waits on the table: the lookup is an
 // asynchronous operator (nagare/async.hpp) with its bound on keys in flight,
 // order, timeout, retries and failure action. A restore starts the lookups of
 // records in flight at the checkpoint again.
@@ -85,6 +87,9 @@ struct lookup_config {
   uint32_t ttl_ms = 0;
   bool cache_misses = true;
   uint32_t backoff_ms = 100;
+  // Keys one round trip waits for while they keep coming (the lookup's
+  // in_flight: a batch of input arriving takes one round trip, not several).
+  uint32_t round_trip_keys = 1000;
   // Makes the reader (tests may put their own here).
   function<result<owned<table_reader>>(const connector_uri&, const table_reader_options&)>
       make_reader;

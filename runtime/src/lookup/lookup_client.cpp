@@ -20,6 +20,8 @@ namespace nagare::detail {
 namespace {
 
 constexpr uint32_t max_backoff_ms = 5000;
+constexpr auto linger_step = std::chrono::microseconds(50);
+constexpr auto max_linger = std::chrono::milliseconds(1);
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -138,6 +140,14 @@ void lookup_client::impl::io_loop() {
     {
       std::unique_lock<std::mutex> lock(mutex);
       wake.wait(lock, [&] { return stopping || !queue.empty(); });
+      // Group commit: while the task is still pushing keys (a batch of
+      // input), wait for them, so that they share one round trip.
+      const auto until = std::chrono::steady_clock::now() + max_linger;
+      for (size_t n = queue.size(); !stopping && n < config->round_trip_keys;) {
+        wake.wait_for(lock, linger_step);
+        if (queue.size() == n || std::chrono::steady_clock::now() >= until) break;
+        n = queue.size();
+      }
       if (stopping) return;  // the task is closing: its requests go with it
       batch.swap(queue);
     }

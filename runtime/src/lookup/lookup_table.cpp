@@ -77,6 +77,7 @@ result<lookup_table> lookup_table::from_uri(const std::string& text) {
     if (!st.ok()) return st;
   c.cache_misses = misses == "true";
   c.reader.timeout_ms = timeout;
+  c.round_trip_keys = in_flight;
   async_options a;
   a.capacity(in_flight).timeout_ms(timeout + timeout / 2);  // the round trip's, and a margin
   if (order == "unordered") a.unordered();
