@@ -120,8 +120,10 @@ TEST(cluster, wait_ends_when_the_coordinator_dies) {
   test_cluster c(1, 2);
   auto id = c.submit(job_library("keyed_count"), {"--parallelism", "2"},
                      {"--records", "50000000000", "--keys", "10", "--output", c.dir() / "out"});
+  // Time for `wait` to connect first (300 ms was too little on a loaded
+  // machine: the client then could not reach the coordinator at all).
   std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     c.coordinator_process().kill9();
   });
   auto waited = c.client("wait", {id}, {}, std::chrono::seconds(20));

@@ -71,20 +71,7 @@ std::vector<std::string> expected_totals(const std::vector<std::vector<std::stri
   return out;
 }
 
-// Small batches and one credit per channel keep a run going for seconds, so
-// that a fault lands in its middle.
-std::vector<std::string> slow_options() {
-  return {"--parallelism",
-          "2",
-          "--checkpoint-interval",
-          "200",
-          "--batch-size",
-          "16",
-          "--credit",
-          "1",
-          "--restart-strategy",
-          "fixed-delay:500:20"};
-}
+std::vector<std::string> slow_options() { return slow_job_options("fixed-delay:500:20"); }
 
 std::vector<std::string> write_inputs(const temp_dir& dir,
                                       const std::vector<std::vector<std::string>>& splits) {
@@ -155,6 +142,18 @@ std::vector<std::vector<std::string>> four_splits(uint32_t seed, int lines = ord
   return splits;
 }
 
+// Runs order_totals with `args` on `c` and kills node 1 with SIGKILL once two
+// checkpoints completed; the job must restart (the kill landed mid-run) and
+// finish.
+void run_killing_a_node(test_cluster& c, const std::vector<std::string>& args) {
+  auto id = c.submit(job_library("order_totals"), slow_options(), args);
+  ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
+  c.node(1).kill9();
+  expect_finished(c, id);
+  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
+      << "the job ended before the kill";
+}
+
 // PostgreSQL lookups and PostgreSQL exactly-once output, node 1 killed once
 // two checkpoints completed: the table holds exactly the failure-free totals.
 TEST(enrichment, postgres_lookups_and_exactly_once_output_survive_a_node_kill) {
@@ -163,15 +162,9 @@ TEST(enrichment, postgres_lookups_and_exactly_once_output_survive_a_node_kill) {
   test_cluster c(2, 2);
   auto splits = four_splits(100);
   auto expected = expected_totals(splits);
-  auto id = c.submit(
-      job_library("order_totals"), slow_options(),
-      job_args(write_inputs(c.dir(), splits), pg.uri() + "?table=customers&key=id&value=region",
-               pg.uri() + "?table=region_totals"));
-  ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
-  c.node(1).kill9();
-  expect_finished(c, id);
-  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
-      << "the job ended before the kill";
+  run_killing_a_node(
+      c, job_args(write_inputs(c.dir(), splits), pg.uri() + "?table=customers&key=id&value=region",
+                  pg.uri() + "?table=region_totals"));
   auto diff = multiset_difference(expected, postgres_totals(pg));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
   EXPECT_EQ(pg.sql("SELECT count(*) FROM pg_prepared_xacts"), "0\n");
@@ -184,14 +177,8 @@ TEST(enrichment, redis_lookups_survive_a_node_kill) {
   test_cluster c(2, 2);
   auto splits = four_splits(200);
   auto out = c.dir() / "out";
-  auto id = c.submit(job_library("order_totals"), slow_options(),
-                     job_args(write_inputs(c.dir(), splits),
-                              "redis://" + redis.address() + "?hash=customers", out));
-  ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
-  c.node(1).kill9();
-  expect_finished(c, id);
-  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
-      << "the job ended before the kill";
+  run_killing_a_node(c, job_args(write_inputs(c.dir(), splits),
+                                 "redis://" + redis.address() + "?hash=customers", out));
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }
@@ -204,15 +191,9 @@ TEST(enrichment, redis_exactly_once_output_survives_a_node_kill) {
   load_redis_customers(redis);
   test_cluster c(2, 2);
   auto splits = four_splits(600);
-  auto id = c.submit(job_library("order_totals"), slow_options(),
-                     job_args(write_inputs(c.dir(), splits),
-                              "redis://" + redis.address() + "?hash=customers",
-                              "redis://" + redis.address() + "/totals"));
-  ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
-  c.node(1).kill9();
-  expect_finished(c, id);
-  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
-      << "the job ended before the kill";
+  run_killing_a_node(
+      c, job_args(write_inputs(c.dir(), splits), "redis://" + redis.address() + "?hash=customers",
+                  "redis://" + redis.address() + "/totals"));
   // XRANGE prints each entry's id, field ("region,start") and value (the line).
   std::vector<std::string> got;
   for (const auto& line : lines_of(redis.cli("XRANGE totals - +")))
@@ -287,14 +268,8 @@ TEST(enrichment, redis_streams_source_survives_a_node_kill) {
   ASSERT_EQ(redis.cli("XLEN orders-3"), std::to_string(orders_per_split) + "\n");
   test_cluster c(2, 2);
   auto out = c.dir() / "out";
-  auto id = c.submit(job_library("order_totals"), slow_options(),
-                     job_args({"redis://" + redis.address() + "/" + streams + "?stop=latest"},
-                              "redis://" + redis.address() + "?hash=customers", out));
-  ASSERT_TRUE(await_checkpoints(c, id, 2)) << c.coordinator_process().log();
-  c.node(1).kill9();
-  expect_finished(c, id);
-  EXPECT_NE(c.coordinator_process().log().find("restarting (attempt 1)"), std::string::npos)
-      << "the job ended before the kill";
+  run_killing_a_node(c, job_args({"redis://" + redis.address() + "/" + streams + "?stop=latest"},
+                                 "redis://" + redis.address() + "?hash=customers", out));
   auto diff = multiset_difference(expected_totals(splits), read_result_lines(out));
   EXPECT_TRUE(diff.empty()) << "totals: " << diff;
 }

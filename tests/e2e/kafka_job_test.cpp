@@ -26,20 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Small batches and one credit per channel keep a run going for a few
-// seconds, so that a kill lands in its middle.
-std::vector<std::string> slow_options() {
-  return {"--parallelism",
-          "2",
-          "--checkpoint-interval",
-          "200",
-          "--batch-size",
-          "16",
-          "--credit",
-          "1",
-          "--restart-strategy",
-          "fixed-delay:200:10"};
-}
+std::vector<std::string> slow_options() { return slow_job_options("fixed-delay:200:10"); }
 
 // The lines of `text` as messages: without "\r" (a file source strips it, a
 // message keeps it) and without empty lines; and the text they make again.

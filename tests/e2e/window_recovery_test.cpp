@@ -34,20 +34,7 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Small batches and one credit per channel keep a run going for a few
-// seconds, so that the kill lands in its middle.
-std::vector<std::string> slow_options() {
-  return {"--parallelism",
-          "2",
-          "--checkpoint-interval",
-          "200",
-          "--batch-size",
-          "16",
-          "--credit",
-          "1",
-          "--restart-strategy",
-          "fixed-delay:100:5"};
-}
+std::vector<std::string> slow_options() { return slow_job_options("fixed-delay:100:5"); }
 
 struct recovery_case {
   const char* name;

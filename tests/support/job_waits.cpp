@@ -36,4 +36,9 @@ bool await_checkpoints(test_cluster& c, const std::string& id, size_t count,
   return true;
 }
 
+std::vector<std::string> slow_job_options(const std::string& restart_strategy) {
+  return {"--parallelism", "2", "--checkpoint-interval", "200",           "--batch-size", "16",
+          "--credit",      "1", "--restart-strategy",    restart_strategy};
+}
+
 }  // namespace nagare::testing

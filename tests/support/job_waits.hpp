@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "cluster.hpp"
 
@@ -22,5 +23,10 @@ size_t completed_checkpoints(test_cluster& c, const std::string& id);
 // Waits until `count` checkpoints of the job have completed; false on timeout.
 bool await_checkpoints(test_cluster& c, const std::string& id, size_t count,
                        std::chrono::seconds deadline = std::chrono::seconds(60));
+
+// Submit options that keep a test job running for seconds, so that a fault
+// lands in its middle: parallelism 2, checkpoints every 200 ms, batches of 16
+// records, one credit per channel, and `restart_strategy`.
+std::vector<std::string> slow_job_options(const std::string& restart_strategy);
 
 }  // namespace nagare::testing
