@@ -37,7 +37,6 @@ import pwd
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ports import free_port  # noqa: E402
+
+import bench_process
 
 nagare, job_lib, baseline, work = sys.argv[1:5]
 runs, events, seed, timeout = (int(x) for x in sys.argv[5:9])
@@ -182,26 +183,8 @@ def tree_cpu_of(pid):
 
 
 def measure(cmd, log):
-    """Runs cmd with its output in log; returns (wall s, CPU s of it and its children), as
-    scripts/bench's measure does (wait4's rusage). Kills it after TIMEOUT s."""
-    with open(log, "w") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
-
-        def on_alarm(signum, frame):
-            proc.kill()
-            fail(f"timed out after {timeout} s: {' '.join(cmd)}")
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(timeout)
-        _, status, usage = os.wait4(proc.pid, 0)
-        signal.alarm(0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        with open(log) as f:
-            sys.stderr.write(f.read())
-        fail(f"failed (exit status {proc.returncode}): {' '.join(cmd)}")
-    return wall, usage.ru_utime + usage.ru_stime
+    """bench_process.measure with this section's timeout."""
+    return bench_process.measure(cmd, log, timeout, fail)
 
 
 def result_lines(directory):

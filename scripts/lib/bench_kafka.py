@@ -27,10 +27,11 @@ usage: bench_kafka.py BROKER_BIN NAGARE JOB_LIB BASELINE WORK RUNS EVENTS SEED T
 """
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
+
+import bench_process
 
 broker_bin, nagare, job_lib, baseline, work = sys.argv[1:6]
 runs, events, seed, timeout = (int(x) for x in sys.argv[6:10])
@@ -70,26 +71,8 @@ def cpu_of(pid):
 
 
 def measure(cmd, log):
-    """Runs cmd with its output in log; returns (wall s, CPU s of it and its children), as
-    scripts/bench's measure does (wait4's rusage). Kills it after TIMEOUT s."""
-    with open(log, "w") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
-
-        def on_alarm(signum, frame):
-            proc.kill()
-            fail(f"timed out after {timeout} s: {' '.join(cmd)}")
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(timeout)
-        _, status, usage = os.wait4(proc.pid, 0)
-        signal.alarm(0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        with open(log) as f:
-            sys.stderr.write(f.read())
-        fail(f"failed (exit status {proc.returncode}): {' '.join(cmd)}")
-    return wall, usage.ru_utime + usage.ru_stime
+    """bench_process.measure with this section's timeout."""
+    return bench_process.measure(cmd, log, timeout, fail)
 
 
 def results(directory):
