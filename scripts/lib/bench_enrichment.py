@@ -46,6 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ports import free_port  # noqa: E402
 
 import bench_process
+import local_services  # noqa: E402
+from local_services import cpu_of  # noqa: E402
 
 nagare, job_lib, baseline, work = sys.argv[1:5]
 runs, events, seed, timeout = (int(x) for x in sys.argv[5:9])
@@ -76,21 +78,6 @@ def run(cmd, what, **kwargs):
 def as_postgres(cmd):
     """cmd as PostgreSQL must run it: through runuser as "postgres" under root."""
     return ["/usr/sbin/runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
-
-
-def start_redis(directory):
-    """A private redis-server without persistence; returns (process, port)."""
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", directory,
-                             "--save", "", "--appendonly", "no", "--logfile", os.path.join(directory, "redis.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        r = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
-        if r.stdout.strip() == "PONG":
-            return proc, port
-        time.sleep(0.05)
-    proc.kill()
-    fail(f"redis-server did not answer on port {port} (see {directory}/redis.log)")
 
 
 def start_postgres(directory):
@@ -153,13 +140,6 @@ def make_orders(path):
             ts = start_ms + i - rng.randrange(1500)
             customer = rng.randrange(customers + unknown_customers)
             f.write(f"{ts},o{i},c{customer},{rng.randrange(1, 100_000)}\n")
-
-
-def cpu_of(pid):
-    """User + system CPU seconds of a running process, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
 
 
 def tree_cpu_of(pid):
@@ -231,21 +211,21 @@ def main():
     os.makedirs(redis_dir, exist_ok=True)
     # PostgreSQL's directory is the postgres user's: outside WORK, which may be private to root.
     pg_dir = tempfile.mkdtemp(prefix="nagare-bench-postgres-")
-    redis, redis_port = start_redis(redis_dir)
+    redis = local_services.Redis(redis_dir, fail)
+    redis_port = redis.port
     pg_pid = None
     try:
         pg_pid, pg_port = start_postgres(pg_dir)
         load_redis(redis_port)
         load_postgres(pg_port)
         tables = {
-            "redis": (f"redis://127.0.0.1:{redis_port}?hash=customers", lambda: cpu_of(redis.pid)),
+            "redis": (f"redis://127.0.0.1:{redis_port}?hash=customers", lambda: cpu_of(redis.proc.pid)),
             "postgres": (f"postgresql://postgres@127.0.0.1:{pg_port}/postgres?table=customers&key=id&value=region",
                          lambda: tree_cpu_of(pg_pid)),
         }
         run_all(orders, tables)
     finally:
-        redis.kill()
-        redis.wait()
+        redis.stop()
         if pg_pid is not None:
             stop_postgres(pg_dir)
         shutil.rmtree(pg_dir, ignore_errors=True)

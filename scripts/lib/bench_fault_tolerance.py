@@ -16,82 +16,25 @@ usage: bench_fault_tolerance.py NAGARE JOBS_DIR WORK_DIR RUNS RECORDS KEYS TIMEO
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import local_services  # noqa: E402
 from ports import free_port  # noqa: E402
 
 nagare, jobs, work = sys.argv[1], sys.argv[2], sys.argv[3]
 runs, records, keys, timeout = (int(x) for x in sys.argv[4:8])
 
 
-class Cluster:
-    """A coordinator and two nodes (2 slots each) on loopback."""
+def fail(message):
+    sys.exit(f"bench: {message}")
 
-    def __init__(self, name):
-        self.dir = os.path.join(work, name)
-        os.makedirs(self.dir)
-        self.address = f"127.0.0.1:{free_port()}"
-        self.procs = {}
-        self.start("coordinator", ["coordinator", "--listen", self.address,
-                                   "--data-dir", f"{self.dir}/coordinator"])
-        for _ in range(200):
-            if self.client("list").returncode == 0:
-                break
-            time.sleep(0.05)
-        for n in (1, 2):
-            self.start(f"node{n}", ["node", "--coordinator", self.address, "--listen",
-                                    f"127.0.0.1:{free_port()}", "--slots", "2",
-                                    "--data-dir", f"{self.dir}/node{n}"])
-        for n in (1, 2):
-            self.await_log(f"node{n}", "registered as node")
 
-    def start(self, name, args):
-        log = open(os.path.join(self.dir, name + ".log"), "a")
-        self.procs[name] = subprocess.Popen([nagare] + args, stdout=log, stderr=log)
-
-    def log(self, name):
-        with open(os.path.join(self.dir, name + ".log")) as f:
-            return f.read()
-
-    def await_log(self, name, text, seconds=20):
-        until = time.time() + seconds
-        while text not in self.log(name):
-            if time.time() > until:
-                sys.exit(f"bench: {name} did not log '{text}':\n{self.log(name)}")
-            time.sleep(0.02)
-
-    def client(self, *args):
-        return subprocess.run([nagare, args[0], *args[1:], "--coordinator", self.address]
-                              if "--" not in args else
-                              [nagare, args[0], *args[1:args.index("--")], "--coordinator",
-                               self.address, *args[args.index("--"):]],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
-
-    def run_job(self, *args):
-        sub = self.client("submit", *args)
-        if sub.returncode != 0:
-            sys.exit("bench: submit failed: " + sub.stderr)
-        return sub.stdout.strip()
-
-    def wait(self, job):
-        w = self.client("wait", job)
-        if w.returncode != 0 or "FINISHED" not in w.stdout:
-            sys.exit(f"bench: job {job} did not finish: {w.stdout}{w.stderr}")
-
-    def stop(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+def Cluster(name):
+    """A coordinator and two nodes (2 slots each) on loopback, in work/name."""
+    return local_services.Cluster(nagare, os.path.join(work, name), fail, timeout=timeout)
 
 
 def results(directory):
@@ -115,7 +58,7 @@ def checkpoint_overhead():
                 out = os.path.join(c.dir, f"out-{run}-{interval}")
                 before = c.log("coordinator").count(" complete: ")
                 start = time.perf_counter()
-                job = c.run_job(lib, "--parallelism", "2", "--checkpoint-interval", str(interval),
+                job = c.submit(lib, "--parallelism", "2", "--checkpoint-interval", str(interval),
                                 "--", "--records", str(records), "--keys", str(keys),
                                 "--output", out)
                 c.wait(job)
@@ -180,7 +123,7 @@ def recovery_time():
     downtimes, first_outputs = [], []
     try:
         reference_out = os.path.join(c.dir, "reference")
-        job = c.run_job(lib, "--parallelism", "2", "--", "--input", *paths, "--output",
+        job = c.submit(lib, "--parallelism", "2", "--", "--input", *paths, "--output",
                         reference_out)
         c.wait(job)
         reference = results(reference_out)
@@ -191,7 +134,7 @@ def recovery_time():
                                   "--data-dir", f"{c.dir}/node2-{run}"])
                 time.sleep(1)
             out = os.path.join(c.dir, f"out-{run}")
-            job = c.run_job(lib, "--parallelism", "2", "--checkpoint-interval", "200",
+            job = c.submit(lib, "--parallelism", "2", "--checkpoint-interval", "200",
                             "--batch-size", "64", "--credit", "2",
                             "--restart-strategy", "fixed-delay:0:3",
                             "--", "--input", *paths, "--output", out)

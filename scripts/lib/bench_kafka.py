@@ -32,6 +32,7 @@ import sys
 import time
 
 import bench_process
+from local_services import cpu_of  # noqa: E402
 
 broker_bin, nagare, job_lib, baseline, work = sys.argv[1:6]
 runs, events, seed, timeout = (int(x) for x in sys.argv[6:10])
@@ -40,7 +41,6 @@ topic = "events"
 small_topic = "events-100"  # for the fixed cost
 small_events = 100
 per_partition_bytes = 3 << 20  # inside the mock's ~5 MiB per partition
-tick = os.sysconf("SC_CLK_TCK")
 
 
 def fail(message):
@@ -61,13 +61,6 @@ def make_events():
                      f'"key":"k{rng.randrange(keys)}","value":{rng.randrange(1000)},'
                      f'"event_time":"{second}.{i % 1000:03d}Z"}}\n')
     return lines
-
-
-def cpu_of(pid):
-    """User + system CPU seconds of a running process, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
 
 
 def measure(cmd, log):

@@ -23,14 +23,14 @@ usage: bench_state_backend.py NAGARE JOBS_DIR BASELINE WORK_DIR KEYS RECORDS INT
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 import zlib
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from ports import free_port  # noqa: E402
+import local_services  # noqa: E402
+from local_services import cpu_of  # noqa: E402
 
 nagare, jobs, baseline, work = sys.argv[1:5]
 keys, records, interval, timeout = (int(x) for x in sys.argv[5:9])
@@ -38,55 +38,16 @@ backends = sys.argv[9:] or ["leveldb"]
 seed = 1
 
 
-class Cluster:
-    """A coordinator and one node (2 slots) on loopback."""
+def fail(message):
+    sys.exit(f"bench: {message}")
 
-    def __init__(self, name):
-        self.dir = os.path.join(work, name)
-        os.makedirs(self.dir)
-        self.address = f"127.0.0.1:{free_port()}"
-        self.procs = {}
-        self.start("coordinator", ["coordinator", "--listen", self.address, "--data-dir",
-                                   f"{self.dir}/coordinator", "--log-level", "info"])
-        for _ in range(200):
-            if self.client("list").returncode == 0:
-                break
-            time.sleep(0.05)
-        self.node_dir = f"{self.dir}/node"
-        self.start("node", ["node", "--coordinator", self.address, "--listen",
-                            f"127.0.0.1:{free_port()}", "--slots", "2", "--data-dir",
-                            self.node_dir])
-        until = time.time() + 20
-        while "registered as node" not in self.log("node"):
-            if time.time() > until:
-                sys.exit("bench: the node did not start:\n" + self.log("node"))
-            time.sleep(0.02)
 
-    def start(self, name, args):
-        log = open(os.path.join(self.dir, name + ".log"), "a")
-        self.procs[name] = subprocess.Popen([nagare] + args, stdout=log, stderr=log)
-
-    def log(self, name):
-        with open(os.path.join(self.dir, name + ".log")) as f:
-            return f.read()
-
-    def client(self, *args):
-        cmd = [nagare, args[0], *args[1:], "--coordinator", self.address]
-        if "--" in args:
-            i = args.index("--")
-            cmd = [nagare, args[0], *args[1:i], "--coordinator", self.address, *args[i:]]
-        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
-
-    def stop(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+def Cluster(name):
+    """A coordinator (logging at info) and one node with 2 slots on loopback, in work/name."""
+    c = local_services.Cluster(nagare, os.path.join(work, name), fail, nodes=1,
+                               timeout=timeout, coordinator_args=("--log-level", "info"))
+    c.node_dir = f"{c.dir}/node1"
+    return c
 
 
 def memory_of(pid):
@@ -99,11 +60,6 @@ def memory_of(pid):
             elif line.startswith("RssAnon:"):
                 anon = int(line.split()[1]) * 1024
     return rss, anon
-
-
-def cpu_of(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_bytes(path):
@@ -139,7 +95,7 @@ def run(backend):
     out = os.path.join(c.dir, "out")
     peak_rss = peak_anon = peak_disk = 0
     try:
-        node = c.procs["node"].pid
+        node = c.procs["node1"].pid
         cpu0 = cpu_of(node)
         start = time.perf_counter()
         sub = c.client("submit", os.path.join(jobs, "libkeyed_count.so"), "--parallelism", "1",

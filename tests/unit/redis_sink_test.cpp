@@ -172,6 +172,60 @@ TEST(redis_sink, at_least_once_visible_at_the_barrier) {
   EXPECT_EQ(trim(server.cli("GET p:c")), "3");
 }
 
+// The commands target: each record's commands run in order inside the
+// fenced script (several keys per record); a restore from the same pending
+// transaction adds nothing.
+TEST(redis_sink, commands_target_applies_each_records_commands_once) {
+  testing::redis_server server;
+  redis_sink_config c;
+  c.host = "127.0.0.1";
+  c.port = server.port();
+  c.target = redis_target::commands;
+  c.name = "layout";
+  redis_sink<kv> s(c, [](const kv& r, redis_output_record& out) {
+    out.commands = {{"HSET", "campaign", r.first, "w-" + r.first},
+                    {"LREM", "list", "0", r.first},
+                    {"LPUSH", "list", r.first},
+                    {"HSET", "w-" + r.first, "seen_count", r.second}};
+  });
+  auto w = start(s, info_of(0, 1, 0));
+  ASSERT_TRUE(w->write({"10000", "7"}).ok());
+  ASSERT_TRUE(w->write({"20000", "9"}).ok());
+  ASSERT_TRUE(w->pre_commit(1).ok());
+  strings pending;
+  w->pending(pending);
+  EXPECT_EQ(trim(server.cli("HLEN campaign")), "0");
+  ASSERT_TRUE(w->commit(1).ok());
+  EXPECT_EQ(trim(server.cli("HGET campaign 20000")), "w-20000");
+  EXPECT_EQ(trim(server.cli("HGET w-10000 seen_count")), "7");
+  EXPECT_EQ(trim(server.cli("LRANGE list 0 -1")), "20000\n10000");
+  EXPECT_EQ(trim(server.cli("GET nagare:fence:job:commands:layout:0")), "1");
+  auto r = start(s, info_of(0, 1, 1), pending, 1);
+  EXPECT_EQ(trim(server.cli("LLEN list")), "2");
+  // At least once: the same commands, pipelined at the barrier.
+  c.delivery = redis_delivery::at_least_once;
+  redis_sink<kv> loose(c, [](const kv& r, redis_output_record& out) {
+    out.commands = {{"SET", r.first, r.second}, {"APPEND", r.first, "!"}};
+  });
+  auto a = start(loose, info_of(0, 1, 0));
+  ASSERT_TRUE(a->write({"k", "v"}).ok());
+  ASSERT_TRUE(a->pre_commit(1).ok());
+  EXPECT_EQ(trim(server.cli("GET k")), "v!");
+}
+
+// A pending transaction in the form of snapshots taken before the commands
+// target (a key-value pair per record) is still applied.
+TEST(redis_sink, restores_pending_transactions_of_the_pair_form) {
+  testing::redis_server server;
+  auto s = sink_of("redis://" + server.address() + "?hash=totals");
+  using pair_entry = std::pair<std::pair<uint32_t, uint64_t>, std::vector<kv>>;
+  strings pending = {encode(pair_entry({0, 3}, {{"a", "1"}, {"b", "2"}}))};
+  auto r = start(s, info_of(0, 1, 3), pending, 1);
+  EXPECT_EQ(trim(server.cli("HGET totals a")), "1");
+  EXPECT_EQ(trim(server.cli("HGET totals b")), "2");
+  EXPECT_EQ(trim(server.cli("GET nagare:fence:job:hash:totals:0")), "3");
+}
+
 // URIs: bad options are refused by name; validate() names an unreachable server.
 TEST(redis_sink, checks) {
   auto bad = [](const std::string& uri) {

@@ -1,8 +1,9 @@
 // Writing a stream to Redis: each record is one command on one target, a
 // hash (HSET H KEY VALUE), a stream (XADD S * FIELD VALUE, the field being
 // the record's key, or "line" when it has none) or plain keys
-// (SET PREFIX+KEY VALUE), with a delivery guarantee chosen per sink. Each
-// sink subtask has one connection.
+// (SET PREFIX+KEY VALUE), or, with the `commands` target, any commands the
+// record lists (a layout of several keys per record, e.g. jobs/ysb's), with a
+// delivery guarantee chosen per sink. Each sink subtask has one connection.
 //
 //   stream.sink(nagare::redis_sink<total>(
 //       {"127.0.0.1", 6379, nagare::redis_target::hash, "totals"},
@@ -34,6 +35,12 @@
 //   at_least_once  Commands pipelined, flushed at every checkpoint barrier
 //                  (and when many are buffered, and at close). A restore
 //                  writes the records since the checkpoint again.
+// Commands of the `commands` target run in the order given, inside the same
+// fenced script under exactly-once (its `name` names the fence). Redis does
+// not roll a script back when a command fails halfway, and a commit that
+// failed is applied again: make each record's commands idempotent as a
+// whole (HSET, SET; LREM before LPUSH), so that applying them twice leaves
+// what applying them once did.
 // A failed write is never silent: it is retried a few times with backoff,
 // then fails the task (errc::unavailable), and the job restarts from its
 // latest checkpoint; an error reply (a key of another type) fails it at once
@@ -69,15 +76,19 @@
 namespace nagare {
 
 enum class redis_delivery : uint8_t { exactly_once, at_least_once };
-enum class redis_target : uint8_t { keys, hash, stream };
+enum class redis_target : uint8_t { keys, hash, stream, commands };
 
 // What the serializer fills for one record. The sink clears it before each call.
 struct redis_output_record {
   std::string key;
   std::string value;
+  // The `commands` target: the record's commands, each as its arguments
+  // ({"HSET", "h", "f", "v"}); key and value are not used.
+  std::vector<std::vector<std::string>> commands;
   void clear() {
     key.clear();
     value.clear();
+    commands.clear();
   }
 };
 
@@ -86,7 +97,7 @@ struct redis_sink_config {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   redis_target target = redis_target::keys;
-  std::string name;    // hash: the hash; stream: the stream
+  std::string name;    // hash: the hash; stream: the stream; commands: the fence's name
   std::string prefix;  // keys: put before every key
   redis_delivery delivery = redis_delivery::exactly_once;
   uint32_t timeout_ms = 5000;  // connect and each round trip

@@ -22,13 +22,15 @@ constexpr auto first_backoff = std::chrono::milliseconds(100);
 constexpr size_t flush_every = 1000;  // at least once: commands buffered at most
 
 // Applies transactions under one fence. KEYS[1]: the fence; ARGV: the
-// operation (set, hset, xadd), the hash or stream, then per transaction (in
-// checkpoint order) its checkpoint, its number of records and their
-// key-value pairs. Returns the number of records applied. The target's type
-// is checked first, so that an error never leaves a transaction half applied.
+// operation (set, hset, xadd, cmd), the hash or stream, then per transaction
+// (in checkpoint order) its checkpoint, its number of arguments and the
+// arguments: a key-value pair per record for set, hset and xadd; per
+// command its number of arguments and them for cmd. Returns the number of
+// commands applied. The target's type is checked first, so that an error
+// never leaves a transaction of a hash or stream half applied.
 const char* const apply_script = R"lua(
 local op, name = ARGV[1], ARGV[2]
-if op ~= 'set' then
+if op == 'hset' or op == 'xadd' then
   local t = redis.call('TYPE', name).ok
   local want = op == 'hset' and 'hash' or 'stream'
   if t ~= 'none' and t ~= want then
@@ -40,36 +42,68 @@ local applied = 0
 local i = 3
 while i <= #ARGV do
   local cp, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-  local first = i + 2
+  local j, last = i + 2, i + 1 + n
   if cp > fence then
-    for j = first, first + 2 * n - 1, 2 do
-      if op == 'set' then
-        redis.call('SET', ARGV[j], ARGV[j + 1])
-      elseif op == 'hset' then
-        redis.call('HSET', name, ARGV[j], ARGV[j + 1])
+    while j <= last do
+      if op == 'cmd' then
+        local argc = tonumber(ARGV[j])
+        redis.call(unpack(ARGV, j + 1, j + argc))
+        j = j + 1 + argc
       else
-        redis.call('XADD', name, '*', ARGV[j], ARGV[j + 1])
+        if op == 'set' then
+          redis.call('SET', ARGV[j], ARGV[j + 1])
+        elseif op == 'hset' then
+          redis.call('HSET', name, ARGV[j], ARGV[j + 1])
+        else
+          redis.call('XADD', name, '*', ARGV[j], ARGV[j + 1])
+        end
+        j = j + 2
       end
+      applied = applied + 1
     end
     fence = cp
     redis.call('SET', KEYS[1], ARGV[i])
-    applied = applied + n
   end
-  i = first + 2 * n
+  i = last + 1
 end
 return applied
 )lua";
 
-using record_args = std::vector<std::pair<std::string, std::string>>;
+// A transaction's records as the script's arguments, flat (see above).
+using record_args = std::vector<std::string>;
 
 // A sealed transaction; its snapshot entry is
-// ((subtask, checkpoint), records) in the codec of that nesting of pairs.
+// ((subtask, checkpoint), arguments) in the codec of that nesting of pairs.
 struct transaction {
   uint32_t subtask = 0;
   uint64_t checkpoint = 0;
   record_args records;
 };
 using entry_type = std::pair<std::pair<uint32_t, uint64_t>, record_args>;
+// Entries of snapshots taken before the commands target: a key-value pair
+// per record (set, hset, xadd).
+using pair_entry_type =
+    std::pair<std::pair<uint32_t, uint64_t>, std::vector<std::pair<std::string, std::string>>>;
+
+// A pending transaction of a snapshot, in either form.
+bool decode_entry(const std::string& e, entry_type& out) {
+  {
+    byte_reader in(e.data(), e.size());
+    if (codec<entry_type>::decode(in, out) && in.remaining() == 0) return true;
+  }
+  // An entry of pairs holds twice as many strings as its count says, so it
+  // never decodes completely in the flat form above (unless empty).
+  pair_entry_type old;
+  byte_reader in(e.data(), e.size());
+  if (!codec<pair_entry_type>::decode(in, old) || in.remaining() != 0) return false;
+  out.first = old.first;
+  out.second.clear();
+  for (auto& [k, v] : old.second) {
+    out.second.push_back(std::move(k));
+    out.second.push_back(std::move(v));
+  }
+  return true;
+}
 
 // NAGARE_FAULT=redis-sink-commit:before:FILE: exits at once if FILE exists.
 void maybe_fault() {
@@ -102,38 +136,60 @@ struct redis_writer::impl {
         return "hset";
       case redis_target::stream:
         return "xadd";
+      case redis_target::commands:
+        return "cmd";
       default:
         return "set";
     }
   }
 
   std::string fence_key(uint32_t s) const {
-    std::string target = config.target == redis_target::keys   ? "keys:" + config.prefix
-                         : config.target == redis_target::hash ? "hash:" + config.name
-                                                               : "stream:" + config.name;
+    std::string target = config.target == redis_target::keys       ? "keys:" + config.prefix
+                         : config.target == redis_target::hash     ? "hash:" + config.name
+                         : config.target == redis_target::commands ? "commands:" + config.name
+                                                                   : "stream:" + config.name;
     return "nagare:fence:" + job + ":" + target + ":" + std::to_string(s);
   }
 
-  // The record as the command's key-value pair.
-  std::pair<std::string, std::string> args_of(redis_output_record& r) const {
+  // Appends the record as the script's arguments (see apply_script).
+  void append_args(redis_output_record& r, record_args& out) const {
     switch (config.target) {
       case redis_target::keys:
-        return {config.prefix + r.key, std::move(r.value)};
+        out.push_back(config.prefix + r.key);
+        out.push_back(std::move(r.value));
+        return;
       case redis_target::stream:
-        return {r.key.empty() ? std::string("line") : std::move(r.key), std::move(r.value)};
+        out.push_back(r.key.empty() ? std::string("line") : std::move(r.key));
+        out.push_back(std::move(r.value));
+        return;
+      case redis_target::commands:
+        for (auto& c : r.commands) {
+          out.push_back(std::to_string(c.size()));
+          for (auto& a : c) out.push_back(std::move(a));
+        }
+        return;
       default:
-        return {std::move(r.key), std::move(r.value)};
+        out.push_back(std::move(r.key));
+        out.push_back(std::move(r.value));
     }
   }
 
-  redis::command command_of(std::pair<std::string, std::string> kv) const {
+  // Appends the record's commands to the queue (at least once).
+  void append_commands(redis_output_record& r) {
     switch (config.target) {
       case redis_target::keys:
-        return {"SET", std::move(kv.first), std::move(kv.second)};
+        queue.push_back({"SET", config.prefix + r.key, std::move(r.value)});
+        return;
       case redis_target::hash:
-        return {"HSET", config.name, std::move(kv.first), std::move(kv.second)};
+        queue.push_back({"HSET", config.name, std::move(r.key), std::move(r.value)});
+        return;
+      case redis_target::commands:
+        for (auto& c : r.commands) queue.push_back(std::move(c));
+        return;
       default:
-        return {"XADD", config.name, "*", std::move(kv.first), std::move(kv.second)};
+        queue.push_back({"XADD", config.name, "*",
+                         r.key.empty() ? std::string("line") : std::move(r.key),
+                         std::move(r.value)});
     }
   }
 
@@ -170,10 +226,7 @@ struct redis_writer::impl {
     for (const auto* t : txns) {
       eval.push_back(std::to_string(t->checkpoint));
       eval.push_back(std::to_string(t->records.size()));
-      for (const auto& [k, v] : t->records) {
-        eval.push_back(k);
-        eval.push_back(v);
-      }
+      eval.insert(eval.end(), t->records.begin(), t->records.end());
     }
     maybe_fault();
     return send({eval});
@@ -198,10 +251,10 @@ status redis_writer::open(const subtask_info& info) {
 status redis_writer::write(redis_output_record& record) {
   auto& s = *impl_;
   if (s.exactly_once()) {
-    s.buffer.push_back(s.args_of(record));
+    s.append_args(record, s.buffer);
     return {};
   }
-  s.queue.push_back(s.command_of(s.args_of(record)));
+  s.append_commands(record);
   return s.queue.size() >= flush_every ? s.flush() : status{};
 }
 
@@ -258,8 +311,7 @@ status redis_writer::recover(const std::vector<std::string>& entries, uint32_t p
   const uint32_t parallelism = std::max<uint32_t>(info.parallelism, 1);
   for (const auto& e : entries) {
     entry_type x;
-    byte_reader in(e.data(), e.size());
-    if (!codec<entry_type>::decode(in, x) || in.remaining() != 0)
+    if (!decode_entry(e, x))
       return status(errc::corruption, s.what + ": malformed pending transaction in the snapshot");
     if (x.first.first % parallelism != info.subtask) continue;
     mine[x.first.first].push_back({x.first.first, x.first.second, std::move(x.second)});
