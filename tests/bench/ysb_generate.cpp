@@ -17,10 +17,11 @@
 //   {"user_id": "U", "page_id": "P", "ad_id": "A", "ad_type": "T", "event_type": "E",
 //    "event_time": "MS", "ip_address": "1.2.3.4"}
 //
-// on one line (files end each with "\n"; Kafka messages have no key). Event
-// i's time is start_ms + floor(i * 1000 / E), plus a skew in [-MS, MS], minus
-// a late offset in [1, L] for a fraction F of the events. With --rate R,
-// event i is produced no earlier than start + i / R seconds.
+// on one line (files end each with "\n"; Kafka messages have no key, and a
+// message not delivered within 60 s fails the run). Event i's time is
+// start_ms + floor(i * 1000 / E), plus a skew in [-MS, MS], minus a late
+// offset in [1, L] for a fraction F of the events. With --rate R, event i is
+// produced no earlier than start + i / R seconds.
 //
 // The last line on standard output is one JSON object: events, views,
 // known_views (views of ads in the table), unknown (events of ads in no
@@ -28,6 +29,8 @@
 // last_ms (least and greatest event time), seconds (producing the events),
 // behind_ms_max (the most event i was produced after start + i / R; null
 // without --rate), events_per_second, campaigns, ads, splits, partitions.
+// Bad arguments exit with status 2, failures with 1, each with one line on
+// standard error.
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <librdkafka/rdkafka.h>
@@ -384,6 +387,7 @@ class kafka_producer {
         {"queue.buffering.max.kbytes", "1048576"},
         {"message.timeout.ms", "60000"},
         {"log.connection.close", "false"},
+        {"log_level", "2"},  // failures are reported in one line by the caller
     };
     char err[512];
     for (const auto& p : props) {
