@@ -1,7 +1,6 @@
 #include "submission.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include "log.hpp"
 #include "metadata_store.hpp"
@@ -11,12 +10,18 @@
 
 namespace nagare {
 
+// Reads the whole file into one string of its size (a job library is
+// megabytes: no stream growing its buffer by doubling).
 result<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << f.rdbuf();
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) return status::io_error("cannot read '" + path + "'");
-  return bytes.str();
+  auto size = f.tellg();
+  if (size < 0) return status::io_error("cannot read '" + path + "'");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+    return status::io_error("cannot read '" + path + "'");
+  return bytes;
 }
 
 result<job_submission> prepare_submission(const job_definition& job,

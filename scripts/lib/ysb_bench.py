@@ -118,7 +118,10 @@ class Bench:
 
     def check(self, what, expected, output, late):
         """The engine's counts plus its late views against the expected views."""
-        got = ysb_check.read_lines_output([output])
+        try:
+            got = ysb_check.read_lines_output([output])
+        except ValueError as e:
+            fail(f"WRONG OUTPUT of {what}: {e}")
         for campaign, start in late_windows(late):
             if campaign != "unknown":
                 got[(campaign, start)] = got.get((campaign, start), 0) + 1
@@ -309,7 +312,11 @@ def latency(b, broker, peak):
             job.wait(60)
         except subprocess.TimeoutExpired:
             job.kill()
-    counts, updated = ysb_check.read_redis_output(*b.redis_address.split(":"))
+    host, port = b.redis_address.rsplit(":", 1)
+    try:
+        counts, updated = ysb_check.read_redis_output(host, int(port))
+    except ValueError as e:
+        fail(f"WRONG OUTPUT of the latency run: {e}")
     expected, _ = ysb_check.expected_counts(
         [os.path.join(events_dir, f) for f in sorted(os.listdir(events_dir))], b.ads_file,
         window_ms)
@@ -322,12 +329,13 @@ def latency(b, broker, peak):
             print(f"  {d}", file=sys.stderr)
         fail(f"WRONG OUTPUT of the latency run: {len(diff)} differences")
     lat = {k: v for k, v in updated.items() if k in due}
-    p50, p99, worst = ysb_check.latency(lat, window_ms)
+    lat = ysb_check.latency(lat, window_ms)
+    p50, p99, worst = lat["p50"], lat["p99"], lat["max"]
     print()
     print(f"YSB latency: {r:,} events/s live through Kafka for {a.latency_seconds} s "
           f"(behind schedule at most {stats.get('behind_ms_max', 0)} ms), p={a.parallelism}, "
           f"out-of-orderness {bound_ms} ms, a checkpoint every second, Redis output exactly once; "
-          f"{len(lat)} windows checked")
+          f"{len(due)} windows checked")
     print(f"  window end (event time) -> count written (time_updated): p50 {p50} ms, "
           f"p99 {p99} ms, max {worst} ms")
     print(f"  (a count becomes visible in Redis when the next checkpoint completes: up to 1 s later)")

@@ -270,7 +270,7 @@ std::vector<std::string> redis_layout(const redis_server& redis, const data_set&
 // checkpoints completed: the layout holds exactly the failure-free counts.
 TEST(ysb, redis_layout_survives_a_node_kill) {
   redis_server redis;
-  auto d = generate(3, 4, 30000);
+  auto d = generate(3, 4, 15000);
   load_ads(redis, d);
   test_cluster c(2, 2);
   auto out_dir = c.dir() / "side";  // late views; unknown ads go to stderr
