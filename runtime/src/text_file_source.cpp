@@ -135,8 +135,9 @@ class text_file_reader final : public source_reader<std::string> {
     std::optional<uint64_t> end;  // stop at this offset
     uint64_t line_start = 0;      // byte offset of the line emitted last
     int fd = -1;
-    std::string buf;  // bytes read from offset on
-    size_t pos = 0;   // buf[pos, ...) not emitted yet
+    std::string buf;  // buf[0, len): bytes read from offset on (its size only grows:
+    size_t len = 0;   // resizing it for every block would zero the block first)
+    size_t pos = 0;   // buf[pos, len) not emitted yet
     bool done = false;
   };
   // A split's position: path, offset.
@@ -157,7 +158,7 @@ class text_file_reader final : public source_reader<std::string> {
       if (::lseek(s.fd, static_cast<off_t>(s.offset), SEEK_SET) < 0)
         return status::io_error("cannot seek in '" + s.path + "': " + std::strerror(errno));
     }
-    s.buf.clear();
+    s.len = 0;
     s.pos = 0;
     return {};
   }
@@ -173,7 +174,7 @@ class text_file_reader final : public source_reader<std::string> {
       // Emit the complete lines in the buffer.
       while (n < want) {
         auto* nl =
-            static_cast<const char*>(std::memchr(s.buf.data() + s.pos, '\n', s.buf.size() - s.pos));
+            static_cast<const char*>(std::memchr(s.buf.data() + s.pos, '\n', s.len - s.pos));
         if (!nl) break;
         auto at = static_cast<size_t>(nl - s.buf.data());
         if (s.end && s.offset >= *s.end) break;
@@ -184,29 +185,30 @@ class text_file_reader final : public source_reader<std::string> {
       if (s.end && s.offset >= *s.end) {  // reached its end position
         close_file(s);
         std::string().swap(s.buf);
+        s.len = s.pos = 0;
         s.done = true;
         break;
       }
       if (n == want) break;
       // Need more bytes: keep the partial line, read the next block.
-      s.buf.erase(0, s.pos);
+      std::memmove(s.buf.data(), s.buf.data() + s.pos, s.len - s.pos);
+      s.len -= s.pos;
       s.pos = 0;
-      auto old = s.buf.size();
-      s.buf.resize(old + read_size_);
-      auto got = ::read(s.fd, s.buf.data() + old, read_size_);
+      if (s.buf.size() < s.len + read_size_) s.buf.resize(s.len + read_size_);
+      auto got = ::read(s.fd, s.buf.data() + s.len, read_size_);
       if (got < 0) {
-        s.buf.resize(old);
         if (errno == EINTR) continue;
         return status::io_error("cannot read '" + s.path + "': " + std::strerror(errno));
       }
-      s.buf.resize(old + static_cast<size_t>(got));
+      s.len += static_cast<size_t>(got);
       if (got == 0) {  // end of file: a last line without "\n" is a record too
-        if (!s.buf.empty()) {
-          emit_line(s, 0, s.buf.size(), false, out);
+        if (s.len > 0) {
+          emit_line(s, 0, s.len, false, out);
           ++n;
         }
         close_file(s);
         std::string().swap(s.buf);
+        s.len = s.pos = 0;
         s.done = true;
         break;
       }
@@ -215,13 +217,13 @@ class text_file_reader final : public source_reader<std::string> {
   }
 
   // Emits s.buf[begin, end) and advances the split's offset past it (and its "\n").
-  static void emit_line(split& s, size_t begin, size_t end, bool newline,
-                        collector<std::string>& out) {
+  void emit_line(split& s, size_t begin, size_t end, bool newline, collector<std::string>& out) {
     s.line_start = s.offset;
     s.offset += end - begin + (newline ? 1 : 0);
     auto len = end - begin;
     if (len > 0 && s.buf[begin + len - 1] == '\r') --len;
-    out.emit(std::string(s.buf.data() + begin, len));
+    line_.assign(s.buf.data() + begin, len);
+    out.emit_from(line_);
   }
 
   static void close_file(split& s) {
@@ -237,6 +239,7 @@ class text_file_reader final : public source_reader<std::string> {
   size_t current_ = 0;              // the split whose turn is next
   const split* reading_ = nullptr;  // the split poll() is reading, for origin()
   size_t read_size_ = max_read_size;
+  std::string line_;  // the line being emitted (its capacity kept from line to line)
 };
 
 }  // namespace

@@ -172,7 +172,7 @@ def from_files(b):
     print(f"ysb: computing the expected counts (scripts/lib/ysb_check.py)", file=sys.stderr)
     expected, _ = ysb_check.expected_counts(files, b.ads_file, window_ms)
 
-    configs = ["loop", f"p={a.parallelism}", f"p={a.parallelism}+cp"]
+    configs = ["loop", "loop-dom", f"p={a.parallelism}", f"p={a.parallelism}+cp"]
     cluster = None
     if a.cluster:
         configs.append("c=2")
@@ -185,8 +185,9 @@ def from_files(b):
                 out = os.path.join(a.work, f"out-{config}-{run}")
                 late = os.path.join(a.work, f"late-{config}-{run}")
                 log = os.path.join(a.work, f"{config}.log")
-                if config == "loop":
-                    wall, cpu = b.measure([b.loop, "--input", *files, "--ads", b.ads_uri,
+                if config.startswith("loop"):
+                    dom = ["--dom"] if config == "loop-dom" else []
+                    wall, cpu = b.measure([b.loop, *dom, "--input", *files, "--ads", b.ads_uri,
                                            "--window-ms", str(window_ms), "--output", out], log)
                 elif config == "c=2":
                     cpu0, clients = cluster.daemon_cpu(), 0.0
@@ -229,6 +230,9 @@ def from_files(b):
               f"{rate(a.events, cpu):13,.0f} {rate(a.events, wall) / loop_rate:8.1%} "
               f"{rate(a.events, cpu) / loop_cpu:13.1%}")
     engine = f"p={a.parallelism}"
+    print(f"  loop: simdjson On Demand, validating the fields it reads; loop-dom: simdjson DOM, "
+          f"validating every document as the engine does (engine per CPU-second: "
+          f"{rate(a.events, best[engine][1]) / rate(a.events, best['loop-dom'][1]):.1%} of loop-dom)")
     print(f"  checkpoints every second: {rate(a.events, best[engine + '+cp'][0]) / rate(a.events, best[engine][0]):.1%} "
           f"of the throughput without")
     if "c=2" in best:
@@ -241,7 +245,7 @@ def from_files(b):
 
 
 def through_kafka(b, broker):
-    """Returns the engine's events/s reading the topic whole."""
+    """Returns the engine's events/s reading the topic whole, net of its fixed cost."""
     a = b.a
     n = a.kafka_events
     events_dir = os.path.join(a.work, "kafka-events")
@@ -257,6 +261,14 @@ def through_kafka(b, broker):
     expected, _ = ysb_check.expected_counts(
         [os.path.join(events_dir, f) for f in sorted(os.listdir(events_dir))], b.ads_file,
         window_ms)
+    # The engine's fixed cost (start, connecting, the end): a topic of 100 events.
+    small = "ad-events-100"
+    broker.create_topic(small, partitions)
+    b.generate(["--events", "100", "--kafka", broker.bootstrap, "--topic", small])
+    fixed_wall, fixed_cpu = b.measure(
+        [b.nagare, "run", b.job, "--parallelism", str(a.parallelism), "--",
+         *b.job_args([broker.uri(small, "stop=latest")], os.path.join(a.work, "out-small"),
+                     os.path.join(a.work, "late-small"))], os.path.join(a.work, "kafka.log"))
     best = None
     for run in range(a.runs):
         out = os.path.join(a.work, f"out-kafka-{run}")
@@ -280,7 +292,10 @@ def through_kafka(b, broker):
     print(f"  engine: wall {wall:.3f} s, {rate(n, wall):,.0f} events/s; engine CPU {cpu:.3f} s, "
           f"{rate(n, cpu):,.0f} events per engine CPU-second; broker CPU during the run "
           f"{seconds(broker_cpu)} (apart)")
-    return rate(n, wall)
+    print(f"  the engine's fixed cost (a topic of 100 events): wall {fixed_wall:.3f} s, CPU "
+          f"{fixed_cpu:.3f} s; net of it: {rate(n, wall - fixed_wall):,.0f} events/s, "
+          f"{rate(n, cpu - fixed_cpu):,.0f} events per engine CPU-second")
+    return rate(n, wall - fixed_wall)
 
 
 def latency(b, broker, peak):

@@ -161,10 +161,13 @@ TEST(lookup, a_failed_round_trip_fails_its_lookups_and_is_counted) {
 
 TEST(lookup_cache, evicts_the_least_recently_used_and_expires_after_write) {
   detail::lookup_cache cache(2, 100);
-  cache.put("a", std::string("1"), 0);
-  cache.put("b", std::nullopt, 0);
+  cache.put("a", std::make_shared<const std::string>("1"), 0);
+  cache.put("b", nullptr, 0);  // not in the table, cached
+  ASSERT_NE(cache.find("b", 0), nullptr);
+  EXPECT_EQ(*cache.find("b", 0), nullptr);
   ASSERT_NE(cache.find("a", 10), nullptr);  // a is now the most recent
-  cache.put("c", std::string("3"), 20);     // evicts b
+  ASSERT_NE(cache.find("a", 10), nullptr);  // a is the most recent again
+  cache.put("c", std::make_shared<const std::string>("3"), 20);  // evicts b
   EXPECT_EQ(cache.find("b", 20), nullptr);
   ASSERT_NE(cache.find("a", 99), nullptr);
   EXPECT_EQ(**cache.find("a", 99), "1");

@@ -77,6 +77,14 @@ class collector : public detail::collector_base {
     next_->push(record);
   }
   void operator()(T record) { emit(std::move(record)); }
+  // Emits a record the caller owns and fills again for the next one: the
+  // next operator may move from it (it is left valid, unspecified), and when
+  // it does not (a parser reading the line), the caller's buffer keeps its
+  // capacity, so a reader of lines allocates nothing per line.
+  void emit_from(T& record) {
+    ++emitted_;
+    next_->push(record);
+  }
 
  private:
   detail::input_port<T>* next_;

@@ -76,7 +76,9 @@ namespace detail {
 // A lookup's answer for one key.
 struct lookup_value {
   std::string key;
-  std::optional<std::string> value;  // nullopt: not in the table
+  // Null: not in the table. Shared with the cache entry, so that a hit copies
+  // a pointer, not the value.
+  std::shared_ptr<const std::string> value;
   bool cached = false;               // came from the cache
 };
 
@@ -139,7 +141,7 @@ class lookup_handler {
   }
   void finish(In&& r, lookup_value&& v, collector<Out>& out) {
     client_->finished(v);
-    out.emit(join_(std::move(r), v.value ? &*v.value : nullptr));
+    out.emit(join_(std::move(r), v.value.get()));
   }
   lookup_counters counters() const { return client_ ? client_->counters() : lookup_counters{}; }
 

@@ -4,7 +4,7 @@
 
 namespace nagare::detail {
 
-const std::optional<std::string>* lookup_cache::find(const std::string& key, int64_t now_ms) {
+const lookup_cache::value_ptr* lookup_cache::find(const std::string& key, int64_t now_ms) {
   auto it = index_.find(key);
   if (it == index_.end()) return nullptr;
   auto e = it->second;
@@ -17,7 +17,7 @@ const std::optional<std::string>* lookup_cache::find(const std::string& key, int
   return &e->value;
 }
 
-void lookup_cache::put(const std::string& key, std::optional<std::string> value, int64_t now_ms) {
+void lookup_cache::put(const std::string& key, value_ptr value, int64_t now_ms) {
   if (capacity_ == 0) return;
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <list>
-#include <optional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -16,15 +16,17 @@ class lookup_cache {
   lookup_cache(uint32_t capacity, uint32_t ttl_ms) : capacity_(capacity), ttl_ms_(ttl_ms) {}
 
   // The entry of `key` if present and fresh at `now_ms` (it becomes the most
-  // recently used); an expired one is removed.
-  const std::optional<std::string>* find(const std::string& key, int64_t now_ms);
-  void put(const std::string& key, std::optional<std::string> value, int64_t now_ms);
+  // recently used): a null value is "not in the table"; a null pointer, no
+  // entry. An expired one is removed.
+  using value_ptr = std::shared_ptr<const std::string>;
+  const value_ptr* find(const std::string& key, int64_t now_ms);
+  void put(const std::string& key, value_ptr value, int64_t now_ms);
   size_t size() const { return index_.size(); }
 
  private:
   struct entry {
     std::string key;
-    std::optional<std::string> value;
+    value_ptr value;
     int64_t written = 0;
   };
   uint32_t capacity_;

@@ -99,13 +99,18 @@ status lookup_client::close() {
 
 void lookup_client::start(std::string key, async_result<lookup_value> done) {
   if (impl_->config->cache_entries > 0) {
-    if (auto* v = impl_->cache.find(key, steady_ms())) {
-      impl_->hits.fetch_add(1, std::memory_order_relaxed);
+    // The clock only matters to entries that expire.
+    int64_t now = impl_->config->ttl_ms > 0 ? steady_ms() : 0;
+    if (auto* v = impl_->cache.find(key, now)) {
+      // Only this thread writes hits and misses: a plain store, no locked add.
+      impl_->hits.store(impl_->hits.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
       done.complete(lookup_value{std::move(key), *v, true});
       return;
     }
   }
-  impl_->misses.fetch_add(1, std::memory_order_relaxed);
+  impl_->misses.store(impl_->misses.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
   bool first = false;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -118,7 +123,7 @@ void lookup_client::start(std::string key, async_result<lookup_value> done) {
 void lookup_client::finished(const lookup_value& v) {
   if (v.cached || impl_->config->cache_entries == 0) return;
   if (!v.value && !impl_->config->cache_misses) return;
-  impl_->cache.put(v.key, v.value, steady_ms());
+  impl_->cache.put(v.key, v.value, impl_->config->ttl_ms > 0 ? steady_ms() : 0);
 }
 
 lookup_counters lookup_client::counters() const {
@@ -197,8 +202,8 @@ void lookup_client::impl::round_trip(std::vector<request>& batch) {
     if (!found[k]) not_found.fetch_add(1, std::memory_order_relaxed);
   for (size_t i = 0; i < batch.size(); ++i) {
     auto k = slot[i];
-    lookup_value v{std::move(batch[i].key), std::nullopt, false};
-    if (found[k]) v.value = values[k];
+    lookup_value v{std::move(batch[i].key), nullptr, false};
+    if (found[k]) v.value = std::make_shared<const std::string>(values[k]);
     batch[i].done.complete(std::move(v));
   }
 }
