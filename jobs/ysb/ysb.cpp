@@ -4,7 +4,7 @@
 //   nagare run build/jobs/libysb.so -- --input URI [URI...] --ads URI --output URI
 //       [--window-ms 10000] [--out-of-orderness MS] [--late URI]
 //
-// --input names files, a directory or Kafka topics (nagare/connector_uri.hpp):
+// --input names files or Kafka topics (nagare/connector_uri.hpp):
 // one ad event per line (message), a JSON object with string fields ad_id
 // (a UUID), event_type and event_time (epoch milliseconds as decimal text),
 // as YSB's generator writes them (scripts/ysb, tests/bench/ysb_generate). The
