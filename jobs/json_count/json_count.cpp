@@ -21,9 +21,7 @@ using key_count = std::pair<std::string, uint64_t>;
 
 nagare::status build(nagare::job& job, const nagare::job_args& args) {
   if (auto st = args.only({"--input", "--output", "--key"}); !st.ok()) return st;
-  auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
-  auto input = nagare::line_source::from_uris(inputs);
+  auto input = nagare::line_source::from_option(args, "--input");
   if (!input.ok()) return input.error();
   auto output = args.required("--output");
   if (!output.ok()) return output.error();

@@ -190,9 +190,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
                            "--dead-letter"});
       !st.ok())
     return st;
-  auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
-  auto input = nagare::line_source::from_uris(inputs);
+  auto input = nagare::line_source::from_option(args, "--input");
   if (!input.ok()) return input.error();
   auto customers_uri = args.required("--customers");
   if (!customers_uri.ok()) return customers_uri.error();
@@ -206,11 +204,8 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   if (!size.ok()) return size.error();
   if (!args.has("--out-of-orderness"))
     return nagare::status::invalid_argument("missing --out-of-orderness MS");
-  auto bound = args.integer("--out-of-orderness", 0);
+  auto bound = args.integer("--out-of-orderness", 0, 0);
   if (!bound.ok()) return bound.error();
-  if (*bound < 0)
-    return nagare::status::invalid_argument("--out-of-orderness must be >= 0, got " +
-                                            std::to_string(*bound));
 
   auto results = nagare::uri_sink<total>::from_uri(
       *output, format_total,

@@ -272,12 +272,7 @@ nagare::result<int64_t> milliseconds(const nagare::job_args& args, const char* o
                                      bool required) {
   if (required && !args.has(option))
     return nagare::status::invalid_argument(std::string("missing ") + option + " MS");
-  auto v = args.integer(option, 0);
-  if (!v.ok()) return v.error();
-  if (*v < 0)
-    return nagare::status::invalid_argument(std::string(option) + " must be >= 0, got " +
-                                            std::to_string(*v));
-  return *v;
+  return args.integer(option, 0, 0);
 }
 
 using window_line = nagare::window_result<std::string, count_and_sum::accumulator>;
@@ -329,9 +324,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
                            "--source-parallelism", "--dead-letter", "--fail-at"});
       !st.ok())
     return st;
-  auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
-  auto input = nagare::line_source::from_uris(inputs);
+  auto input = nagare::line_source::from_option(args, "--input");
   if (!input.ok()) return input.error();
   auto output = args.required("--output");
   if (!output.ok()) return output.error();

@@ -187,9 +187,7 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
           {"--input", "--ads", "--output", "--window-ms", "--out-of-orderness", "--late"});
       !st.ok())
     return st;
-  auto inputs = args.values("--input");
-  if (inputs.empty()) return nagare::status::invalid_argument("missing --input URI [URI...]");
-  auto input = nagare::line_source::from_uris(inputs);
+  auto input = nagare::line_source::from_option(args, "--input");
   if (!input.ok()) return input.error();
   auto ads_uri = args.required("--ads");
   if (!ads_uri.ok()) return ads_uri.error();
@@ -197,16 +195,10 @@ nagare::status build(nagare::job& job, const nagare::job_args& args) {
   if (!ads.ok()) return ads.error();
   auto output = args.required("--output");
   if (!output.ok()) return output.error();
-  auto window_ms = args.integer("--window-ms", 10000);
+  auto window_ms = args.integer("--window-ms", 10000, 1);
   if (!window_ms.ok()) return window_ms.error();
-  if (*window_ms <= 0)
-    return nagare::status::invalid_argument("--window-ms must be > 0, got " +
-                                            std::to_string(*window_ms));
-  auto bound = args.integer("--out-of-orderness", 0);
+  auto bound = args.integer("--out-of-orderness", 0, 0);
   if (!bound.ok()) return bound.error();
-  if (*bound < 0)
-    return nagare::status::invalid_argument("--out-of-orderness must be >= 0, got " +
-                                            std::to_string(*bound));
   nagare::result<std::string> late_uri = nagare::side_output_uri(*output, "late");
   if (args.has("--late")) late_uri = args.required("--late");
   if (!late_uri.ok()) return late_uri.error();

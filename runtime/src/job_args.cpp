@@ -51,6 +51,15 @@ result<int64_t> job_args::integer(std::string_view option, int64_t fallback) con
   return static_cast<int64_t>(x);
 }
 
+result<int64_t> job_args::integer(std::string_view option, int64_t fallback,
+                                  int64_t at_least) const {
+  auto v = integer(option, fallback);
+  if (v.ok() && *v < at_least)
+    return status::invalid_argument(std::string(option) + " must be >= " +
+                                    std::to_string(at_least) + ", got " + std::to_string(*v));
+  return v;
+}
+
 status job_args::only(std::initializer_list<std::string_view> known) const {
   bool after_option = false;
   for (const auto& a : argv_) {

@@ -161,6 +161,17 @@ TEST(job_args, only_names_stray_value) {
   EXPECT_TRUE(mentions(st, "'stray'")) << st.message();
 }
 
+// The overload with a lower bound: the value, the fallback, or an error naming
+// the option, the bound and the value.
+TEST(job_args, integer_at_least) {
+  EXPECT_EQ(job_args({"--n", "0"}).integer("--n", 5, 0).value(), 0);
+  EXPECT_EQ(job_args().integer("--n", 5, 1).value(), 5);
+  auto low = job_args({"--n", "-3"}).integer("--n", 5, 0);
+  ASSERT_FALSE(low.ok());
+  EXPECT_EQ(low.error().message(), "--n must be >= 0, got -3");
+  EXPECT_FALSE(job_args({"--n", "x"}).integer("--n", 5, 0).ok());
+}
+
 // all() keeps the arguments exactly as given.
 TEST(job_args, all_keeps_arguments) {
   strings argv{"--a", "1", "x"};

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "nagare/connector_uri.hpp"
+#include "nagare/job_args.hpp"
 #include "nagare/kafka_sink.hpp"
 #include "nagare/kafka_source.hpp"
 #include "nagare/postgres_sink.hpp"
@@ -58,6 +59,15 @@ class line_source {
   explicit line_source(text_file_source s) : source_(std::move(s)) {}
   explicit line_source(kafka_source<std::string> s) : source_(std::move(s)) {}
   explicit line_source(redis_stream_source<std::string> s) : source_(std::move(s)) {}
+
+  // The URIs of a job's option (say "--input"): "missing --input URI [URI...]"
+  // without any.
+  static result<line_source> from_option(const job_args& args, std::string_view option) {
+    auto uris = args.values(option);
+    if (uris.empty())
+      return status::invalid_argument("missing " + std::string(option) + " URI [URI...]");
+    return from_uris(uris);
+  }
 
   // One Kafka or directory URI, or one or more file URIs.
   static result<line_source> from_uris(const std::vector<std::string>& uris) {

@@ -26,6 +26,8 @@ class job_args {
   result<std::string> required(std::string_view option) const;
   // The signed integer value of `option`, or `fallback` when absent.
   result<int64_t> integer(std::string_view option, int64_t fallback) const;
+  // The same, and an error "OPTION must be >= AT_LEAST, got X" below `at_least`.
+  result<int64_t> integer(std::string_view option, int64_t fallback, int64_t at_least) const;
   // An error naming the first option not in `known`, or a stray value.
   status only(std::initializer_list<std::string_view> known) const;
 
