@@ -150,7 +150,7 @@ TEST_P(state_keyed, keyed_map_erase_keeps_other_keys_reachable) {
     if ((x >> 20) % 3 == 0) {
       EXPECT_EQ(map.erase(h, k), expected.erase(k) == 1);
     } else {
-      *map.get_or_create(h, k, uint64_t{0}).first += 1;
+      *map.get_or_create(h, k).first += 1;
       expected[k] += 1;
     }
   }
@@ -163,6 +163,51 @@ TEST_P(state_keyed, keyed_map_erase_keeps_other_keys_reachable) {
     ASSERT_NE(found, nullptr) << k;
     EXPECT_EQ(*found, v);
   }
+}
+
+// keyed_map with tags: many keys that share a hash (and so a tag and a home
+// slot), keys whose hash is 0, erasures (backward shifts move tags too),
+// growth, probe runs that wrap around the end of the table; against a model.
+TEST(keyed_map, tags_stay_with_their_entries) {
+  detail::keyed_map<uint64_t, uint64_t> map;
+  map.open({0, 128}, 128);
+  std::map<uint64_t, uint64_t> model;
+  uint64_t x = 17;
+  auto hash_of = [](uint64_t k) -> uint64_t {
+    if (k % 11 == 0) return 0;                           // stored as 1
+    if (k % 3 == 0) return key_hash<uint64_t>{}(k % 5);  // long runs of one hash
+    // A run from the last slot on wraps around the end of the table.
+    if (k % 7 == 0) return key_hash<uint64_t>{}(k) | 0xffff;  // home: the last slot
+    return key_hash<uint64_t>{}(k);
+  };
+  for (int i = 0; i < 60000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint64_t k = (x >> 33) % 3000;
+    switch ((x >> 20) % 4) {
+      case 0:
+        EXPECT_EQ(map.erase(hash_of(k), k), model.erase(k) == 1);
+        break;
+      case 1: {
+        auto* v = map.find(hash_of(k), k);
+        auto it = model.find(k);
+        ASSERT_EQ(v != nullptr, it != model.end()) << k;
+        if (v) {
+          EXPECT_EQ(*v, it->second);
+        }
+        break;
+      }
+      default: {
+        auto [v, created] = map.get_or_create(hash_of(k), k);
+        EXPECT_EQ(created, model.count(k) == 0);
+        *v += k + 1;
+        model[k] += k + 1;
+      }
+    }
+  }
+  EXPECT_EQ(map.size(), model.size());
+  std::map<uint64_t, uint64_t> got;
+  map.for_each([&](uint64_t k, uint64_t v, uint64_t) { got[k] = v; });
+  EXPECT_EQ(got, model);
 }
 
 }  // namespace

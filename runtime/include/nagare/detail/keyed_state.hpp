@@ -96,7 +96,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     hash_ = hash;
     key_ = &key;
     if (__builtin_expect(bounded_, 0)) return select_bounded(true);
-    select(index_.get_or_create(hash, key, entry{}).first);
+    select(index_.get_or_create(hash, key).first);
   }
   // REQUIRES: a current key is set.
   const K& current_key() const { return *key_; }
@@ -268,7 +268,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
       }
       entry* e = &scratch;
       if (!bounded_) {
-        auto [found, created] = index_.get_or_create(hash, key, entry{});
+        auto [found, created] = index_.get_or_create(hash, key);
         if (!created && !delta) {
           st = bad_entry("a key appears twice");
           break;
@@ -351,7 +351,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
   }
   void ensure_key() override {
     if (entry_) return;
-    if (!bounded_) return select(index_.get_or_create(hash_, *key_, entry{}).first);
+    if (!bounded_) return select(index_.get_or_create(hash_, *key_).first);
     auto* e = insert_cached(nullptr);  // set_current_key found it in neither cache nor backend
     backend_->touch(e->row);
     select(e);
@@ -520,18 +520,15 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
   // (nullptr: a new key), after making room (if `room`).
   entry* insert_cached(const std::string* stored, bool room = true) {
     if (room) backend_->make_room(*this);
-    auto* e = index_.get_or_create(hash_, *key_, entry{}).first;
+    auto* e = index_.get_or_create(hash_, *key_).first;
     e->row = allocate_row();
     if (stored) {
       byte_reader in(stored->data(), stored->size());
       if (!decode_row(in, *e)) malformed("row");
     }
-    backend_->cached(e->row, key_bytes_size(), stored);
-    return e;
-  }
-  size_t key_bytes_size() {
     encode_key(*key_, key_bytes_);
-    return key_bytes_.size();
+    backend_->cached(e->row, key_bytes_.size(), stored);
+    return e;
   }
 
   // for_each_key() with a bounded backend: it writes the cache back, then
