@@ -36,7 +36,10 @@
 // late_records()); the file sink's part_writer sweeps stray work files.
 // Version 11: delivery_guarantee gains none; the Kafka connectors, JSON
 // records and connectors named by URI (classes with inline parts in headers).
-#define NAGARE_API_VERSION 12u
+// Version 13: batch-at-a-time operator paths: input_port gains push_batch, a
+// collector may gather records into a batch_buffer, keyed operators prefetch
+// their keys' slots (keyed_batch), keyed_map's slots are cache-line aligned.
+#define NAGARE_API_VERSION 13u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

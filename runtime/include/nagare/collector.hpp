@@ -1,5 +1,8 @@
 // What a flat_map (or a source) emits into: each emit() passes one record to
-// the next operator of the chain at once, by function call.
+// the next operator of the chain by function call, at once or, from the
+// collectors the runtime gives sources and flat_maps over a batch, a batch
+// at a time (detail/batch_buffer.hpp: the records reach the next operator
+// in the same order, before the poll or the batch ends).
 //
 // Sources also say through it which split each record comes from, so that
 // watermarks are generated per split (nagare/watermark.hpp):
@@ -17,6 +20,7 @@
 #include <string>
 #include <utility>
 
+#include "nagare/detail/batch_buffer.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/split_watermarks.hpp"
 
@@ -33,11 +37,13 @@ class collector_base {
  public:
   // The records emitted from now on come from split `id`.
   void split(const std::string& id) {
+    flush();
     if (parent_) parent_->split(id);
     if (splits_) splits_->select(id, emitted_);
   }
   // Split `id` has no more records.
   void split_finished(const std::string& id) {
+    flush();
     if (parent_) parent_->split_finished(id);
     if (splits_) splits_->finish(id, emitted_);
   }
@@ -48,8 +54,15 @@ class collector_base {
   collector_base() = default;
   explicit collector_base(collector_base* parent) : parent_(parent) {}
 
+  // Pushes on the records a buffered collector holds: a split change comes
+  // after the records emitted before it.
+  void flush() {
+    if (pending_) pending_->flush();
+  }
+
   collector_base* parent_ = nullptr;  // gets the split changes too
   split_watermarks* splits_ = nullptr;
+  pending_records* pending_ = nullptr;  // the buffer of a buffered collector
   uint64_t emitted_ = 0;
 };
 
@@ -71,10 +84,23 @@ class collector : public detail::collector_base {
   collector(detail::input_port<T>* next, detail::split_watermarks* splits) : next_(next) {
     splits_ = splits;
   }
+  // A buffered collector (the runtime's, for a source or a flat_map over a
+  // batch): records go into `buffer`, which hands them on a batch at a time;
+  // a split change flushes it first, and its owner flushes it when the poll
+  // or batch ends. `splits` may be null. REQUIRES: both outlive the
+  // collector.
+  collector(detail::batch_buffer<T>* buffer, detail::split_watermarks* splits)
+      : next_(nullptr), buffer_(buffer) {
+    splits_ = splits;
+    pending_ = buffer;
+  }
 
   void emit(T record) {
     ++emitted_;
-    next_->push(record);
+    if (buffer_)
+      buffer_->add(std::move(record));
+    else
+      next_->push(record);
   }
   void operator()(T record) { emit(std::move(record)); }
   // Emits a record the caller owns and fills again for the next one: the
@@ -88,6 +114,7 @@ class collector : public detail::collector_base {
 
  private:
   detail::input_port<T>* next_;
+  detail::batch_buffer<T>* buffer_ = nullptr;
 };
 
 }  // namespace nagare

@@ -80,10 +80,21 @@ class count_window_operator final
         timestamps_(std::move(timestamps)) {}
 
   void push(T& r) override {
-    const T& record = r;
-    const int64_t ts = timestamps_ ? timestamps_(record) : min_timestamp;
     K key;
-    this->select(record, key, true);
+    this->select(r, key, true);
+    add(r, key);
+  }
+  void push_batch(T* records, size_t n) override {
+    this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+      this->select_key(key, hash, true);
+      add(r, key);
+    });
+  }
+
+ private:
+  // Adds `record` to the current key's window (key `key`); fires it when full.
+  void add(const T& record, const K& key) {
+    const int64_t ts = timestamps_ ? timestamps_(record) : min_timestamp;
     slot* s = window_.get();
     if (!s) s = &window_.set(slot{0, ts, ts, contents_.create()});
     contents_.add(s->acc, record);
@@ -99,7 +110,6 @@ class count_window_operator final
     window_.clear();
   }
 
- private:
   status declare(state_context& ctx) override {
     window_ = ctx.value<slot>("count_window");
     return {};

@@ -4,6 +4,7 @@
 // chain's head.
 #pragma once
 
+#include <iterator>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -23,16 +24,28 @@ class routing_writer final : public exchange_writer, public input_port<T> {
 
   void* input() override { return static_cast<input_port<T>*>(this); }
 
-  void push(T& record) override {
-    auto ch = route_(record);
-    auto& b = open_[ch];
-    if (!b) {
-      b = make_owned<typed_batch<T>>();
-      b->records.reserve(cfg_.batch_records);
+  void push(T& record) override { add(route_(record), record); }
+
+  // One channel (a forward exchange, or a single downstream subtask): every
+  // record goes to channel 0 whatever the route, so the records are moved
+  // into the open batch in runs, without routing.
+  void push_batch(T* records, size_t n) override {
+    if (open_.size() != 1) {
+      for (size_t i = 0; i < n; ++i) add(route_(records[i]), records[i]);
+      return;
     }
-    b->records.push_back(std::move(record));
-    if (b->records.size() >= cfg_.batch_records)
-      cfg_.emitter->emit(cfg_.first_channel + ch, std::move(b));
+    while (n > 0) {
+      auto& b = batch(0);
+      // At least one record per round, as push() takes (batch_records >= 1).
+      size_t room =
+          cfg_.batch_records > b.records.size() ? cfg_.batch_records - b.records.size() : 1;
+      size_t take = n < room ? n : room;
+      b.records.insert(b.records.end(), std::make_move_iterator(records),
+                       std::make_move_iterator(records + take));
+      records += take;
+      n -= take;
+      if (b.records.size() >= cfg_.batch_records) emit(0);
+    }
   }
 
   void flush() override {
@@ -42,6 +55,22 @@ class routing_writer final : public exchange_writer, public input_port<T> {
   }
 
  private:
+  void add(uint32_t ch, T& record) {
+    auto& b = batch(ch);
+    b.records.push_back(std::move(record));
+    if (b.records.size() >= cfg_.batch_records) emit(ch);
+  }
+  // The open batch of channel `ch`, made if there is none.
+  typed_batch<T>& batch(uint32_t ch) {
+    auto& b = open_[ch];
+    if (!b) {
+      b = make_owned<typed_batch<T>>();
+      b->records.reserve(cfg_.batch_records);
+    }
+    return *b;
+  }
+  void emit(uint32_t ch) { cfg_.emitter->emit(cfg_.first_channel + ch, std::move(open_[ch])); }
+
   writer_config cfg_;
   Route route_;
   std::vector<owned<typed_batch<T>>> open_;
@@ -85,7 +114,7 @@ class typed_reader final : public batch_reader {
   void connect(void* next) override { next_ = static_cast<input_port<T>*>(next); }
   size_t process(record_batch& batch) override {
     auto& records = static_cast<typed_batch<T>&>(batch).records;
-    for (auto& r : records) next_->push(r);
+    next_->push_batch(records.data(), records.size());
     return records.size();
   }
   result<owned<record_batch>> decode(const char* data, size_t size, uint32_t count) const override {

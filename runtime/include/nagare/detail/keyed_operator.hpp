@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/keyed_batch.hpp"
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/one_input_operator.hpp"
 #include "nagare/detail/operator.hpp"
@@ -92,6 +93,15 @@ class keyed_operator : public one_input_operator<T, Out> {
     else
       keyed_.set_current_key(hash, key);
   }
+  // Calls apply(record, key, hash) for each of records[0, n) in order, with
+  // the record's key and its key_hash: the batch form of select(), for
+  // push_batch (apply calls select_key(key, hash, ...) before it touches
+  // state). The keys' slots are prefetched records ahead
+  // (detail/keyed_batch.hpp).
+  template <class Apply>
+  void for_each_keyed(T* records, size_t n, Apply&& apply) {
+    batch_.run(records, n, key_, keyed_, apply);
+  }
   keyed_state<K, Inline> keyed_;
   // The current key and its key_hash (valid while the key is current).
   const K* current_key_ = nullptr;
@@ -101,6 +111,7 @@ class keyed_operator : public one_input_operator<T, Out> {
 
  private:
   KeyFn key_;
+  keyed_batch<K> batch_;
 };
 
 }  // namespace nagare::detail

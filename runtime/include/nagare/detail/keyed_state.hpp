@@ -98,6 +98,16 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
     if (__builtin_expect(bounded_, 0)) return select_bounded(true);
     select(index_.get_or_create(hash, key).first);
   }
+  // Starts fetching where selecting a key with key_hash `hash` will look.
+  void prefetch(uint64_t hash) const { index_.prefetch(hash); }
+  // The inline cell of `key` (key_hash `hash`), inserted if absent, without
+  // making it current: set_current_key_and_create() minus its bookkeeping,
+  // for updates that touch only the inline state and run no user code that
+  // reads state (aggregate, reduce). Valid until the next insertion.
+  // REQUIRES: !spills().
+  state_cell<Inline>& inline_cell(uint64_t hash, const K& key) {
+    return *index_.get_or_create(hash, key).first;
+  }
   // REQUIRES: a current key is set.
   const K& current_key() const { return *key_; }
 

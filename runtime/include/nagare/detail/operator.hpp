@@ -37,7 +37,7 @@ namespace nagare {
 namespace detail {
 class keyed_backend_factory;
 class async_waker;
-}
+}  // namespace detail
 
 // Where keyed state lives (detail/keyed_backend.hpp): `memory` keeps it on the
 // heap; `leveldb` keeps it in a LevelDB store under `directory` with at most
@@ -83,12 +83,25 @@ struct subtask_info {
 
 namespace detail {
 
-// Receives records one at a time. push() may move from `record`.
+// Receives records, one at a time or a batch at a time. Both may move from
+// the records they are given; the caller owns them and only destroys or
+// overwrites them afterwards.
+//
+// push_batch(records, n) means exactly push() of records[0], ..., records[n-1]
+// in that order (n may be 0), and the default does just that. Operators
+// override it where seeing the batch whole pays: one virtual call per batch
+// instead of per record, and keyed operators look up their keys' state in
+// phases so that the cache misses of a batch overlap (detail/keyed_batch.hpp).
+// The runtime never delivers a watermark, processing time, timer or
+// checkpoint inside a batch: those come between calls, as between records.
 template <class T>
 class input_port {
  public:
   virtual ~input_port() = default;
   virtual void push(T& record) = 0;
+  virtual void push_batch(T* records, size_t n) {
+    for (size_t i = 0; i < n; ++i) push(records[i]);
+  }
 };
 
 class operator_instance {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nagare/collector.hpp"
+#include "nagare/detail/batch_buffer.hpp"
 #include "nagare/detail/keyed_operator.hpp"
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/one_input_operator.hpp"
@@ -25,17 +26,30 @@
 
 namespace nagare::detail {
 
+// Stateless operators take batches whole (input_port::push_batch): their
+// results go on a batch at a time, through a batch_buffer flushed before
+// push_batch returns.
+
 template <class In, class Out, class F>
 class map_operator final : public one_input_operator<In, Out> {
  public:
   explicit map_operator(F f) : f_(std::move(f)) {}
+  void connect(void* next) override {
+    one_input_operator<In, Out>::connect(next);
+    out_.connect(this->next_);
+  }
   void push(In& r) override {
     Out out = f_(std::move(r));
     this->next_->push(out);
   }
+  void push_batch(In* records, size_t n) override {
+    for (size_t i = 0; i < n; ++i) out_.add(f_(std::move(records[i])));
+    out_.flush();
+  }
 
  private:
   F f_;
+  batch_buffer<Out> out_;
 };
 
 template <class T, class F>
@@ -44,6 +58,17 @@ class filter_operator final : public one_input_operator<T, T> {
   explicit filter_operator(F f) : f_(std::move(f)) {}
   void push(T& r) override {
     if (f_(static_cast<const T&>(r))) this->next_->push(r);
+  }
+  // Passes on each run of consecutive records that pass as one batch, in
+  // place: nothing is moved or copied.
+  void push_batch(T* records, size_t n) override {
+    size_t run = 0;  // start of the current run of passing records
+    for (size_t i = 0; i < n; ++i) {
+      if (f_(static_cast<const T&>(records[i]))) continue;
+      if (run < i) this->next_->push_batch(records + run, i - run);
+      run = i + 1;
+    }
+    if (run < n) this->next_->push_batch(records + run, n - run);
   }
 
  private:
@@ -54,41 +79,85 @@ template <class In, class Out, class F>
 class flat_map_operator final : public one_input_operator<In, Out> {
  public:
   explicit flat_map_operator(F f) : f_(std::move(f)) {}
+  void connect(void* next) override {
+    one_input_operator<In, Out>::connect(next);
+    out_.connect(this->next_);
+  }
   void push(In& r) override {
     collector<Out> out(this->next_);
     f_(static_cast<const In&>(r), out);
   }
+  void push_batch(In* records, size_t n) override {
+    collector<Out> out(&out_, nullptr);
+    for (size_t i = 0; i < n; ++i) f_(static_cast<const In&>(records[i]), out);
+    out_.flush();
+  }
 
  private:
   F f_;
+  batch_buffer<Out> out_;
 };
 
 // Rolling reduce: every record updates its key's value and emits the result.
 template <class T, class KeyFn, class F>
 class reduce_operator final : public keyed_operator<T, T, KeyFn, T> {
+  using K = typename keyed_operator<T, T, KeyFn, T>::K;
+
  public:
   reduce_operator(KeyFn key, F f)
       : keyed_operator<T, T, KeyFn, T>(std::move(key)), f_(std::move(f)) {}
+  void connect(void* next) override {
+    keyed_operator<T, T, KeyFn, T>::connect(next);
+    out_.connect(this->next_);
+  }
   void push(T& r) override {
-    const T& record = r;
-    typename keyed_operator<T, T, KeyFn, T>::K key;
-    this->select(record, key, true);
+    K key;
+    this->select(r, key, true);
+    T out = reduce(r);
+    this->next_->push(out);
+  }
+  // With the state on the heap (the memory backend) a record updates its
+  // key's inline cell directly: value_ is that cell (the only state), and
+  // the user's function sees no state.
+  void push_batch(T* records, size_t n) override {
+    if (this->keyed_.spills()) {
+      this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+        this->select_key(key, hash, true);
+        out_.add(reduce(r));
+      });
+    } else {
+      this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+        auto& cell = this->keyed_.inline_cell(hash, key);
+        if (cell.present) {
+          cell.value = f_(static_cast<const T&>(cell.value), static_cast<const T&>(r));
+        } else {
+          cell.value = r;
+          cell.present = true;
+        }
+        out_.add(T(cell.value));
+      });
+    }
+    out_.flush();
+  }
+
+ private:
+  // Folds `record` into the current key's value; returns the new value.
+  T reduce(const T& record) {
     T* v = value_.get();
     if (v)
       *v = f_(static_cast<const T&>(*v), record);
     else
       v = &value_.set(record);
-    T out = *v;
-    this->next_->push(out);
+    return *v;
   }
 
- private:
   status declare(state_context& ctx) override {
     value_ = ctx.value<T>("reduce");
     return {};
   }
   F f_;
   value_state<T> value_;
+  batch_buffer<T> out_;
 };
 
 template <class Agg>
@@ -111,9 +180,27 @@ class aggregate_operator final
   void push(T& r) override {
     K key;
     this->select(r, key, true);
-    Acc* acc = acc_.get();
-    if (!acc) acc = &acc_.set(agg_.create());
-    agg_.add(*acc, static_cast<const T&>(r));
+    add(r);
+  }
+  // With the state on the heap (the memory backend) a record updates its
+  // key's inline cell directly: acc_ is that cell (the only state), and the
+  // aggregator sees no state.
+  void push_batch(T* records, size_t n) override {
+    if (this->keyed_.spills()) {
+      this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+        this->select_key(key, hash, true);
+        add(r);
+      });
+      return;
+    }
+    this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+      auto& cell = this->keyed_.inline_cell(hash, key);
+      if (!cell.present) {
+        cell.value = agg_.create();
+        cell.present = true;
+      }
+      agg_.add(cell.value, static_cast<const T&>(r));
+    });
   }
   void finish() override {
     this->keyed_.for_each_key([this](const K& k) {
@@ -126,6 +213,12 @@ class aggregate_operator final
   status declare(state_context& ctx) override {
     acc_ = ctx.value<Acc>("aggregate");
     return {};
+  }
+  // Adds `r` to the current key's accumulator.
+  void add(const T& r) {
+    Acc* acc = acc_.get();
+    if (!acc) acc = &acc_.set(agg_.create());
+    agg_.add(*acc, r);
   }
   Agg agg_;
   value_state<Acc> acc_;
@@ -144,9 +237,21 @@ class tee_operator final : public operator_instance, public input_port<T> {
     }
     next_.back()->push(r);
   }
+  // Each successor gets the batch whole, one after the other (each in the
+  // same order as per record; successors are separate branches, so how
+  // their records interleave is not observable).
+  void push_batch(T* records, size_t n) override {
+    for (size_t i = 0; i + 1 < next_.size(); ++i) {
+      copies_.clear();
+      copies_.insert(copies_.end(), records, records + n);
+      next_[i]->push_batch(copies_.data(), n);
+    }
+    next_.back()->push_batch(records, n);
+  }
 
  private:
   std::vector<input_port<T>*> next_;
+  std::vector<T> copies_;  // scratch of push_batch
 };
 
 template <class T>
@@ -192,11 +297,17 @@ class source_operator final : public source_instance {
     ops_.reset();
     positions_ = ops_.declare<std::string>(positions_name, redistribution::union_all);
     maxima_ = ops_.declare<split_max>(watermarks_name, redistribution::union_all);
+    // The reader's records go on a batch at a time, through the tap with a
+    // strategy (split changes flush the buffer: the tap raises the split
+    // they came from).
     if (strategy_.timestamps()) {
       tap_ = timestamp_tap(&strategy_.timestamps(), &splits_, next_);
-      out_ = make_owned<collector<T>>(&tap_, &splits_);
-    } else
-      out_ = make_owned<collector<T>>(next_);
+      buffer_.connect(&tap_);
+      out_ = make_owned<collector<T>>(&buffer_, &splits_);
+    } else {
+      buffer_.connect(next_);
+      out_ = make_owned<collector<T>>(&buffer_, nullptr);
+    }
     auto st = reader_->open(info);
     if (!st.ok()) return st;
     declare_splits({});
@@ -234,6 +345,7 @@ class source_operator final : public source_instance {
   status poll(size_t max_records, uint64_t& emitted, bool& end) override {
     auto before = out_->emitted();
     auto st = reader_->poll(max_records, *out_, end);
+    buffer_.flush();  // the poll's records reach the chain before it returns
     emitted += out_->emitted() - before;
     if (strategy_.timestamps()) splits_.update(out_->emitted(), now_);
     return st;
@@ -273,6 +385,15 @@ class source_operator final : public source_instance {
       if (t > max) max = t;
       next_->push(record);
     }
+    // A batch comes from one split (the collector flushes on split changes).
+    void push_batch(T* records, size_t n) override {
+      int64_t& max = splits_->current_max();
+      for (size_t i = 0; i < n; ++i) {
+        int64_t t = (*ts_)(static_cast<const T&>(records[i]));
+        if (t > max) max = t;
+      }
+      next_->push_batch(records, n);
+    }
 
    private:
     const timestamp_fn<T>* ts_ = nullptr;
@@ -293,6 +414,7 @@ class source_operator final : public source_instance {
   watermark_strategy<T> strategy_;
   input_port<T>* next_ = nullptr;
   timestamp_tap tap_;
+  batch_buffer<T> buffer_;   // the records of a poll, on their way to next_ (or tap_)
   owned<collector<T>> out_;  // lives across polls: it holds the current split
   split_watermarks splits_;
   int64_t now_ = 0;  // processing time, as the task last told it

@@ -68,9 +68,33 @@ class pane_window_operator final
         timestamps_(std::move(timestamps)) {}
 
   void push(T& r) override {
-    const T& record = r;
-    const int64_t ts = event_ ? (timestamps_ ? timestamps_(record) : min_timestamp)
-                              : this->current_processing_time();
+    const int64_t ts = timestamp_of(r);
+    if (divert_late(r, ts)) return;
+    K key;
+    this->select(r, key, true);
+    add(r, ts, key);
+  }
+  // A late record's key is computed (ahead, to prefetch) but not selected,
+  // as in push().
+  void push_batch(T* records, size_t n) override {
+    this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+      const int64_t ts = timestamp_of(r);
+      if (divert_late(r, ts)) return;
+      this->select_key(key, hash, true);
+      add(r, ts, key);
+    });
+  }
+
+  uint64_t late_records() const override { return late_.total(); }
+
+ private:
+  int64_t timestamp_of(const T& record) {
+    return event_ ? (timestamps_ ? timestamps_(record) : min_timestamp)
+                  : this->current_processing_time();
+  }
+  // Sends `r` (at `ts`) to the late output if it goes to no window; returns
+  // whether it did.
+  bool divert_late(T& r, int64_t ts) {
     const int64_t wm = this->watermark_;
     // Every window of the record has max >= ts: with ts above the watermark
     // none of them fired or is gone (the common case: no more arithmetic).
@@ -81,10 +105,14 @@ class pane_window_operator final
       late_.add();
       Out late = Out::of_late(std::move(r));
       this->next_->push(late);
-      return;
+      return true;
     }
-    K key;
-    this->select(record, key, true);
+    return false;
+  }
+  // Adds `record` (at `ts`, not late) to its pane; its key `key` is current.
+  void add(const T& record, int64_t ts, const K& key) {
+    const int64_t wm = this->watermark_;
+    const bool behind = event_ && ts <= wm;
     const int64_t pane_start = align(ts, pane_);
     slots* list = panes_.get();
     if (!list) list = &panes_.set({});
@@ -105,9 +133,6 @@ class pane_window_operator final
     if (behind) refire(key, ts, wm);
   }
 
-  uint64_t late_records() const override { return late_.total(); }
-
- private:
   // Whether the record at `ts` goes to no window: it falls between windows,
   // or all its windows are gone.
   bool record_is_late(int64_t ts, int64_t wm) const {

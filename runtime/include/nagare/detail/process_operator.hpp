@@ -38,6 +38,18 @@ class process_operator final : public timed_operator<T, Out, KeyFn> {
   void push(T& r) override {
     K key;
     this->select(r, key, false);
+    process(r, key);
+  }
+  void push_batch(T* records, size_t n) override {
+    this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+      this->select_key(key, hash, false);
+      process(r, key);
+    });
+  }
+
+ private:
+  // Calls the user's process for `r`, whose key `key` is current.
+  void process(const T& r, const K& key) {
     collector<Out> out(this->next_);
     keyed_context<K> ctx(&key, &this->info_, this,
                          timestamps_ ? timestamps_(static_cast<const T&>(r)) : min_timestamp);
@@ -47,7 +59,6 @@ class process_operator final : public timed_operator<T, Out, KeyFn> {
       f_(static_cast<const T&>(r), ctx, out);
   }
 
- private:
   template <class G, class = void>
   struct has_open : std::false_type {};
   template <class G>

@@ -149,11 +149,26 @@ class window_operator final
         timestamps_(std::move(timestamps)) {}
 
   void push(T& r) override {
+    K key;
+    this->select(r, key, true);
+    add(r, key);
+  }
+  void push_batch(T* records, size_t n) override {
+    this->for_each_keyed(records, n, [this](T& r, const K& key, uint64_t hash) {
+      this->select_key(key, hash, true);
+      add(r, key);
+    });
+  }
+
+  uint64_t late_records() const override { return late_.total(); }
+
+ private:
+  // Adds `r`, whose key `key` is current (with an entry), to its windows or
+  // sends it to the late output.
+  void add(T& r, const K& key) {
     const T& record = r;
     int64_t ts = event_ ? (timestamps_ ? timestamps_(record) : min_timestamp)
                         : this->current_processing_time();
-    K key;
-    this->select(record, key, true);
     bool added = false;
     if constexpr (merging)
       added = fits(ts) && add_to_session(record, ts, key);
@@ -166,9 +181,6 @@ class window_operator final
     this->next_->push(late);
   }
 
-  uint64_t late_records() const override { return late_.total(); }
-
- private:
   status declare(state_context& ctx) override {
     windows_ = ctx.value<slots>("windows");
     late_.declare(ctx, "late records");
