@@ -59,7 +59,6 @@ class batch_buffer final : public pending_records {
     next_->push_batch(records_.data(), records_.size());
     records_.clear();
   }
-  bool empty() const { return records_.empty(); }
 
  private:
   input_port<T>* next_ = nullptr;

@@ -8,15 +8,17 @@
 // of their functions from its own (CAF-scheduled) thread, one at a time.
 //
 // Call order of an operator instance:
-//   open -> restore -> (push | poll | on_watermark+ | on_processing_time | checkpoint)*
+//   open -> restore -> (push | push_batch | poll | on_watermark+ | on_processing_time |
+//                       checkpoint)*
 //        -> on_watermark(max_timestamp)+ -> finish -> checkpoint* -> close
 // where checkpoint is  prepare_checkpoint(id) -> snapshot -> [checkpoint_complete(id')]*.
 // The runtime calls restore() exactly once, before the first record, also
 // when the job starts from the beginning (with no snapshots); prepare_checkpoint()
 // and snapshot() come between records (at a checkpoint barrier), never from
-// inside push() or poll(). checkpoint_complete() may come at any point between
-// records, for the current or an earlier checkpoint, once that checkpoint is
-// durable everywhere; it can be missed (a later one covers it).
+// inside push(), push_batch() or poll(). checkpoint_complete() may come at
+// any point between records, for the current or an earlier checkpoint, once
+// that checkpoint is durable everywhere; it can be missed (a later one
+// covers it).
 #pragma once
 
 #include <cstddef>
