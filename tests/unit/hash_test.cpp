@@ -161,5 +161,26 @@ TEST(hash, integer_keys_spread_over_key_groups) {
   }
 }
 
+// Key groups and their subtasks are part of the savepoint format: the mask
+// and shift taken for a power-of-two max parallelism give what the division
+// gives, for every max parallelism up to 2^15 that is one and awkward ones.
+TEST(hash, power_of_two_max_parallelism_equals_the_division) {
+  uint64_t x = 5;
+  for (uint32_t max = 1; max <= 32768; ++max) {
+    const bool pow2 = (max & (max - 1)) == 0;
+    if (!pow2 && max % 97 != 0) continue;
+    for (int i = 0; i < 200; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      ASSERT_EQ(key_group_of(x, max), static_cast<uint32_t>(x % max)) << max;
+      const uint32_t kg = static_cast<uint32_t>(x % max);
+      for (uint32_t p : {1u, 2u, 3u, 7u, max}) {
+        if (p > max) continue;
+        ASSERT_EQ(subtask_of(kg, max, p), static_cast<uint32_t>(uint64_t{kg} * p / max))
+            << max << " " << p;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nagare
