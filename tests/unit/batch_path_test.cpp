@@ -377,5 +377,36 @@ TEST(batch_path_stateless, buffered_collector_flushes_before_a_split_change) {
   for (size_t i = 0; i + 1 < port.got.size(); ++i) EXPECT_EQ(port.got[i], static_cast<int64_t>(i));
 }
 
+// A port that keeps every record and, like an operator that takes its input,
+// moves each one out of the batch.
+struct moving_port final : detail::input_port<std::string> {
+  void push(std::string& record) override { got.push_back(std::move(record)); }
+  void push_batch(std::string* records, size_t n) override {
+    for (size_t i = 0; i < n; ++i) got.push_back(std::move(records[i]));
+  }
+  std::vector<std::string> got;
+};
+
+// A reader that fills one buffer again for every line (the text reader)
+// emits it with emit_from: through a buffered collector each record is a
+// copy, whatever the next operator does with the slot it was given.
+TEST(batch_path_stateless, emit_from_a_reused_buffer_through_a_buffered_collector) {
+  moving_port port;
+  detail::batch_buffer<std::string> buffer(&port);
+  collector<std::string> out(&buffer, nullptr);
+  std::vector<std::string> expected;
+  std::string line;
+  for (size_t i = 0; i < 3 * detail::batch_buffer_records + 5; ++i) {
+    line.assign(i % 50, static_cast<char>('a' + i % 26));
+    line += std::to_string(i);
+    expected.push_back(line);
+    out.emit_from(line);
+    EXPECT_EQ(line, expected.back()) << "emit_from leaves the caller's record as it was";
+  }
+  buffer.flush();
+  EXPECT_EQ(port.got, expected);
+  EXPECT_EQ(out.emitted(), expected.size());
+}
+
 }  // namespace
 }  // namespace nagare

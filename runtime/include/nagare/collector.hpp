@@ -103,13 +103,17 @@ class collector : public detail::collector_base {
       next_->push(record);
   }
   void operator()(T record) { emit(std::move(record)); }
-  // Emits a record the caller owns and fills again for the next one: the
-  // next operator may move from it (it is left valid, unspecified), and when
-  // it does not (a parser reading the line), the caller's buffer keeps its
-  // capacity, so a reader of lines allocates nothing per line.
+  // Emits a record the caller owns and fills again for the next one, which
+  // keeps its capacity, so a reader of lines allocates nothing per line:
+  // unbuffered, the next operator gets the record itself (it may move from
+  // it: left valid, unspecified); buffered, a copy into a slot of the
+  // buffer, which reuses what the slot's last record allocated.
   void emit_from(T& record) {
     ++emitted_;
-    next_->push(record);
+    if (buffer_)
+      buffer_->add_copy(record);
+    else
+      next_->push(record);
   }
 
  private:

@@ -51,18 +51,35 @@ class batch_buffer final : public pending_records {
   }
   // Holds `record`; pushes the batch on once it is full.
   void add(T&& record) {
-    records_.push_back(std::move(record));
-    if (records_.size() >= batch_buffer_records) flush();
+    if (size_ < records_.size())
+      records_[size_] = std::move(record);
+    else
+      records_.push_back(std::move(record));
+    if (++size_ >= batch_buffer_records) flush();
+  }
+  // Holds a copy of `record`. The slots outlive a flush, so copying into one
+  // reuses what its last record allocated: a reader that emits lines from
+  // its own buffer (collector::emit_from) allocates nothing per line.
+  void add_copy(const T& record) {
+    if (size_ < records_.size())
+      records_[size_] = record;
+    else
+      records_.push_back(record);
+    if (++size_ >= batch_buffer_records) flush();
   }
   void flush() override {
-    if (records_.empty()) return;
-    next_->push_batch(records_.data(), records_.size());
-    records_.clear();
+    if (size_ == 0) return;
+    next_->push_batch(records_.data(), size_);
+    size_ = 0;
   }
 
  private:
   input_port<T>* next_ = nullptr;
+  // The first size_ slots hold records not yet pushed on; the rest hold
+  // what the next operator left of records already pushed (moved from, or
+  // not), kept for their capacity.
   std::vector<T> records_;
+  size_t size_ = 0;
 };
 
 }  // namespace nagare::detail
