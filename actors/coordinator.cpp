@@ -50,7 +50,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       // Nodes (node_registry.cpp).
       [=](register_atom, const caf::actor& node, uint32_t slots, const std::string& name,
           const std::string& address) { return on_register(self, st, node, slots, name, address); },
-      [=](nodes_atom) { return on_nodes(st); },
+      [=](nodes_atom) { return on_nodes(self, st); },
       // Jobs (job_registry.cpp).
       [=](submit_atom, job_submission& job) { return on_submit(self, st, job); },
       [=](wait_atom, uint64_t id) { return on_wait(self, st, id); },
@@ -60,6 +60,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
       },
       [=](reschedule_atom, uint64_t id) { return on_reschedule(st, id); },
       [=](jobs_atom) { return on_jobs(st); },
+      [=](graph_atom, uint64_t id) { return on_graph(st, id); },
       [=](fetch_atom, const std::string& hash) { return on_fetch(st, hash); },
       // Requests about a job, for its master (job_routing.cpp).
       [=](savepoints_atom) { return on_savepoints(self, st); },

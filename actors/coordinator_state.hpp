@@ -70,7 +70,9 @@ uint32_t on_register(coordinator_self self, const coordinator_ptr& st, const caf
                      uint32_t slots, const std::string& name, const std::string& address);
 // A lost node fails every running job that has tasks on it.
 void on_node_down(coordinator_self self, const coordinator_ptr& st, const caf::down_msg& m);
-std::vector<node_info> on_nodes(const coordinator_ptr& st);
+// Every node, with the resources of the alive ones (asked of them).
+caf::typed_response_promise<std::vector<node_info>> on_nodes(coordinator_self self,
+                                                             const coordinator_ptr& st);
 // The slots of every node, as the scheduler takes them.
 std::vector<node_slots> slots_of(const coordinator_state& st);
 // Marks the slots as used and names their nodes for the job master.
@@ -92,6 +94,8 @@ void restore_jobs(coordinator_self self, const coordinator_ptr& st);
 // New slots on live nodes for a job that restarts.
 std::tuple<status, slot_assignment> on_reschedule(const coordinator_ptr& st, uint64_t id);
 std::vector<job_info> on_jobs(const coordinator_ptr& st);
+// The graph of job `id` as planned (any job the coordinator has a record of).
+std::tuple<status, job_graph> on_graph(const coordinator_ptr& st, uint64_t id);
 std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::string& hash);
 // The job master of a running job, or why there is none.
 std::pair<caf::actor, status> master_of(const coordinator_state& st, uint64_t id);

@@ -195,9 +195,29 @@ std::vector<job_info> on_jobs(const coordinator_ptr& st) {
     // A running job's age; an ended one's run time.
     auto seconds = j.ended() ? j.outcome.seconds
                              : std::chrono::duration<double>(clock::now() - j.since).count();
-    out.push_back({id, j.name, j.state, j.parallelism, seconds, j.reason});
+    auto rec = st->records.find(id);
+    double submitted =
+        rec == st->records.end() ? 0 : static_cast<double>(rec->second.submitted_ms) / 1000.0;
+    out.push_back({id, j.name, j.state, j.parallelism, seconds, j.reason, submitted});
   }
   return out;
+}
+
+std::tuple<status, job_graph> on_graph(const coordinator_ptr& st, uint64_t id) {
+  auto rec = st->records.find(id);
+  if (rec == st->records.end())
+    return {status(errc::not_found, "no job with id " + std::to_string(id)), job_graph{}};
+  auto plan = decode_plan(rec->second.job.plan);
+  if (!plan.ok()) return {plan.error(), job_graph{}};
+  job_graph g;
+  for (const auto& v : plan->vertices) g.vertices.push_back({v.id, v.name, v.parallelism, v.is_source});
+  for (const auto& e : plan->exchanges) {
+    const char* kind = e.kind == detail::partition::keyed       ? "HASH"
+                       : e.kind == detail::partition::rebalance ? "REBALANCE"
+                                                                : "FORWARD";
+    g.edges.push_back({e.source, e.target, kind});
+  }
+  return {status{}, std::move(g)};
 }
 
 std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::string& hash) {

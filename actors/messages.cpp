@@ -58,8 +58,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_wiring>("nagare.task_wiring");
   cfg.add_message_type<task_stats>("nagare.task_stats");
   cfg.add_message_type<job_outcome>("nagare.job_outcome");
+  cfg.add_message_type<node_usage>("nagare.node_usage");
   cfg.add_message_type<node_info>("nagare.node_info");
   cfg.add_message_type<job_info>("nagare.job_info");
+  cfg.add_message_type<job_graph>("nagare.job_graph");
   cfg.add_message_type<task_info>("nagare.task_info");
   cfg.add_message_type<batch_message>("nagare.batch");
   cfg.add_message_type<std::vector<uint32_t>>("nagare.u32s");

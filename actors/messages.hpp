@@ -51,6 +51,8 @@ using barrier_atom = caf::atom_constant<caf::atom("barrier")>;  // task -> task,
 // task's processing-time timer to itself.
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using graph_atom = caf::atom_constant<caf::atom("graph")>;      // -> coordinator: a job's graph
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;  // task -> itself: publish
 // An asynchronous operator's requests completed (task_waker.hpp, to itself).
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;               // task -> master
@@ -369,12 +371,19 @@ struct task_stats {
   uint64_t batches_out = 0;
   uint64_t dead_letters = 0;  // set aside by its source (malformed input)
   uint64_t late_records = 0;  // sent to late outputs by its operators
+  uint64_t bytes_in = 0;      // of batches received from other processes
+  // Time spent processing, and with input held back for lack of credit
+  // downstream (backpressured); the rest of its life the task was idle.
+  uint64_t busy_ns = 0;
+  uint64_t backpressured_ns = 0;
+  double started_unix_s = 0;  // when the task started running (0: not yet)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
   return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in,
-           x.batches_out, x.dead_letters, x.late_records);
+           x.batches_out, x.dead_letters, x.late_records, x.bytes_in, x.busy_ns,
+           x.backpressured_ns, x.started_unix_s);
 }
 
 // The end state of a job, as `wait` answers it.
@@ -394,6 +403,23 @@ typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
            x.source_records, x.dead_letters, x.late_records);
 }
 
+// A node process's resources, as it reads them from /proc (node -> coordinator,
+// (status_atom) -> node_usage).
+struct node_usage {
+  bool known = false;  // false: the node did not answer (or cannot read /proc)
+  double cpu_seconds = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t open_files = 0;
+  uint64_t threads = 0;
+  std::string metrics_address;  // HOST:PORT of its /metrics; "" if none
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_usage& x) {
+  return f(caf::meta::type_name("nagare.node_usage"), x.known, x.cpu_seconds, x.rss_bytes,
+           x.open_files, x.threads, x.metrics_address);
+}
+
 // What the admin shell and `nagare list` show.
 struct node_info {
   uint32_t id = 0;
@@ -403,12 +429,13 @@ struct node_info {
   uint32_t slots_total = 0;
   node_state state = node_state::alive;
   double uptime_s = 0;
+  node_usage usage;  // asked of the node (alive ones) when listed
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
   return f(caf::meta::type_name("nagare.node_info"), x.id, x.name, x.address, x.slots_used,
-           x.slots_total, x.state, x.uptime_s);
+           x.slots_total, x.state, x.uptime_s, x.usage);
 }
 
 struct job_info {
@@ -418,12 +445,49 @@ struct job_info {
   uint32_t parallelism = 0;
   double uptime_s = 0;
   std::string reason;
+  double submitted_unix_s = 0;  // 0: not known (a record recovered without it)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("nagare.job_info"), x.id, x.name, x.state, x.parallelism,
-           x.uptime_s, x.reason);
+           x.uptime_s, x.reason, x.submitted_unix_s);
+}
+
+// A job's graph as planned: its vertices (chains of operators, one task per
+// subtask) and the exchanges between them, for the REST API.
+struct job_graph_vertex {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t parallelism = 1;
+  bool is_source = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_graph_vertex& x) {
+  return f(caf::meta::type_name("nagare.job_graph_vertex"), x.id, x.name, x.parallelism,
+           x.is_source);
+}
+
+struct job_graph_edge {
+  uint32_t source = 0;
+  uint32_t target = 0;
+  std::string partition;  // FORWARD, HASH or REBALANCE
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_graph_edge& x) {
+  return f(caf::meta::type_name("nagare.job_graph_edge"), x.source, x.target, x.partition);
+}
+
+struct job_graph {
+  std::vector<job_graph_vertex> vertices;
+  std::vector<job_graph_edge> edges;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_graph& x) {
+  return f(caf::meta::type_name("nagare.job_graph"), x.vertices, x.edges);
 }
 
 // One task actor as the shell's `actors` and `inspect` show it. Its id is

@@ -12,6 +12,7 @@
 #include "library_cache.hpp"
 #include "log.hpp"
 #include "messages.hpp"
+#include "metrics/process_metrics.hpp"
 #include "task.hpp"
 
 namespace nagare {
@@ -100,6 +101,7 @@ void spawn_tasks(caf::event_based_actor* self, const state_ptr& st, const deploy
     setup.plan = job->plan;
     setup.chain.job_name = req.job.name;
     setup.chain.job_id = req.job_id;
+    setup.chain.metrics = st->opts.metrics;
     setup.chain.batch_records = req.job.batch_records;
     setup.chain.attempt = req.attempt;
     setup.chain.restored_checkpoint = req.restore.checkpoint;
@@ -219,6 +221,18 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
               self->quit(e);
             });
   return {
+      [st](status_atom) {
+        node_usage u;
+        u.metrics_address = st->opts.metrics_address;
+        if (auto p = read_process_usage()) {
+          u.known = true;
+          u.cpu_seconds = p->cpu_seconds;
+          u.rss_bytes = p->rss_bytes;
+          u.open_files = p->open_files;
+          u.threads = p->threads;
+        }
+        return u;
+      },
       [self, st](peers_atom, std::vector<std::string>& peers) {
         auto rp = self->make_response_promise<status>();
         connect_peers(self, st, peers, rp);

@@ -6,16 +6,20 @@
 //
 // Protocol:
 //   (deploy_atom, deploy_request)     -> (status, vector<actor> tasks)
+//   (status_atom)                      -> node_usage: the process's resources
 //   (peers_atom, vector<string> addrs) -> status: connect directly to
 //       these nodes (HOST:PORT) so that records between tasks do not travel
 //       through the coordinator
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <caf/all.hpp>
 
 namespace nagare {
+
+class metric_registry;
 
 struct node_options {
   std::string name;
@@ -26,6 +30,10 @@ struct node_options {
   // Keep a local copy of every task snapshot in DATA_DIR/snapshots (LevelDB):
   // a task restarted on this node reads it instead of the checkpoint store's.
   bool local_snapshots = true;
+  // Where its tasks' metrics are registered (null: none), and the HOST:PORT
+  // of the /metrics endpoint that exports them ("" if none).
+  std::shared_ptr<metric_registry> metrics;
+  std::string metrics_address;
 };
 
 // Registers with `coordinator` at start.

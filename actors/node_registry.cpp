@@ -44,16 +44,43 @@ void on_node_down(coordinator_self self, const coordinator_ptr& st, const caf::d
   }
 }
 
-std::vector<node_info> on_nodes(const coordinator_ptr& st) {
-  std::vector<node_info> out;
+caf::typed_response_promise<std::vector<node_info>> on_nodes(coordinator_self self,
+                                                             const coordinator_ptr& st) {
+  auto rp = self->make_response_promise<std::vector<node_info>>();
+  struct collection {
+    std::vector<node_info> nodes;
+    size_t pending = 0;
+  };
+  auto c = std::make_shared<collection>();
   for (uint32_t i = 0; i < st->nodes.size(); ++i) {
     const auto& n = st->nodes[i];
-    out.push_back(
+    c->nodes.push_back(
         {i, n.name, n.address, n.slots.used, n.slots.total,
          n.slots.alive ? node_state::alive : node_state::lost,
-         std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since).count()});
+         std::chrono::duration<double>((n.slots.alive ? clock::now() : n.lost) - n.since).count(),
+         node_usage{}});
+    if (n.slots.alive) ++c->pending;
   }
-  return out;
+  if (c->pending == 0) {
+    rp.deliver(c->nodes);
+    return rp;
+  }
+  // Each alive node says what it uses; one that does not answer in time is
+  // listed without (usage.known false).
+  for (uint32_t i = 0; i < st->nodes.size(); ++i) {
+    if (!st->nodes[i].slots.alive) continue;
+    auto done = [c, rp]() mutable {
+      if (--c->pending == 0) rp.deliver(c->nodes);
+    };
+    self->request(st->nodes[i].handle, std::chrono::seconds(1), status_atom::value)
+        .then(
+            [c, i, done](node_usage& u) mutable {
+              c->nodes[i].usage = std::move(u);
+              done();
+            },
+            [done](caf::error&) mutable { done(); });
+  }
+  return rp;
 }
 
 std::vector<node_slots> slots_of(const coordinator_state& st) {

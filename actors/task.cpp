@@ -81,6 +81,10 @@ caf::behavior task_actor::make_behavior() {
         on_splits(splits, no_more);
       },
       [this](status_atom) { return status_info(); },
+      [this](metrics_atom) {
+        publish_metrics();
+        if (phase_ != phase::done) delayed_send(this, std::chrono::seconds(1), metrics_atom::value);
+      },
       [this](flush_atom) {
         if (phase_ != phase::running) return;
         guarded([&] { chain_->flush(); });
@@ -114,6 +118,17 @@ caf::typed_response_promise<status, damaged_snapshot> task_actor::on_connect(tas
 void task_actor::on_start() {
   if (phase_ != phase::wired) return;
   phase_ = phase::running;
+  stats_.started_unix_s = unix_now_s();
+  if (setup_.chain.metrics) {
+    const auto& vx = setup_.plan->vertices[setup_.vertex];
+    metrics_ = std::make_unique<task_metrics>(
+        *setup_.chain.metrics, metric_group::labels{{"job", setup_.chain.job_name},
+                                                    {"job_id", std::to_string(setup_.job_id)},
+                                                    {"task", vx.name},
+                                                    {"vertex", std::to_string(setup_.vertex)},
+                                                    {"subtask", std::to_string(setup_.subtask)}});
+    send(this, metrics_atom::value);
+  }
   inputs_.grant(setup_.channel_credit);
   if (restored_finished_) {
     // Its input had ended and its output was complete when the checkpoint was
@@ -131,6 +146,31 @@ void task_actor::on_start() {
     run();
 }
 
+// Counts the time of the outermost handler running the chain as busy.
+class task_actor::busy_scope {
+ public:
+  explicit busy_scope(task_actor& t) : t_(t) {
+    if (t_.busy_depth_++ == 0) start_ = std::chrono::steady_clock::now();
+  }
+  ~busy_scope() {
+    if (--t_.busy_depth_ == 0)
+      t_.stats_.busy_ns +=
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - start_)
+                                    .count());
+  }
+  busy_scope(const busy_scope&) = delete;
+  busy_scope& operator=(const busy_scope&) = delete;
+
+ private:
+  task_actor& t_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+void task_actor::publish_metrics() {
+  if (metrics_) metrics_->publish(status_info());
+}
+
 task_info task_actor::status_info() const {
   static const task_state phases[] = {task_state::created, task_state::running,
                                       task_state::draining, task_state::ended,
@@ -141,6 +181,7 @@ task_info task_actor::status_info() const {
   info.parallelism = setup_.plan->vertices[setup_.vertex].parallelism;
   info.state = phases[static_cast<int>(phase_)];
   info.stats = stats_;
+  info.stats.backpressured_ns = static_cast<uint64_t>(outputs_.blocked_time().count());
   for (uint32_t c = 0; c < outputs_.size(); ++c) {
     info.credits.push_back(outputs_.credit(c));
     info.queued_batches += outputs_.queued(c);
@@ -160,7 +201,9 @@ task_info task_actor::status_info() const {
 
 void task_actor::on_batch(batch_message& m) {
   if (!inputs_.has(m.channel)) return fail(status(errc::internal, "batch on unknown channel"));
+  busy_scope busy(*this);
   if (!m.records) {  // arrived from another process
+    stats_.bytes_in += m.wire.size();
     auto payload = decode_batch_header(m.wire);
     if (!payload.ok()) return fail(payload.error());
     result<std::shared_ptr<detail::record_batch>> decoded = status(errc::internal, "not decoded");
@@ -201,6 +244,7 @@ void task_actor::schedule_poll() {
 }
 
 void task_actor::on_poll() {
+  busy_scope busy(*this);
   poll_scheduled_ = false;
   ++backoff_id_;  // any backed-off poll still on its way is stale
   if (phase_ != phase::running || blocked()) return;
@@ -319,6 +363,7 @@ void task_actor::on_tick() {
 
 void task_actor::on_async() {
   if (phase_ != phase::running) return;
+  busy_scope busy(*this);
   if (!guarded([&] { chain_->async_step(now_ms()); })) return;
   if (chain_->async_pending() && !tick_scheduled_) {
     tick_scheduled_ = true;
@@ -335,6 +380,7 @@ void task_actor::on_async() {
 
 void task_actor::run() {
   if (phase_ != phase::running) return;
+  busy_scope busy(*this);
   if (!continue_watermark_step() || phase_ != phase::running) return;
   using kind = input_channels::step::kind;
   while (!blocked() && step_ == watermark_step::none) {
@@ -389,11 +435,13 @@ bool task_actor::finish_stream() {
 void task_actor::maybe_ended() {
   if (phase_ != phase::draining || blocked() || !outputs_.drained()) return;
   phase_ = phase::ended;
+  stats_.backpressured_ns = static_cast<uint64_t>(outputs_.blocked_time().count());
   send(setup_.master, ended_atom::value, setup_.task_index, stats_);
 }
 
 void task_actor::fail(const status& st) {
   if (phase_ == phase::done) return;
+  publish_metrics();
   phase_ = phase::done;
   auto task = chain_ ? chain_->info().task_name : "task " + std::to_string(setup_.task_index);
   NAGARE_LOG(info, "task") << task << " failed: " << st.message();

@@ -78,6 +78,7 @@
 #include "task/input_channels.hpp"
 #include "task/output_channels.hpp"
 #include "task/restore_loader.hpp"
+#include "task/task_metrics.hpp"
 #include "task_chain.hpp"
 #include "task_waker.hpp"
 
@@ -207,6 +208,13 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   uint64_t deferred_trigger_ = 0;  // checkpoint triggered during a step
   phase phase_ = phase::wired;
   task_stats stats_;
+  // Built-in metrics (null when the process exports none), published every
+  // second; busy time is measured around the outermost handler that runs
+  // the chain (busy_scope).
+  std::unique_ptr<task_metrics> metrics_;
+  void publish_metrics();
+  class busy_scope;
+  int busy_depth_ = 0;
   bool restored_finished_ = false;  // restored from a checkpoint taken after it ended
   // Checkpoints.
   uint64_t last_checkpoint_ = 0;  // highest id taken (or restored from)

@@ -152,6 +152,8 @@ void task_actor::on_complete(uint64_t id, bool last) {
   status closed;
   if (!guarded([&] { closed = chain_->close(); })) return;
   if (!closed.ok()) return fail(closed);
+  stats_.backpressured_ns = static_cast<uint64_t>(outputs_.blocked_time().count());
+  publish_metrics();
   phase_ = phase::done;
   send(setup_.master, finished_atom::value, setup_.task_index, stats_);
   quit();

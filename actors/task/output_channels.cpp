@@ -4,6 +4,7 @@ namespace nagare {
 
 void output_channels::clear() {
   channels_.clear();
+  if (blocked_ > 0) blocked_total_ += std::chrono::steady_clock::now() - blocked_since_;
   blocked_ = 0;
 }
 
@@ -49,7 +50,18 @@ void output_channels::send_ready(uint32_t index) {
     out.queue.pop_front();
   }
   out.blocked = !out.queue.empty();
-  if (out.blocked != was_blocked) out.blocked ? ++blocked_ : --blocked_;
+  if (out.blocked == was_blocked) return;
+  if (out.blocked) {
+    if (blocked_++ == 0) blocked_since_ = std::chrono::steady_clock::now();
+  } else if (--blocked_ == 0) {
+    blocked_total_ += std::chrono::steady_clock::now() - blocked_since_;
+  }
+}
+
+std::chrono::nanoseconds output_channels::blocked_time() const {
+  auto t = blocked_total_;
+  if (blocked_ > 0) t += std::chrono::steady_clock::now() - blocked_since_;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t);
 }
 
 }  // namespace nagare

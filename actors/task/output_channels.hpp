@@ -9,6 +9,7 @@
 // passed in must outlive the object.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -56,6 +57,9 @@ class output_channels {
   // Whether some channel holds a batch it has no credit for.
   bool blocked() const { return blocked_ > 0; }
   size_t blocked_count() const { return blocked_; }
+  // How long the task has been backpressured so far: blocked, its input
+  // held back by the lack of credit downstream.
+  std::chrono::nanoseconds blocked_time() const;
   // Whether every queued item has been sent.
   bool drained() const;
 
@@ -71,6 +75,8 @@ class output_channels {
   output_link& link_;
   std::vector<channel> channels_;
   size_t blocked_ = 0;
+  std::chrono::steady_clock::time_point blocked_since_;  // while blocked_ > 0
+  std::chrono::steady_clock::duration blocked_total_{};  // over earlier blocked spells
 };
 
 }  // namespace nagare

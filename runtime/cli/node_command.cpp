@@ -10,12 +10,13 @@
 #include "common.hpp"
 #include "log.hpp"
 #include "node.hpp"
+#include "web/metrics_endpoint.hpp"
 #include "shutdown_watchdog.hpp"
 
 namespace nagare::cli {
 
 int node_command(const std::vector<std::string>& args) {
-  std::string coordinator_at, listen, advertise, data_dir, name, level;
+  std::string coordinator_at, listen, advertise, data_dir, name, level, metrics_listen;
   uint32_t slots = 0, threads = 0, reconnect_s = 60, handshake_s = 10;
   po::options_description visible("usage: nagare node --data-dir DIR [OPTIONS]\n\noptions");
   visible.add_options()             //
@@ -37,6 +38,9 @@ int node_command(const std::vector<std::string>& args) {
        "seconds an accepted connection may take to complete its handshake")  //
       ("reconnect-timeout", po::value(&reconnect_s)->default_value(60),
        "seconds to keep reconnecting after losing the coordinator (0: exit at once)")  //
+      ("metrics-listen", po::value(&metrics_listen)->default_value("127.0.0.1:0"),
+       "HOST:PORT of the Prometheus endpoint (GET /metrics; port 0: any free port, which the "
+       "coordinator lists; off: none)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   po::variables_map vm;
   if (auto done = parse_command("node", args, visible, {}, {}, vm)) return *done;
@@ -83,6 +87,10 @@ int node_command(const std::vector<std::string>& args) {
   opts.address = address;
   opts.data_dir = data_dir;
   opts.slots = slots;
+  auto exporter = start_metrics_endpoint(metrics_listen, {{"node", opts.name}});
+  if (!exporter.ok()) return fail(failed, "--metrics-listen " + exporter.error().message());
+  opts.metrics = exporter->registry;
+  opts.metrics_address = exporter->address();
   NAGARE_LOG(info, "node " + opts.name)
       << "listening on " << address << ", " << slots << " slots, coordinator " << coordinator_at;
   // A node outlives its coordinator: when the coordinator is lost (its tasks

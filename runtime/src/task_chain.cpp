@@ -1,5 +1,7 @@
 #include "task_chain.hpp"
 
+#include "metrics/metric_registry.hpp"
+
 namespace nagare {
 
 result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
@@ -25,6 +27,8 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
   chain->info_.restored_own = opts.restored_own;
   chain->info_.state = opts.state;
   chain->info_.waker = opts.waker;
+  chain->metrics_registry_ = opts.metrics;
+  chain->task_name_ = vx.name;
 
   auto& ops = chain->operators_;
   for (auto id : vx.nodes) {
@@ -77,12 +81,29 @@ result<std::unique_ptr<task_chain>> task_chain::build(const detail::graph& g,
 
 status task_chain::open() {
   opened_ = 0;
-  for (auto& op : operators_) {
-    auto st = op->open(info_);
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    auto& op = operators_[i];
+    // The job's operators get a metric group each; the tee and the writers
+    // the runtime adds do not.
+    auto info = info_;
+    if (i < names_.size()) info.metrics = operator_metrics(i);
+    auto st = op->open(info);
     if (!st.ok()) return st;
     ++opened_;
   }
   return {};
+}
+
+std::shared_ptr<metric_group> task_chain::operator_metrics(size_t i) {
+  if (!metrics_registry_) return std::make_shared<metric_group>();
+  auto g = metrics_registry_->group({{"job", info_.job_name},
+                                     {"job_id", std::to_string(info_.job_id)},
+                                     {"task", task_name_},
+                                     {"subtask", std::to_string(info_.subtask)},
+                                     {"operator", names_[i]},
+                                     {"operator_index", std::to_string(i)}});
+  metric_groups_.push_back(g);
+  return g;
 }
 
 void task_chain::flush() {

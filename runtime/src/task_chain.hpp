@@ -21,6 +21,8 @@
 
 namespace nagare {
 
+class metric_registry;
+
 struct chain_options {
   uint32_t batch_records = 1024;
   uint64_t restored_checkpoint = 0;  // see subtask_info
@@ -30,6 +32,9 @@ struct chain_options {
   std::string job_name = {};         // see subtask_info
   uint64_t job_id = 0;
   std::shared_ptr<detail::async_waker> waker = {};  // see subtask_info
+  // Where the operators' metric groups are registered (null: made, not
+  // exported).
+  std::shared_ptr<metric_registry> metrics = {};
 };
 
 class task_chain {
@@ -143,6 +148,12 @@ class task_chain {
 
  private:
   subtask_info info_;
+  // The operators' metric groups (kept while the chain lives) and where they
+  // are registered.
+  std::shared_ptr<metric_group> operator_metrics(size_t i);
+  std::shared_ptr<metric_registry> metrics_registry_;
+  std::vector<std::shared_ptr<metric_group>> metric_groups_;
+  std::string task_name_;           // the vertex's name
   std::vector<uint32_t> nodes_;     // graph node of operators_[i], for i < nodes_.size()
   std::vector<std::string> names_;  // their names, for messages
   std::vector<std::string> state_keys_;

@@ -2,7 +2,9 @@
 // order of items (actors/task/output_channels.hpp).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channel_fakes.hpp"
@@ -34,6 +36,25 @@ TEST(OutputChannels, NothingSentWithoutCredit) {
   EXPECT_FALSE(f.outputs.blocked());
   EXPECT_EQ(f.outputs.credit(0), 0u);
   EXPECT_TRUE(f.outputs.drained());
+}
+
+// Backpressured time accrues while some channel is blocked, and only then
+// (lower bounds only: the clock may run late, never early).
+TEST(OutputChannels, BlockedTimeCountsOnlyBlockedSpells) {
+  using namespace std::chrono;
+  fixture f(2);
+  EXPECT_EQ(f.outputs.blocked_time(), nanoseconds(0));
+  f.outputs.push(0, channel_item::of_batch(batch_of(1)));
+  f.outputs.push(1, channel_item::of_batch(batch_of(1)));
+  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_GE(f.outputs.blocked_time(), milliseconds(20)) << "a spell still under way counts";
+  f.outputs.add_credit(0, 1);  // one channel still blocked: the spell goes on
+  std::this_thread::sleep_for(milliseconds(10));
+  f.outputs.add_credit(1, 1);
+  auto spell = f.outputs.blocked_time();
+  EXPECT_GE(spell, milliseconds(30));
+  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_EQ(f.outputs.blocked_time(), spell) << "not blocked: no time accrues";
 }
 
 // Guards the blocked count: it counts channels (not batches) holding a batch

@@ -20,6 +20,10 @@ coordinator_client::coordinator_client(caf::actor_system& sys, std::string where
                                        std::ostream& notices)
     : sys_(sys), where_(std::move(where)), notices_(notices), self_(sys) {}
 
+coordinator_client::coordinator_client(caf::actor_system& sys, caf::actor coordinator,
+                                       std::ostream& notices)
+    : sys_(sys), where_("local"), notices_(notices), self_(sys), coordinator_(std::move(coordinator)) {}
+
 void coordinator_client::notice_loss() {
   if (!coordinator_) return;
   // A down_msg for the coordinator's proxy, if one is waiting: requests to a
@@ -182,6 +186,36 @@ result<std::string> coordinator_client::savepoint(uint64_t job, caf::timespan ti
   if (!st.ok()) return st;
   if (!error.ok()) return error;
   if (out.empty()) return status::io_error("the coordinator named no savepoint");
+  return out;
+}
+
+result<std::string> coordinator_client::stop(uint64_t job, stop_mode mode, caf::timespan timeout) {
+  std::string out;
+  status error;
+  auto st = ask_long(
+      timeout,
+      [&](status& e, std::string& id) {
+        error = std::move(e);
+        out = std::move(id);
+      },
+      stop_atom::value, job, static_cast<uint8_t>(mode));
+  if (!st.ok()) return st;
+  if (!error.ok()) return error;
+  return out;
+}
+
+result<job_graph> coordinator_client::graph(uint64_t job, caf::timespan timeout) {
+  job_graph out;
+  status error;
+  auto st = ask(
+      timeout,
+      [&](status& e, job_graph& g) {
+        error = std::move(e);
+        out = std::move(g);
+      },
+      graph_atom::value, job);
+  if (!st.ok()) return st;
+  if (!error.ok()) return error;
   return out;
 }
 

@@ -27,6 +27,9 @@ class coordinator_client {
  public:
   // `where` is HOST:PORT; `notices` gets one-line notes such as a reconnect.
   coordinator_client(caf::actor_system& sys, std::string where, std::ostream& notices);
+  // A client of a coordinator in this process (the REST API's): always
+  // connected to `coordinator`.
+  coordinator_client(caf::actor_system& sys, caf::actor coordinator, std::ostream& notices);
   coordinator_client(const coordinator_client&) = delete;
   coordinator_client& operator=(const coordinator_client&) = delete;
 
@@ -50,6 +53,10 @@ class coordinator_client {
   result<checkpoint_info> checkpoint(uint64_t job, caf::timespan timeout = checkpoint_timeout);
   // Takes a savepoint; its id, e.g. "3-17". Like checkpoint().
   result<std::string> savepoint(uint64_t job, caf::timespan timeout = checkpoint_timeout);
+  // Stops the job as `mode` says; the savepoint's id for stop_mode::savepoint.
+  result<std::string> stop(uint64_t job, stop_mode mode, caf::timespan timeout = checkpoint_timeout);
+  // The job's graph as planned.
+  result<job_graph> graph(uint64_t job, caf::timespan timeout = request_timeout);
   // Fault injection: task actor `actor` ("JOB.TASK") dies as if it crashed.
   status kill(const std::string& actor, caf::timespan timeout = request_timeout);
   result<std::vector<restart_info>> restarts(uint64_t job, caf::timespan timeout = request_timeout);

@@ -7,6 +7,7 @@
 #include "nagare/hash.hpp"
 #include "nagare/job.hpp"
 #include "nagare/job_args.hpp"
+#include "nagare/metrics.hpp"
 #include "nagare/sink.hpp"
 #include "nagare/source.hpp"
 #include "nagare/status.hpp"

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/function_metrics.hpp"
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/operator_state.hpp"
@@ -192,6 +193,9 @@ class state_context {
 
   // Where the operator instance runs.
   const subtask_info& subtask() const { return info_; }
+  // The operator's metric group (nagare/metrics.hpp): register metrics here,
+  // in open(), and keep the references.
+  metric_group& metrics() { return *detail::metrics_of(info_); }
 
  private:
   detail::keyed_rows* keyed(const char* kind, const std::string& name) {

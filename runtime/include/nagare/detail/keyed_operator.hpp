@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "nagare/detail/function_metrics.hpp"
 #include "nagare/detail/keyed_batch.hpp"
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/one_input_operator.hpp"
@@ -33,6 +34,7 @@ class keyed_operator : public one_input_operator<T, Out> {
 
   status open(const subtask_info& info) override {
     info_ = info;
+    metrics_of(info_);
     auto opened = keyed_.open(key_groups_of(info.subtask, info.max_parallelism, info.parallelism),
                               info.max_parallelism, info.state);
     if (!opened.ok()) return opened;

@@ -36,6 +36,8 @@
 
 namespace nagare {
 
+class metric_group;  // nagare/metrics.hpp
+
 namespace detail {
 class keyed_backend_factory;
 class async_waker;
@@ -81,6 +83,11 @@ struct subtask_info {
   // Wakes the task from other threads (nagare/async.hpp); null when nothing
   // drives the chain but direct calls (then async_step() comes by ticks).
   std::shared_ptr<detail::async_waker> waker;
+  // This operator's metrics (nagare/metrics.hpp), labelled with the job,
+  // task, subtask and operator: what it registers in open() is exported
+  // until the subtask ends. Set by the runtime for each operator it opens;
+  // null only for operators driven by hand (tests).
+  std::shared_ptr<metric_group> metrics;
 };
 
 namespace detail {

@@ -11,6 +11,7 @@
 
 #include "nagare/collector.hpp"
 #include "nagare/detail/batch_buffer.hpp"
+#include "nagare/detail/function_metrics.hpp"
 #include "nagare/detail/keyed_operator.hpp"
 #include "nagare/detail/keyed_state.hpp"
 #include "nagare/detail/one_input_operator.hpp"
@@ -34,6 +35,10 @@ template <class In, class Out, class F>
 class map_operator final : public one_input_operator<In, Out> {
  public:
   explicit map_operator(F f) : f_(std::move(f)) {}
+  status open(const subtask_info& info) override {
+    open_function_metrics(f_, info, metrics_);
+    return {};
+  }
   void connect(void* next) override {
     one_input_operator<In, Out>::connect(next);
     out_.connect(this->next_);
@@ -50,12 +55,17 @@ class map_operator final : public one_input_operator<In, Out> {
  private:
   F f_;
   batch_buffer<Out> out_;
+  std::shared_ptr<metric_group> metrics_;
 };
 
 template <class T, class F>
 class filter_operator final : public one_input_operator<T, T> {
  public:
   explicit filter_operator(F f) : f_(std::move(f)) {}
+  status open(const subtask_info& info) override {
+    open_function_metrics(f_, info, metrics_);
+    return {};
+  }
   void push(T& r) override {
     if (f_(static_cast<const T&>(r))) this->next_->push(r);
   }
@@ -73,12 +83,17 @@ class filter_operator final : public one_input_operator<T, T> {
 
  private:
   F f_;
+  std::shared_ptr<metric_group> metrics_;
 };
 
 template <class In, class Out, class F>
 class flat_map_operator final : public one_input_operator<In, Out> {
  public:
   explicit flat_map_operator(F f) : f_(std::move(f)) {}
+  status open(const subtask_info& info) override {
+    open_function_metrics(f_, info, metrics_);
+    return {};
+  }
   void connect(void* next) override {
     one_input_operator<In, Out>::connect(next);
     out_.connect(this->next_);
@@ -96,6 +111,7 @@ class flat_map_operator final : public one_input_operator<In, Out> {
  private:
   F f_;
   batch_buffer<Out> out_;
+  std::shared_ptr<metric_group> metrics_;
 };
 
 // Rolling reduce: every record updates its key's value and emits the result.

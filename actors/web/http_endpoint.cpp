@@ -1,0 +1,118 @@
+#include "web/http_endpoint.hpp"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include "nagare/json.hpp"
+
+namespace nagare {
+
+http_response http_response::error(int code, const std::string& message) {
+  http_response r;
+  r.status = code;
+  r.body = "{\"error\":";
+  append_json_string(message, r.body);
+  r.body += "}";
+  return r;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+struct http_endpoint::impl {
+  httplib::Server server;
+  std::thread thread;
+};
+
+http_endpoint::http_endpoint() : impl_(std::make_unique<impl>()) {
+  // A handful of threads: requests are small, and a scrape or a dashboard
+  // refresh must not take CPU from tasks.
+  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  impl_->server.set_read_timeout(5, 0);
+  impl_->server.set_write_timeout(5, 0);
+  impl_->server.set_payload_max_length(64 * 1024);
+  impl_->server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        auto r = http_response::error(500, what);
+        res.status = r.status;
+        res.set_content(r.body, r.content_type.c_str());
+      });
+}
+
+http_endpoint::~http_endpoint() { stop(); }
+
+namespace {
+
+httplib::Server::Handler adapt(http_handler h) {
+  return [h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    http_request r;
+    r.method = req.method;
+    r.path = req.path;
+    for (size_t i = 1; i < req.matches.size(); ++i) r.matches.push_back(req.matches[i].str());
+    r.body = req.body;
+    r.remote_address = req.remote_addr;
+    auto out = h(r);
+    res.status = out.status;
+    res.set_header("Cache-Control", out.cache_control);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(out.body, out.content_type.c_str());
+  };
+}
+
+}  // namespace
+
+void http_endpoint::get(const std::string& pattern, http_handler h) {
+  impl_->server.Get(pattern, adapt(std::move(h)));
+}
+
+void http_endpoint::post(const std::string& pattern, http_handler h) {
+  impl_->server.Post(pattern, adapt(std::move(h)));
+}
+
+status http_endpoint::start(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    return status(errc::invalid_argument, "'" + listen + "' is not HOST:PORT");
+  auto host = listen.substr(0, colon);
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (...) {
+  }
+  if (port < 0 || port > 65535)
+    return status(errc::invalid_argument, "'" + listen + "' has no valid port (0 to 65535)");
+  auto bind_host = host;
+  if (bind_host.size() > 2 && bind_host.front() == '[' && bind_host.back() == ']')
+    bind_host = bind_host.substr(1, bind_host.size() - 2);
+  int bound = port;
+  if (port == 0)
+    bound = impl_->server.bind_to_any_port(bind_host.c_str());
+  else if (!impl_->server.bind_to_port(bind_host.c_str(), port))
+    bound = -1;
+  if (bound <= 0)
+    return status(errc::io_error,
+                  "cannot listen on " + listen + " (address in use or unknown host)");
+  address_ = host + ":" + std::to_string(bound);
+  loopback_ = is_loopback_host(host);
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  return {};
+}
+
+void http_endpoint::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+}  // namespace nagare

@@ -1,0 +1,74 @@
+// An HTTP listener (cpp-httplib) on a HOST:PORT of its own, serving the
+// routes its owner adds: /metrics on every node, the REST API and the
+// dashboard on the coordinator. Requests are handled on the library's own
+// threads, never on an actor's: a handler that needs an actor asks it with
+// a blocking request (caf::scoped_actor) and a timeout.
+//
+// Thread-safe after start(); routes are added before it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nagare/status.hpp"
+
+namespace nagare {
+
+struct http_request {
+  std::string method;
+  std::string path;
+  std::vector<std::string> matches;  // the route pattern's capture groups
+  std::string body;
+  std::string remote_address;
+};
+
+struct http_response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string cache_control = "no-store";
+
+  // {"error": message} with `code`.
+  static http_response error(int code, const std::string& message);
+};
+
+using http_handler = std::function<http_response(const http_request&)>;
+
+class http_endpoint {
+ public:
+  http_endpoint();
+  ~http_endpoint();  // stops and joins
+  http_endpoint(const http_endpoint&) = delete;
+  http_endpoint& operator=(const http_endpoint&) = delete;
+
+  // Routes: `pattern` is a regular expression over the whole path
+  // (ECMAScript), its groups become http_request::matches. REQUIRES: before
+  // start().
+  void get(const std::string& pattern, http_handler h);
+  void post(const std::string& pattern, http_handler h);
+
+  // Binds `listen` (HOST:PORT; port 0: any free port) and serves on a thread
+  // of its own; an error (errc::invalid_argument, errc::io_error) says why
+  // it cannot listen.
+  status start(const std::string& listen);
+  void stop();
+
+  // HOST:PORT it listens on (the port bound for port 0); "" before start().
+  const std::string& address() const { return address_; }
+  // Whether it listens on a loopback address only (127.0.0.0/8, ::1,
+  // localhost): then only this machine's users reach it.
+  bool loopback() const { return loopback_; }
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::string address_;
+  bool loopback_ = false;
+};
+
+// Whether HOST (of a HOST:PORT) is a loopback address.
+bool is_loopback_host(const std::string& host);
+
+}  // namespace nagare

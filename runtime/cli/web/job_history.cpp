@@ -1,0 +1,180 @@
+#include "web/job_history.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "metrics/metric_registry.hpp"
+#include "shell/coordinator_client.hpp"
+
+namespace nagare::cli::web {
+
+namespace {
+
+// The dense task indices of each vertex (vertex-major, as the plan numbers them).
+std::vector<uint32_t> first_task_of(const job_graph& g) {
+  std::vector<uint32_t> first;
+  uint32_t next = 0;
+  for (const auto& v : g.vertices) {
+    first.push_back(next);
+    next += v.parallelism;
+  }
+  first.push_back(next);
+  return first;
+}
+
+double per_s(uint64_t now, uint64_t before, double dt) {
+  return dt > 0 && now >= before ? static_cast<double>(now - before) / dt : 0;
+}
+
+}  // namespace
+
+job_sample rates_between(const job_graph& graph, const std::vector<task_info>& before,
+                         const std::vector<task_info>& now, double dt_s, double now_unix_s) {
+  job_sample s;
+  s.t_unix_s = now_unix_s;
+  const double dt_ns = dt_s * 1e9;
+  for (size_t i = 0; i < now.size(); ++i) {
+    const auto& a = now[i].stats;
+    task_stats b = i < before.size() ? before[i].stats : task_stats{};
+    task_rates r;
+    r.records_in_per_s = per_s(a.records_in, b.records_in, dt_s);
+    r.records_out_per_s = per_s(a.records_out, b.records_out, dt_s);
+    if (dt_ns > 0) {
+      r.busy_ratio = std::clamp(static_cast<double>(a.busy_ns - std::min(a.busy_ns, b.busy_ns)) / dt_ns, 0.0, 1.0);
+      r.backpressured_ratio = std::clamp(
+          static_cast<double>(a.backpressured_ns - std::min(a.backpressured_ns, b.backpressured_ns)) /
+              dt_ns,
+          0.0, 1.0);
+    }
+    r.idle_ratio = std::max(0.0, 1.0 - r.busy_ratio - r.backpressured_ratio);
+    int64_t wm = now[i].watermark;
+    if (wm != min_timestamp && wm != max_timestamp)
+      r.watermark_lag_ms = now_unix_s * 1000.0 - static_cast<double>(wm);
+    s.tasks.push_back(r);
+  }
+  auto first = first_task_of(graph);
+  for (size_t v = 0; v < graph.vertices.size(); ++v) {
+    task_rates agg;
+    agg.idle_ratio = 0;
+    bool any = false, all_have_lag = true;
+    for (uint32_t t = first[v]; t < first[v + 1] && t < s.tasks.size(); ++t) {
+      const auto& r = s.tasks[t];
+      agg.records_in_per_s += r.records_in_per_s;
+      agg.records_out_per_s += r.records_out_per_s;
+      agg.busy_ratio = std::max(agg.busy_ratio, r.busy_ratio);
+      agg.backpressured_ratio = std::max(agg.backpressured_ratio, r.backpressured_ratio);
+      agg.idle_ratio = any ? std::min(agg.idle_ratio, r.idle_ratio) : r.idle_ratio;
+      if (!r.watermark_lag_ms)
+        all_have_lag = false;
+      else
+        agg.watermark_lag_ms = std::max(agg.watermark_lag_ms.value_or(0), *r.watermark_lag_ms);
+      any = true;
+    }
+    if (!any) agg.idle_ratio = 1;
+    // A vertex's watermark is its slowest subtask's: one without any holds it back.
+    if (!all_have_lag) agg.watermark_lag_ms.reset();
+    s.vertices.push_back(agg);
+  }
+  return s;
+}
+
+job_history::job_history(caf::actor_system& sys, caf::actor coordinator,
+                         std::chrono::milliseconds interval, size_t keep)
+    : sys_(sys), coordinator_(std::move(coordinator)), interval_(interval), keep_(keep) {}
+
+job_history::~job_history() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void job_history::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      sample_once();
+      lock.lock();
+      stop_cv_.wait_for(lock, interval_, [this] { return stopping_; });
+    }
+  });
+}
+
+void job_history::sample_once() {
+  std::ostringstream notices;  // a local coordinator: nothing to notice
+  shell::coordinator_client client(sys_, coordinator_, notices);
+  const auto timeout = std::chrono::seconds(2);
+  if (auto nodes = client.nodes(timeout); nodes.ok()) {
+    double now = unix_now_s();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& n : nodes.value()) {
+      if (!n.usage.known) continue;
+      auto& track = nodes_[n.name];
+      if (track.t > 0 && now > track.t && n.usage.cpu_seconds >= track.cpu_seconds)
+        track.ratio = (n.usage.cpu_seconds - track.cpu_seconds) / (now - track.t);
+      track.cpu_seconds = n.usage.cpu_seconds;
+      track.t = now;
+    }
+  }
+  auto jobs = client.jobs(timeout);
+  if (!jobs.ok()) return;
+  for (const auto& j : jobs.value()) {
+    if (j.state != job_state::running) continue;
+    bool has_graph;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      has_graph = jobs_[j.id].has_graph;
+    }
+    if (!has_graph) {
+      auto g = client.graph(j.id, timeout);
+      if (!g.ok()) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_[j.id].graph = std::move(g.value());
+      jobs_[j.id].has_graph = true;
+    }
+    auto tasks = client.actors(j.id, timeout);
+    if (!tasks.ok()) continue;
+    double now = unix_now_s();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& track = jobs_[j.id];
+    if (track.last_t > 0) {
+      // A restart starts the tasks' counters again: count from zero then.
+      bool restarted = false;
+      for (size_t i = 0; i < tasks->size() && i < track.last.size(); ++i)
+        if ((*tasks)[i].stats.records_in < track.last[i].stats.records_in) restarted = true;
+      track.samples.push_back(rates_between(track.graph,
+                                            restarted ? std::vector<task_info>{} : track.last,
+                                            tasks.value(), now - track.last_t, now));
+      while (track.samples.size() > keep_) track.samples.pop_front();
+    }
+    track.last = std::move(tasks.value());
+    track.last_t = now;
+  }
+}
+
+std::vector<job_sample> job_history::samples(uint64_t job) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return {};
+  return {it->second.samples.begin(), it->second.samples.end()};
+}
+
+std::optional<job_sample> job_history::latest(uint64_t job) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || it->second.samples.empty()) return std::nullopt;
+  return it->second.samples.back();
+}
+
+std::optional<double> job_history::cpu_ratio(const std::string& node) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second.ratio;
+}
+
+}  // namespace nagare::cli::web
