@@ -272,7 +272,8 @@ export class JobPage {
       return html`<tr data-test="vertex-row" data-vertex-name="${v.name}">
         <td class="toggle-cell"><button type="button" class="toggle" data-toggle="${v.id}"
           aria-expanded="${open ? "true" : "false"}" title="subtasks">${open ? "\u25be" : "\u25b8"}</button></td>
-        <td class="name"><i class="dot" style="background:${this.colors.get(v.id)}"></i>${v.name}</td>
+        <td class="name"><i class="dot" style="background:${this.colors.get(v.id)}"></i><span
+          class="cut" title="${v.name}">${v.name}</span></td>
         <td class="num">${v.parallelism}</td>${metricCells(v.metrics || {})}</tr>${subtasks}`;
     });
     setHtml(this.part("vertices"), html`<table class="data vertices">
