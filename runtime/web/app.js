@@ -184,7 +184,13 @@ function notFoundPage(hash) {
 }
 
 function route() {
-  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+  let hash = location.hash.replace(/^#/, "");
+  try {
+    hash = decodeURIComponent(hash);
+  } catch (e) {
+    // a malformed %-sequence: the route as typed, which matches no page
+  }
+  hash = hash || "/";
   const parts = hash.split("/").filter(Boolean);
   if (parts.length === 0) return overviewPage;
   if (parts[0] === "jobs" && parts.length === 1) return jobsPage;
