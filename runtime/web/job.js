@@ -330,7 +330,7 @@ export class JobPage {
       setHtml(this.part("checkpoints"), html`<p class="muted empty-note">No checkpoints yet.</p>`);
       return;
     }
-    const rows = [...list].reverse().map((e) => html`<tr data-test="checkpoint-row"
+    const rows = [...list].reverse().slice(0, 50).map((e) => html`<tr data-test="checkpoint-row"
         data-checkpoint-id="${e.id}" data-status="${e.status}">
       <td class="num">${e.id}</td>
       <td>${e.kind === "SAVEPOINT" ? html`<span class="tag">savepoint</span>` : "checkpoint"}</td>
