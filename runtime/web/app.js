@@ -29,7 +29,8 @@ function jobsTable(jobs, { compact } = {}) {
       ${compact ? "" : html`<td class="num muted">${j.id}</td>`}
       <td class="name"><a href="#/jobs/${encodeURIComponent(j.id)}"
         data-test="job-row-name">${j.name}</a>${j.reason
-        ? html`<div class="reason" title="${j.reason}">${j.reason}</div>` : ""}</td>
+        ? html`<div class="reason ${j.state === "FAILED" ? "bad-text" : "muted"}"
+          title="${j.reason}">${j.reason}</div>` : ""}</td>
       <td>${badge(j.state, "job-row-state")}${j.restarting
         ? html` <span class="badge busy">RESTARTING</span>` : ""}</td>
       <td class="num">${clock(j.start_unix_s)}</td>
@@ -183,7 +184,13 @@ function notFoundPage(hash) {
 }
 
 function route() {
-  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+  let hash = location.hash.replace(/^#/, "");
+  try {
+    hash = decodeURIComponent(hash);
+  } catch (e) {
+    // a malformed %-sequence: the route as typed, which matches no page
+  }
+  hash = hash || "/";
   const parts = hash.split("/").filter(Boolean);
   if (parts.length === 0) return overviewPage;
   if (parts[0] === "jobs" && parts.length === 1) return jobsPage;
@@ -211,7 +218,9 @@ function showStatus(ov) {
       : html`<span title="actions need a listener on a loopback address">read-only</span>`}`);
 }
 
+// The banner, and the page dimmed, while the coordinator cannot be reached.
 function showBanner(error) {
+  document.body.classList.toggle("offline", !!error);
   if (!error) {
     banner.hidden = true;
     return;

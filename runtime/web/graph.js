@@ -162,7 +162,9 @@ export class JobGraph {
       </g>`;
     });
     const boxes = vertices.map((v) => vertexBox(v, pos.get(v.id), colors.get(v.id)));
+    // Narrower windows scale the graph down to 3/4 at most, then scroll it.
     setHtml(this.container, html`<svg class="graph" width="${width}" height="${height}"
+        style="min-width:${Math.round(width * 0.75)}px"
         viewBox="0 0 ${width} ${height}" role="img" aria-label="job graph">
       <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
         markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"></path></marker>

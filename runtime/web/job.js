@@ -87,7 +87,7 @@ const SKELETON = html`<div class="job-page">
   </div>
   <section class="card"><header><h2>Checkpoints</h2><span data-part="cp-counts"></span></header>
     <div class="card-body">
-      <div class="two tight">
+      <div class="two tight" data-part="cp-charts">
         <div><h3>Duration</h3><div data-part="cp-duration"></div></div>
         <div><h3>Size</h3><div data-part="cp-size"></div></div>
       </div>
@@ -140,7 +140,8 @@ export class JobPage {
     setHtml(this.main, SKELETON);
     this.root = this.main.querySelector(".job-page");
     this.graph = new JobGraph(this.part("graph"));
-    this.throughput = new LineChart(this.part("throughput"), { format: count, test: "chart-throughput" });
+    this.throughput = new LineChart(this.part("throughput"), { format: count,
+      test: "chart-throughput", emptyText: "No samples in the last 5 minutes" });
     this.lag = new LineChart(this.part("lag"), { format: millis, test: "chart-lag",
       emptyText: "No watermarks yet" });
     this.cpDuration = new BarChart(this.part("cp-duration"), { format: millis, height: 150,
@@ -319,6 +320,7 @@ export class JobPage {
     const cls = (s) => ({ COMPLETED: "ok", FAILED: "bad", IN_PROGRESS: "busy" }[s] || "");
     const tip = (e) => `${e.kind === "SAVEPOINT" ? "Savepoint" : "Checkpoint"} ${e.id}: ${e.status}, ${
       millis(e.duration_ms)}, ${bytes(e.bytes)}`;
+    this.part("cp-charts").parentElement.hidden = !list.length;
     const recent = list.slice(-40);
     this.cpDuration.update(recent.map((e) => ({ key: e.id, label: String(e.id),
       value: e.duration_ms, cls: cls(e.status), title: tip(e) })));
@@ -328,7 +330,7 @@ export class JobPage {
       setHtml(this.part("checkpoints"), html`<p class="muted empty-note">No checkpoints yet.</p>`);
       return;
     }
-    const rows = [...list].reverse().map((e) => html`<tr data-test="checkpoint-row"
+    const rows = [...list].reverse().slice(0, 50).map((e) => html`<tr data-test="checkpoint-row"
         data-checkpoint-id="${e.id}" data-status="${e.status}">
       <td class="num">${e.id}</td>
       <td>${e.kind === "SAVEPOINT" ? html`<span class="tag">savepoint</span>` : "checkpoint"}</td>

@@ -192,17 +192,18 @@ class Fixture:
 
     def advance_checkpoints(self):
         """Takes the periodic checkpoints whose time has come: one every 10 s while the job
-        runs; the third failed (node-2 was lost)."""
+        runs; the third failed (node-2 was lost), and one in 15 after it (a slow task)."""
         while self.state == "RUNNING" and self.next_periodic <= time.time():
             start = self.next_periodic
             self.next_periodic += 10.0
             k = len(self.checkpoint_list) + 1
             self.periodic += 1
-            if self.periodic == 3:
+            if self.periodic % 15 == 3:
                 entry = {"id": k, "kind": "CHECKPOINT", "status": "FAILED",
                          "started_unix_s": round(start, 3), "duration_ms": 3000.0,
                          "bytes": 0, "alignment_ms": 0.0,
-                         "reason": "node node-2 lost before acknowledging"}
+                         "reason": "node node-2 lost before acknowledging" if k == 3 else
+                         "task sessionize#1 did not acknowledge within 3 s"}
             else:
                 entry = {"id": k, "kind": "CHECKPOINT", "status": "COMPLETED",
                          "started_unix_s": round(start, 3),

@@ -193,13 +193,15 @@ class dashboard : public ::testing::Test {
     if (!browser.ok()) GTEST_SKIP() << browser.error().message();
   }
 
-  // The page once it has been drawn with data (body data-ready="1").
+  // The page once it has been drawn with data (body data-ready="1"), which logged nothing to its
+  // console (no exception, no failed request).
   static std::string page(const fixture_server& server, const std::string& route) {
     browser_options options;
     options.until = "data-ready=\"1\"";
-    auto dom = dump_dom(server.url(route), options);
-    if (!dom.ok()) throw std::runtime_error(dom.error().message());
-    return *dom;
+    auto loaded = load_page(server.url(route), options);
+    if (!loaded.ok()) throw std::runtime_error(loaded.error().message());
+    for (const auto& message : loaded->console) ADD_FAILURE() << route << ": " << message;
+    return loaded->dom;
   }
 };
 

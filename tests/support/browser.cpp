@@ -153,6 +153,23 @@ std::string load_failure(const std::string& err) {
   return err.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
+// The page's console messages in the browser's log: from
+//   [pid:tid:time:INFO:CONSOLE:12] "message", source: http://... (12)
+// the message with its source.
+std::vector<std::string> console_messages(const std::string& err) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while ((at = err.find(":CONSOLE", at)) != std::string::npos) {
+    size_t start = err.find("] ", at);
+    size_t end = err.find('\n', at);
+    if (end == std::string::npos) end = err.size();
+    if (start != std::string::npos && start < end)
+      out.push_back(err.substr(start + 2, end - start - 2));
+    at = end;
+  }
+  return out;
+}
+
 std::string tail(const std::string& text, size_t n) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
@@ -179,6 +196,8 @@ result<run_result> browse(const std::string& url, const std::string& mode,
       "--mute-audio",
       "--hide-scrollbars",
       "--force-device-scale-factor=1",
+      "--enable-logging=stderr",  // the page's console messages, as lines with ":CONSOLE:"
+      "--v=0",
       "--user-data-dir=" + profile.path(),
       "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height),
       "--virtual-time-budget=" + std::to_string(budget.count()),
@@ -216,7 +235,7 @@ result<std::string> find_browser() {
       "no headless browser: install Debian's chromium package or set NAGARE_CHROMIUM");
 }
 
-result<std::string> dump_dom(const std::string& url, const browser_options& options) {
+result<loaded_page> load_page(const std::string& url, const browser_options& options) {
   auto budget = options.virtual_time;
   std::string last;
   int attempts = options.until.empty() ? 1 : std::max(1, options.attempts);
@@ -224,13 +243,20 @@ result<std::string> dump_dom(const std::string& url, const browser_options& opti
     auto r = browse(url, "--dump-dom", options, budget);
     if (!r.ok()) return r.error();
     if (r->out.empty()) return status(errc::io_error, "the browser printed no DOM for " + url);
-    if (options.until.empty() || r->out.find(options.until) != std::string::npos) return r->out;
+    if (options.until.empty() || r->out.find(options.until) != std::string::npos)
+      return loaded_page{std::move(r->out), console_messages(r->err)};
     last = std::move(r->out);
   }
   return status(errc::timeout, url + " never showed " + options.until + " (" +
                                    std::to_string(attempts) + " loads, the last with " +
                                    std::to_string(budget.count() / 2) +
                                    " ms of page time); its DOM ends with: " + tail(last, 2000));
+}
+
+result<std::string> dump_dom(const std::string& url, const browser_options& options) {
+  auto page = load_page(url, options);
+  if (!page.ok()) return page.error();
+  return std::move(page->dom);
 }
 
 status screenshot(const std::string& url, const std::string& png_path,

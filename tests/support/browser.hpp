@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "nagare/status.hpp"
 
@@ -28,9 +29,19 @@ struct browser_options {
 // first of chromium, chromium-browser, google-chrome on PATH. not_found when there is none.
 result<std::string> find_browser();
 
-// The page at `url` (any URL: http, file, with a #fragment) as its DOM serialized to HTML after
-// its scripts ran for options.virtual_time. Errors: no browser, the browser failed or timed out,
-// the page could not be loaded, `until` never appeared.
+// A page once its scripts ran: its DOM serialized to HTML and what it logged to its console
+// (one line per message, e.g. "Uncaught TypeError: ..." for an exception nothing caught).
+struct loaded_page {
+  std::string dom;
+  std::vector<std::string> console;
+};
+
+// The page at `url` (any URL: http, file, with a #fragment) after its scripts ran for
+// options.virtual_time. Errors: no browser, the browser failed or timed out, the page could not
+// be loaded, `until` never appeared.
+result<loaded_page> load_page(const std::string& url, const browser_options& options = {});
+
+// load_page's DOM alone.
 result<std::string> dump_dom(const std::string& url, const browser_options& options = {});
 
 // A PNG screenshot of the page at `url`, options.width x options.height pixels (the window,
