@@ -210,7 +210,8 @@ std::tuple<status, job_graph> on_graph(const coordinator_ptr& st, uint64_t id) {
   auto plan = decode_plan(rec->second.job.plan);
   if (!plan.ok()) return {plan.error(), job_graph{}};
   job_graph g;
-  for (const auto& v : plan->vertices) g.vertices.push_back({v.id, v.name, v.parallelism, v.is_source});
+  for (const auto& v : plan->vertices)
+    g.vertices.push_back({v.id, v.name, v.parallelism, v.is_source});
   for (const auto& e : plan->exchanges) {
     const char* kind = e.kind == detail::partition::keyed       ? "HASH"
                        : e.kind == detail::partition::rebalance ? "REBALANCE"

@@ -382,8 +382,8 @@ struct task_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_stats& x) {
   return f(caf::meta::type_name("nagare.task_stats"), x.records_in, x.records_out, x.batches_in,
-           x.batches_out, x.dead_letters, x.late_records, x.bytes_in, x.busy_ns,
-           x.backpressured_ns, x.started_unix_s);
+           x.batches_out, x.dead_letters, x.late_records, x.bytes_in, x.busy_ns, x.backpressured_ns,
+           x.started_unix_s);
 }
 
 // The end state of a job, as `wait` answers it.

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <thread>
 
 #include "nagare/json.hpp"
@@ -33,6 +35,12 @@ http_endpoint::http_endpoint() : impl_(std::make_unique<impl>()) {
   impl_->server.set_read_timeout(5, 0);
   impl_->server.set_write_timeout(5, 0);
   impl_->server.set_payload_max_length(64 * 1024);
+  // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, with which a
+  // second process could bind the same port and take half the requests.
+  impl_->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl_->server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "internal error";
@@ -49,6 +57,28 @@ http_endpoint::http_endpoint() : impl_(std::make_unique<impl>()) {
 }
 
 http_endpoint::~http_endpoint() { stop(); }
+
+// Requests a browser could be tricked into making are refused before any
+// route sees them:
+//  - on a loopback listener, a Host header other than a loopback name: a
+//    page of another site that rebinds its DNS name to 127.0.0.1 could
+//    otherwise read the answers (DNS rebinding);
+//  - a POST whose Origin header names another site (cross-site request
+//    forgery: a form on any page can POST to a loopback address). Clients
+//    other than browsers send no Origin and are not concerned.
+std::string http_endpoint::refusal(const std::string& host, const std::string& origin,
+                                   const std::string& method) const {
+  if (loopback_) {
+    auto name = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']'
+                                   ? host.size()
+                                   : host.rfind(':'));
+    if (!host.empty() && !is_loopback_host(name))
+      return "Host '" + host + "' is not this loopback address";
+  }
+  if (method == "POST" && !origin.empty() && origin != "http://" + host)
+    return "a request from " + origin + " may not act here (cross-site)";
+  return "";
+}
 
 namespace {
 
@@ -105,6 +135,15 @@ status http_endpoint::start(const std::string& listen) {
                   "cannot listen on " + listen + " (address in use or unknown host)");
   address_ = host + ":" + std::to_string(bound);
   loopback_ = is_loopback_host(host);
+  impl_->server.set_pre_routing_handler([this](const httplib::Request& req,
+                                               httplib::Response& res) {
+    auto why = refusal(req.get_header_value("Host"), req.get_header_value("Origin"), req.method);
+    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    auto r = http_response::error(403, why);
+    res.status = r.status;
+    res.set_content(r.body, r.content_type.c_str());
+    return httplib::Server::HandlerResponse::Handled;
+  });
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   return {};
 }

@@ -4,6 +4,9 @@
 // threads, never on an actor's: a handler that needs an actor asks it with
 // a blocking request (caf::scoped_actor) and a timeout.
 //
+// Requests a browser could be made to send by another site are refused
+// (a foreign Host on a loopback listener, a cross-site POST): see the .cpp.
+//
 // Thread-safe after start(); routes are added before it.
 #pragma once
 
@@ -62,6 +65,9 @@ class http_endpoint {
   bool loopback() const { return loopback_; }
 
  private:
+  // Why a request is refused before routing ("" : it is not); see the .cpp.
+  std::string refusal(const std::string& host, const std::string& origin,
+                      const std::string& method) const;
   struct impl;
   std::unique_ptr<impl> impl_;
   std::string address_;

@@ -22,6 +22,8 @@ namespace nagare::cli {
 namespace po = boost::program_options;
 
 inline constexpr const char* default_coordinator = "127.0.0.1:6123";
+// The coordinator's dashboard, REST API and /metrics (Flink's web port).
+inline constexpr const char* default_web_listen = "127.0.0.1:8081";
 
 struct address {
   std::string host;

@@ -6,11 +6,13 @@
 #include "log.hpp"
 #include "metadata_recovery.hpp"
 #include "shutdown_watchdog.hpp"
+#include "web/coordinator_web.hpp"
+#include "web/metrics_endpoint.hpp"
 
 namespace nagare::cli {
 
 int coordinator_command(const std::vector<std::string>& args) {
-  std::string listen, data_dir, level;
+  std::string listen, data_dir, level, web_listen;
   uint32_t threads = 0, handshake_s = 10;
   bool recover = false;
   po::options_description visible("usage: nagare coordinator --data-dir DIR [OPTIONS]\n\noptions");
@@ -28,6 +30,9 @@ int coordinator_command(const std::vector<std::string>& args) {
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
       ("handshake-timeout", po::value(&handshake_s)->default_value(10),
        "seconds an accepted connection may take to complete its handshake")  //
+      ("web-listen", po::value(&web_listen)->default_value(default_web_listen),
+       "HOST:PORT of the dashboard, the REST API and /metrics (off: none; actions such as "
+       "cancel are allowed only on a loopback address)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   po::variables_map vm;
   if (auto done = parse_command("coordinator", args, visible, {}, {}, vm)) return *done;
@@ -73,7 +78,28 @@ int coordinator_command(const std::vector<std::string>& args) {
     return fail(failed, "cannot listen on " + listen + ": " + sys.render(port.error()));
   }
   NAGARE_LOG(info, "coordinator") << "listening on " << listen << ", metadata in " << data_dir;
+  auto metrics = start_metrics_endpoint("off", {{"role", "coordinator"}});
+  std::unique_ptr<web::coordinator_web> web;
+  if (web_listen != "off") {
+    auto started = web::coordinator_web::start(sys, coordinator, metrics->registry, web_listen);
+    if (started.ok()) {
+      web = std::move(started.value());
+      NAGARE_LOG(info, "coordinator")
+          << "dashboard and REST API at http://" << web->address() << "/"
+          << (web->actions_allowed() ? "" : " (read-only: not loopback)");
+    } else if (vm["web-listen"].defaulted()) {
+      // The default port may be taken (another coordinator on this machine):
+      // the coordinator runs on without a web endpoint.
+      NAGARE_LOG(warning, "coordinator") << "no dashboard: " << started.error().message()
+                                         << " (choose an address with --web-listen)";
+    } else {
+      caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+      watchdog.arm(std::chrono::seconds(10));
+      return fail(failed, "--web-listen " + started.error().message());
+    }
+  }
   auto sig = wait_for_signal_or_exit(sys, coordinator);
+  web.reset();  // before the actor system: its handlers ask the coordinator
   NAGARE_LOG(info, "coordinator") << (sig ? "stopping on signal " + std::to_string(sig)
                                           : "stopped");
   watchdog.arm(std::chrono::seconds(10));

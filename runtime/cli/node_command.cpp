@@ -10,8 +10,8 @@
 #include "common.hpp"
 #include "log.hpp"
 #include "node.hpp"
-#include "web/metrics_endpoint.hpp"
 #include "shutdown_watchdog.hpp"
+#include "web/metrics_endpoint.hpp"
 
 namespace nagare::cli {
 

@@ -92,9 +92,11 @@ int daemon_process::wait_exit(std::chrono::seconds deadline) {
 test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon_args)
     : daemon_args_(std::move(daemon_args)) {
   coordinator_ = "127.0.0.1:" + std::to_string(free_port());
+  web_ = "127.0.0.1:" + std::to_string(free_port());
   start_coordinator();
   for (int i = 0; i < nodes; ++i) {
     node_addresses_.push_back("127.0.0.1:" + std::to_string(free_port()));
+    node_metrics_.push_back("127.0.0.1:" + std::to_string(free_port()));
     node_slots_.push_back(slots);
     nodes_.emplace_back();
     start_node(i, dir_ / ("node" + std::to_string(i)));
@@ -103,8 +105,8 @@ test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon
 }
 
 void test_cluster::start_coordinator(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{nagare_bin(), "coordinator", "--listen",
-                                coordinator_, "--data-dir",  coordinator_data_dir()};
+  std::vector<std::string> argv{nagare_bin(), "coordinator",          "--listen",     coordinator_,
+                                "--data-dir", coordinator_data_dir(), "--web-listen", web_};
   argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   coordinator_process_ = std::make_unique<daemon_process>(
@@ -120,11 +122,12 @@ void test_cluster::start_coordinator(const std::vector<std::string>& extra) {
 
 void test_cluster::start_node(int i, const std::string& data_dir) {
   auto name = "node" + std::to_string(i);
-  std::vector<std::string> argv{nagare_bin(),    "node",
-                                "--coordinator", coordinator_,
-                                "--listen",      node_addresses_[i],
-                                "--slots",       std::to_string(node_slots_[i]),
-                                "--data-dir",    data_dir};
+  std::vector<std::string> argv{nagare_bin(),       "node",
+                                "--coordinator",    coordinator_,
+                                "--listen",         node_addresses_[i],
+                                "--slots",          std::to_string(node_slots_[i]),
+                                "--data-dir",       data_dir,
+                                "--metrics-listen", node_metrics_[i]};
   argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
   nodes_[i] = std::make_unique<daemon_process>(
       argv, dir_ / (name + "-" + std::to_string(starts_++) + ".log"));

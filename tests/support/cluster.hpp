@@ -50,6 +50,10 @@ class test_cluster {
   test_cluster(int nodes, int slots, std::vector<std::string> daemon_args = {});
 
   const std::string& coordinator() const { return coordinator_; }    // HOST:PORT
+  // HOST:PORT of the coordinator's dashboard and REST API, and of node i's
+  // /metrics.
+  const std::string& web() const { return web_; }
+  const std::string& node_metrics(int i) const { return node_metrics_[i]; }
   std::string node_name(int i) const { return node_addresses_[i]; }  // its HOST:PORT
   daemon_process& node(int i) { return *nodes_[i]; }
   daemon_process& coordinator_process() { return *coordinator_process_; }
@@ -79,6 +83,8 @@ class test_cluster {
   temp_dir dir_;
   std::string coordinator_;
   std::vector<std::string> node_addresses_;
+  std::string web_;
+  std::vector<std::string> node_metrics_;
   std::unique_ptr<daemon_process> coordinator_process_;
   std::vector<std::unique_ptr<daemon_process>> nodes_;
   std::vector<int> node_slots_;

@@ -22,7 +22,11 @@ coordinator_client::coordinator_client(caf::actor_system& sys, std::string where
 
 coordinator_client::coordinator_client(caf::actor_system& sys, caf::actor coordinator,
                                        std::ostream& notices)
-    : sys_(sys), where_("local"), notices_(notices), self_(sys), coordinator_(std::move(coordinator)) {}
+    : sys_(sys),
+      where_("local"),
+      notices_(notices),
+      self_(sys),
+      coordinator_(std::move(coordinator)) {}
 
 void coordinator_client::notice_loss() {
   if (!coordinator_) return;

@@ -54,7 +54,8 @@ class coordinator_client {
   // Takes a savepoint; its id, e.g. "3-17". Like checkpoint().
   result<std::string> savepoint(uint64_t job, caf::timespan timeout = checkpoint_timeout);
   // Stops the job as `mode` says; the savepoint's id for stop_mode::savepoint.
-  result<std::string> stop(uint64_t job, stop_mode mode, caf::timespan timeout = checkpoint_timeout);
+  result<std::string> stop(uint64_t job, stop_mode mode,
+                           caf::timespan timeout = checkpoint_timeout);
   // The job's graph as planned.
   result<job_graph> graph(uint64_t job, caf::timespan timeout = request_timeout);
   // Fault injection: task actor `actor` ("JOB.TASK") dies as if it crashed.

@@ -1,10 +1,10 @@
-#include "web/coordinator_web.hpp"
+#include "coordinator_web.hpp"
 
 #include <sstream>
 
-#include "shell/coordinator_client.hpp"
+#include "../shell/coordinator_client.hpp"
+#include "rest_json.hpp"
 #include "web/metrics_endpoint.hpp"
-#include "web/rest_json.hpp"
 #include "web_assets.hpp"
 
 namespace nagare::cli::web {
@@ -32,7 +32,9 @@ http_response json(std::string body) {
   return r;
 }
 
-http_response failure(const status& st) { return http_response::error(http_status_of(st), st.message()); }
+http_response failure(const status& st) {
+  return http_response::error(http_status_of(st), st.message());
+}
 
 // The job id in a route's first group (digits only: the pattern says so).
 result<uint64_t> job_id_of(const http_request& req) {
@@ -76,20 +78,20 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
 
   serve_metrics(http_, std::move(metrics));
 
-  http_.get("/v1/overview", with_client([this](client_t& c, const http_request&) {
-              auto nodes = c.nodes();
-              if (!nodes.ok()) return failure(nodes.error());
-              auto jobs = c.jobs();
-              if (!jobs.ok()) return failure(jobs.error());
-              overview_facts facts{NAGARE_VERSION, unix_now_s() - started_unix_s_,
-                                   actions_allowed()};
-              return json(overview_json(facts, nodes.value(), jobs.value()));
-            }));
+  http_.get(
+      "/v1/overview", with_client([this](client_t& c, const http_request&) {
+        auto nodes = c.nodes();
+        if (!nodes.ok()) return failure(nodes.error());
+        auto jobs = c.jobs();
+        if (!jobs.ok()) return failure(jobs.error());
+        overview_facts facts{NAGARE_VERSION, unix_now_s() - started_unix_s_, actions_allowed()};
+        return json(overview_json(facts, nodes.value(), jobs.value()));
+      }));
   http_.get("/v1/nodes", with_client([this](client_t& c, const http_request&) {
               auto nodes = c.nodes();
               if (!nodes.ok()) return failure(nodes.error());
-              return json(nodes_json(nodes.value(),
-                                     [this](const std::string& n) { return history_.cpu_ratio(n); }));
+              return json(nodes_json(
+                  nodes.value(), [this](const std::string& n) { return history_.cpu_ratio(n); }));
             }));
   http_.get("/v1/jobs", with_client([](client_t& c, const http_request&) {
               auto jobs = c.jobs();
@@ -105,7 +107,8 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
               bool found = false;
               for (auto& j : jobs.value())
                 if (j.id == *id) v.job = j, found = true;
-              if (!found) return failure(status::not_found("no job with id " + std::to_string(*id)));
+              if (!found)
+                return failure(status::not_found("no job with id " + std::to_string(*id)));
               auto graph = c.graph(*id);
               if (!graph.ok()) return failure(graph.error());
               v.graph = std::move(graph.value());
@@ -115,8 +118,8 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
               }
               if (auto restarts = c.restarts(*id); restarts.ok()) {
                 v.restarts = restarts->size();
-                v.restarting = !restarts->empty() &&
-                               restarts->back().outcome == restart_outcome::restarting;
+                v.restarting =
+                    !restarts->empty() && restarts->back().outcome == restart_outcome::restarting;
               }
               v.rates = history_.latest(*id);
               v.now_unix_s = unix_now_s();
@@ -176,8 +179,9 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
     return with_client([this, f](client_t& c, const http_request& req) {
       if (!actions_allowed())
         return http_response::error(
-            403, "actions are allowed only when the web endpoint listens on a loopback address "
-                 "(--web-listen 127.0.0.1:PORT)");
+            403,
+            "actions are allowed only when the web endpoint listens on a loopback address "
+            "(--web-listen 127.0.0.1:PORT)");
       auto id = job_id_of(req);
       if (!id.ok()) return failure(id.error());
       return f(c, *id);

@@ -16,10 +16,10 @@
 
 #include <caf/all.hpp>
 
+#include "job_history.hpp"
 #include "metrics/metric_registry.hpp"
 #include "nagare/status.hpp"
 #include "web/http_endpoint.hpp"
-#include "web/job_history.hpp"
 
 namespace nagare::cli::web {
 

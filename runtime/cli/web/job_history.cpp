@@ -1,10 +1,10 @@
-#include "web/job_history.hpp"
+#include "job_history.hpp"
 
 #include <algorithm>
 #include <sstream>
 
+#include "../shell/coordinator_client.hpp"
 #include "metrics/metric_registry.hpp"
-#include "shell/coordinator_client.hpp"
 
 namespace nagare::cli::web {
 
@@ -40,11 +40,13 @@ job_sample rates_between(const job_graph& graph, const std::vector<task_info>& b
     r.records_in_per_s = per_s(a.records_in, b.records_in, dt_s);
     r.records_out_per_s = per_s(a.records_out, b.records_out, dt_s);
     if (dt_ns > 0) {
-      r.busy_ratio = std::clamp(static_cast<double>(a.busy_ns - std::min(a.busy_ns, b.busy_ns)) / dt_ns, 0.0, 1.0);
-      r.backpressured_ratio = std::clamp(
-          static_cast<double>(a.backpressured_ns - std::min(a.backpressured_ns, b.backpressured_ns)) /
-              dt_ns,
-          0.0, 1.0);
+      r.busy_ratio = std::clamp(
+          static_cast<double>(a.busy_ns - std::min(a.busy_ns, b.busy_ns)) / dt_ns, 0.0, 1.0);
+      r.backpressured_ratio =
+          std::clamp(static_cast<double>(a.backpressured_ns -
+                                         std::min(a.backpressured_ns, b.backpressured_ns)) /
+                         dt_ns,
+                     0.0, 1.0);
     }
     r.idle_ratio = std::max(0.0, 1.0 - r.busy_ratio - r.backpressured_ratio);
     int64_t wm = now[i].watermark;
@@ -141,14 +143,23 @@ void job_history::sample_once() {
     double now = unix_now_s();
     std::lock_guard<std::mutex> lock(mu_);
     auto& track = jobs_[j.id];
-    if (track.last_t > 0) {
-      // A restart starts the tasks' counters again: count from zero then.
-      bool restarted = false;
-      for (size_t i = 0; i < tasks->size() && i < track.last.size(); ++i)
-        if ((*tasks)[i].stats.records_in < track.last[i].stats.records_in) restarted = true;
-      track.samples.push_back(rates_between(track.graph,
-                                            restarted ? std::vector<task_info>{} : track.last,
-                                            tasks.value(), now - track.last_t, now));
+    // The first reading counts from the tasks' start (their counts were zero
+    // then); later ones from the reading before. A restart starts the tasks'
+    // counters again: count from their start then too.
+    bool restarted = false;
+    for (size_t i = 0; i < tasks->size() && i < track.last.size(); ++i)
+      if ((*tasks)[i].stats.records_in < track.last[i].stats.records_in) restarted = true;
+    double since = track.last_t;
+    if (since == 0 || restarted) {
+      since = 0;
+      for (const auto& t : tasks.value())
+        if (t.stats.started_unix_s > 0)
+          since = since == 0 ? t.stats.started_unix_s : std::min(since, t.stats.started_unix_s);
+    }
+    if (since > 0 && now > since) {
+      track.samples.push_back(
+          rates_between(track.graph, since == track.last_t ? track.last : std::vector<task_info>{},
+                        tasks.value(), now - since, now));
       while (track.samples.size() > keep_) track.samples.pop_front();
     }
     track.last = std::move(tasks.value());

@@ -1,4 +1,4 @@
-#include "web/rest_json.hpp"
+#include "rest_json.hpp"
 
 #include <algorithm>
 
@@ -348,8 +348,8 @@ std::string savepoints_json(const std::vector<checkpoint_record>& savepoints,
   json_writer w(out);
   w.begin_object().key("savepoints").begin_array();
   for (const auto& s : savepoints) {
-    auto job = std::find_if(jobs.begin(), jobs.end(),
-                            [&](const job_info& j) { return j.id == s.job_id; });
+    auto job =
+        std::find_if(jobs.begin(), jobs.end(), [&](const job_info& j) { return j.id == s.job_id; });
     w.begin_object();
     w.key("id").string(std::to_string(s.job_id) + "-" + std::to_string(s.id));
     w.key("job_id").uint64(s.job_id);

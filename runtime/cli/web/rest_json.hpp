@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "job_history.hpp"
 #include "messages.hpp"
 #include "nagare/json.hpp"
-#include "web/job_history.hpp"
 
 namespace nagare::cli::web {
 
