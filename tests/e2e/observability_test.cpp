@@ -159,6 +159,12 @@ TEST_F(observability, rest_api_describes_the_running_job) {
     auto h = http(c.web(), "GET", path + "/history").body;
     return std::regex_search(h, std::regex("\"records_out_per_s\":[1-9]"));
   }));
+  // The coordinator's own metrics.
+  ASSERT_TRUE(eventually([&] {
+    return scrape_sum({c.web()}, "nagare_job_checkpoints_completed_total",
+                      {"job=\"metered_lines\""}) >= 1;
+  })) << http(c.web(), "GET", "/metrics").body;
+  EXPECT_EQ(scrape_sum({c.web()}, "nagare_cluster_nodes"), 2);
   auto overview = http(c.web(), "GET", "/v1/overview").body;
   EXPECT_EQ(json_number(overview, "nodes"), 2) << overview;
   EXPECT_EQ(json_number(overview, "running"), 1) << overview;

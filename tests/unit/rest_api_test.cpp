@@ -6,6 +6,8 @@
 
 #include <httplib.h>
 
+#include "metrics/prometheus_text.hpp"
+#include "web/coordinator_metrics.hpp"
 #include "web/http_endpoint.hpp"
 #include "web/job_history.hpp"
 #include "web/rest_json.hpp"
@@ -118,6 +120,40 @@ TEST(rest_api, prometheus_targets_list_alive_nodes_with_an_endpoint) {
   EXPECT_EQ(
       t, R"([{"targets":["127.0.0.1:8081"],"labels":{"nagare_role":"coordinator"}},)"
          R"({"targets":["127.0.0.1:9001"],"labels":{"nagare_role":"node","nagare_node":"n1"}}])");
+}
+
+// The coordinator's job metrics count each checkpoint once, when it ends,
+// also when an older one ends after a newer one.
+TEST(rest_api, coordinator_metrics_count_each_checkpoint_once) {
+  auto reg = std::make_shared<metric_registry>();
+  coordinator_metrics m(reg);
+  job_info job{3, "j", job_state::running, 1, 5, "", 0};
+  auto ck = [](uint64_t id, checkpoint_status s, double ms) {
+    checkpoint_info c;
+    c.id = id;
+    c.status = s;
+    c.duration_ms = ms;
+    c.bytes = id * 100;
+    return c;
+  };
+  std::vector<checkpoint_info> h = {ck(1, checkpoint_status::completed, 20),
+                                    ck(2, checkpoint_status::in_progress, 0),
+                                    ck(3, checkpoint_status::completed, 40)};
+  m.observe_job(job, h, {});
+  m.observe_job(job, h, {});  // the same reading again: nothing new
+  h[1] = ck(2, checkpoint_status::failed, 0);
+  h.push_back(ck(4, checkpoint_status::completed, 80));
+  m.observe_job(job, h, {restart_info{}});
+  auto text = prometheus_text(reg->groups());
+  auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  const std::string labels = R"({job="j",job_id="3"})";
+  EXPECT_TRUE(has("nagare_job_checkpoints_completed_total" + labels + " 3")) << text;
+  EXPECT_TRUE(has("nagare_job_checkpoints_failed_total" + labels + " 1")) << text;
+  EXPECT_TRUE(has("nagare_job_checkpoint_duration_seconds_count" + labels + " 3")) << text;
+  EXPECT_TRUE(has("nagare_job_last_checkpoint_size_bytes" + labels + " 400")) << text;
+  EXPECT_TRUE(has("nagare_job_restarts_total" + labels + " 1")) << text;
+  m.forget_except({});
+  EXPECT_EQ(prometheus_text(reg->groups()).find("nagare_job_"), std::string::npos);
 }
 
 // The endpoint serves its routes, answers JSON errors, and refuses what a

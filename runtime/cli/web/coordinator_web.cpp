@@ -47,18 +47,19 @@ result<uint64_t> job_id_of(const http_request& req) {
 
 }  // namespace
 
-coordinator_web::coordinator_web(caf::actor_system& sys, caf::actor coordinator)
+coordinator_web::coordinator_web(caf::actor_system& sys, caf::actor coordinator,
+                                 std::shared_ptr<metric_registry> metrics)
     : sys_(sys),
       coordinator_(coordinator),
       started_unix_s_(unix_now_s()),
-      history_(sys, std::move(coordinator)) {}
+      history_(sys, std::move(coordinator), std::move(metrics)) {}
 
 coordinator_web::~coordinator_web() { http_.stop(); }
 
 result<std::unique_ptr<coordinator_web>> coordinator_web::start(
     caf::actor_system& sys, caf::actor coordinator, std::shared_ptr<metric_registry> metrics,
     const std::string& listen) {
-  std::unique_ptr<coordinator_web> web(new coordinator_web(sys, std::move(coordinator)));
+  std::unique_ptr<coordinator_web> web(new coordinator_web(sys, std::move(coordinator), metrics));
   web->add_routes(std::move(metrics));
   if (auto st = web->http_.start(listen); !st.ok()) return st;
   web->history_.start();

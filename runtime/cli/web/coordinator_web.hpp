@@ -38,7 +38,8 @@ class coordinator_web {
   bool actions_allowed() const { return http_.loopback(); }
 
  private:
-  coordinator_web(caf::actor_system& sys, caf::actor coordinator);
+  coordinator_web(caf::actor_system& sys, caf::actor coordinator,
+                  std::shared_ptr<metric_registry> metrics);
   void add_routes(std::shared_ptr<metric_registry> metrics);
 
   caf::actor_system& sys_;

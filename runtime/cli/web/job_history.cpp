@@ -81,8 +81,13 @@ job_sample rates_between(const job_graph& graph, const std::vector<task_info>& b
 }
 
 job_history::job_history(caf::actor_system& sys, caf::actor coordinator,
+                         std::shared_ptr<metric_registry> metrics,
                          std::chrono::milliseconds interval, size_t keep)
-    : sys_(sys), coordinator_(std::move(coordinator)), interval_(interval), keep_(keep) {}
+    : sys_(sys),
+      coordinator_(std::move(coordinator)),
+      metrics_(metrics ? std::make_unique<coordinator_metrics>(std::move(metrics)) : nullptr),
+      interval_(interval),
+      keep_(keep) {}
 
 job_history::~job_history() {
   {
@@ -110,7 +115,8 @@ void job_history::sample_once() {
   std::ostringstream notices;  // a local coordinator: nothing to notice
   shell::coordinator_client client(sys_, coordinator_, notices);
   const auto timeout = std::chrono::seconds(2);
-  if (auto nodes = client.nodes(timeout); nodes.ok()) {
+  auto nodes = client.nodes(timeout);
+  if (nodes.ok()) {
     double now = unix_now_s();
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& n : nodes.value()) {
@@ -124,8 +130,17 @@ void job_history::sample_once() {
   }
   auto jobs = client.jobs(timeout);
   if (!jobs.ok()) return;
+  if (metrics_ && nodes.ok()) metrics_->observe_cluster(nodes.value(), jobs.value());
+  std::vector<uint64_t> running;
   for (const auto& j : jobs.value()) {
     if (j.state != job_state::running) continue;
+    running.push_back(j.id);
+    if (metrics_) {
+      auto checkpoints = client.checkpoints(j.id, timeout);
+      auto restarts = client.restarts(j.id, timeout);
+      if (checkpoints.ok() && restarts.ok())
+        metrics_->observe_job(j, checkpoints.value(), restarts.value());
+    }
     bool has_graph;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -165,6 +180,7 @@ void job_history::sample_once() {
     track.last = std::move(tasks.value());
     track.last_t = now;
   }
+  if (metrics_) metrics_->forget_except(running);
 }
 
 std::vector<job_sample> job_history::samples(uint64_t job) const {

@@ -5,7 +5,8 @@
 // running job's tasks (the shell's `actors` query) and every node's usage,
 // and turns consecutive readings into rates: records per second from the
 // counts, busy and backpressured ratios from the tasks' time counters, CPU
-// ratio from a node's CPU seconds. It keeps the last `keep` samples per job.
+// ratio from a node's CPU seconds. It keeps the last `keep` samples per job,
+// and feeds the coordinator's own metrics (coordinator_metrics.hpp).
 //
 // Thread-safe: the sampler writes, REST handlers read.
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@
 
 #include <caf/all.hpp>
 
+#include "coordinator_metrics.hpp"
 #include "messages.hpp"
 
 namespace nagare::cli::web {
@@ -52,8 +55,10 @@ job_sample rates_between(const job_graph& graph, const std::vector<task_info>& b
 
 class job_history {
  public:
-  // Samples every `interval`, keeping `keep` samples per job.
+  // Samples every `interval`, keeping `keep` samples per job; publishes the
+  // coordinator's metrics (coordinator_metrics.hpp) in `metrics` if not null.
   job_history(caf::actor_system& sys, caf::actor coordinator,
+              std::shared_ptr<metric_registry> metrics = nullptr,
               std::chrono::milliseconds interval = std::chrono::seconds(1), size_t keep = 300);
   ~job_history();  // stops the sampler
   job_history(const job_history&) = delete;
@@ -73,6 +78,7 @@ class job_history {
 
   caf::actor_system& sys_;
   caf::actor coordinator_;
+  std::unique_ptr<coordinator_metrics> metrics_;  // the sampler's thread only
   std::chrono::milliseconds interval_;
   size_t keep_;
 
