@@ -252,7 +252,9 @@ result<run_outcome> run_embedded(const job_definition& job, const std::vector<st
     auto runner = sys.spawn(job_runner, st);
     self->send(runner, submit_atom::value, std::move(sub.value()));
     control.attach(runner);
+    if (opts.observer) opts.observer->started(sys, coordinator);
     self->receive([](ok_atom) {});
+    if (opts.observer) opts.observer->stopped();
     control.detach();
   }
   for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);

@@ -21,6 +21,17 @@
 
 namespace nagare {
 
+// Watches an embedded job while it runs (`nagare run`'s progress line):
+// started once the job is submitted, with the in-process coordinator to
+// ask; stopped before the actor system shuts down. Called from the thread
+// of run_embedded.
+class run_observer {
+ public:
+  virtual ~run_observer() = default;
+  virtual void started(caf::actor_system& sys, caf::actor coordinator) = 0;
+  virtual void stopped() = 0;
+};
+
 struct run_options {
   job_options job;
   uint32_t nodes = 1;    // node actors; the slots are spread over them
@@ -33,6 +44,8 @@ struct run_options {
   // checkpoint commits the sinks) or stop_mode::savepoint (the same with a
   // savepoint; needs state_dir to outlive the process).
   stop_mode on_stop = stop_mode::checkpoint;
+  // Not owned; null: nobody watches.
+  run_observer* observer = nullptr;
 };
 
 // Asks a running embedded job to end. Thread-safe: any thread may call

@@ -9,11 +9,15 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "common.hpp"
 #include "embedded.hpp"
+#include "run_progress.hpp"
 
 namespace nagare::cli {
 
@@ -66,8 +70,8 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   run_options opts;
   job_option_values values;
   std::string library, level;
-  int64_t threads = 0;
-  bool savepoint_on_stop = false;
+  int64_t threads = 0, progress_s = 10;
+  bool savepoint_on_stop = false, quiet = false;
   po::options_description visible(
       "usage: nagare run JOB.so [OPTIONS] [-- JOB ARGS...]\n"
       "Job arguments follow \"--\" and are passed to the job's main.\n"
@@ -84,6 +88,10 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
       ("from-savepoint", po::value(&opts.job.from_savepoint)->value_name("ID"),
        "start from this savepoint in --state-dir (JOB-CHECKPOINT, as printed on stop)")          //
       ("threads", po::value(&threads)->default_value(0), "scheduler threads (0: one per core)")  //
+      ("quiet,q", po::bool_switch(&quiet), "no progress on stderr while the job runs")           //
+      ("progress-interval", po::value(&progress_s)->default_value(10)->value_name("SECONDS"),
+       "seconds between progress lines when stderr is not a terminal (on a terminal one line "
+       "is updated every second)")  //
       ("log-level", po::value(&level)->default_value("warning"), "debug, info, warning or error");
   po::options_description hidden;
   hidden.add_options()("job", po::value(&library));
@@ -95,6 +103,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   if (auto bad = apply_job_options(values, opts.job)) return *bad;
   if (auto bad = check_range("--threads", threads, 0, 1024)) return *bad;
   opts.threads = static_cast<uint32_t>(threads);
+  if (auto bad = check_range("--progress-interval", progress_s, 1, 86400)) return *bad;
   if (auto bad = apply_log_level(level)) return *bad;
   if (vm.count("state-dir") && opts.state_dir.empty())
     return fail(usage, "--state-dir needs a directory");
@@ -111,7 +120,13 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   auto job = load_job_library(library);
   if (!job.ok()) return fail(failed, job.error().message());
   auto* control = watch_signals(job->name);
+  std::optional<run_progress> progress;
+  if (!quiet) {
+    progress.emplace(stderr, ::isatty(STDERR_FILENO) != 0, std::chrono::seconds(progress_s));
+    opts.observer = &*progress;
+  }
   auto outcome = run_embedded(job.value(), job_args, opts, *control);
+  progress.reset();
   if (!outcome.ok()) return fail(failed, outcome.error().message());
   const auto& run = outcome.value();
   const auto& out = run.job;
