@@ -29,9 +29,13 @@ struct http_endpoint::impl {
 };
 
 http_endpoint::http_endpoint() : impl_(std::make_unique<impl>()) {
-  // A handful of threads: requests are small, and a scrape or a dashboard
-  // refresh must not take CPU from tasks.
-  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // A connection holds a thread while it is kept alive, and a browser opens
+  // up to six: eight threads, mostly waiting, and connections kept alive for
+  // a second only, so that a page's parallel requests never queue behind
+  // idle ones. Requests are small: a scrape or a dashboard refresh takes
+  // little CPU from the tasks.
+  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(8); };
+  impl_->server.set_keep_alive_timeout(1);
   impl_->server.set_read_timeout(5, 0);
   impl_->server.set_write_timeout(5, 0);
   impl_->server.set_payload_max_length(64 * 1024);
