@@ -107,160 +107,75 @@ result<std::vector<job_info>> coordinator_client::jobs(caf::timespan timeout) {
   return out;
 }
 
-result<std::vector<task_info>> coordinator_client::actors(uint64_t job, caf::timespan timeout) {
-  std::vector<task_info> out;
+template <class T, class... Ts>
+result<T> coordinator_client::ask_for(caf::timespan timeout, bool long_wait, Ts&&... xs) {
+  T out{};
   status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, std::vector<task_info>& tasks) {
-        error = std::move(e);
-        out = std::move(tasks);
-      },
-      actors_atom::value, job);
+  auto on_reply = [&](status& e, T& r) {
+    error = std::move(e);
+    out = std::move(r);
+  };
+  auto st = long_wait ? ask_long(timeout, on_reply, std::forward<Ts>(xs)...)
+                      : ask(timeout, on_reply, std::forward<Ts>(xs)...);
   if (!st.ok()) return st;
   if (!error.ok()) return error;
   return out;
+}
+
+template <class... Ts>
+status coordinator_client::ask_status(caf::timespan timeout, Ts&&... xs) {
+  status error;
+  auto st = ask(
+      timeout, [&](status& e) { error = std::move(e); }, std::forward<Ts>(xs)...);
+  return st.ok() ? error : st;
+}
+
+result<std::vector<task_info>> coordinator_client::actors(uint64_t job, caf::timespan timeout) {
+  return ask_for<std::vector<task_info>>(timeout, false, actors_atom::value, job);
 }
 
 result<task_info> coordinator_client::inspect(const std::string& actor, caf::timespan timeout) {
-  task_info out;
-  status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, task_info& task) {
-        error = std::move(e);
-        out = std::move(task);
-      },
-      inspect_atom::value, actor);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<task_info>(timeout, false, inspect_atom::value, actor);
 }
 
 status coordinator_client::cancel(uint64_t job, caf::timespan timeout) {
-  status error;
-  auto st = ask(
-      timeout, [&](status& e) { error = std::move(e); }, cancel_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return {};
+  return ask_status(timeout, cancel_atom::value, job);
 }
 
 result<std::vector<checkpoint_info>> coordinator_client::checkpoints(uint64_t job,
                                                                      caf::timespan timeout) {
-  std::vector<checkpoint_info> out;
-  status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, std::vector<checkpoint_info>& checkpoints) {
-        error = std::move(e);
-        out = std::move(checkpoints);
-      },
-      checkpoints_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<std::vector<checkpoint_info>>(timeout, false, checkpoints_atom::value, job);
 }
 
 result<checkpoint_info> coordinator_client::checkpoint(uint64_t job, caf::timespan timeout) {
-  checkpoint_info out;
-  status error;
-  auto st = ask_long(
-      timeout,
-      [&](status& e, checkpoint_info& c) {
-        error = std::move(e);
-        out = std::move(c);
-      },
-      checkpoint_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<checkpoint_info>(timeout, true, checkpoint_atom::value, job);
 }
 
 result<std::string> coordinator_client::savepoint(uint64_t job, caf::timespan timeout) {
-  std::string out;
-  status error;
-  auto st = ask_long(
-      timeout,
-      [&](status& e, std::string& id) {
-        error = std::move(e);
-        out = std::move(id);
-      },
-      savepoint_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  if (out.empty()) return status::io_error("the coordinator named no savepoint");
-  return out;
+  auto id = ask_for<std::string>(timeout, true, savepoint_atom::value, job);
+  if (id.ok() && id->empty()) return status::io_error("the coordinator named no savepoint");
+  return id;
 }
 
 result<std::string> coordinator_client::stop(uint64_t job, stop_mode mode, caf::timespan timeout) {
-  std::string out;
-  status error;
-  auto st = ask_long(
-      timeout,
-      [&](status& e, std::string& id) {
-        error = std::move(e);
-        out = std::move(id);
-      },
-      stop_atom::value, job, static_cast<uint8_t>(mode));
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<std::string>(timeout, true, stop_atom::value, job, static_cast<uint8_t>(mode));
 }
 
 result<job_graph> coordinator_client::graph(uint64_t job, caf::timespan timeout) {
-  job_graph out;
-  status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, job_graph& g) {
-        error = std::move(e);
-        out = std::move(g);
-      },
-      graph_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<job_graph>(timeout, false, graph_atom::value, job);
 }
 
 status coordinator_client::kill(const std::string& actor, caf::timespan timeout) {
-  status error;
-  auto st = ask(
-      timeout, [&](status& e) { error = std::move(e); }, kill_atom::value, actor);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return {};
+  return ask_status(timeout, kill_atom::value, actor);
 }
 
 result<std::vector<restart_info>> coordinator_client::restarts(uint64_t job,
                                                                caf::timespan timeout) {
-  std::vector<restart_info> out;
-  status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, std::vector<restart_info>& restarts) {
-        error = std::move(e);
-        out = std::move(restarts);
-      },
-      restarts_atom::value, job);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<std::vector<restart_info>>(timeout, false, restarts_atom::value, job);
 }
 
 result<std::vector<checkpoint_record>> coordinator_client::savepoints(caf::timespan timeout) {
-  std::vector<checkpoint_record> out;
-  status error;
-  auto st = ask(
-      timeout,
-      [&](status& e, std::vector<checkpoint_record>& records) {
-        error = std::move(e);
-        out = std::move(records);
-      },
-      savepoints_atom::value);
-  if (!st.ok()) return st;
-  if (!error.ok()) return error;
-  return out;
+  return ask_for<std::vector<checkpoint_record>>(timeout, false, savepoints_atom::value);
 }
 
 }  // namespace nagare::cli::shell

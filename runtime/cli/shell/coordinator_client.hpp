@@ -71,6 +71,13 @@ class coordinator_client {
   // The same for a request that may take long (long_request.hpp).
   template <class OnReply, class... Ts>
   status ask_long(caf::timespan timeout, OnReply on_reply, Ts&&... xs);
+  // A request answered with (status, T): the T, or the status when it is
+  // an error, or why there was no answer. `long_wait`: through ask_long.
+  template <class T, class... Ts>
+  result<T> ask_for(caf::timespan timeout, bool long_wait, Ts&&... xs);
+  // A request answered with a status alone.
+  template <class... Ts>
+  status ask_status(caf::timespan timeout, Ts&&... xs);
   void notice_loss();
 
   caf::actor_system& sys_;
