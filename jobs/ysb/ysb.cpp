@@ -172,7 +172,7 @@ nagare::result<nagare::uri_sink<window_count>> counts_sink(const std::string& te
 nagare::result<nagare::redis_sink<window_count>> ysb_layout_sink(
     const nagare::connector_uri& uri) {
   const auto& text = uri.text;
-  auto config = nagare::detail::redis_output_of(uri);
+  auto config = nagare::redis_output_of(uri);
   if (!config.ok()) return config.error();
   if (config->target != nagare::redis_target::keys || !config->prefix.empty())
     return nagare::status::invalid_argument(

@@ -24,7 +24,7 @@ std::string trim(std::string s) {
 redis_sink<kv> sink_of(const std::string& uri) {
   auto u = parse_connector_uri(uri);
   EXPECT_TRUE(u.ok()) << u.error().message();
-  auto c = detail::redis_output_of(u.value());
+  auto c = redis_output_of(u.value());
   EXPECT_TRUE(c.ok()) << c.error().message();
   return redis_sink<kv>(c.value(), [](const kv& r, redis_output_record& out) {
     out.key = r.first;
@@ -231,7 +231,7 @@ TEST(redis_sink, checks) {
   auto bad = [](const std::string& uri) {
     auto u = parse_connector_uri(uri);
     EXPECT_TRUE(u.ok()) << uri;
-    auto c = detail::redis_output_of(u.value());
+    auto c = redis_output_of(u.value());
     EXPECT_FALSE(c.ok()) << uri;
     return c.ok() ? std::string() : c.error().message();
   };

@@ -191,7 +191,7 @@ class uri_sink {
   // Each record is one command: the line as the value, the record's key as
   // the key (or hash field); a stream takes the key as the entry's field.
   static result<uri_sink> redis(const connector_uri& u, formatter<T> fmt, key_formatter<T> key) {
-    auto config = detail::redis_output_of(u);
+    auto config = redis_output_of(u);
     if (!config.ok()) return config.error();
     if (!key && config->target != redis_target::stream)
       return status::invalid_argument("'" + u.text +

@@ -46,7 +46,7 @@
 // latest checkpoint; an error reply (a key of another type) fails it at once
 // (errc::invalid_argument).
 //
-// URI form (detail::redis_output_of):
+// URI form (redis_output_of):
 //   redis://HOST:PORT?hash=H      HSET H KEY VALUE
 //   redis://HOST:PORT/STREAM      XADD STREAM * KEY|line VALUE
 //   redis://HOST:PORT[?prefix=P]  SET PKEY VALUE
@@ -134,11 +134,12 @@ class redis_writer {
 // server answers PING (errc::unavailable naming it otherwise).
 status validate_redis_sink(const redis_sink_config& config);
 
-// The sink configuration of a redis:// output URI, its options checked
-// without connecting.
-result<redis_sink_config> redis_output_of(const connector_uri& uri);
-
 }  // namespace detail
+
+// The sink configuration of a redis:// output URI, its options checked
+// without connecting: for a job that adjusts it (say, target::commands)
+// before making its redis_sink.
+result<redis_sink_config> redis_output_of(const connector_uri& uri);
 
 template <class T>
 class redis_sink {

@@ -17,6 +17,10 @@ status validate_redis_sink(const redis_sink_config& c) {
   return {};
 }
 
+}  // namespace nagare::detail
+
+namespace nagare {
+
 result<redis_sink_config> redis_output_of(const connector_uri& uri) {
   auto bad = [&](const std::string& why) {
     return status::invalid_argument("output '" + uri.text + "': " + why);
@@ -54,4 +58,4 @@ result<redis_sink_config> redis_output_of(const connector_uri& uri) {
   return c;
 }
 
-}  // namespace nagare::detail
+}  // namespace nagare
