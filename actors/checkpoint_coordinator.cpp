@@ -152,6 +152,8 @@ void checkpoint_coordinator::acknowledge(uint32_t task, uint64_t id, const check
   t.acknowledged = true;
   t.bytes = ack.bytes;
   t.alignment_ms = static_cast<double>(ack.alignment_us) / 1000.0;
+  t.sync_ms = static_cast<double>(ack.sync_us) / 1000.0;
+  t.async_ms = static_cast<double>(ack.async_us) / 1000.0;
   t.duration_ms = ms_between(pending_->started, now);
   pending_->info.tasks.push_back(std::move(t));
   pending_->info.bytes += ack.bytes;
@@ -257,6 +259,12 @@ void checkpoint_coordinator::mark_damaged(uint64_t id, uint64_t link, uint32_t t
 void checkpoint_coordinator::archive(checkpoint_info info) {
   history_.push_back(std::move(info));
   while (history_.size() > history_size) history_.pop_front();
+}
+
+const checkpoint_info* checkpoint_coordinator::last_completed() const {
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it)
+    if (it->status == checkpoint_status::completed) return &*it;
+  return nullptr;
 }
 
 std::vector<checkpoint_info> checkpoint_coordinator::history() const {

@@ -144,6 +144,8 @@ class checkpoint_coordinator {
 
   // Oldest first; the last `history_size` checkpoints.
   std::vector<checkpoint_info> history() const;
+  // The newest completed checkpoint or savepoint in the history (null: none).
+  const checkpoint_info* last_completed() const;
 
  private:
   struct pending_checkpoint {

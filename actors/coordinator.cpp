@@ -59,6 +59,7 @@ caf::behavior coordinator_actor(caf::event_based_actor* self, coordinator_option
         on_job_done(st, out, std::move(restarts), std::move(checkpoints));
       },
       [=](reschedule_atom, uint64_t id) { return on_reschedule(st, id); },
+      [=](progress_atom, uint64_t id, const job_progress& p) { on_progress(st, id, p); },
       [=](jobs_atom) { return on_jobs(st); },
       [=](graph_atom, uint64_t id) { return on_graph(st, id); },
       [=](fetch_atom, const std::string& hash) { return on_fetch(st, hash); },

@@ -50,6 +50,7 @@ struct coordinator_state {
     std::vector<restart_info> restarts;
     std::vector<checkpoint_info> checkpoints;
     std::vector<caf::response_promise> waiters;
+    job_progress progress;  // its master's latest report (job_progress.cpp)
     bool ended() const { return state != job_state::running; }
   };
 
@@ -85,6 +86,8 @@ caf::typed_response_promise<uint64_t, status> on_submit(coordinator_self self,
                                                         job_submission& job);
 caf::result<job_outcome> on_wait(coordinator_self self, const coordinator_ptr& st, uint64_t id);
 // A job ended (its master's report, or its master's death).
+// A running job's master reports its throughput and last checkpoint.
+void on_progress(const coordinator_ptr& st, uint64_t id, const job_progress& p);
 void on_job_done(const coordinator_ptr& st, job_outcome& out, std::vector<restart_info> restarts,
                  std::vector<checkpoint_info> checkpoints);
 // Jobs of an earlier coordinator run (st->records, from coordinator_options):

@@ -190,6 +190,7 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
     start_attempt(self, st);
   if (st->checkpoints->periodic())
     self->delayed_send(self, st->checkpoints->interval(), trigger_atom::value);
+  start_progress(self, st);
 
   return {
       // Checkpoints (job_checkpoints.cpp).
@@ -225,6 +226,8 @@ caf::behavior job_master(caf::event_based_actor* self, job_master_setup setup) {
       [=](kill_atom, uint32_t task) { return on_kill(self, st, task); },
       [=](actors_atom) { return on_actors(self, st); },
       [=](inspect_atom, uint32_t task) { return on_inspect(self, st, task); },
+      // Throughput for `list` (job_progress.cpp).
+      [=](progress_atom) { on_progress_tick(self, st); },
   };
 }
 

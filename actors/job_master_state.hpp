@@ -78,6 +78,12 @@ struct master_state {
   };
   std::vector<stop_reply> stop_replies;
   bool over = false;
+  // Throughput for `list` (job_progress.cpp): the plan's graph, the last
+  // reading of the tasks and when it was taken, and what it gave.
+  job_graph graph;
+  std::vector<task_info> last_reading;
+  double last_reading_unix_s = 0;
+  job_progress progress;
 
   std::string log_name() const { return "job " + std::to_string(setup.job_id); }
   const vertex& vertex_of(uint32_t task) const {
@@ -138,6 +144,11 @@ void on_task_failed(caf::event_based_actor* self, const master_ptr& st, uint32_t
                     const status& why);
 void on_node_lost(caf::event_based_actor* self, const master_ptr& st, const std::string& node);
 void on_restart(caf::event_based_actor* self, const master_ptr& st, uint32_t attempt, bool fresh);
+
+// job_progress.cpp: every second, the job's throughput and last checkpoint
+// to the coordinator (for `list`).
+void start_progress(caf::event_based_actor* self, const master_ptr& st);
+void on_progress_tick(caf::event_based_actor* self, const master_ptr& st);
 
 // task_queries.cpp: what the master knows of a task without asking it, and
 // the tasks' own answers collected into one reply.

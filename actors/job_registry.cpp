@@ -8,6 +8,7 @@
 #include "coordinator_state.hpp"
 #include "elf_check.hpp"
 #include "job_master.hpp"
+#include "job_rates.hpp"
 #include "log.hpp"
 
 namespace nagare {
@@ -189,6 +190,11 @@ std::tuple<status, slot_assignment> on_reschedule(const coordinator_ptr& st, uin
   return {status{}, take_slots(*st, assigned.value())};
 }
 
+void on_progress(const coordinator_ptr& st, uint64_t id, const job_progress& p) {
+  auto j = st->jobs.find(id);
+  if (j != st->jobs.end() && !j->second.ended()) j->second.progress = p;
+}
+
 std::vector<job_info> on_jobs(const coordinator_ptr& st) {
   std::vector<job_info> out;
   for (const auto& [id, j] : st->jobs) {
@@ -198,7 +204,8 @@ std::vector<job_info> on_jobs(const coordinator_ptr& st) {
     auto rec = st->records.find(id);
     double submitted =
         rec == st->records.end() ? 0 : static_cast<double>(rec->second.submitted_ms) / 1000.0;
-    out.push_back({id, j.name, j.state, j.parallelism, seconds, j.reason, submitted});
+    out.push_back({id, j.name, j.state, j.parallelism, seconds, j.reason, submitted,
+                   j.ended() ? job_progress{} : j.progress});
   }
   return out;
 }
@@ -209,16 +216,7 @@ std::tuple<status, job_graph> on_graph(const coordinator_ptr& st, uint64_t id) {
     return {status(errc::not_found, "no job with id " + std::to_string(id)), job_graph{}};
   auto plan = decode_plan(rec->second.job.plan);
   if (!plan.ok()) return {plan.error(), job_graph{}};
-  job_graph g;
-  for (const auto& v : plan->vertices)
-    g.vertices.push_back({v.id, v.name, v.parallelism, v.is_source});
-  for (const auto& e : plan->exchanges) {
-    const char* kind = e.kind == detail::partition::keyed       ? "HASH"
-                       : e.kind == detail::partition::rebalance ? "REBALANCE"
-                                                                : "FORWARD";
-    g.edges.push_back({e.source, e.target, kind});
-  }
-  return {status{}, std::move(g)};
+  return {status{}, graph_of(plan.value())};
 }
 
 std::tuple<status, std::string> on_fetch(const coordinator_ptr& st, const std::string& hash) {

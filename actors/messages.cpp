@@ -60,6 +60,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_outcome>("nagare.job_outcome");
   cfg.add_message_type<node_usage>("nagare.node_usage");
   cfg.add_message_type<node_info>("nagare.node_info");
+  cfg.add_message_type<job_progress>("nagare.job_progress");
   cfg.add_message_type<job_info>("nagare.job_info");
   cfg.add_message_type<job_graph>("nagare.job_graph");
   cfg.add_message_type<task_info>("nagare.task_info");

@@ -82,6 +82,7 @@ enum class stop_mode : uint8_t { at_once = 0, checkpoint = 1, savepoint = 2 };
 // Sources: split assignments (master -> source task) and discovery (master -> itself).
 using splits_atom = caf::atom_constant<caf::atom("splits")>;
 using discover_atom = caf::atom_constant<caf::atom("discover")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;  // master -> itself, coordinator
 
 // Errors travel as statuses (nagare/status.hpp): a code and a message; ok
 // means success. Serialized as the code's number and the message. errc's
@@ -280,6 +281,7 @@ struct checkpoint_ack {
   uint64_t bytes = 0;         // encoded snapshot size
   uint64_t alignment_us = 0;  // first barrier to last barrier (0 for sources)
   uint64_t sync_us = 0;       // snapshotting on the task's thread
+  uint64_t async_us = 0;      // then storing the snapshot, in the background
   bool finished = false;      // the task had ended its input
   std::vector<std::string> state_keys;
   // The earlier checkpoints whose snapshots of this task this one needs
@@ -290,7 +292,7 @@ struct checkpoint_ack {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_ack& x) {
   return f(caf::meta::type_name("nagare.checkpoint_ack"), x.bytes, x.alignment_us, x.sync_us,
-           x.finished, x.state_keys, x.needs);
+           x.async_us, x.finished, x.state_keys, x.needs);
 }
 
 // Task -> checkpoint store: one chunk of a task's snapshot (at most
@@ -320,13 +322,15 @@ struct task_checkpoint_info {
   bool acknowledged = false;
   uint64_t bytes = 0;
   double alignment_ms = 0;
+  double sync_ms = 0;      // the task's snapshot, taken on its thread
+  double async_ms = 0;     // storing it, in the background
   double duration_ms = 0;  // trigger to acknowledgement
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_checkpoint_info& x) {
   return f(caf::meta::type_name("nagare.task_checkpoint_info"), x.task, x.chain, x.subtask,
-           x.acknowledged, x.bytes, x.alignment_ms, x.duration_ms);
+           x.acknowledged, x.bytes, x.alignment_ms, x.sync_ms, x.async_ms, x.duration_ms);
 }
 
 struct checkpoint_info {
@@ -438,6 +442,22 @@ typename Inspector::result_type inspect(Inspector& f, node_info& x) {
            x.slots_total, x.state, x.uptime_s, x.usage);
 }
 
+// How a running job is doing, as its master measures it every second
+// (job_progress.cpp) and reports it to the coordinator for `list`.
+struct job_progress {
+  bool measured = false;              // false until two readings of its tasks
+  double records_in_per_s = 0;        // what its sources produce
+  double records_out_per_s = 0;       // what its sinks take in
+  uint64_t last_checkpoint = 0;       // the newest completed checkpoint (0: none yet)
+  double last_checkpoint_unix_s = 0;  // when it completed
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
+  return f(caf::meta::type_name("nagare.job_progress"), x.measured, x.records_in_per_s,
+           x.records_out_per_s, x.last_checkpoint, x.last_checkpoint_unix_s);
+}
+
 struct job_info {
   uint64_t id = 0;
   std::string name;
@@ -446,12 +466,13 @@ struct job_info {
   double uptime_s = 0;
   std::string reason;
   double submitted_unix_s = 0;  // 0: not known (a record recovered without it)
+  job_progress progress;        // while it runs
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("nagare.job_info"), x.id, x.name, x.state, x.parallelism,
-           x.uptime_s, x.reason, x.submitted_unix_s);
+           x.uptime_s, x.reason, x.submitted_unix_s, x.progress);
 }
 
 // A job's graph as planned: its vertices (chains of operators, one task per
@@ -504,6 +525,7 @@ struct task_info {
   std::vector<uint32_t> credits;       // per output channel: batches it may still send
   std::vector<uint32_t> input_queues;  // per input channel: batches waiting
   uint64_t state_entries = 0;          // keys held by keyed operators
+  uint64_t state_bytes = 0;            // their state, as the backend measures it
   uint64_t dead_letters = 0;           // a source's input records it could not parse
   // Event time: the task's watermark (min_timestamp: none yet, max_timestamp:
   // its input ended) and whether it is idle (holds back no watermark).
@@ -515,7 +537,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_info& x) {
   return f(caf::meta::type_name("nagare.task_info"), x.id, x.chain, x.subtask, x.parallelism,
            x.node, x.state, x.stats, x.queued_batches, x.credits, x.input_queues, x.state_entries,
-           x.dead_letters, x.watermark, x.idle);
+           x.state_bytes, x.dead_letters, x.watermark, x.idle);
 }
 
 // A batch of records on one channel. In one process `records` is moved

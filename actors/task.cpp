@@ -122,11 +122,13 @@ void task_actor::on_start() {
   if (setup_.chain.metrics) {
     const auto& vx = setup_.plan->vertices[setup_.vertex];
     metrics_ = std::make_unique<task_metrics>(
-        *setup_.chain.metrics, metric_group::labels{{"job", setup_.chain.job_name},
-                                                    {"job_id", std::to_string(setup_.job_id)},
-                                                    {"task", vx.name},
-                                                    {"vertex", std::to_string(setup_.vertex)},
-                                                    {"subtask", std::to_string(setup_.subtask)}});
+        *setup_.chain.metrics,
+        metric_group::labels{{"job", setup_.chain.job_name},
+                             {"job_id", std::to_string(setup_.job_id)},
+                             {"task", vx.name},
+                             {"vertex", std::to_string(setup_.vertex)},
+                             {"subtask", std::to_string(setup_.subtask)}},
+        chain_->info().state.backend == state_backend::leveldb ? "leveldb" : "memory");
     send(this, metrics_atom::value);
   }
   inputs_.grant(setup_.channel_credit);
@@ -193,6 +195,7 @@ task_info task_actor::status_info() const {
   // Operators have state only once opened (a shell query may come before).
   // 0 before connect opens the chain (task_chain::state_entries counts open operators).
   info.state_entries = chain_ ? chain_->state_entries() : 0;
+  info.state_bytes = chain_ ? chain_->state_bytes() : 0;
   info.dead_letters = chain_ ? chain_->dead_letters() : 0;
   info.watermark = chain_ ? chain_->watermark() : min_timestamp;
   info.idle = idle_;

@@ -178,9 +178,11 @@ class task_actor : public caf::event_based_actor, private detail::batch_emitter 
   void take_checkpoint(uint64_t id);
   void on_complete(uint64_t id, bool last);
   // Stores the upload's next chunk in the checkpoint store, then the next;
-  // acknowledges to the master after the last.
+  // acknowledges to the master after the last, with the time since
+  // `synced` (the snapshot taken) as its asynchronous phase.
   void upload(uint64_t id, std::shared_ptr<chunked_upload> up,
-              std::shared_ptr<const checkpoint_ack> ack);
+              std::shared_ptr<const checkpoint_ack> ack,
+              std::chrono::steady_clock::time_point synced);
   // Restores the chain as setup_.restore says, then delivers ok or the error
   // (with the damaged snapshot, for errc::corruption; task_restore.cpp): a restore_loader decides
   // what to load, the actor sends its fetches to the checkpoint store and applies the result.

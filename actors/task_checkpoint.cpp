@@ -96,11 +96,11 @@ void task_actor::take_checkpoint(uint64_t id) {
   upload(id,
          std::make_shared<chunked_upload>(setup_.job_id, id, setup_.task_index, spool.take_bytes(),
                                           setup_.local_store),
-         std::move(ack));
+         std::move(ack), clock::now());
 }
 
 void task_actor::upload(uint64_t id, std::shared_ptr<chunked_upload> up,
-                        std::shared_ptr<const checkpoint_ack> ack) {
+                        std::shared_ptr<const checkpoint_ack> ack, clock::time_point synced) {
   auto piece = up->next();
   if (!piece.ok()) {
     send(setup_.master, decline_atom::value, setup_.task_index, id,
@@ -120,14 +120,17 @@ void task_actor::upload(uint64_t id, std::shared_ptr<chunked_upload> up,
   auto master = setup_.master;
   request(setup_.store, store_timeout, store_atom::value, std::move(u))
       .then(
-          [this, master, task, id, up, ack](status& error) {
-            if (!error.ok())
+          [this, master, task, id, up, ack, synced](status& error) {
+            if (!error.ok()) {
               send(master, decline_atom::value, task, id,
                    status(error.code(), "cannot store snapshot: " + error.message()));
-            else if (!up->done())
-              upload(id, up, ack);
-            else
-              send(master, ack_atom::value, task, id, *ack);
+            } else if (!up->done()) {
+              upload(id, up, ack, synced);
+            } else {
+              auto done = *ack;
+              done.async_us = micros_since(synced);
+              send(master, ack_atom::value, task, id, done);
+            }
           },
           [this, master, task, id](caf::error& e) {
             send(master, decline_atom::value, task, id,

@@ -4,7 +4,8 @@
 
 namespace nagare {
 
-task_metrics::task_metrics(metric_registry& registry, const metric_group::labels& labels)
+task_metrics::task_metrics(metric_registry& registry, const metric_group::labels& labels,
+                           const std::string& state_backend)
     : registry_(registry),
       labels_(labels),
       group_(registry.group(labels, "nagare_task_")),
@@ -22,6 +23,10 @@ task_metrics::task_metrics(metric_registry& registry, const metric_group::labels
       queued_batches_(group_->gauge(
           "queued_batches", "Input batches waiting plus output batches waiting for credit")),
       state_entries_(group_->gauge("state_entries", "Keys holding state in the task's operators")),
+      state_bytes_(group_->scope("nagare_task_", {{"backend", state_backend}})
+                       .gauge("state_bytes",
+                              "Bytes of the task's keyed state: stored in LevelDB, or encoded "
+                              "by the last checkpoint (memory)")),
       watermark_ms_(group_->gauge("watermark_milliseconds",
                                   "The task's event-time watermark, in Unix milliseconds")),
       watermark_lag_s_(group_->gauge("watermark_lag_seconds",
@@ -47,6 +52,7 @@ void task_metrics::publish(const task_info& info) {
   advance(late_records_, s.late_records);
   queued_batches_.set(static_cast<double>(info.queued_batches));
   state_entries_.set(static_cast<double>(info.state_entries));
+  state_bytes_.set(static_cast<double>(info.state_bytes));
   // No watermark yet, or the input ended: no lag to speak of.
   bool has_wm = info.watermark != min_timestamp && info.watermark != max_timestamp;
   watermark_ms_.set(has_wm ? static_cast<double>(info.watermark) : 0);

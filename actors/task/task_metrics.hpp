@@ -7,6 +7,8 @@
 //   _batches_out_total, _bytes_in_total (network bytes received),
 //   _busy_seconds_total, _backpressured_seconds_total, _dead_letters_total,
 //   _late_records_total; gauges _queued_batches, _state_entries,
+//   _state_bytes (label backend: the bytes its state backend measures,
+//   keyed_backend::state_bytes),
 //   _watermark_milliseconds, _watermark_lag_seconds (wall clock minus the
 //   watermark, refreshed every second), _idle (1: the task holds back no
 //   watermark); per channel (label channel) _output_credit and
@@ -25,8 +27,10 @@ namespace nagare {
 
 class task_metrics {
  public:
-  // Labels: job, job_id, task (the vertex's name), vertex, subtask.
-  task_metrics(metric_registry& registry, const metric_group::labels& labels);
+  // Labels: job, job_id, task (the vertex's name), vertex, subtask; the job's
+  // state backend ("memory", "leveldb") labels the state's size.
+  task_metrics(metric_registry& registry, const metric_group::labels& labels,
+               const std::string& state_backend);
 
   // Copies `info`: counters advance to its totals, gauges take its values.
   void publish(const task_info& info);
@@ -47,7 +51,7 @@ class task_metrics {
   std::shared_ptr<metric_group> group_;
   counter &records_in_, &records_out_, &batches_in_, &batches_out_, &bytes_in_;
   counter &busy_ns_, &backpressured_ns_, &dead_letters_, &late_records_;
-  gauge &queued_batches_, &state_entries_, &watermark_ms_, &watermark_lag_s_, &idle_;
+  gauge &queued_batches_, &state_entries_, &state_bytes_, &watermark_ms_, &watermark_lag_s_, &idle_;
   std::vector<channel> credits_, input_queues_;
 };
 

@@ -7,6 +7,8 @@
 
 #include "client.hpp"
 #include "messages.hpp"
+#include "metrics/metric_registry.hpp"
+#include "shell/render.hpp"
 #include "submission.hpp"
 #include "table.hpp"
 
@@ -88,11 +90,7 @@ int list_command(const std::vector<std::string>& args) {
     self->request(c, request_timeout, jobs_atom::value)
         .receive(
             [&](std::vector<job_info>& jobs) {
-              table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
-              for (const auto& j : jobs)
-                t.add({std::to_string(j.id), j.name, to_string(j.state),
-                       std::to_string(j.parallelism), format_duration(j.uptime_s), j.reason});
-              std::fputs(t.render().c_str(), stdout);
+              std::fputs(shell::render_jobs(jobs, unix_now_s()).c_str(), stdout);
               code = ok;
             },
             [&](caf::error& e) { code = fail(failed, rpc_error(e, self)); });

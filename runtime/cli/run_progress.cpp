@@ -8,47 +8,14 @@
 
 namespace nagare::cli {
 
-namespace {
-
-std::string per_second(double v) {
-  char buf[32];
-  if (v >= 1e9)
-    std::snprintf(buf, sizeof buf, "%.2f G/s", v / 1e9);
-  else if (v >= 1e6)
-    std::snprintf(buf, sizeof buf, "%.2f M/s", v / 1e6);
-  else if (v >= 1e3)
-    std::snprintf(buf, sizeof buf, "%.1f K/s", v / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f/s", v);
-  return buf;
-}
-
-}  // namespace
-
-std::string progress_line(const job_info& job, const job_graph& graph, const web::job_sample* rates,
+std::string progress_line(const job_info& job, const job_graph& graph, const job_sample* rates,
                           const checkpoint_info* last_checkpoint, size_t restarts,
                           double now_unix_s) {
   std::string line = job.name + " " + to_string(job.state) + " " + format_duration(job.uptime_s);
-  double in = 0, out = 0;
-  std::optional<double> lag;
-  bool all_lag = rates != nullptr;
-  for (const auto& v : graph.vertices) {
-    bool sink = true;
-    for (const auto& e : graph.edges) sink = sink && e.source != v.id;
-    if (!rates || v.id >= rates->vertices.size()) continue;
-    const auto& r = rates->vertices[v.id];
-    if (v.is_source) in += r.records_out_per_s;
-    if (sink) {
-      out += r.records_in_per_s;
-      if (r.watermark_lag_ms)
-        lag = std::max(lag.value_or(0), *r.watermark_lag_ms);
-      else
-        all_lag = false;
-    }
-  }
-  line += " | in " + (rates ? per_second(in) : "-");
-  line += " | out " + (rates ? per_second(out) : "-");
-  if (lag && all_lag) line += " | watermark lag " + format_ms(*lag);
+  auto t = rates ? throughput_of(graph, *rates) : job_throughput{};
+  line += " | in " + (rates ? format_rate(t.in_per_s) : "-");
+  line += " | out " + (rates ? format_rate(t.out_per_s) : "-");
+  if (t.watermark_lag_ms) line += " | watermark lag " + format_ms(*t.watermark_lag_ms);
   if (last_checkpoint) {
     double ended = last_checkpoint->started_unix_s + last_checkpoint->duration_ms / 1000.0;
     line += " | checkpoint " + std::to_string(last_checkpoint->id) + " " +

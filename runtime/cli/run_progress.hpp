@@ -24,7 +24,7 @@ namespace nagare::cli {
 
 // One progress line from the job's latest rates, checkpoints and restarts.
 // `now_unix_s` dates the checkpoint's age.
-std::string progress_line(const job_info& job, const job_graph& graph, const web::job_sample* rates,
+std::string progress_line(const job_info& job, const job_graph& graph, const job_sample* rates,
                           const checkpoint_info* last_checkpoint, size_t restarts,
                           double now_unix_s);
 

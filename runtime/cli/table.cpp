@@ -61,6 +61,20 @@ std::string format_ms(double ms) {
   return buf;
 }
 
+std::string format_rate(double v) {
+  char buf[32];
+  if (!(v >= 0)) v = 0;
+  if (v >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2f G/s", v / 1e9);
+  else if (v >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f M/s", v / 1e6);
+  else if (v >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1f K/s", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f/s", v);
+  return buf;
+}
+
 std::string format_bytes(uint64_t bytes) {
   if (bytes < 1024) return std::to_string(bytes) + " B";
   static const char* const units[] = {"KiB", "MiB", "GiB", "TiB"};

@@ -33,6 +33,9 @@ std::string format_duration(double seconds);
 // Milliseconds: "0.4 ms" (one decimal below 10 ms), "153 ms", "60000 ms".
 std::string format_ms(double ms);
 
+// Events per second: "950/s", "12.3 K/s", "1.21 M/s", "2.05 G/s".
+std::string format_rate(double per_s);
+
 // Bytes in binary units, one decimal from KiB on: "512 B", "1.5 KiB", "3.0 MiB", "2.2 GiB".
 std::string format_bytes(uint64_t bytes);
 

@@ -191,6 +191,12 @@ uint64_t task_chain::state_entries() const {
   return n;
 }
 
+uint64_t task_chain::state_bytes() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < opened_; ++i) n += operators_[i]->state_bytes();
+  return n;
+}
+
 uint64_t task_chain::late_records() const {
   uint64_t n = 0;
   for (size_t i = 0; i < opened_; ++i) n += operators_[i]->late_records();

@@ -112,6 +112,8 @@ class task_chain {
   // The keys holding state in the operators that open() opened (0 before
   // open(): asking is safe at any time).
   uint64_t state_entries() const;
+  // Bytes of that state (operator_instance::state_bytes), summed likewise.
+  uint64_t state_bytes() const;
   // The source's dead letters so far (0 for a chain without a source).
   uint64_t dead_letters() const { return source_ ? source_->dead_letters() : 0; }
   // Records the chain's operators sent to late outputs (open ones).

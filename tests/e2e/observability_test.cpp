@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -131,6 +132,54 @@ TEST_F(observability, node_metrics_count_the_records_as_they_flow) {
   ASSERT_TRUE(eventually([&] {
     return scrape_sum(nodes, "nagare_task_records_in_total", {"task=\"count -> write\""}) == 6700;
   }));
+
+  // The counting task's state: the 97 distinct lines ("w0" to "w96") as keys
+  // and, in the memory backend, the bytes its last checkpoint encoded: at
+  // least the keys' 281 characters.
+  const std::vector<std::string> count_task = {"task=\"count -> write\""};
+  EXPECT_EQ(scrape_sum(nodes, "nagare_task_state_entries", count_task), 97);
+  ASSERT_TRUE(eventually([&] {
+    return scrape_sum(nodes, "nagare_task_state_bytes",
+                      {"task=\"count -> write\"", "backend=\"memory\""}) >= 281;
+  })) << http(nodes[0], "GET", "/metrics").body;
+  // The file sink's transactions: one sealed per subtask and checkpoint
+  // with output, committed once the checkpoint completes.
+  const std::vector<std::string> sink = {"operator=\"write\""};
+  ASSERT_TRUE(eventually([&] {
+    return scrape_sum(nodes, "nagare_sink_transactions_committed_total", sink) >= 2;
+  })) << http(nodes[0], "GET", "/metrics").body;
+  auto sealed = scrape_sum(nodes, "nagare_sink_transactions_sealed_total", sink);
+  auto committed = scrape_sum(nodes, "nagare_sink_transactions_committed_total", sink);
+  auto pending = scrape_sum(nodes, "nagare_sink_transactions_pending", sink);
+  EXPECT_GE(sealed, committed + pending) << "read sealed first: it only grows";
+  EXPECT_EQ(scrape_sum(nodes, "nagare_sink_transaction_failures_total", sink), 0);
+  EXPECT_GT(scrape_sum(nodes, "nagare_sink_commit_seconds_count", sink), 0);
+}
+
+// `nagare list` shows the running job's throughput and its newest completed
+// checkpoint, as the job's master measures them every second.
+TEST_F(observability, list_shows_throughput_and_last_checkpoint) {
+  std::atomic<bool> done{false};
+  std::thread feeder([&] {
+    for (int i = 0; !done; ++i) {
+      add_file(in(), "f" + std::to_string(i) + ".txt", 2000, 4);
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  // ID NAME STATE PARALLELISM UPTIME IN OUT CHECKPOINT: a rate above zero
+  // in both, and "N (Ts ago)".
+  const std::regex row(
+      " RUNNING +2 +\\S+ +[1-9][0-9.]*( [KMG])?/s +[1-9][0-9.]*( [KMG])?/s +"
+      "[1-9][0-9]* \\([0-9.hms]+ ago\\)");
+  std::string listed;
+  bool shown = eventually([&] {
+    listed = c.client("list", {}).out;
+    return std::regex_search(listed, row);
+  });
+  done = true;
+  feeder.join();
+  EXPECT_TRUE(shown) << listed << c.coordinator_process().log();
+  EXPECT_NE(listed.find("metered_lines"), std::string::npos) << listed;
 }
 
 // The REST API: the job's graph with its figures, its checkpoints, the
@@ -180,6 +229,22 @@ TEST_F(observability, rest_api_describes_the_running_job) {
   auto ck = http(c.web(), "POST", path + "/checkpoints");
   EXPECT_EQ(ck.status, 200) << ck.body;
   EXPECT_NE(ck.body.find("\"status\":\"COMPLETED\""), std::string::npos) << ck.body;
+  // Its tasks' phases: the snapshot on the task's thread, then storing it,
+  // both within the time from the trigger to the acknowledgement.
+  auto detail = http(c.web(), "GET",
+                     path + "/checkpoints/" + std::to_string(int(json_number(ck.body, "id"))));
+  ASSERT_EQ(detail.status, 200) << detail.body;
+  size_t tasks_seen = 0;
+  for (auto at = detail.body.find("\"vertex_name\""); at != std::string::npos;
+       at = detail.body.find("\"vertex_name\"", at + 1), ++tasks_seen) {
+    double sync = json_number(detail.body, "sync_ms", at);
+    double async = json_number(detail.body, "async_ms", at);
+    double duration = json_number(detail.body, "duration_ms", at);
+    EXPECT_GE(sync, 0) << detail.body;
+    EXPECT_GT(async, 0) << detail.body;
+    EXPECT_LE(sync + async, duration + 0.01) << detail.body;
+  }
+  EXPECT_EQ(tasks_seen, 4u) << detail.body;
   auto cancelled = http(c.web(), "POST", path + "/cancel");
   EXPECT_EQ(cancelled.status, 200) << cancelled.body;
   ASSERT_TRUE(eventually(

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "lookup/lookup_cache.hpp"
+#include "metrics/prometheus_text.hpp"
 #include "nagare/lookup.hpp"
+#include "nagare/metrics.hpp"
 
 namespace nagare {
 namespace {
@@ -48,8 +50,8 @@ class fake_reader final : public detail::table_reader {
 
 std::shared_ptr<detail::lookup_config> config_of(std::shared_ptr<fake_table> t) {
   auto c = std::make_shared<detail::lookup_config>();
-  c->make_reader = [t](const connector_uri&, const detail::table_reader_options&)
-      -> result<owned<detail::table_reader>> {
+  c->make_reader = [t](const connector_uri&,
+                       const detail::table_reader_options&) -> result<owned<detail::table_reader>> {
     return owned<detail::table_reader>(make_owned<fake_reader>(t));
   };
   return c;
@@ -101,6 +103,31 @@ TEST(lookup, cache_counters_match_a_known_key_distribution) {
   ASSERT_TRUE(client.close().ok());
 }
 
+// The lookup's metrics, in a scope of its operator's group, exported as
+// nagare_lookup_*: for a, a, b, c, a, c with c not in the table, the cache
+// misses a, b and c (each one round trip) and answers the other three.
+TEST(lookup, metrics_count_hits_misses_and_round_trips) {
+  auto t = std::make_shared<fake_table>();
+  t->rows = {{"a", "1"}, {"b", "2"}};
+  detail::lookup_client client(config_of(t));
+  subtask_info info;
+  info.metrics = std::make_shared<metric_group>(metric_group::labels{{"operator", "enrich"}});
+  ASSERT_TRUE(client.open(info).ok());
+  for (const char* key : {"a", "a", "b", "c", "a", "c"}) lookup_one(client, key);
+  ASSERT_TRUE(client.close().ok());
+  auto scopes = info.metrics->scopes();
+  ASSERT_EQ(scopes.size(), 1u);
+  auto text = prometheus_text(scopes);
+  for (const char* sample : {"nagare_lookup_cache_hits_total{operator=\"enrich\"} 3\n",
+                             "nagare_lookup_cache_misses_total{operator=\"enrich\"} 3\n",
+                             "nagare_lookup_round_trips_total{operator=\"enrich\"} 3\n",
+                             "nagare_lookup_keys_not_found_total{operator=\"enrich\"} 1\n",
+                             "nagare_lookup_round_trip_failures_total{operator=\"enrich\"} 0\n",
+                             "nagare_lookup_round_trip_seconds_count{operator=\"enrich\"} 3\n",
+                             "nagare_lookup_cache_entries{operator=\"enrich\"} 3\n"})
+    EXPECT_NE(text.find(sample), std::string::npos) << sample << " in\n" << text;
+}
+
 TEST(lookup, misses_are_not_cached_when_told_so) {
   auto t = std::make_shared<fake_table>();
   auto c = config_of(t);
@@ -120,8 +147,9 @@ TEST(lookup, queued_keys_share_a_round_trip) {
   {
     std::lock_guard<std::mutex> hold(t->mutex);  // the I/O thread waits on its first read
     ASSERT_TRUE(client.open(subtask_info{}).ok());
-    for (int i = 0; i < 50; ++i) client.start(i == 0 ? "a" : "k" + std::to_string(i % 5),
-                                              async_result<detail::lookup_value>(q, i, 1));
+    for (int i = 0; i < 50; ++i)
+      client.start(i == 0 ? "a" : "k" + std::to_string(i % 5),
+                   async_result<detail::lookup_value>(q, i, 1));
   }
   for (int i = 0; i < 5000; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -165,8 +193,8 @@ TEST(lookup_cache, evicts_the_least_recently_used_and_expires_after_write) {
   cache.put("b", nullptr, 0);  // not in the table, cached
   ASSERT_NE(cache.find("b", 0), nullptr);
   EXPECT_EQ(*cache.find("b", 0), nullptr);
-  ASSERT_NE(cache.find("a", 10), nullptr);  // a is now the most recent
-  ASSERT_NE(cache.find("a", 10), nullptr);  // a is the most recent again
+  ASSERT_NE(cache.find("a", 10), nullptr);                       // a is now the most recent
+  ASSERT_NE(cache.find("a", 10), nullptr);                       // a is the most recent again
   cache.put("c", std::make_shared<const std::string>("3"), 20);  // evicts b
   EXPECT_EQ(cache.find("b", 20), nullptr);
   ASSERT_NE(cache.find("a", 99), nullptr);
@@ -188,7 +216,8 @@ TEST(lookup_table, options_are_checked) {
   auto file = lookup_table::from_uri("/tmp/x");
   ASSERT_FALSE(file.ok());
   auto ok = lookup_table::from_uri(
-      "redis://127.0.0.1:6379?hash=h&cache=10&ttl=5&in_flight=7&order=unordered&on_failure=default");
+      "redis://"
+      "127.0.0.1:6379?hash=h&cache=10&ttl=5&in_flight=7&order=unordered&on_failure=default");
   ASSERT_TRUE(ok.ok()) << ok.error().message();
   EXPECT_EQ(ok->async().capacity(), 7u);
   EXPECT_FALSE(ok->async().is_ordered());

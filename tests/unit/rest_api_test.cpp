@@ -67,7 +67,7 @@ TEST(rest_api, rates_between_two_readings) {
 // A job document sums its subtasks per vertex and keeps the graph's edges.
 TEST(rest_api, job_document_sums_subtasks_per_vertex) {
   job_view v;
-  v.job = {7, "counts", job_state::running, 2, 12.5, "", 1000.0};
+  v.job = {7, "counts", job_state::running, 2, 12.5, "", 1000.0, {}};
   v.graph = two_vertices();
   v.tasks = {task("7.0", 0, 10, 10, 0, 0), task("7.1", 1, 20, 20, 0, 0),
              task("7.2", 0, 30, 0, 0, 0)};
@@ -105,7 +105,7 @@ TEST(rest_api, checkpoint_counts_and_latest) {
 
 // Names are data: quotes and control characters are escaped, never markup.
 TEST(rest_api, strings_are_escaped) {
-  job_info j{1, "a\"b</script>\n", job_state::failed, 1, 0, "bad \"input\"", 0};
+  job_info j{1, "a\"b</script>\n", job_state::failed, 1, 0, "bad \"input\"", 0, {}};
   auto out = jobs_json({j});
   EXPECT_NE(out.find(R"("name":"a\"b</script>\n")"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("start_unix_s":null)"), std::string::npos) << out;
@@ -127,7 +127,7 @@ TEST(rest_api, prometheus_targets_list_alive_nodes_with_an_endpoint) {
 TEST(rest_api, coordinator_metrics_count_each_checkpoint_once) {
   auto reg = std::make_shared<metric_registry>();
   coordinator_metrics m(reg);
-  job_info job{3, "j", job_state::running, 1, 5, "", 0};
+  job_info job{3, "j", job_state::running, 1, 5, "", 0, {}};
   auto ck = [](uint64_t id, checkpoint_status s, double ms) {
     checkpoint_info c;
     c.id = id;

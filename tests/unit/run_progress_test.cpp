@@ -9,11 +9,11 @@ namespace nagare::cli {
 namespace {
 
 TEST(run_progress, line_from_rates_checkpoint_and_restarts) {
-  job_info job{1, "clicks", job_state::running, 2, 62, "", 0};
+  job_info job{1, "clicks", job_state::running, 2, 62, "", 0, {}};
   job_graph g;
   g.vertices = {{0, "src", 2, true}, {1, "agg -> sink", 2, false}};
   g.edges = {{0, 1, "HASH"}};
-  web::job_sample s;
+  job_sample s;
   s.vertices.resize(2);
   s.vertices[0].records_out_per_s = 1'500'000;
   s.vertices[1].records_in_per_s = 2'500;

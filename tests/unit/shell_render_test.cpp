@@ -40,7 +40,8 @@ class shell_render : public testing::Test {
 };
 
 task_checkpoint_info task(uint32_t index, std::string chain, uint32_t subtask, bool acked,
-                          uint64_t bytes, double alignment_ms, double duration_ms) {
+                          uint64_t bytes, double alignment_ms, double duration_ms,
+                          double sync_ms = 0, double async_ms = 0) {
   task_checkpoint_info t;
   t.task = index;
   t.chain = std::move(chain);
@@ -48,6 +49,8 @@ task_checkpoint_info task(uint32_t index, std::string chain, uint32_t subtask, b
   t.acknowledged = acked;
   t.bytes = bytes;
   t.alignment_ms = alignment_ms;
+  t.sync_ms = sync_ms;
+  t.async_ms = async_ms;
   t.duration_ms = duration_ms;
   return t;
 }
@@ -71,9 +74,9 @@ checkpoint_info checkpoint(uint64_t id, checkpoint_kind kind, checkpoint_status 
 checkpoint_info completed_savepoint() {
   auto c = checkpoint(2, checkpoint_kind::savepoint, checkpoint_status::completed, t0 + 2, 153,
                       3 * 1024 * 1024, 41.6);
-  c.tasks = {task(0, "generate", 0, true, 1024 * 1024, 0, 20.4),
-             task(1, "generate", 1, true, 1536 * 1024, 0, 21),
-             task(2, "count -> write", 0, true, 512, 41.6, 35.2)};
+  c.tasks = {task(0, "generate", 0, true, 1024 * 1024, 0, 20.4, 1.5, 12),
+             task(1, "generate", 1, true, 1536 * 1024, 0, 21, 2.25, 14),
+             task(2, "count -> write", 0, true, 512, 41.6, 35.2, 0.4, 3.5)};
   return c;
 }
 
@@ -93,6 +96,34 @@ TEST_F(shell_render, task_detail_shows_the_watermark) {
   EXPECT_EQ(watermark_line(1795566807123, false), "1795566807123 ms");
   EXPECT_EQ(watermark_line(-5, true), "-5 ms (idle)");
   EXPECT_EQ(watermark_line(max_timestamp, false), "end of input");
+}
+
+// `list` and the shell's `jobs`: a running job's throughput (what its
+// sources produce, what its sinks take in) and newest checkpoint with its
+// age; an ended job has neither.
+TEST_F(shell_render, jobs_table_with_throughput_and_last_checkpoint) {
+  job_info running;
+  running.id = 3;
+  running.name = "clicks";
+  running.state = job_state::running;
+  running.parallelism = 4;
+  running.uptime_s = 125;
+  running.progress.measured = true;
+  running.progress.records_in_per_s = 12345.6;
+  running.progress.records_out_per_s = 980;
+  running.progress.last_checkpoint = 7;
+  running.progress.last_checkpoint_unix_s = t0 - 3;
+  job_info done;
+  done.id = 4;
+  done.name = "wordcount";
+  done.state = job_state::finished;
+  done.parallelism = 2;
+  done.uptime_s = 0.1;
+  EXPECT_EQ(render_jobs({running, done}, t0),
+            "ID  NAME       STATE     PARALLELISM  UPTIME  IN        OUT    CHECKPOINT    REASON\n"
+            " 3  clicks     RUNNING             4  2m05s   12.3 K/s  980/s  7 (3.0s ago)\n"
+            " 4  wordcount  FINISHED            2  0.1s           -      -             -\n");
+  EXPECT_EQ(render_jobs({}, t0), "no jobs\n");
 }
 
 // The list: one row per checkpoint, the failure's reason last; sizes and
@@ -130,10 +161,10 @@ TEST_F(shell_render, checkpoint_detail) {
             "alignment     42 ms (the longest of any task)\n"
             "acknowledged  3 of 3 tasks\n"
             "\n"
-            "TASK  CHAIN           SUBTASK  ACKED  SIZE     ALIGNMENT  DURATION\n"
-            " 7.0  generate              0  yes    1.0 MiB     0.0 ms     20 ms\n"
-            " 7.1  generate              1  yes    1.5 MiB     0.0 ms     21 ms\n"
-            " 7.2  count -> write        0  yes      512 B      42 ms     35 ms\n");
+            "TASK  CHAIN           SUBTASK  ACKED  SIZE     ALIGNMENT  SYNC    ASYNC   DURATION\n"
+            " 7.0  generate              0  yes    1.0 MiB     0.0 ms  1.5 ms   12 ms     20 ms\n"
+            " 7.1  generate              1  yes    1.5 MiB     0.0 ms  2.2 ms   14 ms     21 ms\n"
+            " 7.2  count -> write        0  yes      512 B      42 ms  0.4 ms  3.5 ms     35 ms\n");
 }
 
 // A failed checkpoint shows its reason and which tasks never acknowledged.
@@ -152,9 +183,9 @@ TEST_F(shell_render, failed_checkpoint_detail) {
             "acknowledged  1 of 2 tasks\n"
             "reason        timed out\n"
             "\n"
-            "TASK  CHAIN     SUBTASK  ACKED  SIZE     ALIGNMENT  DURATION\n"
-            " 3.0  generate        0  yes    2.0 KiB     0.0 ms    3.2 ms\n"
-            " 3.1  write           0  no         0 B     0.0 ms    0.0 ms\n");
+            "TASK  CHAIN     SUBTASK  ACKED  SIZE     ALIGNMENT  SYNC    ASYNC   DURATION\n"
+            " 3.0  generate        0  yes    2.0 KiB     0.0 ms  0.0 ms  0.0 ms    3.2 ms\n"
+            " 3.1  write           0  no         0 B     0.0 ms  0.0 ms  0.0 ms    0.0 ms\n");
 }
 
 // `checkpoint JOB` prints one line: duration and size when it completed, the

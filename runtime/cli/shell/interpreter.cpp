@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ids.hpp"
+#include "metrics/metric_registry.hpp"
 #include "render.hpp"
 
 namespace nagare::cli::shell {
@@ -103,7 +104,7 @@ outcome interpreter::nodes() {
 outcome interpreter::jobs() {
   auto jobs = client_.jobs();
   if (!jobs.ok()) return error(outcome::failed, jobs.error().message());
-  out_ << render_jobs(jobs.value()) << std::flush;
+  out_ << render_jobs(jobs.value(), unix_now_s()) << std::flush;
   return outcome::ok;
 }
 

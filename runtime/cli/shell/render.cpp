@@ -40,12 +40,20 @@ std::string render_nodes(const std::vector<node_info>& nodes) {
   return t.render();
 }
 
-std::string render_jobs(const std::vector<job_info>& jobs) {
+std::string render_jobs(const std::vector<job_info>& jobs, double now_unix_s) {
   if (jobs.empty()) return "no jobs\n";
-  table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "REASON"});
-  for (const auto& j : jobs)
+  table t({"ID", "NAME", "STATE", "PARALLELISM", "UPTIME", "IN", "OUT", "CHECKPOINT", "REASON"});
+  t.align_right(5).align_right(6);
+  for (const auto& j : jobs) {
+    const auto& p = j.progress;
+    std::string checkpoint = "-";
+    if (p.last_checkpoint > 0)
+      checkpoint = num(p.last_checkpoint) + " (" +
+                   format_duration(std::max(0.0, now_unix_s - p.last_checkpoint_unix_s)) + " ago)";
     t.add({num(j.id), j.name, to_string(j.state), num(j.parallelism), format_duration(j.uptime_s),
-           j.reason});
+           p.measured ? format_rate(p.records_in_per_s) : "-",
+           p.measured ? format_rate(p.records_out_per_s) : "-", checkpoint, j.reason});
+  }
   return t.render();
 }
 
@@ -71,6 +79,7 @@ std::string render_task(const task_info& task) {
       {"batches out", num(task.stats.batches_out)},
       {"queued batches", num(task.queued_batches) + " (input waiting + output without credit)"},
       {"state entries", num(task.state_entries)},
+      {"state size", format_bytes(task.state_bytes)},
       {"dead letters", num(task.dead_letters)},
       {"watermark", watermark_text(task.watermark, task.idle)},
       {"output channels", num(task.credits.size())},
@@ -117,12 +126,14 @@ std::string render_checkpoint(uint64_t job, const checkpoint_info& c) {
   if (!c.reason.empty()) fields.push_back({"reason", c.reason});
   std::string out = render_fields(fields);
   if (!c.tasks.empty()) {
-    table t({"TASK", "CHAIN", "SUBTASK", "ACKED", "SIZE", "ALIGNMENT", "DURATION"});
-    t.align_right(4).align_right(5).align_right(6);
+    table t(
+        {"TASK", "CHAIN", "SUBTASK", "ACKED", "SIZE", "ALIGNMENT", "SYNC", "ASYNC", "DURATION"});
+    t.align_right(4).align_right(5).align_right(6).align_right(7).align_right(8);
     for (const auto& task : c.tasks)
       t.add({num(job) + "." + num(task.task), task.chain, num(task.subtask),
              task.acknowledged ? "yes" : "no", format_bytes(task.bytes),
-             format_ms(task.alignment_ms), format_ms(task.duration_ms)});
+             format_ms(task.alignment_ms), format_ms(task.sync_ms), format_ms(task.async_ms),
+             format_ms(task.duration_ms)});
     out += '\n' + t.render();
   }
   return out;

@@ -13,8 +13,10 @@ namespace nagare::cli::shell {
 
 // ID NAME ADDRESS SLOTS (used/total) STATE UPTIME
 std::string render_nodes(const std::vector<node_info>& nodes);
-// ID NAME STATE PARALLELISM UPTIME REASON
-std::string render_jobs(const std::vector<job_info>& jobs);
+// ID NAME STATE PARALLELISM UPTIME IN OUT (records per second: what the
+// sources produce, what the sinks take in) CHECKPOINT (the newest completed
+// and its age at `now_unix_s`) REASON
+std::string render_jobs(const std::vector<job_info>& jobs, double now_unix_s);
 // ID CHAIN SUBTASK NODE STATE RECORDS IN/OUT QUEUED (batches)
 std::string render_actors(const std::vector<task_info>& tasks);
 // Every field of one task actor, then its output channels (credits) and

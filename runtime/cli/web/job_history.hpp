@@ -3,9 +3,8 @@
 //
 // A sampler thread asks the coordinator, once per interval, for every
 // running job's tasks (the shell's `actors` query) and every node's usage,
-// and turns consecutive readings into rates: records per second from the
-// counts, busy and backpressured ratios from the tasks' time counters, CPU
-// ratio from a node's CPU seconds. It keeps the last `keep` samples per job,
+// and turns consecutive readings into rates (job_rates.hpp) and a node's
+// CPU ratio from its CPU seconds. It keeps the last `keep` samples per job,
 // and feeds the coordinator's own metrics (coordinator_metrics.hpp).
 //
 // Thread-safe: the sampler writes, REST handlers read.
@@ -25,33 +24,10 @@
 #include <caf/all.hpp>
 
 #include "coordinator_metrics.hpp"
+#include "job_rates.hpp"
 #include "messages.hpp"
 
 namespace nagare::cli::web {
-
-// Rates of one task (or of a vertex: summed rates, worst ratios and lag).
-struct task_rates {
-  double records_in_per_s = 0;
-  double records_out_per_s = 0;
-  double busy_ratio = 0;           // of the interval, 0..1
-  double backpressured_ratio = 0;  // of the interval, 0..1
-  double idle_ratio = 1;           // 1 - busy - backpressured, at least 0
-  // Wall clock minus the watermark at the sample, in ms; nullopt: none yet
-  // (or the input ended).
-  std::optional<double> watermark_lag_ms;
-};
-
-struct job_sample {
-  double t_unix_s = 0;
-  std::vector<task_rates> vertices;  // by vertex id
-  std::vector<task_rates> tasks;     // by dense task index
-};
-
-// The rates between two readings of a job's tasks `dt_s` seconds apart
-// (`before` may be empty or shorter: tasks new since count from zero).
-// Vertex v's tasks are the dense indices of the plan, vertex-major.
-job_sample rates_between(const job_graph& graph, const std::vector<task_info>& before,
-                         const std::vector<task_info>& now, double dt_s, double now_unix_s);
 
 class job_history {
  public:

@@ -18,7 +18,7 @@ void optional_number(json_writer& w, const std::optional<double>& v) {
 // The figures of one task, or of a vertex (summed over its tasks), with rates.
 struct figures {
   uint64_t records_in = 0, records_out = 0, bytes_in = 0, queued_batches = 0;
-  uint64_t dead_letters = 0, late_records = 0, state_entries = 0;
+  uint64_t dead_letters = 0, late_records = 0, state_entries = 0, state_bytes = 0;
   std::optional<int64_t> watermark;  // the lowest; nullopt: some task has none
   bool any = false;
 
@@ -30,6 +30,7 @@ struct figures {
     dead_letters += std::max(t.dead_letters, t.stats.dead_letters);
     late_records += t.stats.late_records;
     state_entries += t.state_entries;
+    state_bytes += t.state_bytes;
     bool has = t.watermark != min_timestamp && t.watermark != max_timestamp;
     if (!any)
       watermark = has ? std::optional<int64_t>(t.watermark) : std::nullopt;
@@ -62,6 +63,7 @@ void write_figures(json_writer& w, const figures& f, const task_rates* r) {
   w.key("dead_letters").uint64(f.dead_letters);
   w.key("late_records").uint64(f.late_records);
   w.key("state_entries").uint64(f.state_entries);
+  w.key("state_bytes").uint64(f.state_bytes);
   w.end_object();
 }
 
@@ -283,6 +285,8 @@ void write_checkpoint(json_writer& w, const checkpoint_info& c, bool with_tasks)
       w.key("acknowledged").boolean(t.acknowledged);
       w.key("bytes").uint64(t.bytes);
       w.key("alignment_ms").number(t.alignment_ms);
+      w.key("sync_ms").number(t.sync_ms);
+      w.key("async_ms").number(t.async_ms);
       w.key("duration_ms").number(t.duration_ms);
       w.end_object();
     }

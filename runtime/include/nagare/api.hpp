@@ -39,7 +39,10 @@
 // Version 13: batch-at-a-time operator paths: input_port gains push_batch, a
 // collector may gather records into a batch_buffer, keyed operators prefetch
 // their keys' slots (keyed_batch), keyed_map's slots are cache-line aligned.
-#define NAGARE_API_VERSION 13u
+// Version 14: metrics (nagare/metrics.hpp; subtask_info::metrics), operators
+// and keyed backends report their state's bytes (state_bytes()), sink
+// operators count transactions.
+#define NAGARE_API_VERSION 14u
 
 namespace nagare {
 using job_main = status (*)(job&, const job_args&);

@@ -38,7 +38,9 @@
 //                    checkpoint; default: joined as not found)
 //
 // Counters (lookup_counters): per subtask, logged when it closes and shown by
-// the lookup handle; latency is per round trip.
+// the lookup handle; latency is per round trip. The same figures are metrics
+// (nagare_lookup_*, docs/operations.md "Prometheus") in a scope of the
+// operator's metric group.
 #pragma once
 
 #include <array>
@@ -61,11 +63,11 @@ namespace nagare {
 
 // What one subtask's lookup did so far.
 struct lookup_counters {
-  uint64_t hits = 0;          // keys answered by the cache
-  uint64_t misses = 0;        // keys sent to the table
-  uint64_t requests = 0;      // round trips
-  uint64_t failures = 0;      // round trips that failed (timeouts, lost connections)
-  uint64_t not_found = 0;     // keys the table did not have (answered by it)
+  uint64_t hits = 0;            // keys answered by the cache
+  uint64_t misses = 0;          // keys sent to the table
+  uint64_t requests = 0;        // round trips
+  uint64_t failures = 0;        // round trips that failed (timeouts, lost connections)
+  uint64_t not_found = 0;       // keys the table did not have (answered by it)
   uint64_t latency_p50_us = 0;  // of the round trips
   uint64_t latency_p99_us = 0;
   uint64_t latency_max_us = 0;
@@ -79,7 +81,7 @@ struct lookup_value {
   // Null: not in the table. Shared with the cache entry, so that a hit copies
   // a pointer, not the value.
   std::shared_ptr<const std::string> value;
-  bool cached = false;               // came from the cache
+  bool cached = false;  // came from the cache
 };
 
 struct lookup_config {

@@ -157,6 +157,15 @@ class metric_group {
   const labels& label_set() const { return labels_; }
   const std::string& prefix() const { return prefix_; }
 
+  // A group with this one's labels, then `extra`, whose metrics are
+  // exported under `prefix`: a connector's metrics beside its operator's
+  // own ("nagare_kafka_" with a topic and partition). The first call makes
+  // it, later calls with the same prefix and labels return it; it lives and
+  // is exported as long as this group.
+  metric_group& scope(const std::string& prefix, const labels& extra = {});
+  // The scopes made so far (for exporters), in order.
+  std::vector<std::shared_ptr<metric_group>> scopes() const;
+
   // One registered metric, for exporters (any thread; the pointers stay
   // valid as long as the group).
   struct entry {
@@ -190,6 +199,7 @@ class metric_group {
   std::deque<nagare::meter> meters_;
   std::vector<entry> entries_;
   std::vector<std::function<void(double)>> refreshers_;
+  std::vector<std::shared_ptr<metric_group>> scopes_;
 };
 
 }  // namespace nagare

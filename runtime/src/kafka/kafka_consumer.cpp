@@ -2,19 +2,22 @@
 // one librdkafka consumer per source subtask, its partitions assigned
 // explicitly at the offsets the splits and the restored positions give, and
 // polled without waiting (the task backs off when nothing comes).
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
 
 #include "kafka_config.hpp"
 #include "nagare/kafka_source.hpp"
+#include "nagare/metrics.hpp"
 
 namespace nagare::detail {
 
 namespace {
 
 const std::string what = "kafka source";
-constexpr size_t max_batch = 1024;  // messages taken from librdkafka at once
+constexpr size_t max_batch = 1024;                      // messages taken from librdkafka at once
+constexpr auto lag_interval = std::chrono::seconds(1);  // consumer lag measured this often
 
 // A batch of messages from librdkafka, destroyed however poll() leaves.
 struct message_batch {
@@ -38,6 +41,7 @@ struct kafka_consumer::impl {
     bool assigned = false;
     bool finished = false;
     bool finish_reported = false;
+    gauge* lag = nullptr;  // nagare_kafka_consumer_lag of the partition
   };
 
   kafka_source_config config;
@@ -52,7 +56,40 @@ struct kafka_consumer::impl {
   status error;
   const partition* current = nullptr;  // the split of the last message emitted
   int64_t current_offset = 0;
-  uint64_t transient_errors = 0;  // reported: the 1st, 10th, 100th, ...
+  uint64_t transient_errors = 0;          // reported: the 1st, 10th, 100th, ...
+  std::shared_ptr<metric_group> metrics;  // the source operator's (null: none)
+  counter* errors = nullptr;
+  std::chrono::steady_clock::time_point next_lag;
+
+  // Each assigned partition's lag: its high watermark (as of librdkafka's
+  // last fetch response, no request) minus the next offset to read, in
+  // messages; once per lag_interval, from poll().
+  void measure_lag() {
+    if (!metrics) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_lag) return;
+    next_lag = now + lag_interval;
+    for (auto& p : parts) {
+      if (!p.lag)
+        p.lag = &metrics
+                     ->scope("nagare_kafka_",
+                             {{"topic", p.topic}, {"partition", std::to_string(p.number)}})
+                     .gauge("consumer_lag",
+                            "Messages in the partition after the next one the source reads "
+                            "(high watermark minus position)");
+      if (p.finished) {
+        p.lag->set(0);
+        continue;
+      }
+      int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(handle.get(), p.topic.c_str(), p.number, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0)
+        continue;  // no fetch response yet: not known
+      int64_t from = p.next >= 0 ? p.next : low;
+      p.lag->set(static_cast<double>(std::max<int64_t>(0, high - from)));
+    }
+  }
 
   ~impl() {
     if (queue) rd_kafka_queue_destroy(queue);
@@ -110,6 +147,7 @@ struct kafka_consumer::impl {
       return status::io_error(what + " " + task +
                               ": fatal consumer error: " + rd_kafka_message_errstr(&m));
     ++transient_errors;
+    if (errors) errors->inc();
     uint64_t n = transient_errors;
     while (n % 10 == 0) n /= 10;
     if (n == 1)
@@ -128,6 +166,12 @@ kafka_consumer::~kafka_consumer() = default;
 status kafka_consumer::open(const subtask_info& info) {
   auto& s = *impl_;
   s.task = info.task_name;
+  s.metrics = info.metrics;
+  if (s.metrics)
+    s.errors = &s.metrics->scope("nagare_kafka_")
+                    .counter("consumer_errors",
+                             "Consumer errors librdkafka retries (brokers unreachable, "
+                             "leaders moving)");
   kafka::properties defaults = {
       {"client.id", "nagare"},
       {"auto.offset.reset", "earliest"},        // a checkpointed offset past retention
@@ -233,6 +277,7 @@ status kafka_consumer::poll(size_t max_messages, kafka_message_sink& out, bool& 
       if (s.current == p) s.current = nullptr;
     }
   }
+  s.measure_lag();
   end = false;
   if (s.no_more) {
     end = true;

@@ -14,6 +14,7 @@
 #include "lookup/latency_histogram.hpp"
 #include "lookup/lookup_cache.hpp"
 #include "nagare/lookup.hpp"
+#include "nagare/metrics.hpp"
 
 namespace nagare::detail {
 
@@ -54,8 +55,32 @@ struct lookup_client::impl {
   bool stopping = false;
   std::thread io;
 
-  std::atomic<uint64_t> hits{0}, misses{0}, requests{0}, failures{0}, not_found{0};
-  latency_histogram latency;
+  // Its metrics (nagare_lookup_*, in a scope of the operator's group): the
+  // task's thread counts hits, misses and cache entries, the I/O thread the
+  // rest (each metric has one writer).
+  std::shared_ptr<metric_group> own_metrics;  // without a runtime's group (tests)
+  counter* hits = nullptr;
+  counter* misses = nullptr;
+  gauge* cache_entries = nullptr;
+  counter* requests = nullptr;
+  counter* failures = nullptr;
+  counter* not_found = nullptr;
+  histogram* round_trip_seconds = nullptr;
+  latency_histogram latency;  // finer, for the percentiles of counters()
+
+  void register_metrics(metric_group& parent) {
+    auto& m = parent.scope("nagare_lookup_");
+    hits = &m.counter("cache_hits", "Keys the lookup's cache answered");
+    misses = &m.counter("cache_misses", "Keys the lookup sent to its table");
+    cache_entries = &m.gauge("cache_entries", "Entries in the lookup's cache");
+    requests = &m.counter("round_trips", "Reads of the table (each for a batch of keys)");
+    failures = &m.counter("round_trip_failures",
+                          "Reads of the table that failed (timeouts, lost connections)");
+    not_found = &m.counter("keys_not_found", "Keys the table answered it does not hold");
+    round_trip_seconds =
+        &m.histogram("round_trip_seconds", "Time a read of the table took, in seconds",
+                     histogram::exponential(0.0001, 2, 14));
+  }
   // The I/O thread's error state: a line when the table fails and when it
   // answers again.
   uint32_t backoff_ms = 0;
@@ -70,6 +95,8 @@ lookup_client::~lookup_client() { close(); }
 
 status lookup_client::open(const subtask_info& info) {
   impl_->task = info.task_name;
+  if (!info.metrics) impl_->own_metrics = std::make_shared<metric_group>();
+  impl_->register_metrics(info.metrics ? *info.metrics : *impl_->own_metrics);
   auto r = make_table_reader(*impl_->config);
   if (!r.ok()) return r.error();
   impl_->reader = std::move(r.value());
@@ -102,15 +129,12 @@ void lookup_client::start(std::string key, async_result<lookup_value> done) {
     // The clock only matters to entries that expire.
     int64_t now = impl_->config->ttl_ms > 0 ? steady_ms() : 0;
     if (auto* v = impl_->cache.find(key, now)) {
-      // Only this thread writes hits and misses: a plain store, no locked add.
-      impl_->hits.store(impl_->hits.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
+      impl_->hits->inc();
       done.complete(lookup_value{std::move(key), *v, true});
       return;
     }
   }
-  impl_->misses.store(impl_->misses.load(std::memory_order_relaxed) + 1,
-                      std::memory_order_relaxed);
+  impl_->misses->inc();
   bool first = false;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -124,15 +148,17 @@ void lookup_client::finished(const lookup_value& v) {
   if (v.cached || impl_->config->cache_entries == 0) return;
   if (!v.value && !impl_->config->cache_misses) return;
   impl_->cache.put(v.key, v.value, impl_->config->ttl_ms > 0 ? steady_ms() : 0);
+  impl_->cache_entries->set(static_cast<double>(impl_->cache.size()));
 }
 
 lookup_counters lookup_client::counters() const {
   lookup_counters c;
-  c.hits = impl_->hits.load(std::memory_order_relaxed);
-  c.misses = impl_->misses.load(std::memory_order_relaxed);
-  c.requests = impl_->requests.load(std::memory_order_relaxed);
-  c.failures = impl_->failures.load(std::memory_order_relaxed);
-  c.not_found = impl_->not_found.load(std::memory_order_relaxed);
+  if (!impl_->hits) return c;  // not open
+  c.hits = impl_->hits->value();
+  c.misses = impl_->misses->value();
+  c.requests = impl_->requests->value();
+  c.failures = impl_->failures->value();
+  c.not_found = impl_->not_found->value();
   c.latency_p50_us = impl_->latency.percentile(0.5);
   c.latency_p99_us = impl_->latency.percentile(0.99);
   c.latency_max_us = impl_->latency.max();
@@ -179,13 +205,14 @@ void lookup_client::impl::round_trip(std::vector<request>& batch) {
   }
   auto t0 = std::chrono::steady_clock::now();
   auto st = reader->read(keys, values, found);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - t0)
-                .count();
-  requests.fetch_add(1, std::memory_order_relaxed);
+  auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  requests->inc();
   latency.record(static_cast<uint64_t>(us));
+  round_trip_seconds->observe(static_cast<double>(us) / 1e6);
   if (!st.ok()) {
-    failures.fetch_add(1, std::memory_order_relaxed);
+    failures->inc();
     if (backoff_ms == 0)
       std::fprintf(stderr, "nagare: %s lookup %s failed: %s (retrying with backoff)\n",
                    task.c_str(), reader->describe().c_str(), st.message().c_str());
@@ -199,7 +226,7 @@ void lookup_client::impl::round_trip(std::vector<request>& batch) {
     backoff_ms = 0;
   }
   for (size_t k = 0; k < keys.size(); ++k)
-    if (!found[k]) not_found.fetch_add(1, std::memory_order_relaxed);
+    if (!found[k]) not_found->inc();
   for (size_t i = 0; i < batch.size(); ++i) {
     auto k = slot[i];
     lookup_value v{std::move(batch[i].key), nullptr, false};

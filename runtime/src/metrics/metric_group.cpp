@@ -137,6 +137,21 @@ std::vector<metric_group::entry> metric_group::entries() const {
   return entries_;
 }
 
+metric_group& metric_group::scope(const std::string& prefix, const labels& extra) {
+  auto l = labels_;
+  l.insert(l.end(), extra.begin(), extra.end());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& s : scopes_)
+    if (s->prefix_ == prefix && s->labels_ == l) return *s;
+  scopes_.push_back(std::make_shared<metric_group>(std::move(l), prefix));
+  return *scopes_.back();
+}
+
+std::vector<std::shared_ptr<metric_group>> metric_group::scopes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return scopes_;
+}
+
 void metric_group::on_refresh(std::function<void(double)> f) {
   std::lock_guard<std::mutex> lock(mu_);
   refreshers_.push_back(std::move(f));

@@ -34,12 +34,28 @@ std::shared_ptr<metric_group> metric_registry::group(const metric_group::labels&
   return g;
 }
 
+namespace {
+
+// `g`, then its scopes and theirs, depth first.
+void add_with_scopes(std::shared_ptr<metric_group> g,
+                     std::vector<std::shared_ptr<metric_group>>& out) {
+  auto scopes = g->scopes();
+  out.push_back(std::move(g));
+  for (auto& s : scopes) add_with_scopes(std::move(s), out);
+}
+
+}  // namespace
+
 std::vector<std::shared_ptr<metric_group>> metric_registry::groups() {
   std::vector<std::shared_ptr<metric_group>> live;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& w : groups_)
-    if (auto g = w.lock()) live.push_back(std::move(g));
-  return live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& w : groups_)
+      if (auto g = w.lock()) live.push_back(std::move(g));
+  }
+  std::vector<std::shared_ptr<metric_group>> out;
+  for (auto& g : live) add_with_scopes(std::move(g), out);
+  return out;
 }
 
 void metric_registry::refresh() {

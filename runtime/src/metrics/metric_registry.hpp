@@ -34,7 +34,8 @@ class metric_registry {
   std::shared_ptr<metric_group> group(const metric_group::labels& labels,
                                       std::string prefix = "nagare_user_");
 
-  // The live groups, in registration order.
+  // The live groups, in registration order, each followed by its scopes
+  // (metric_group::scope).
   std::vector<std::shared_ptr<metric_group>> groups();
 
   // Refreshes every live group (meters, on_refresh functions); one caller at

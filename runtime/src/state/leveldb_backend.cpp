@@ -41,6 +41,8 @@ class leveldb_backend final : public keyed_backend {
   uint32_t capacity() const override { return capacity_; }
   owned<timer_index> make_timer_index() override { return make_kv_timer_index(store_, timer_tag); }
   uint64_t keys(const row_cache&) const override { return stored_keys_ + fresh_; }
+  // Rows only in the cache count once written (at a checkpoint or eviction).
+  uint64_t state_bytes() const override { return stored_bytes_; }
 
   void touch(uint32_t row) override {
     auto& m = meta_[row];

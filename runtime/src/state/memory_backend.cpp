@@ -18,6 +18,9 @@ class memory_backend final : public keyed_backend {
   uint32_t capacity() const override { return UINT32_MAX; }
   owned<timer_index> make_timer_index() override { return make_owned<memory_timer_index>(); }
   uint64_t keys(const row_cache& cache) const override { return cache.cached(); }
+  // The heap holds typed values, not bytes: the state's size is what its
+  // last snapshot encoded (0 before the first).
+  uint64_t state_bytes() const override { return snapshot_bytes_; }
 
   void touch(uint32_t) override {}
   bool load(uint32_t, std::string_view, std::string&) override { return false; }
@@ -34,6 +37,8 @@ class memory_backend final : public keyed_backend {
   void write_snapshot(row_cache& cache, operator_snapshot& out) override {
     key_group_map_writer into(out.key_groups);
     cache.write_cached_key_groups(into);
+    snapshot_bytes_ = 0;
+    for (const auto& [kg, bytes] : out.key_groups) snapshot_bytes_ += bytes.size();
   }
   void write_key_groups(row_cache& cache, key_group_writer& out) override {
     cache.write_cached_key_groups(out);
@@ -45,6 +50,9 @@ class memory_backend final : public keyed_backend {
   }
   void finish_restore() override {}
   void restored_own(uint64_t, uint64_t, uint32_t) override {}
+
+ private:
+  uint64_t snapshot_bytes_ = 0;
 };
 
 }  // namespace

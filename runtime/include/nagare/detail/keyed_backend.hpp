@@ -160,6 +160,10 @@ class keyed_backend {
   virtual owned<timer_index> make_timer_index() = 0;
   // Keys that hold state.
   virtual uint64_t keys(const row_cache& cache) const = 0;
+  // Bytes of the state, as the backend measures it (its metric
+  // nagare_task_state_bytes): the encoded keys and rows it stores, or, for
+  // a backend that stores none, what its last snapshot encoded.
+  virtual uint64_t state_bytes() const { return 0; }
 
   // ---- bounded backends: per key, by row number ----
   // The key (key group, codec<K> bytes) was selected: it may change.

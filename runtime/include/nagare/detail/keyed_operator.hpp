@@ -48,6 +48,7 @@ class keyed_operator : public one_input_operator<T, Out> {
   }
 
   uint64_t state_entries() const override { return keyed_.size(); }
+  uint64_t state_bytes() const override { return keyed_.state_bytes(); }
 
   // Keyed state: complete, or (leveldb backend) a delta over an earlier
   // checkpoint; operator state: always complete.

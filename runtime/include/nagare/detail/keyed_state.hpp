@@ -169,6 +169,7 @@ class keyed_state final : public keyed_rows, private row_cache, private key_grou
 
   // Keys that hold state (0 before open: there is no backend yet).
   size_t size() const { return backend_ ? static_cast<size_t>(backend_->keys(*this)) : 0; }
+  uint64_t state_bytes() const { return backend_ ? backend_->state_bytes() : 0; }
   key_group_range range() const { return index_.range(); }
   // Keys on the heap (a bounded backend: in the cache).
   size_t cached() const override { return index_.size(); }

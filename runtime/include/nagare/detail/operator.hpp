@@ -164,6 +164,8 @@ class operator_instance {
 
   // Keys held in keyed state (for the admin shell).
   virtual uint64_t state_entries() const { return 0; }
+  // Bytes of that state, as its backend measures them (keyed_backend::state_bytes).
+  virtual uint64_t state_bytes() const { return 0; }
   // Records this operator sent to its late output since the job started (as
   // far as its state was restored): the job's closing line reports them.
   virtual uint64_t late_records() const { return 0; }

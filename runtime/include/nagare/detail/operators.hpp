@@ -18,6 +18,7 @@
 #include "nagare/detail/operator.hpp"
 #include "nagare/detail/operator_state.hpp"
 #include "nagare/detail/process_operator.hpp"
+#include "nagare/detail/sink_metrics.hpp"
 #include "nagare/detail/split_watermarks.hpp"
 #include "nagare/owned.hpp"
 #include "nagare/sink.hpp"
@@ -275,14 +276,26 @@ class sink_operator final : public operator_instance, public input_port<T> {
  public:
   explicit sink_operator(owned<sink<T>> s) : sink_(std::move(s)) {}
   void* input() override { return static_cast<input_port<T>*>(this); }
-  status open(const subtask_info& info) override { return sink_->open(info); }
+  status open(const subtask_info& info) override {
+    metrics_.open(info);
+    return sink_->open(info);
+  }
   void push(T& r) override {
     auto st = sink_->write(r);
     if (!st.ok()) throw_failure(std::move(st));
   }
   status close() override { return sink_->close(); }
-  status prepare_checkpoint(uint64_t id) override { return sink_->pre_commit(id); }
-  status checkpoint_complete(uint64_t id) override { return sink_->commit(id); }
+  status prepare_checkpoint(uint64_t id) override {
+    auto st = sink_->pre_commit(id);
+    metrics_.sealed(st, pending_count());
+    return st;
+  }
+  status checkpoint_complete(uint64_t id) override {
+    auto started = std::chrono::steady_clock::now();
+    auto st = sink_->commit(id);
+    metrics_.committed(st, pending_count(), std::chrono::steady_clock::now() - started);
+    return st;
+  }
   // A sink's snapshot is its pending transactions, as operator state entries.
   void snapshot(operator_snapshot& out) const override { sink_->pending(entries_of(out)); }
   status restore(const std::vector<operator_snapshot>& previous,
@@ -290,11 +303,22 @@ class sink_operator final : public operator_instance, public input_port<T> {
     std::vector<std::string> entries;
     auto st = gather_entries(previous, "a sink", &entries);
     if (!st.ok()) return st;
-    return sink_->recover(entries, static_cast<uint32_t>(snapshot_count(previous)), info);
+    st = sink_->recover(entries, static_cast<uint32_t>(snapshot_count(previous)), info);
+    metrics_.recovered(st, entries.size(), pending_count());
+    return st;
   }
 
  private:
+  // The sink's transactions sealed and not yet committed (once per checkpoint).
+  size_t pending_count() {
+    pending_.clear();
+    sink_->pending(pending_);
+    return pending_.size();
+  }
+
   owned<sink<T>> sink_;
+  sink_metrics metrics_;
+  std::vector<std::string> pending_;  // scratch of pending_count()
 };
 
 // The head of a source chain: polls its reader and, with a watermark
