@@ -1,5 +1,7 @@
 #include "nagare/connector_uri.hpp"
 
+#include "secret.hpp"
+
 namespace nagare {
 
 namespace {
@@ -89,16 +91,22 @@ bool split_uri(const std::string& text, size_t scheme_size, connector_uri& u, ur
 }
 
 result<connector_uri> parse_redis(const std::string& text) {
+  const auto shown = masked_uri(text);
   auto bad = [&](const std::string& why) {
-    return status::invalid_argument("'" + text + "' is not a redis URI: " + why +
+    return status::invalid_argument("'" + shown + "' is not a redis URI: " + why +
                                     " (expected redis://HOST:PORT[/STREAM[,STREAM...]][?OPTIONS])");
   };
   connector_uri u;
   u.type = connector_uri::kind::redis;
-  u.text = text;
+  u.text = shown;
   uri_parts parts;
   std::string why;
   if (!split_uri(text, std::string("redis://").size(), u, parts, why)) return bad(why);
+  if (auto at = parts.authority.rfind('@'); at != std::string::npos)
+    return bad(parts.authority.substr(0, at).find(':') != std::string::npos
+                   ? "a password does not belong in a URI (set NAGARE_REDIS_PASSWORD or "
+                     "NAGARE_REDIS_PASSWORD_FILE where the job runs)"
+                   : "a user name is not taken (HOST:PORT only)");
   if (!is_host_port(parts.authority)) return bad("'" + parts.authority + "' is not HOST:PORT");
   u.servers = parts.authority;
   if (!parts.path.empty())
@@ -111,14 +119,15 @@ result<connector_uri> parse_redis(const std::string& text) {
 }
 
 result<connector_uri> parse_postgresql(const std::string& text, size_t scheme_size) {
+  const auto shown = masked_uri(text);
   auto bad = [&](const std::string& why) {
     return status::invalid_argument(
-        "'" + text + "' is not a postgresql URI: " + why +
+        "'" + shown + "' is not a postgresql URI: " + why +
         " (expected postgresql://[USER@]HOST:PORT/DATABASE?table=TABLE[&OPTIONS])");
   };
   connector_uri u;
   u.type = connector_uri::kind::postgresql;
-  u.text = text;
+  u.text = shown;
   uri_parts parts;
   std::string why;
   if (!split_uri(text, scheme_size, u, parts, why)) return bad(why);
@@ -139,13 +148,14 @@ result<connector_uri> parse_postgresql(const std::string& text, size_t scheme_si
 }
 
 result<connector_uri> parse_kafka(const std::string& text) {
+  const auto shown = masked_uri(text);
   auto bad = [&](const std::string& why) {
-    return status::invalid_argument("'" + text + "' is not a kafka URI: " + why +
+    return status::invalid_argument("'" + shown + "' is not a kafka URI: " + why +
                                     " (expected kafka://HOST:PORT[,HOST:PORT...]/TOPIC[?OPTIONS])");
   };
   connector_uri u;
   u.type = connector_uri::kind::kafka;
-  u.text = text;
+  u.text = shown;
   std::string rest = text.substr(std::string("kafka://").size());
   std::string query;
   if (auto q = rest.find('?'); q != std::string::npos) {
@@ -168,6 +178,13 @@ result<connector_uri> parse_kafka(const std::string& text) {
     }
   if (std::string bad_pair; !parse_query(query, u, bad_pair))
     return bad("option '" + bad_pair + "' is not NAME=VALUE");
+  for (const auto& [name, value] : u.options)
+    if (is_secret_option(name))
+      return bad(name +
+                 " does not belong in a URI, which process lists and logs show (a SASL "
+                 "password comes from NAGARE_KAFKA_SASL_PASSWORD or "
+                 "NAGARE_KAFKA_SASL_PASSWORD_FILE where the job runs; keys from files: "
+                 "ssl.key.location)");
   if (u.topics.empty() && !u.option("pattern")) return bad("no topic");
   return u;
 }
@@ -196,7 +213,7 @@ result<connector_uri> parse_connector_uri(const std::string& text) {
   if (starts_with(text, "postgresql://")) return parse_postgresql(text, 13);
   if (starts_with(text, "postgres://")) return parse_postgresql(text, 11);
   connector_uri u;
-  u.text = text;
+  u.text = text;  // a path or a scheme without secrets
   if (text == "stdout:" || text == "stderr:") {
     u.type = text == "stdout:" ? connector_uri::kind::standard_output
                                : connector_uri::kind::standard_error;

@@ -4,6 +4,10 @@
 
 #include <nagare/connector.hpp>
 
+#include <vector>
+
+#include "secret.hpp"
+
 namespace nagare {
 namespace {
 
@@ -53,9 +57,43 @@ TEST(connector_uri, malformed_ones_are_one_line_errors) {
             "'s3:bucket/key': unknown connector 's3:' (PATH, file:PATH, dir:PATH, kafka://..., "
             "redis://..., postgresql://..., stdout:, stderr:)");
   EXPECT_EQ(parse_connector_uri("postgresql://u:pw@h:1/db").error().message(),
-            "'postgresql://u:pw@h:1/db' is not a postgresql URI: a password does not belong in a "
+            "'postgresql://u:***@h:1/db' is not a postgresql URI: a password does not belong in a "
             "URI (use PGPASSWORD or ~/.pgpass) (expected "
             "postgresql://[USER@]HOST:PORT/DATABASE?table=TABLE[&OPTIONS])");
+}
+
+// A password given in a URI anyway is refused, and neither the error nor
+// the URI's text (shown in logs, the shell and the dashboard) holds it.
+TEST(connector_uri, secrets_are_refused_and_never_shown) {
+  struct refused {
+    const char* uri;
+    const char* shown;
+    const char* why;
+  };
+  for (const auto& r : std::vector<refused>{
+           {"redis://:hunter2@h:1/s", "redis://:***@h:1/s", "a password does not belong in a URI"},
+           {"redis://app:hunter2@h:1", "redis://app:***@h:1", "a password does not belong"},
+           {"postgres://app:hunter2@h:1/db?table=t", "postgres://app:***@h:1/db?table=t",
+            "a password does not belong"},
+           {"kafka://h:1/t?sasl.username=app&sasl.password=hunter2",
+            "kafka://h:1/t?sasl.username=app&sasl.password=***",
+            "sasl.password does not belong in a URI"},
+           {"kafka://h:1/t?ssl.key.password=hunter2&group=g",
+            "kafka://h:1/t?ssl.key.password=***&group=g", "ssl.key.password does not belong"}}) {
+    auto u = parse_connector_uri(r.uri);
+    ASSERT_FALSE(u.ok()) << r.uri;
+    const auto& m = u.error().message();
+    EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+    EXPECT_NE(m.find(std::string("'") + r.shown + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find(r.why), std::string::npos) << m;
+  }
+  // An accepted URI's text is masked too (a SASL user name is no secret).
+  auto u = parse_connector_uri("kafka://h:1/t?sasl.username=app&group=g");
+  ASSERT_TRUE(u.ok()) << u.error().message();
+  EXPECT_EQ(u->text, "kafka://h:1/t?sasl.username=app&group=g");
+  EXPECT_EQ(masked_uri("redis://h:1?token=abc&x=1&client.secret=s"),
+            "redis://h:1?token=***&x=1&client.secret=***");
+  EXPECT_EQ(masked_uri("kafka://a:1,b:2/t"), "kafka://a:1,b:2/t");
 }
 
 TEST(connector_uri, redis_names_a_server_and_streams) {

@@ -3,7 +3,12 @@
 // server that is down and comes back, and a key of the wrong type.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -80,6 +85,35 @@ TEST(redis_table_reader, unknown_option) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), errc::invalid_argument);
   EXPECT_NE(r.error().message().find("colour"), std::string::npos) << r.error().message();
+}
+
+// A server with a password: without one the read fails, naming no secret;
+// with NAGARE_REDIS_PASSWORD_FILE naming a file that holds it, it works.
+TEST(redis_table_reader, password_from_a_file) {
+  testing::redis_server server;
+  for (int i = 0; i < 10; i += 2)
+    server.cli("SET k" + std::to_string(i) + " v" + std::to_string(i));
+  server.cli("CONFIG SET requirepass hunter2");
+  unsetenv("NAGARE_REDIS_PASSWORD");
+  unsetenv("NAGARE_REDIS_PASSWORD_FILE");
+  {
+    auto r = reader_of("redis://" + server.address());
+    strings values;
+    std::vector<uint8_t> found;
+    auto st = r->read({"k0"}, values, found);
+    EXPECT_FALSE(st.ok());
+    EXPECT_EQ(st.message().find("hunter2"), std::string::npos) << st.message();
+  }
+  auto path =
+      std::filesystem::temp_directory_path() / ("nagare-redis-pw-" + std::to_string(::getpid()));
+  std::ofstream(path) << "hunter2\n";
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  setenv("NAGARE_REDIS_PASSWORD_FILE", path.c_str(), 1);
+  auto r = reader_of("redis://" + server.address());
+  expect_even_hits(*r);
+  unsetenv("NAGARE_REDIS_PASSWORD_FILE");
+  std::filesystem::remove(path);
 }
 
 // A port where no server listens: unavailable at once.

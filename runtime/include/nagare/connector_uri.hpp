@@ -53,7 +53,7 @@ struct connector_uri {
   std::string user;                 // postgresql (empty: libpq's default)
   std::string database;             // postgresql
   std::vector<std::pair<std::string, std::string>> options;  // in order, decoded
-  std::string text;                                          // the URI as given (for messages)
+  std::string text;  // the URI as given, secrets masked (secret.hpp): for messages
 
   // The value of option `name`, or null.
   const std::string* option(const std::string& name) const;

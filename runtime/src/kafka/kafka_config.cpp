@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "nagare/codec.hpp"
+#include "secret.hpp"
 
 namespace nagare::kafka {
 
@@ -13,7 +14,8 @@ result<conf_ptr> make_conf(const kafka_connection& c, const properties& defaults
   auto set = [&](const std::string& name, const std::string& value) -> status {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), err, sizeof err) !=
         RD_KAFKA_CONF_OK)
-      return status::invalid_argument(what + ": property " + name + "=" + value + ": " + err);
+      return status::invalid_argument(what + ": property " + name + "=" +
+                                      (is_secret_option(name) ? "***" : value) + ": " + err);
     return {};
   };
   for (const auto& [name, value] : defaults)
@@ -29,6 +31,16 @@ result<conf_ptr> make_conf(const kafka_connection& c, const properties& defaults
   }
   for (const auto& [name, value] : fixed)
     if (auto st = set(name, value); !st.ok()) return st;
+  // A SASL password from where the job runs, unless the job set one.
+  bool has_password = false;
+  for (const auto& p : c.properties) has_password = has_password || p.first == "sasl.password";
+  if (!has_password) {
+    auto password = secret_from_environment("NAGARE_KAFKA_SASL_PASSWORD");
+    if (!password.ok())
+      return status(password.error().code(), what + ": " + password.error().message());
+    if (!password->empty())
+      if (auto st = set("sasl.password", *password); !st.ok()) return st;
+  }
   return conf;
 }
 

@@ -38,8 +38,10 @@ using partition_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, part
 // A librdkafka configuration: `defaults`, then the connection's bootstrap
 // servers and properties (a user property overrides a default), then
 // `fixed`, which the user may not change: a user property naming one of them
-// with another value is an error naming it. `what` names the connector in
-// errors ("kafka source").
+// with another value is an error naming it. Without a sasl.password among
+// the properties, the one in NAGARE_KAFKA_SASL_PASSWORD (or the file
+// NAGARE_KAFKA_SASL_PASSWORD_FILE names) is taken, if any: secret.hpp.
+// `what` names the connector in errors ("kafka source").
 result<conf_ptr> make_conf(const kafka_connection& c, const properties& defaults,
                            const properties& fixed, const std::string& what);
 

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "secret.hpp"
+
 namespace nagare::redis {
 
 connection::connection(std::string host, uint16_t port, uint32_t timeout_ms)
@@ -35,8 +37,14 @@ status connection::connect() {
   if (!ctx_) return status(errc::unavailable, "redis " + address() + ": cannot connect");
   if (ctx_->err) return io_failure("cannot connect");
   if (redisSetTimeout(ctx_, tv) != REDIS_OK) return io_failure("cannot set the timeout");
-  if (const char* password = std::getenv("NAGARE_REDIS_PASSWORD"); password && *password) {
-    auto r = run({"AUTH", password});
+  auto password = secret_from_environment("NAGARE_REDIS_PASSWORD");
+  if (!password.ok()) {
+    drop();
+    return status(password.error().code(),
+                  "redis " + address() + ": " + password.error().message());
+  }
+  if (!password->empty()) {
+    auto r = run({"AUTH", *password});
     if (!r.ok()) {
       drop();
       // The server's reply names no password; ours neither.
