@@ -86,14 +86,14 @@ using progress_atom = caf::atom_constant<caf::atom("progress")>;  // master -> i
 
 // Errors travel as statuses (nagare/status.hpp): a code and a message; ok
 // means success. Serialized as the code's number and the message. errc's
-// last value is errc::timeout: a code appended after it must be named here.
+// last value is errc::permission_denied: a code appended after it must be named here.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, status& x) {
   auto code = static_cast<uint8_t>(x.code());
   auto message = x.message();
   auto load = caf::meta::load_callback([&]() -> caf::error {
     // A code this build does not know (a newer peer) reads as internal.
-    auto known = code <= static_cast<uint8_t>(errc::timeout);
+    auto known = code <= static_cast<uint8_t>(errc::permission_denied);
     x = status(known ? static_cast<errc>(code) : errc::internal, std::move(message));
     return caf::none;
   });

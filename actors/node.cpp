@@ -8,6 +8,7 @@
 
 #include <caf/io/all.hpp>
 
+#include "authz.hpp"
 #include "checkpoint_store.hpp"
 #include "library_cache.hpp"
 #include "log.hpp"
@@ -233,13 +234,24 @@ caf::behavior node_actor(caf::event_based_actor* self, caf::actor coordinator, n
         }
         return u;
       },
+      // Only the coordinator (or this process) places work here (authz.hpp).
+      // (require first: a response promise takes the message's sender.)
       [self, st](peers_atom, std::vector<std::string>& peers) {
+        auto allowed = require(self, action::deploy, "connect to peers");
         auto rp = self->make_response_promise<status>();
-        connect_peers(self, st, peers, rp);
+        if (!allowed.ok())
+          rp.deliver(std::move(allowed));
+        else
+          connect_peers(self, st, peers, rp);
         return rp;
       },
       [self, st](deploy_atom, deploy_request& req) {
+        auto allowed = require(self, action::deploy, "deploy tasks of job '" + req.job.name + "'");
         auto rp = self->make_response_promise<status, std::vector<caf::actor>>();
+        if (!allowed.ok()) {
+          rp.deliver(std::move(allowed), std::vector<caf::actor>{});
+          return rp;
+        }
         auto cached = st->libraries->load(req.job.library_hash);
         const auto code = cached.ok() ? errc::ok : cached.error().code();
         if (code != errc::not_found && code != errc::corruption) {

@@ -58,6 +58,18 @@ class guarded_multiplexer::handshake_timer final : public caf::io::network::even
 
 guarded_multiplexer::guarded_multiplexer(caf::actor_system* sys)
     : default_multiplexer(sys), limits_(wire_limits_of(sys->config())) {
+  if (auto files = tls_files_of(sys->config()); files.enabled()) {
+    // The command checked the files before the actor system started.
+    auto loaded = tls_context::load(files);
+    if (loaded.ok()) {
+      tls_ = std::move(loaded.value());
+      own_role_ = role_of_unit(tls_->own().unit);
+    } else {
+      NAGARE_LOG(error, "net") << "TLS: " << loaded.error().message()
+                               << "; every connection will be refused";
+      tls_broken_ = true;
+    }
+  }
   auto period = std::clamp(limits_.handshake_timeout / 4, std::chrono::milliseconds(10),
                            std::chrono::milliseconds(250));
   timer_ = std::make_unique<handshake_timer>(*this, period);
@@ -69,6 +81,8 @@ guarded_multiplexer::~guarded_multiplexer() {
 }
 
 caf::io::scribe_ptr guarded_multiplexer::new_scribe(caf::io::network::native_socket fd) {
+  // Never plaintext where TLS was asked for: the connection ends at once.
+  if (tls_broken_) ::shutdown(fd, SHUT_RDWR);
   return caf::make_counted<guarded_scribe>(*this, fd, false);
 }
 
@@ -92,6 +106,7 @@ caf::io::scribe_ptr guarded_multiplexer::accept_scribe(caf::io::network::native_
     ::shutdown(oldest->first->fd(), SHUT_RDWR);
     watched_.erase(oldest);
   }
+  if (tls_broken_) ::shutdown(fd, SHUT_RDWR);
   auto scribe = caf::make_counted<guarded_scribe>(*this, fd, true);
   watched_.emplace(scribe.get(), clock::now() + limits_.handshake_timeout);
   timer_->arm();
@@ -132,8 +147,42 @@ void guarded_multiplexer::shed(caf::io::network::native_socket listener) {
   note_refusal("a connection: the process is out of file descriptors");
 }
 
+std::string guarded_multiplexer::accepts(peer_role role, bool accepted) const {
+  auto is_peer = role == peer_role::node || role == peer_role::coordinator;
+  switch (own_role_) {
+    case peer_role::coordinator:
+      if (role == peer_role::none) return "names no role (OU) this cluster knows";
+      return accepted ? "" : "is not a node's";
+    case peer_role::node:
+      return is_peer ? "" : "is not a node's or the coordinator's";
+    case peer_role::viewer:
+    case peer_role::operator_:
+    case peer_role::submitter:
+      return !accepted && role == peer_role::coordinator ? "" : "is not the coordinator's";
+    case peer_role::none:
+      break;
+  }
+  return "cannot be checked: this process has no usable TLS files";
+}
+
+void guarded_multiplexer::allow_client_address(caf::actor_id id) {
+  std::lock_guard<std::mutex> lock(client_mutex_);
+  client_targets_.insert(id);
+}
+
+bool guarded_multiplexer::client_may_address(caf::actor_id id) const {
+  std::lock_guard<std::mutex> lock(client_mutex_);
+  return client_targets_.count(id) > 0;
+}
+
+std::string guarded_multiplexer::last_refusal() const {
+  std::lock_guard<std::mutex> lock(warn_mutex_);
+  return last_refusal_;
+}
+
 void guarded_multiplexer::note_refusal(const std::string& what) {
   std::lock_guard<std::mutex> lock(warn_mutex_);
+  last_refusal_ = what;
   auto now = clock::now();
   if (now - last_warning_ < std::chrono::seconds(1)) {
     ++unreported_;

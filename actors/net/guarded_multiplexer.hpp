@@ -3,17 +3,22 @@
 // (guarded_scribe), doormans that shed connections when descriptors run out
 // or too many are in their handshake (guarded_doorman), and a timer that
 // closes accepted connections whose handshake did not arrive in time.
-// Loaded by configure() (system_config.cpp) in place of the default backend.
+// With TLS files configured (tls_context.hpp) every connection is TLS, and
+// the peer's role decides what it may do (guarded_scribe). Loaded by
+// configure() (system_config.cpp) in place of the default backend.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 
 #include <caf/io/network/default_multiplexer.hpp>
 
+#include "net/peer_identity.hpp"
+#include "net/tls_context.hpp"
 #include "net/wire_limits.hpp"
 
 namespace nagare {
@@ -30,6 +35,21 @@ class guarded_multiplexer final : public caf::io::network::default_multiplexer {
   caf::io::doorman_ptr new_doorman(caf::io::network::native_socket fd) override;
 
   const wire_limits& limits() const { return limits_; }
+  // This process's TLS (null: plaintext, loopback only).
+  const std::shared_ptr<const tls_context>& tls() const { return tls_; }
+  // Who holds which node id (peer_identity.hpp).
+  peer_book& peers() { return peers_; }
+  // "" when this process talks to a peer of `role` (accepted: it connected
+  // here); else why not. A coordinator accepts every role; a node accepts
+  // and connects to nodes and the coordinator; a client connects to the
+  // coordinator only.
+  std::string accepts(peer_role role, bool accepted) const;
+  // The actors a client may send to (the published coordinator): any
+  // other target from a client closes its connection.
+  void allow_client_address(caf::actor_id id);
+  bool client_may_address(caf::actor_id id) const;
+  // The newest refusal, for a client to explain a failed connection.
+  std::string last_refusal() const;
 
   // For guarded_doorman, on the multiplexer thread: a scribe for an accepted
   // connection, watched until its handshake is complete. With
@@ -54,13 +74,20 @@ class guarded_multiplexer final : public caf::io::network::default_multiplexer {
   void expire_handshakes();
 
   wire_limits limits_;
+  std::shared_ptr<const tls_context> tls_;
+  bool tls_broken_ = false;               // TLS files given but unusable: no connections
+  peer_role own_role_ = peer_role::none;  // its certificate's OU
+  peer_book peers_;
+  mutable std::mutex client_mutex_;  // guards client_targets_
+  std::set<caf::actor_id> client_targets_;
   std::mutex mutex_;  // guards watched_ (scribes may be destroyed off the loop)
   std::unordered_map<guarded_scribe*, clock::time_point> watched_;
   std::unique_ptr<handshake_timer> timer_;
   int spare_fd_ = -1;
-  std::mutex warn_mutex_;
+  mutable std::mutex warn_mutex_;
   clock::time_point last_warning_{};
   uint64_t unreported_ = 0;
+  std::string last_refusal_;
 };
 
 }  // namespace nagare

@@ -2,12 +2,19 @@
 
 namespace nagare::cli {
 
-po::options_description client_options(const std::string& usage_line, std::string& coordinator) {
+po::options_description client_options(const std::string& usage_line, std::string& coordinator,
+                                       tls_files& tls) {
   po::options_description visible("usage: " + usage_line + "\n\noptions");
   visible.add_options()("help,h", "show this help")(
       "coordinator", po::value(&coordinator)->default_value(default_coordinator),
       "the coordinator's HOST:PORT");
+  add_tls_options(visible, tls);
   return visible;
+}
+
+std::optional<int> client_tls(const std::string& where, tls_files& tls) {
+  if (!tls.enabled()) tls = default_client_tls(where);
+  return check_tls(tls, "client", {where});
 }
 
 std::optional<int> job_id_of(const po::variables_map& vm, const std::string& command,

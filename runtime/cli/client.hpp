@@ -11,14 +11,17 @@
 
 #include "common.hpp"
 #include "shutdown_watchdog.hpp"
+#include "tls_options.hpp"
 
 namespace nagare::cli {
 
 // How long a quick request (submit, list, cancel) may take.
 inline constexpr auto request_timeout = std::chrono::seconds(60);
 
-// "usage: USAGE_LINE", --help and --coordinator (stored into `coordinator`).
-po::options_description client_options(const std::string& usage_line, std::string& coordinator);
+// "usage: USAGE_LINE", --help, --coordinator (stored into `coordinator`) and
+// the TLS options (into `tls`; none given: default_client_tls).
+po::options_description client_options(const std::string& usage_line, std::string& coordinator,
+                                       tls_files& tls);
 
 // Parses the JOB_ID positional (stored as "job-id") into `id`; the one-line
 // usage error when it is missing or not a number.
@@ -27,15 +30,20 @@ std::optional<int> job_id_of(const po::variables_map& vm, const std::string& com
 // "the coordinator did not answer: ..." for a failed request.
 std::string rpc_error(const caf::error& e, caf::scoped_actor& self);
 
-// A client's actor system, connected to the coordinator at `where`: runs
-// `body(scoped_actor&, const caf::actor& coordinator)`, shuts down and
-// returns what body returned (or `failed` with a one-line error when the
-// coordinator is unreachable).
+// The TLS files of a client of the coordinator at `where`: those given, or
+// the defaults; checked (a usage error otherwise).
+std::optional<int> client_tls(const std::string& where, tls_files& tls);
+
+// A client's actor system, connected to the coordinator at `where` (over TLS
+// with `tls`, see client_tls): runs `body(scoped_actor&, const caf::actor&
+// coordinator)`, shuts down and returns what body returned (or `failed` with
+// a one-line error when the coordinator is unreachable).
 template <class Body>
-int with_coordinator(const std::string& where, Body&& body) {
+int with_coordinator(const std::string& where, tls_files tls, Body&& body) {
+  if (auto bad = client_tls(where, tls)) return *bad;
   shutdown_watchdog watchdog;
   caf::actor_system_config cfg;
-  configure_process(cfg, 1);
+  configure_process(cfg, 1, {}, tls);
   caf::actor_system sys{cfg};
   int code;
   {

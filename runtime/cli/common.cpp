@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "log.hpp"
+#include "net/guarded_multiplexer.hpp"
 #include "restart_policy.hpp"
 #include "system_config.hpp"
 
@@ -160,9 +161,11 @@ std::optional<int> apply_log_level(const std::string& level) {
   return std::nullopt;
 }
 
-void configure_process(caf::actor_system_config& cfg, uint32_t threads, const wire_limits& limits) {
+void configure_process(caf::actor_system_config& cfg, uint32_t threads, const wire_limits& limits,
+                       const tls_files& tls) {
   configure(cfg, threads);
   put_wire_limits(cfg, limits);
+  put_tls_files(cfg, tls);
   // Not middleman.enable-automatic-connections: it binds a second port on
   // every interface. Nodes connect to their peers' --listen addresses
   // instead (node.cpp, `peers`), and BASP routes over those direct links.
@@ -175,9 +178,17 @@ result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string
   auto a = parse_address(where);
   if (!a.ok()) return status::invalid_argument("--coordinator " + a.error().message());
   auto coordinator = sys.middleman().remote_actor(a->host, a->port);
-  if (!coordinator)
-    return status(errc::not_found, "cannot reach the coordinator at " + where + ": " +
-                                       sys.render(coordinator.error()));
+  if (!coordinator) {
+    std::string why = sys.render(coordinator.error());
+    auto* mx = dynamic_cast<guarded_multiplexer*>(&sys.middleman().backend());
+    if (auto refused = mx ? mx->last_refusal() : std::string(); !refused.empty())
+      why = "refused " + refused;
+    else if (mx && !mx->tls() && coordinator.error() == caf::sec::disconnect_during_handshake)
+      why +=
+          " (if the coordinator uses TLS: give --tls-ca, --tls-cert and --tls-key, or set "
+          "NAGARE_TLS_DIR)";
+    return status(errc::not_found, "cannot reach the coordinator at " + where + ": " + why);
+  }
   return *coordinator;
 }
 

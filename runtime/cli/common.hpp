@@ -14,6 +14,7 @@
 
 #include "command.hpp"
 #include "nagare/status.hpp"
+#include "net/tls_context.hpp"
 #include "net/wire_limits.hpp"
 #include "submission.hpp"
 
@@ -83,11 +84,13 @@ std::optional<int> check_range(const char* name, int64_t value, int64_t min, int
 std::optional<int> apply_log_level(const std::string& level);
 
 // The actor system configuration of a daemon or client; `limits` guard the
-// connections a daemon accepts (actors/net/wire_limits.hpp).
+// connections a daemon accepts (actors/net/wire_limits.hpp); `tls` (checked
+// first: tls_options.hpp) protects every connection.
 void configure_process(caf::actor_system_config& cfg, uint32_t threads,
-                       const wire_limits& limits = {});
+                       const wire_limits& limits = {}, const tls_files& tls = {});
 
-// Connects to the coordinator at `where`; a one-line error if unreachable.
+// Connects to the coordinator at `where`; a one-line error if unreachable
+// (naming why a TLS handshake failed, if one did).
 result<caf::actor> connect_coordinator(caf::actor_system& sys, const std::string& where);
 
 // SIGINT and SIGTERM (blocked in every thread by block_termination_signals)

@@ -5,7 +5,9 @@
 #include "coordinator.hpp"
 #include "log.hpp"
 #include "metadata_recovery.hpp"
+#include "net/guarded_multiplexer.hpp"
 #include "shutdown_watchdog.hpp"
+#include "tls_options.hpp"
 #include "web/coordinator_web.hpp"
 #include "web/metrics_endpoint.hpp"
 
@@ -34,9 +36,12 @@ int coordinator_command(const std::vector<std::string>& args) {
        "HOST:PORT of the dashboard, the REST API and /metrics (off: none; actions such as "
        "cancel are allowed only on a loopback address)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
+  tls_files tls;
+  add_tls_options(visible, tls);
   po::variables_map vm;
   if (auto done = parse_command("coordinator", args, visible, {}, {}, vm)) return *done;
   if (auto bad = apply_log_level(level)) return *bad;
+  if (auto bad = check_tls(tls, "coordinator", {listen})) return *bad;
   if (handshake_s < 1 || handshake_s > 3600)
     return fail(usage, "--handshake-timeout must be between 1 and 3600 seconds");
   if (data_dir.empty())
@@ -62,7 +67,7 @@ int coordinator_command(const std::vector<std::string>& args) {
   caf::actor_system_config cfg;
   wire_limits limits;
   limits.handshake_timeout = std::chrono::seconds(handshake_s);
-  configure_process(cfg, threads, limits);
+  configure_process(cfg, threads, limits, tls);
   caf::actor_system sys{cfg};
   auto coordinator =
       sys.spawn(coordinator_actor,
@@ -71,6 +76,9 @@ int coordinator_command(const std::vector<std::string>& args) {
                                     std::move(ids)});
   // reuse: a restarted coordinator takes its port back while old connections
   // linger in TIME_WAIT (a port another process listens on is still refused).
+  // Clients may address the coordinator and nothing else (guarded_scribe).
+  if (auto* mx = dynamic_cast<guarded_multiplexer*>(&sys.middleman().backend()))
+    mx->allow_client_address(coordinator.id());
   auto port = sys.middleman().publish(coordinator, where->port, where->host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);

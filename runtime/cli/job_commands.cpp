@@ -20,8 +20,9 @@ namespace {
 int job_id_command(const std::string& command, const std::vector<std::string>& args,
                    int (*body)(caf::scoped_actor&, const caf::actor&, uint64_t)) {
   std::string coordinator;
+  tls_files tls;
   auto visible =
-      client_options("nagare " + command + " JOB_ID [--coordinator HOST:PORT]", coordinator);
+      client_options("nagare " + command + " JOB_ID [--coordinator HOST:PORT]", coordinator, tls);
   po::options_description hidden;
   hidden.add_options()("job-id", po::value<std::string>());
   po::positional_options_description pos;
@@ -30,17 +31,20 @@ int job_id_command(const std::string& command, const std::vector<std::string>& a
   if (auto done = parse_command(command, args, visible, hidden, pos, vm)) return *done;
   uint64_t id = 0;
   if (auto bad = job_id_of(vm, command, id)) return *bad;
-  return with_coordinator(
-      coordinator, [&](caf::scoped_actor& self, const caf::actor& c) { return body(self, c, id); });
+  return with_coordinator(coordinator, tls, [&](caf::scoped_actor& self, const caf::actor& c) {
+    return body(self, c, id);
+  });
 }
 
 }  // namespace
 
 int submit_command(const std::vector<std::string>& args, const std::vector<std::string>& job_args) {
   std::string coordinator, library;
+  tls_files tls;
   job_options opts;
   job_option_values values;
-  auto visible = client_options("nagare submit JOB.so [OPTIONS] [-- JOB ARGS...]", coordinator);
+  auto visible =
+      client_options("nagare submit JOB.so [OPTIONS] [-- JOB ARGS...]", coordinator, tls);
   add_job_options(visible, values);
   visible.add_options()                                                                           //
       ("name", po::value(&opts.name), "the job's name (default: the name the library declares)")  //
@@ -63,7 +67,7 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   if (!job.ok()) return fail(failed, job.error().message());
   auto sub = prepare_submission(job.value(), job_args, opts);
   if (!sub.ok()) return fail(failed, sub.error().message());
-  return with_coordinator(coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+  return with_coordinator(coordinator, tls, [&](caf::scoped_actor& self, const caf::actor& c) {
     int code = failed;
     self->request(c, request_timeout, submit_atom::value, std::move(sub.value()))
         .receive(
@@ -82,10 +86,11 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
 
 int list_command(const std::vector<std::string>& args) {
   std::string coordinator;
-  auto visible = client_options("nagare list [--coordinator HOST:PORT]", coordinator);
+  tls_files tls;
+  auto visible = client_options("nagare list [--coordinator HOST:PORT]", coordinator, tls);
   po::variables_map vm;
   if (auto done = parse_command("list", args, visible, {}, {}, vm)) return *done;
-  return with_coordinator(coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+  return with_coordinator(coordinator, tls, [&](caf::scoped_actor& self, const caf::actor& c) {
     int code = failed;
     self->request(c, request_timeout, jobs_atom::value)
         .receive(

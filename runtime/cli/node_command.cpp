@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "node.hpp"
 #include "shutdown_watchdog.hpp"
+#include "tls_options.hpp"
 #include "web/metrics_endpoint.hpp"
 
 namespace nagare::cli {
@@ -42,6 +43,8 @@ int node_command(const std::vector<std::string>& args) {
        "HOST:PORT of the Prometheus endpoint (GET /metrics; port 0: any free port, which the "
        "coordinator lists; off: none)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
+  tls_files tls;
+  add_tls_options(visible, tls);
   po::variables_map vm;
   if (auto done = parse_command("node", args, visible, {}, {}, vm)) return *done;
   if (auto bad = apply_log_level(level)) return *bad;
@@ -63,6 +66,9 @@ int node_command(const std::vector<std::string>& args) {
     if (a->host == "0.0.0.0" || a->host == "::" || a->host == "[::]")
       return fail(usage, "--advertise " + advertise + " is a wildcard: name a reachable address");
   }
+  if (auto bad =
+          check_tls(tls, "node", {listen, advertise.empty() ? listen : advertise, coordinator_at}))
+    return *bad;
   std::error_code ec;
   std::filesystem::create_directories(data_dir + "/libraries", ec);
   if (ec) return fail(failed, "cannot create data directory '" + data_dir + "': " + ec.message());
@@ -73,7 +79,7 @@ int node_command(const std::vector<std::string>& args) {
   caf::actor_system_config cfg;
   wire_limits limits;
   limits.handshake_timeout = std::chrono::seconds(handshake_s);
-  configure_process(cfg, threads, limits);
+  configure_process(cfg, threads, limits, tls);
   caf::actor_system sys{cfg};
   auto port = sys.middleman().open(where->port, where->host.c_str(),
                                    true);  // reuse: see coordinator_command

@@ -21,6 +21,7 @@ constexpr int64_t default_wait_s = 600;
 
 struct job_command_args {
   std::string coordinator;
+  tls_files tls;
   uint64_t job = 0;
   caf::timespan timeout{};
   bool with_savepoint = false;
@@ -30,7 +31,7 @@ struct job_command_args {
 std::optional<int> parse_job_command(const std::string& command, const std::string& usage_line,
                                      const std::vector<std::string>& args, job_command_args& out) {
   int64_t wait_s = default_wait_s;
-  auto visible = client_options(usage_line, out.coordinator);
+  auto visible = client_options(usage_line, out.coordinator, out.tls);
   visible.add_options()("timeout", po::value(&wait_s)->default_value(default_wait_s),
                         "seconds to wait for the coordinator's answer");
   if (command == "stop")
@@ -77,7 +78,7 @@ int savepoint_command(const std::vector<std::string>& args) {
   if (auto done = parse_job_command(
           "savepoint", "nagare savepoint JOB_ID [--coordinator HOST:PORT] [--timeout S]", args, a))
     return *done;
-  return with_coordinator(a.coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+  return with_coordinator(a.coordinator, a.tls, [&](caf::scoped_actor& self, const caf::actor& c) {
     auto r = ask_for_savepoint(self, c, a.timeout, savepoint_atom::value, a.job);
     auto job = std::to_string(a.job);
     if (!r.waited.ok()) return fail(failed, "savepoint of job " + job + ": " + r.waited.message());
@@ -95,7 +96,7 @@ int stop_command(const std::vector<std::string>& args) {
           "stop", "nagare stop [--savepoint] JOB_ID [--coordinator HOST:PORT] [--timeout S]", args,
           a))
     return *done;
-  return with_coordinator(a.coordinator, [&](caf::scoped_actor& self, const caf::actor& c) {
+  return with_coordinator(a.coordinator, a.tls, [&](caf::scoped_actor& self, const caf::actor& c) {
     auto mode = a.with_savepoint ? stop_mode::savepoint : stop_mode::at_once;
     auto r =
         ask_for_savepoint(self, c, a.timeout, stop_atom::value, a.job, static_cast<uint8_t>(mode));

@@ -7,7 +7,7 @@
 
 #include <iostream>
 
-#include "common.hpp"
+#include "client.hpp"
 #include "shell/coordinator_client.hpp"
 #include "shell/interpreter.hpp"
 #include "shell/line_reader.hpp"
@@ -66,16 +66,19 @@ int shell_command(const std::vector<std::string>& args) {
       ("coordinator", po::value(&coordinator)->default_value(default_coordinator),
        "the coordinator's HOST:PORT")  //
       ("command,c", po::value(&command), "run this one command and exit");
+  tls_files tls;
+  add_tls_options(visible, tls);
   po::variables_map vm;
   if (auto done = parse_command("shell", args, visible, {}, {}, vm)) return *done;
   if (vm.count("command") && shell::split_words(command).empty())
     return fail(usage, "-c needs a command (see nagare shell --help)");
   if (auto a = parse_address(coordinator); !a.ok())
     return fail(usage, "--coordinator " + a.error().message());
+  if (auto bad = client_tls(coordinator, tls)) return *bad;
 
   shutdown_watchdog watchdog;
   caf::actor_system_config cfg;
-  configure_process(cfg, 1);
+  configure_process(cfg, 1, {}, tls);
   // Actor system threads inherit this mask: they never take these signals.
   auto editing = line_editing_signals();
   sigset_t previous;

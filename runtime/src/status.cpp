@@ -26,6 +26,8 @@ const char* to_string(errc code) {
       return "unavailable";
     case errc::timeout:
       return "timeout";
+    case errc::permission_denied:
+      return "permission denied";
   }
   return "unknown error";
 }

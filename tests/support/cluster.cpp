@@ -89,8 +89,10 @@ int daemon_process::wait_exit(std::chrono::seconds deadline) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
-test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon_args)
-    : daemon_args_(std::move(daemon_args)) {
+test_cluster::test_cluster(int nodes, int slots, std::vector<std::string> daemon_args,
+                           const test_ca* tls)
+    : daemon_args_(std::move(daemon_args)), tls_(tls) {
+  if (tls_) client_tls_ = tls_->args(tls_->issue("tester", "submitter"));
   coordinator_ = "127.0.0.1:" + std::to_string(free_port());
   web_ = "127.0.0.1:" + std::to_string(free_port());
   start_coordinator();
@@ -109,6 +111,10 @@ void test_cluster::start_coordinator(const std::vector<std::string>& extra) {
                                 "--data-dir", coordinator_data_dir(), "--web-listen", web_};
   argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
+  if (tls_) {
+    auto own = tls_->args(tls_->issue("coordinator", "coordinator"));
+    argv.insert(argv.end(), own.begin(), own.end());
+  }
   coordinator_process_ = std::make_unique<daemon_process>(
       argv, dir_ / ("coordinator" + (starts_++ ? "-" + std::to_string(starts_) : "") + ".log"));
   // The coordinator accepts clients once `list` answers.
@@ -129,6 +135,10 @@ void test_cluster::start_node(int i, const std::string& data_dir) {
                                 "--data-dir",       data_dir,
                                 "--metrics-listen", node_metrics_[i]};
   argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
+  if (tls_) {
+    auto own = tls_->args(tls_->issue("node-" + std::to_string(i), "node"));
+    argv.insert(argv.end(), own.begin(), own.end());
+  }
   nodes_[i] = std::make_unique<daemon_process>(
       argv, dir_ / (name + "-" + std::to_string(starts_++) + ".log"));
 }
@@ -157,9 +167,17 @@ void test_cluster::await_node_log(int i, const std::string& text, std::chrono::s
 process_result test_cluster::client(const std::string& command, std::vector<std::string> args,
                                     const std::vector<std::string>& job_args,
                                     std::chrono::seconds deadline) {
+  return client_as(client_tls_, command, std::move(args), job_args, deadline);
+}
+
+process_result test_cluster::client_as(const std::vector<std::string>& tls,
+                                       const std::string& command, std::vector<std::string> args,
+                                       const std::vector<std::string>& job_args,
+                                       std::chrono::seconds deadline) {
   std::vector<std::string> argv = {nagare_bin(), command};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--coordinator", coordinator_});
+  argv.insert(argv.end(), tls.begin(), tls.end());
   if (!job_args.empty()) {
     argv.push_back("--");
     argv.insert(argv.end(), job_args.begin(), job_args.end());

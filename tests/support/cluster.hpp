@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "process.hpp"
+#include "test_certs.hpp"
 
 namespace nagare::testing {
 
@@ -47,9 +48,13 @@ class test_cluster {
   // Starts a coordinator and `nodes` nodes with `slots` slots each, every
   // daemon with `daemon_args` too; waits until every node has registered
   // (throws if one does not within 10 s).
-  test_cluster(int nodes, int slots, std::vector<std::string> daemon_args = {});
+  // With `tls`, every process holds a certificate `tls` issues: the
+  // coordinator's (OU coordinator), node i's "node-i" (OU node), and the
+  // clients' "tester" (OU submitter) unless client_as names another.
+  test_cluster(int nodes, int slots, std::vector<std::string> daemon_args = {},
+               const test_ca* tls = nullptr);
 
-  const std::string& coordinator() const { return coordinator_; }    // HOST:PORT
+  const std::string& coordinator() const { return coordinator_; }  // HOST:PORT
   // HOST:PORT of the coordinator's dashboard and REST API, and of node i's
   // /metrics.
   const std::string& web() const { return web_; }
@@ -75,6 +80,11 @@ class test_cluster {
   process_result client(const std::string& command, std::vector<std::string> args,
                         const std::vector<std::string>& job_args = {},
                         std::chrono::seconds deadline = std::chrono::seconds(60));
+  // client() with the TLS options `tls` (a client's, or none at all).
+  process_result client_as(const std::vector<std::string>& tls, const std::string& command,
+                           std::vector<std::string> args,
+                           const std::vector<std::string>& job_args = {},
+                           std::chrono::seconds deadline = std::chrono::seconds(60));
   // Submits and returns the job id (throws with the error on failure).
   std::string submit(const std::string& library, std::vector<std::string> args,
                      const std::vector<std::string>& job_args);
@@ -89,7 +99,9 @@ class test_cluster {
   std::vector<std::unique_ptr<daemon_process>> nodes_;
   std::vector<int> node_slots_;
   std::vector<std::string> daemon_args_;
-  int starts_ = 0;  // processes started, to name their logs apart
+  const test_ca* tls_ = nullptr;
+  std::vector<std::string> client_tls_;  // the clients' TLS options
+  int starts_ = 0;                       // processes started, to name their logs apart
   void start_coordinator(const std::vector<std::string>& extra = {});
   void start_node(int i, const std::string& data_dir);
 };

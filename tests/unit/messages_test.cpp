@@ -29,7 +29,7 @@ caf::message round_trip(caf::actor_system& sys, const caf::message& in) {
 
 TEST_F(messages_caf, status_and_damaged_snapshot_keep_code_message_and_place) {
   for (auto code : {errc::ok, errc::invalid_argument, errc::io_error, errc::corruption,
-                    errc::unavailable, errc::timeout}) {
+                    errc::unavailable, errc::timeout, errc::permission_denied}) {
     status in = code == errc::ok ? status{} : status(code, "why " + std::to_string(int(code)));
     auto out = round_trip(sys(), caf::make_message(in, damaged_snapshot{12, 3}));
     ASSERT_TRUE((out.match_elements<status, damaged_snapshot>()));

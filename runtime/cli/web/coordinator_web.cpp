@@ -17,6 +17,8 @@ int http_status_of(const status& st) {
       return 404;
     case errc::invalid_argument:
       return 400;
+    case errc::permission_denied:
+      return 403;
     case errc::io_error:
     case errc::unavailable:
     case errc::timeout:

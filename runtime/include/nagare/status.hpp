@@ -20,9 +20,10 @@ enum class errc {
   internal,          // a Nagare bug
   // Appended: the values above keep their numbers (statuses travel between
   // processes as their code's number).
-  corruption,   // stored data is damaged or missing (a snapshot, a record)
-  unavailable,  // a peer (node, task, coordinator) is gone or unreachable
-  timeout,      // a peer did not answer in time
+  corruption,         // stored data is damaged or missing (a snapshot, a record)
+  unavailable,        // a peer (node, task, coordinator) is gone or unreachable
+  timeout,            // a peer did not answer in time
+  permission_denied,  // the peer's certificate does not allow the action
 };
 
 const char* to_string(errc code);
