@@ -86,7 +86,10 @@ status authorize(const peer_identity& who, action what) {
 }
 
 status require(caf::local_actor* self, action what, const std::string& description) {
-  auto who = identify(self);
+  return decide(identify(self), what, description);
+}
+
+status decide(const peer_identity& who, action what, const std::string& description) {
   auto verdict = authorize(who, what);
   if (!verdict.ok()) {
     NAGARE_LOG(warning, "audit") << "refused " << description << " for " << who.describe() << ": "

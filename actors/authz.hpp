@@ -36,9 +36,12 @@ peer_identity identify(caf::local_actor* self);
 // ok, or permission_denied naming the role the action needs.
 status authorize(const peer_identity& who, action what);
 
-// identify + authorize, and the audit line: "allowed WHAT for WHO" or
-// "refused WHAT for WHO: why". `what` names the request ("cancel job 3").
-// Call it before make_response_promise, which takes the message's sender.
+// authorize, and the audit line: "allowed WHAT for WHO" or "refused WHAT
+// for WHO: why". `description` names the request ("cancel job 3").
+status decide(const peer_identity& who, action what, const std::string& description);
+
+// decide for the sender of the message `self` is handling. Call it before
+// make_response_promise, which takes the message's sender.
 status require(caf::local_actor* self, action what, const std::string& description);
 
 }  // namespace nagare

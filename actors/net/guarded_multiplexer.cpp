@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 
 #include <caf/actor_system.hpp>
 
@@ -64,6 +65,9 @@ guarded_multiplexer::guarded_multiplexer(caf::actor_system* sys)
     if (loaded.ok()) {
       tls_ = std::move(loaded.value());
       own_role_ = role_of_unit(tls_->own().unit);
+      // OpenSSL writes with write(2), not send(MSG_NOSIGNAL) as CAF does: a
+      // peer that hangs up must not kill the process.
+      std::signal(SIGPIPE, SIG_IGN);
     } else {
       NAGARE_LOG(error, "net") << "TLS: " << loaded.error().message()
                                << "; every connection will be refused";

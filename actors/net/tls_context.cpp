@@ -12,8 +12,6 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/settings.hpp>
 
-#include "log.hpp"
-
 namespace nagare {
 
 namespace {
@@ -76,18 +74,14 @@ status verify_own(SSL_CTX* ctx, X509* cert, const std::string& path) {
       X509_verify_cert_error_string(X509_STORE_CTX_get_error(verify.p)));
 }
 
-void warn_of_expiry(X509* cert, const std::string& path) {
+bool expires_soon(X509* cert) {
   time_t soon = std::time(nullptr) + expiry_warning_s;
-  if (X509_cmp_time(X509_get0_notAfter(cert), &soon) < 0)
-    NAGARE_LOG(warning, "tls") << "certificate '" << path
-                               << "' expires within 14 days: rotate it (docs/operations.md)";
+  return X509_cmp_time(X509_get0_notAfter(cert), &soon) < 0;
 }
 
-void warn_of_key_permissions(const std::string& path) {
+bool readable_by_others(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-    NAGARE_LOG(warning, "tls") << "key '" << path
-                               << "' may be read by group or others: chmod 600 it";
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0;
 }
 
 status missing(const char* option, const tls_files& files) {
@@ -159,8 +153,12 @@ result<std::shared_ptr<tls_context>> tls_context::load(const tls_files& files) {
   x509_ptr cert = read_certificate(files.cert);
   if (!cert.p) return status::invalid_argument("cannot read certificate '" + files.cert + "'");
   if (auto s = verify_own(raw, cert.p, files.cert); !s.ok()) return s;
-  warn_of_expiry(cert.p, files.cert);
-  warn_of_key_permissions(files.key);
+  if (expires_soon(cert.p))
+    ctx->warnings_.push_back("certificate '" + files.cert +
+                             "' expires within 14 days: rotate it (docs/operations.md)");
+  if (readable_by_others(files.key))
+    ctx->warnings_.push_back("key '" + files.key +
+                             "' may be read by group or others: chmod 600 it");
   ctx->own_ = subject_of(cert.p);
   return ctx;
 }

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -43,8 +44,7 @@ struct certificate_subject {
 class tls_context {
  public:
   // The files checked and loaded; a one-line error naming the file and the
-  // problem otherwise. Warnings (a key others may read, a certificate that
-  // expires within 14 days) go to the log.
+  // problem otherwise.
   static result<std::shared_ptr<tls_context>> load(const tls_files& files);
   ~tls_context();
   tls_context(const tls_context&) = delete;
@@ -54,11 +54,15 @@ class tls_context {
   ssl_st* new_session(int fd, bool server) const;
   // This process's own certificate subject.
   const certificate_subject& own() const { return own_; }
+  // What is usable but should be fixed: a key that group or others may
+  // read, a certificate that expires within 14 days.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   explicit tls_context(ssl_ctx_st* ctx) : ctx_(ctx) {}
   ssl_ctx_st* ctx_;
   certificate_subject own_;
+  std::vector<std::string> warnings_;
 };
 
 // The verified peer certificate of an established session.

@@ -6,6 +6,8 @@
 //
 // Requests a browser could be made to send by another site are refused
 // (a foreign Host on a loopback listener, a cross-site POST): see the .cpp.
+// With TLS files it serves HTTPS and requires a client certificate of the
+// cluster's CA; each request names its client (the certificate's CN and OU).
 //
 // Thread-safe after start(); routes are added before it.
 #pragma once
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "nagare/status.hpp"
+#include "net/tls_context.hpp"
 
 namespace nagare {
 
@@ -25,6 +28,10 @@ struct http_request {
   std::vector<std::string> matches;  // the route pattern's capture groups
   std::string body;
   std::string remote_address;
+  // HTTPS: the client certificate's common name and organizational unit.
+  std::string client_name;
+  std::string client_unit;
+  std::string client_subject;
 };
 
 struct http_response {
@@ -41,7 +48,8 @@ using http_handler = std::function<http_response(const http_request&)>;
 
 class http_endpoint {
  public:
-  http_endpoint();
+  // HTTPS with `tls` (the process's CA, certificate and key), else HTTP.
+  explicit http_endpoint(const tls_files& tls = {});
   ~http_endpoint();  // stops and joins
   http_endpoint(const http_endpoint&) = delete;
   http_endpoint& operator=(const http_endpoint&) = delete;
@@ -63,6 +71,8 @@ class http_endpoint {
   // Whether it listens on a loopback address only (127.0.0.0/8, ::1,
   // localhost): then only this machine's users reach it.
   bool loopback() const { return loopback_; }
+  // Whether it serves HTTPS with client certificates.
+  bool secure() const { return secure_; }
 
  private:
   // Why a request is refused before routing ("" : it is not); see the .cpp.
@@ -72,6 +82,7 @@ class http_endpoint {
   std::unique_ptr<impl> impl_;
   std::string address_;
   bool loopback_ = false;
+  bool secure_ = false;
 };
 
 // Whether HOST (of a HOST:PORT) is a loopback address.

@@ -33,8 +33,9 @@ int coordinator_command(const std::vector<std::string>& args) {
       ("handshake-timeout", po::value(&handshake_s)->default_value(10),
        "seconds an accepted connection may take to complete its handshake")  //
       ("web-listen", po::value(&web_listen)->default_value(default_web_listen),
-       "HOST:PORT of the dashboard, the REST API and /metrics (off: none; actions such as "
-       "cancel are allowed only on a loopback address)")  //
+       "HOST:PORT of the dashboard, the REST API and /metrics (off: none; HTTPS with --tls-*, "
+       "where actions such as cancel need the operator role; without TLS, actions are "
+       "allowed only on a loopback address)")  //
       ("log-level", po::value(&level)->default_value("info"), "debug, info, warning or error");
   tls_files tls;
   add_tls_options(visible, tls);
@@ -86,15 +87,20 @@ int coordinator_command(const std::vector<std::string>& args) {
     return fail(failed, "cannot listen on " + listen + ": " + sys.render(port.error()));
   }
   NAGARE_LOG(info, "coordinator") << "listening on " << listen << ", metadata in " << data_dir;
+  log_transport(tls);
   auto metrics = start_metrics_endpoint("off", {{"role", "coordinator"}});
   std::unique_ptr<web::coordinator_web> web;
   if (web_listen != "off") {
-    auto started = web::coordinator_web::start(sys, coordinator, metrics->registry, web_listen);
+    auto started =
+        web::coordinator_web::start(sys, coordinator, metrics->registry, web_listen, tls);
     if (started.ok()) {
       web = std::move(started.value());
       NAGARE_LOG(info, "coordinator")
-          << "dashboard and REST API at http://" << web->address() << "/"
-          << (web->actions_allowed() ? "" : " (read-only: not loopback)");
+          << "dashboard and REST API at " << (web->secure() ? "https://" : "http://")
+          << web->address() << "/"
+          << (web->secure()            ? " (client certificates of the CA; actions by role)"
+              : web->actions_allowed() ? ""
+                                       : " (read-only: not loopback)");
     } else if (vm["web-listen"].defaulted()) {
       // The default port may be taken (another coordinator on this machine):
       // the coordinator runs on without a web endpoint.

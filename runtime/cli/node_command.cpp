@@ -99,6 +99,7 @@ int node_command(const std::vector<std::string>& args) {
   opts.metrics_address = exporter->address();
   NAGARE_LOG(info, "node " + opts.name)
       << "listening on " << address << ", " << slots << " slots, coordinator " << coordinator_at;
+  log_transport(tls);
   // A node outlives its coordinator: when the coordinator is lost (its tasks
   // with it), the node connects again as soon as a coordinator answers at the
   // same address (a restarted one resumes its jobs), for up to

@@ -56,13 +56,12 @@ std::optional<int> check_tls(const tls_files& files, const std::string& role,
                     a + " is not a loopback address: plaintext is for loopback only; "
                         "give --tls-ca, --tls-cert and --tls-key (scripts/certs makes them)");
     }
-    if (role != "client")
-      NAGARE_LOG(warning, "tls") << "plaintext on loopback: any local user may act on this "
-                                    "cluster, submitting jobs included (TLS: docs/operations.md)";
     return std::nullopt;
   }
   auto ctx = tls_context::load(files);
   if (!ctx.ok()) return fail(usage, ctx.error().message());
+  if (role == "client")  // daemons: log_transport, once they listen
+    for (const auto& w : ctx.value()->warnings()) NAGARE_LOG(warning, "tls") << w;
   auto unit = ctx.value()->own().unit;
   auto own = role_of_unit(unit);
   bool fits = role == "client" ? own == peer_role::viewer || own == peer_role::operator_ ||
@@ -72,9 +71,19 @@ std::optional<int> check_tls(const tls_files& files, const std::string& role,
     return fail(usage, "certificate '" + files.cert + "' is for role '" + unit + "', not " +
                            (role == "client" ? "a client's (viewer, operator or submitter)"
                                              : "'" + role + "'"));
-  if (role != "client")
-    NAGARE_LOG(info, "tls") << "mutual TLS as " << ctx.value()->own().text << ", CA " << files.ca;
   return std::nullopt;
+}
+
+void log_transport(const tls_files& files) {
+  if (!files.enabled()) {
+    NAGARE_LOG(warning, "tls") << "plaintext on loopback: any local user may act on this "
+                                  "cluster, submitting jobs included (TLS: docs/operations.md)";
+    return;
+  }
+  auto ctx = tls_context::load(files);  // checked before
+  if (!ctx.ok()) return;
+  NAGARE_LOG(info, "tls") << "mutual TLS as " << ctx.value()->own().text << ", CA " << files.ca;
+  for (const auto& w : ctx.value()->warnings()) NAGARE_LOG(warning, "tls") << w;
 }
 
 }  // namespace nagare::cli

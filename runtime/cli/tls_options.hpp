@@ -24,9 +24,12 @@ void add_tls_options(boost::program_options::options_description& options, tls_f
 // Checks the files (tls_context::load) and that the certificate's role
 // (OU) is `role`: "coordinator", "node", or "client" (viewer, operator or
 // submitter). Without files, every address in `addresses` must be loopback.
-// Logs how the process's connections are protected. The one-line usage
-// error (exit code 2) otherwise.
+// The one-line usage error (exit code 2) otherwise.
 std::optional<int> check_tls(const tls_files& files, const std::string& role,
                              const std::vector<std::string>& addresses);
+
+// Logs how a daemon's connections are protected (once it listens): its
+// certificate and CA, or a warning that plaintext lets any local user act.
+void log_transport(const tls_files& files);
 
 }  // namespace nagare::cli

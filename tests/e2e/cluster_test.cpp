@@ -194,21 +194,28 @@ void expect_one_line_error(const process_result& r, const std::string& phrase) {
 // A node listening on every interface needs --advertise: peers connect to
 // the address it advertises. With it, a job whose keyed exchange crosses to
 // that node gives the independent count.
+// Every interface is beyond loopback: TLS is needed (plaintext is refused).
 TEST(cluster, wildcard_listen_needs_an_advertised_address) {
-  test_cluster c(1, 2);
   temp_dir d;
+  test_ca ca(d.path(), "cluster");
+  test_cluster c(1, 2, {}, &ca);
+  auto tls = ca.args(ca.issue("wild", "node"));
   auto port = std::to_string(free_port());
-  auto refused = run_process({nagare_bin(), "node", "--coordinator", c.coordinator(), "--listen",
-                              "0.0.0.0:" + port, "--data-dir", d / "n"},
-                             std::chrono::seconds(30));
+  std::vector<std::string> wild = {nagare_bin(),    "node",     "--coordinator",
+                                   c.coordinator(), "--listen", "0.0.0.0:" + port,
+                                   "--data-dir",    d / "n"};
+  auto refused = run_process(wild, std::chrono::seconds(30));
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("--advertise HOST:PORT"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find('\n'), refused.err.size() - 1) << refused.err;
+  wild.insert(wild.end(), {"--advertise", "127.0.0.1:" + port, "--slots", "2"});
+  auto plaintext = run_process(wild, std::chrono::seconds(30));
+  EXPECT_EQ(plaintext.exit_code, 2);
+  EXPECT_NE(plaintext.err.find("0.0.0.0:" + port + " is not a loopback address"), std::string::npos)
+      << plaintext.err;
 
-  daemon_process node(
-      {nagare_bin(), "node", "--coordinator", c.coordinator(), "--listen", "0.0.0.0:" + port,
-       "--advertise", "127.0.0.1:" + port, "--slots", "2", "--data-dir", d / "n"},
-      d / "node.log");
+  wild.insert(wild.end(), tls.begin(), tls.end());
+  daemon_process node(wild, d / "node.log");
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (node.log().find("registered as node") == std::string::npos &&
          std::chrono::steady_clock::now() < until)

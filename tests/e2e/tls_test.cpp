@@ -4,11 +4,14 @@
 // the daemon does not talk to are refused by the coordinator and by a node
 // (probed with `openssl s_client`, an independent TLS client, and with the
 // nagare binary); a viewer cannot cancel, an operator cannot submit, and the
-// coordinator's audit log names the client of every action; a job survives
-// kill -9 of a node with TLS on and gives the failure-free output.
+// coordinator's audit log names the client of every action, also for the
+// REST API over HTTPS; a job survives kill -9 of a node with TLS on and gives
+// the failure-free output.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "cluster.hpp"
@@ -22,6 +25,10 @@ namespace nagare::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// httplib's TLS client writes with OpenSSL: a server that hangs up on a
+// refused client must not end the test with SIGPIPE.
+const bool sigpipe_ignored = (std::signal(SIGPIPE, SIG_IGN), true);
 
 // Waits until `log()` contains `text`; false after `deadline`.
 template <class Log>
@@ -157,6 +164,61 @@ TEST(tls, roles_decide_what_a_client_may_do_and_the_audit_log_names_who) {
                            std::string("refused submit job 'running_sum'"),
                            std::string("for client 'olga' (operator, 127.0.0.1:"),
                            "allowed cancel job " + id + " for client 'olga' (operator, 127.0.0.1:"})
+    EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
+}
+
+// The REST API over HTTPS: a client certificate of the CA is required, a
+// viewer reads but cannot cancel, an operator cancels, and both are audited.
+TEST(tls, rest_api_serves_https_with_the_same_roles) {
+  tls_fixture f;
+  test_cluster c(1, 2, {}, &f.ca);
+  input_dir in(c.dir() / "in");
+  in.add(6, 0, 1000);
+  auto id =
+      c.submit(job_library("running_sum"), {"--parallelism", "1"},
+               {"--input-dir", in.path(), "--discovery-ms", "50", "--output", c.dir() / "out"});
+  auto colon = c.web().rfind(':');
+  auto host = c.web().substr(0, colon);
+  int port = std::stoi(c.web().substr(colon + 1));
+  // The server's certificate names no host: the client checks the CA, not the name.
+  auto as = [&](const cert_files& who) {
+    auto client = std::make_unique<httplib::SSLClient>(host, port, who.cert, who.key);
+    client->enable_server_certificate_verification(false);
+    client->set_connection_timeout(10);
+    return client;
+  };
+  auto vera = f.ca.issue("vera", "viewer");
+  auto olga = f.ca.issue("olga", "operator");
+
+  httplib::SSLClient anonymous(host, port);
+  anonymous.enable_server_certificate_verification(false);
+  EXPECT_FALSE(anonymous.Get("/v1/jobs")) << "no client certificate: no answer";
+  auto foreign_cert = f.other.issue("stranger", "operator");
+  EXPECT_FALSE(as(foreign_cert)->Get("/v1/jobs")) << "another CA's certificate: no answer";
+  httplib::Client plain(host, port);
+  auto plain_reply = plain.Get("/v1/jobs");
+  EXPECT_TRUE(!plain_reply || plain_reply->status == 400) << "plain HTTP is not served";
+
+  auto jobs = as(vera)->Get("/v1/jobs");
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 200);
+  EXPECT_NE(jobs->body.find("RUNNING"), std::string::npos) << jobs->body;
+  auto refused = as(vera)->Post("/v1/jobs/" + id + "/cancel");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(refused->body.find("needs the operator or submitter role"), std::string::npos)
+      << refused->body;
+  auto cancelled = as(olga)->Post("/v1/jobs/" + id + "/cancel");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, 200) << cancelled->body;
+  auto waited = c.client("wait", {id});
+  EXPECT_NE(waited.err.find("job " + id + " CANCELED"), std::string::npos) << waited.err;
+
+  auto log = c.coordinator_process().log();
+  EXPECT_NE(log.find("dashboard and REST API at https://"), std::string::npos) << log;
+  for (const auto& line :
+       {"refused cancel job " + id + " (web) for client 'vera' (viewer, 127.0.0.1:",
+        "allowed cancel job " + id + " (web) for client 'olga' (operator, 127.0.0.1:"})
     EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
 }
 

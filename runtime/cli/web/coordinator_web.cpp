@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "../shell/coordinator_client.hpp"
+#include "authz.hpp"
 #include "rest_json.hpp"
 #include "web/metrics_endpoint.hpp"
 #include "web_assets.hpp"
@@ -50,18 +51,35 @@ result<uint64_t> job_id_of(const http_request& req) {
 }  // namespace
 
 coordinator_web::coordinator_web(caf::actor_system& sys, caf::actor coordinator,
-                                 std::shared_ptr<metric_registry> metrics)
+                                 std::shared_ptr<metric_registry> metrics, const tls_files& tls)
     : sys_(sys),
       coordinator_(coordinator),
       started_unix_s_(unix_now_s()),
-      history_(sys, std::move(coordinator), std::move(metrics)) {}
+      history_(sys, std::move(coordinator), std::move(metrics)),
+      http_(tls) {}
+
+std::string coordinator_web::refusal(const http_request& req, const std::string& what) const {
+  if (!http_.secure())
+    return actions_allowed() ? std::string()
+                             : "actions are allowed only when the web endpoint listens on a "
+                               "loopback address (--web-listen 127.0.0.1:PORT) or serves HTTPS";
+  peer_identity who;
+  who.how = peer_identity::kind::certificate;
+  who.name = req.client_name;
+  who.subject = req.client_subject;
+  who.role = role_of_unit(req.client_unit);
+  who.address = req.remote_address;
+  auto verdict = decide(who, action::operate, what + " (web)");
+  return verdict.ok() ? std::string() : verdict.message();
+}
 
 coordinator_web::~coordinator_web() { http_.stop(); }
 
 result<std::unique_ptr<coordinator_web>> coordinator_web::start(
     caf::actor_system& sys, caf::actor coordinator, std::shared_ptr<metric_registry> metrics,
-    const std::string& listen) {
-  std::unique_ptr<coordinator_web> web(new coordinator_web(sys, std::move(coordinator), metrics));
+    const std::string& listen, const tls_files& tls) {
+  std::unique_ptr<coordinator_web> web(
+      new coordinator_web(sys, std::move(coordinator), metrics, tls));
   web->add_routes(std::move(metrics));
   if (auto st = web->http_.start(listen); !st.ok()) return st;
   web->history_.start();
@@ -178,23 +196,20 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
             }));
 
   // Actions.
-  auto action = [this, with_client](auto f) {
-    return with_client([this, f](client_t& c, const http_request& req) {
-      if (!actions_allowed())
-        return http_response::error(
-            403,
-            "actions are allowed only when the web endpoint listens on a loopback address "
-            "(--web-listen 127.0.0.1:PORT)");
+  auto action = [this, with_client](const char* name, auto f) {
+    return with_client([this, name, f](client_t& c, const http_request& req) {
       auto id = job_id_of(req);
       if (!id.ok()) return failure(id.error());
+      auto what = std::string(name) + " job " + std::to_string(*id);
+      if (auto why = refusal(req, what); !why.empty()) return http_response::error(403, why);
       return f(c, *id);
     });
   };
-  http_.post(R"(/v1/jobs/(\d+)/cancel)", action([](client_t& c, uint64_t id) {
+  http_.post(R"(/v1/jobs/(\d+)/cancel)", action("cancel", [](client_t& c, uint64_t id) {
                auto st = c.cancel(id);
                return st.ok() ? json("{\"ok\":true}") : failure(st);
              }));
-  http_.post(R"(/v1/jobs/(\d+)/checkpoints)", action([](client_t& c, uint64_t id) {
+  http_.post(R"(/v1/jobs/(\d+)/checkpoints)", action("checkpoint", [](client_t& c, uint64_t id) {
                auto ck = c.checkpoint(id);
                if (!ck.ok()) return failure(ck.error());
                std::string out;
@@ -209,10 +224,11 @@ void coordinator_web::add_routes(std::shared_ptr<metric_registry> metrics) {
     w.begin_object().key("savepoint").string(id.value()).end_object();
     return json(std::move(out));
   };
-  http_.post(R"(/v1/jobs/(\d+)/savepoints)", action([savepoint_reply](client_t& c, uint64_t id) {
+  http_.post(R"(/v1/jobs/(\d+)/savepoints)",
+             action("savepoint", [savepoint_reply](client_t& c, uint64_t id) {
                return savepoint_reply(c.savepoint(id));
              }));
-  http_.post(R"(/v1/jobs/(\d+)/stop)", action([savepoint_reply](client_t& c, uint64_t id) {
+  http_.post(R"(/v1/jobs/(\d+)/stop)", action("stop", [savepoint_reply](client_t& c, uint64_t id) {
                return savepoint_reply(c.stop(id, stop_mode::savepoint));
              }));
   http_.get("/v1/.*", [](const http_request& req) {

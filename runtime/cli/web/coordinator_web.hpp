@@ -2,10 +2,12 @@
 // the REST API under /v1 (docs/operations.md, "REST API"), the dashboard at /
 // and the process's Prometheus metrics at /metrics.
 //
-// Reads are open to whoever reaches the address. Actions (cancel, stop,
-// checkpoint, savepoint) are refused with 403 unless the endpoint listens on
-// a loopback address only: until requests are authenticated, only this
-// machine's users may act.
+// Without TLS, reads are open to whoever reaches the address, and actions
+// (cancel, stop, checkpoint, savepoint) are refused with 403 unless the
+// endpoint listens on a loopback address only. With TLS (the coordinator's
+// --tls-* files) it serves HTTPS to clients with a certificate of the
+// cluster's CA, and an action needs the operator or submitter role, as on
+// the actor protocol (authz.hpp); each is logged with who asked.
 //
 // Handlers run on the HTTP library's threads and ask the coordinator actor
 // with blocking requests (shell::coordinator_client), each with a timeout.
@@ -31,15 +33,20 @@ class coordinator_web {
   static result<std::unique_ptr<coordinator_web>> start(caf::actor_system& sys,
                                                         caf::actor coordinator,
                                                         std::shared_ptr<metric_registry> metrics,
-                                                        const std::string& listen);
+                                                        const std::string& listen,
+                                                        const tls_files& tls = {});
   ~coordinator_web();
 
   const std::string& address() const { return http_.address(); }
-  bool actions_allowed() const { return http_.loopback(); }
+  bool secure() const { return http_.secure(); }
+  // Whether some client may act (with TLS: one whose role allows it).
+  bool actions_allowed() const { return http_.secure() || http_.loopback(); }
 
  private:
   coordinator_web(caf::actor_system& sys, caf::actor coordinator,
-                  std::shared_ptr<metric_registry> metrics);
+                  std::shared_ptr<metric_registry> metrics, const tls_files& tls);
+  // Why `req` may not do `what` ("" : it may), with the audit line.
+  std::string refusal(const http_request& req, const std::string& what) const;
   void add_routes(std::shared_ptr<metric_registry> metrics);
 
   caf::actor_system& sys_;
