@@ -184,9 +184,12 @@ std::string guarded_multiplexer::last_refusal() const {
   return last_refusal_;
 }
 
-void guarded_multiplexer::note_refusal(const std::string& what) {
+void guarded_multiplexer::note_refusal(const std::string& what, bool outgoing) {
   std::lock_guard<std::mutex> lock(warn_mutex_);
   last_refusal_ = what;
+  bool client = own_role_ == peer_role::viewer || own_role_ == peer_role::operator_ ||
+                own_role_ == peer_role::submitter;
+  if (outgoing && client) return;
   auto now = clock::now();
   if (now - last_warning_ < std::chrono::seconds(1)) {
     ++unreported_;

@@ -60,8 +60,9 @@ class guarded_multiplexer final : public caf::io::network::default_multiplexer {
   void shed(caf::io::network::native_socket listener);
   // For guarded_scribe: its handshake is complete, or it is gone. Any thread.
   void unwatch(guarded_scribe* scribe);
-  // A warning that names what was refused; at most one line a second.
-  void note_refusal(const std::string& what);
+  // A warning that names what was refused; at most one line a second. A
+  // client does not log the refusal of its own connection (its error says it).
+  void note_refusal(const std::string& what, bool outgoing = false);
 
  private:
   class handshake_timer;

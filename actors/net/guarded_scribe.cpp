@@ -24,7 +24,8 @@ guarded_scribe::guarded_scribe(guarded_multiplexer& mx, caf::io::network::native
     transport_.on_verified = [this] { return on_verified(); };
     transport_.on_refused = [this](const std::string& why) {
       mx_.note_refusal(std::string("the connection ") + (accepted_ ? "from " : "to ") +
-                       who_.address + ": " + why);
+                           who_.address + ": " + why,
+                       !accepted_);
     };
     transport_.start(fd);
   } else {
