@@ -97,6 +97,8 @@ rw_state transport::write_some(size_t& result, native_socket fd, const void* buf
   }
   int e = SSL_get_error(ssl_, n);
   if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return rw_state::success;
+  // The peer is gone (EPIPE, ECONNRESET): a close, not a refusal.
+  if (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL) return rw_state::failure;
   return fail("TLS: " + last_tls_error());
 }
 
