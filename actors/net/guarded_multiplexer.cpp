@@ -187,9 +187,7 @@ std::string guarded_multiplexer::last_refusal() const {
 void guarded_multiplexer::note_refusal(const std::string& what, bool outgoing) {
   std::lock_guard<std::mutex> lock(warn_mutex_);
   last_refusal_ = what;
-  bool client = own_role_ == peer_role::viewer || own_role_ == peer_role::operator_ ||
-                own_role_ == peer_role::submitter;
-  if (outgoing && client) return;
+  if (outgoing && is_client_role(own_role_)) return;
   auto now = clock::now();
   if (now - last_warning_ < std::chrono::seconds(1)) {
     ++unreported_;

@@ -110,7 +110,7 @@ void guarded_scribe::remove_from_loop() { stream_.passivate(); }
 // a client a message by name (CAF's per-peer helper, probing the client's
 // named actors) may be answered.
 void guarded_scribe::note_outgoing(const std::vector<char>& buf, size_t from) {
-  if (!accepted_ || who_.how != peer_identity::kind::certificate) return;
+  if (!accepted_client()) return;  // a node's data plane is not scanned
   for (size_t at = from; at + basp::header_size <= buf.size();) {
     basp::header hdr;
     caf::binary_deserializer source{nullptr, buf.data() + at, basp::header_size};
@@ -120,6 +120,10 @@ void guarded_scribe::note_outgoing(const std::vector<char>& buf, size_t from) {
       answerable_.insert(hdr.source_actor);
     at += basp::header_size + hdr.payload_len;
   }
+}
+
+bool guarded_scribe::accepted_client() const {
+  return accepted_ && who_.how == peer_identity::kind::certificate && is_client_role(who_.role);
 }
 
 // --- The peer's certificate -------------------------------------------------
@@ -174,9 +178,7 @@ bool guarded_scribe::check_header(caf::execution_unit* ctx, const basp::header& 
     return refuse(ctx, "a message of " + std::to_string(hdr.payload_len) + " bytes (the limit is " +
                            std::to_string(limit) + " bytes" +
                            (established_ ? "" : " before the handshake") + ")");
-  bool client = who_.how == peer_identity::kind::certificate && who_.role != peer_role::node &&
-                who_.role != peer_role::coordinator;
-  if (!client || !accepted_) return true;
+  if (!accepted_client()) return true;
   switch (hdr.operation) {
     case basp::message_type::routed_message:
       return refuse(ctx, "a routed message from " + who_.describe());

@@ -59,6 +59,8 @@ class guarded_scribe final : public caf::io::scribe {
   std::string on_verified();
   void handshake_complete();
   void note_outgoing(const std::vector<char>& buf, size_t from);
+  // A client (viewer, operator, submitter) that connected here.
+  bool accepted_client() const;
 
   guarded_multiplexer& mx_;
   const wire_limits& limits_;

@@ -9,6 +9,10 @@ peer_role role_of_unit(const std::string& unit) {
   return peer_role::none;
 }
 
+bool is_client_role(peer_role r) {
+  return r == peer_role::viewer || r == peer_role::operator_ || r == peer_role::submitter;
+}
+
 const char* to_string(peer_role r) {
   switch (r) {
     case peer_role::viewer:
@@ -38,7 +42,7 @@ std::string peer_identity::describe() const {
     case kind::certificate:
       break;
   }
-  bool client = role != peer_role::node && role != peer_role::coordinator;
+  bool client = role != peer_role::node && role != peer_role::coordinator;  // none included
   return std::string(client ? "client" : to_string(role)) + " '" + name + "' (" +
          (client ? std::string(to_string(role)) + ", " : std::string()) + address + ")";
 }

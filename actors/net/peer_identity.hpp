@@ -23,6 +23,8 @@ enum class peer_role : uint8_t { none, viewer, operator_, submitter, node, coord
 // "viewer", ... from a certificate's OU; none for any other text.
 peer_role role_of_unit(const std::string& unit);
 const char* to_string(peer_role r);
+// A person's or a tool's role: viewer, operator or submitter.
+bool is_client_role(peer_role r);
 
 struct peer_identity {
   enum class kind : uint8_t {

@@ -64,9 +64,7 @@ std::optional<int> check_tls(const tls_files& files, const std::string& role,
     for (const auto& w : ctx.value()->warnings()) NAGARE_LOG(warning, "tls") << w;
   auto unit = ctx.value()->own().unit;
   auto own = role_of_unit(unit);
-  bool fits = role == "client" ? own == peer_role::viewer || own == peer_role::operator_ ||
-                                     own == peer_role::submitter
-                               : unit == role;
+  bool fits = role == "client" ? is_client_role(own) : unit == role;
   if (!fits)
     return fail(usage, "certificate '" + files.cert + "' is for role '" + unit + "', not " +
                            (role == "client" ? "a client's (viewer, operator or submitter)"
